@@ -1,0 +1,192 @@
+package media
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// FrameWriter sends one encoded frame. The RTP sender implements it. Frame
+// numbers count 20 ms ticks from the start of the stream, so the writer can
+// derive a timestamp that stays continuous across prompts, silences and skips.
+type FrameWriter interface {
+	WriteFrame(frame uint32, payload []byte, marker bool) error
+	String() string
+}
+
+// ErrPlayerClosed is returned by Play when the player stopped.
+var ErrPlayerClosed = errors.New("media: player closed")
+
+// errReplaced ends a Play whose source another Play replaced.
+var errReplaced = errors.New("media: replaced by another source")
+
+// MaxLag is how far the player may fall behind its schedule before it stops
+// catching up and skips ahead: bursting more than this would only flood the
+// far end's jitter buffer.
+const MaxLag = 5 * FrameDur
+
+// Player sends one frame every 20 ms to a FrameWriter, for the whole call:
+// the current source's frames while one plays, and silence in between, so the
+// stream never has gaps. It is the only place in kefu that paces audio.
+// Deadlines are start + n·20 ms, never cumulative sleeps.
+type Player struct {
+	out     FrameWriter
+	codec   Codec
+	silence [FrameBytes]byte
+
+	mu  sync.Mutex
+	cur *playing
+
+	muted   atomic.Bool
+	frame   uint32
+	started bool
+	closed  chan struct{}
+	sent    atomic.Uint64
+	skipped atomic.Uint64
+}
+
+type playing struct {
+	src   Source
+	first bool
+	once  sync.Once
+	done  chan struct{}
+	err   error
+}
+
+func (pl *playing) finish(err error) {
+	pl.once.Do(func() {
+		pl.err = err
+		close(pl.done)
+	})
+}
+
+// NewPlayer returns a player that writes codec frames to out; silence is the
+// codec's idle byte. Call Run to start the clock.
+func NewPlayer(out FrameWriter, codec Codec, silence byte) *Player {
+	p := &Player{out: out, codec: codec, closed: make(chan struct{})}
+	for i := range p.silence {
+		p.silence[i] = silence
+	}
+	return p
+}
+
+// Run paces the stream until ctx ends. It returns the context's cause.
+func (p *Player) Run(ctx context.Context) error {
+	defer func() {
+		close(p.closed)
+		p.mu.Lock()
+		if p.cur != nil {
+			p.cur.finish(ErrPlayerClosed)
+			p.cur = nil
+		}
+		p.mu.Unlock()
+	}()
+	start := time.Now()
+	var n int64
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case <-timer.C:
+		}
+		p.step()
+		n++
+		next := start.Add(time.Duration(n) * FrameDur)
+		wait := time.Until(next)
+		if wait < -MaxLag {
+			// The process was stalled: skip the missed ticks rather than
+			// bursting them; the frame counter (and so the RTP
+			// timestamp) still moves with the wall clock.
+			behind := int64(-wait / FrameDur)
+			n += behind
+			p.frame += uint32(behind)
+			p.skipped.Add(uint64(behind))
+			wait = time.Until(start.Add(time.Duration(n) * FrameDur))
+		}
+		timer.Reset(wait)
+	}
+}
+
+// step sends one frame: the next of the current source, or silence.
+func (p *Player) step() {
+	p.mu.Lock()
+	cur := p.cur
+	p.mu.Unlock()
+	var payload []byte
+	marker := !p.started
+	p.started = true
+	if cur != nil {
+		var ok bool
+		payload, ok = cur.src.Next(p.codec)
+		if !ok {
+			p.mu.Lock()
+			if p.cur == cur {
+				p.cur = nil
+			}
+			p.mu.Unlock()
+			cur.finish(nil)
+			payload = nil
+		} else if cur.first {
+			marker = true
+			cur.first = false
+		}
+	}
+	if payload == nil {
+		payload = p.silence[:]
+	}
+	frame := p.frame
+	p.frame++
+	if p.muted.Load() {
+		return
+	}
+	if err := p.out.WriteFrame(frame, payload, marker); err == nil {
+		p.sent.Add(1)
+	}
+}
+
+// Play plays src from its current position and returns nil when it is
+// exhausted: at that moment the last frame has been on the wire for 20 ms,
+// so the far end has heard all of it. It returns early with the cause when
+// ctx ends (barge-in is a cancel) or when another Play replaces src.
+func (p *Player) Play(ctx context.Context, src Source) error {
+	pl := &playing{src: src, first: true, done: make(chan struct{})}
+	p.mu.Lock()
+	if prev := p.cur; prev != nil {
+		prev.finish(errReplaced)
+	}
+	p.cur = pl
+	p.mu.Unlock()
+	select {
+	case <-pl.done:
+		return pl.err
+	case <-ctx.Done():
+		p.stop(pl, context.Cause(ctx))
+		<-pl.done
+		return pl.err
+	case <-p.closed:
+		return ErrPlayerClosed
+	}
+}
+
+func (p *Player) stop(pl *playing, err error) {
+	p.mu.Lock()
+	if p.cur == pl {
+		p.cur = nil
+	}
+	p.mu.Unlock()
+	pl.finish(err)
+}
+
+// SetMuted stops (true) or resumes (false) writing frames, e.g. while the
+// far end holds the call and we must not send. The clock keeps running.
+func (p *Player) SetMuted(m bool) { p.muted.Store(m) }
+
+// Stats returns the frames written and the ticks skipped after stalls.
+func (p *Player) Stats() (sent, skipped uint64) { return p.sent.Load(), p.skipped.Load() }
+
+// String names the player and its sink, e.g. "Player(PCMU) -> RTP(...)".
+func (p *Player) String() string { return "Player(" + p.codec.String() + ") -> " + p.out.String() }

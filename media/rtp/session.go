@@ -1,0 +1,262 @@
+// Package rtp carries a call's audio over RTP (RFC 3550): it packetizes the
+// player's frames with a continuous sequence and timestamp, sends them to the
+// address the caller's RTP really comes from (symmetric RTP), and demuxes
+// what arrives by payload type into audio, comfort noise and RFC 4733
+// telephone events. It never sleeps: pacing is the player's job.
+package rtp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/kefu-hotline/kefu/media"
+	"github.com/kefu-hotline/kefu/media/g711"
+	pionrtp "github.com/pion/rtp"
+)
+
+// ErrMediaTimeout ends Receive when no packet arrived for the timeout while
+// the call expected media.
+var ErrMediaTimeout = errors.New("rtp: media timeout")
+
+// Handler receives what the caller sends, on the receive goroutine.
+type Handler interface {
+	// Audio is one decoded frame of caller audio.
+	Audio(pcm []int16)
+	// ComfortNoise is an RFC 3389 CN packet; level is its noise level in
+	// -dBov (0..127), 127 when the packet carries none.
+	ComfortNoise(level uint8)
+	// Digit is a telephone-event (RFC 4733) key press, reported once.
+	Digit(d rune)
+}
+
+// Config describes one call's RTP session.
+type Config struct {
+	Conn    net.PacketConn
+	Remote  netip.AddrPort // from the SDP; replaced by the latched source
+	Codec   media.Codec    // what we send
+	PT      uint8          // payload type we send Codec with
+	DTMFPT  uint8          // telephone-event PT, 0 if none
+	CNPT    uint8          // comfort-noise PT, 0 if none
+	SSRC    uint32
+	Timeout time.Duration // media timeout; 0 disables it
+	Logger  *slog.Logger
+}
+
+// Session is one call's RTP endpoint.
+type Session struct {
+	cfg    Config
+	log    *slog.Logger
+	remote atomic.Pointer[net.UDPAddr]
+
+	// send side, used only by the player goroutine
+	pkt    pionrtp.Packet
+	buf    [12 + 4*media.FrameBytes]byte
+	tsBase uint32
+	seq    uint16
+
+	// receive side, used only by the Receive goroutine
+	latched   bool
+	lastFrom  time.Time
+	seqs      seqWindow
+	dtmf      dtmfState
+	pcm       [4 * media.FrameSamples]int16
+	suspended atomic.Bool
+	closeOnce sync.Once
+
+	stats Stats
+}
+
+// Stats counts packets; all fields are read with atomic loads.
+type Stats struct {
+	Sent, Received, Duplicates, Late, Unknown, Lost atomic.Uint64
+}
+
+// NewSession returns a session; the caller owns cfg.Conn until Close.
+func NewSession(cfg Config) *Session {
+	s := &Session{cfg: cfg, log: cfg.Logger}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.tsBase = cfg.SSRC * 2654435761 // any fixed, per-session start value
+	s.seq = uint16(cfg.SSRC >> 7)
+	s.pkt.Version = 2
+	s.pkt.SSRC = cfg.SSRC
+	s.pkt.PayloadType = cfg.PT
+	if cfg.Remote.IsValid() && !cfg.Remote.Addr().IsUnspecified() {
+		s.remote.Store(net.UDPAddrFromAddrPort(cfg.Remote))
+	}
+	return s
+}
+
+// SetRemote points the sender at a new SDP address (a re-INVITE); symmetric
+// latching starts again from it.
+func (s *Session) SetRemote(ap netip.AddrPort) {
+	if ap.IsValid() && !ap.Addr().IsUnspecified() {
+		s.remote.Store(net.UDPAddrFromAddrPort(ap))
+	}
+}
+
+// Remote returns where packets go now.
+func (s *Session) Remote() netip.AddrPort {
+	if a := s.remote.Load(); a != nil {
+		return a.AddrPort()
+	}
+	return netip.AddrPort{}
+}
+
+// SetSuspended pauses (true) or resumes the media timeout, e.g. while the
+// caller holds the call and sends nothing.
+func (s *Session) SetSuspended(v bool) { s.suspended.Store(v) }
+
+// WriteFrame implements media.FrameWriter: it sends frame number n with the
+// timestamp base + n·160, so the timestamp follows the wall clock across
+// prompts and silences. It allocates nothing.
+func (s *Session) WriteFrame(n uint32, payload []byte, marker bool) error {
+	to := s.remote.Load()
+	if to == nil {
+		return nil // nowhere to send yet: the far end's RTP will tell us
+	}
+	s.pkt.SequenceNumber = s.seq
+	s.pkt.Timestamp = s.tsBase + n*media.TimestampStep
+	s.pkt.Marker = marker
+	s.pkt.Payload = payload
+	sz, err := s.pkt.MarshalTo(s.buf[:])
+	if err != nil {
+		return fmt.Errorf("rtp: marshal: %w", err)
+	}
+	s.seq++
+	if _, err := s.cfg.Conn.WriteTo(s.buf[:sz], to); err != nil {
+		return fmt.Errorf("rtp: send to %v: %w", to, err)
+	}
+	s.stats.Sent.Add(1)
+	return nil
+}
+
+// String names the sink for printable pipelines.
+func (s *Session) String() string {
+	return fmt.Sprintf("RTP(%s/%d -> %v)", s.cfg.Codec, s.cfg.PT, s.Remote())
+}
+
+// Stats returns the session's counters.
+func (s *Session) Stats() *Stats { return &s.stats }
+
+// Receive reads packets until ctx ends, the connection closes, or no packet
+// arrives within the media timeout while not suspended. It returns the reason.
+func (s *Session) Receive(ctx context.Context, h Handler) error {
+	stop := context.AfterFunc(ctx, func() {
+		_ = s.cfg.Conn.SetReadDeadline(time.Unix(1, 0))
+	})
+	defer stop()
+	buf := make([]byte, 1500)
+	var pkt pionrtp.Packet
+	last := time.Now()
+	for {
+		if ctx.Err() != nil {
+			return context.Cause(ctx)
+		}
+		if s.cfg.Timeout > 0 {
+			_ = s.cfg.Conn.SetReadDeadline(time.Now().Add(time.Second))
+		}
+		n, from, err := s.cfg.Conn.ReadFrom(buf)
+		if err != nil {
+			if ctx.Err() != nil {
+				return context.Cause(ctx)
+			}
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				if s.suspended.Load() {
+					last = time.Now()
+				} else if time.Since(last) >= s.cfg.Timeout {
+					return ErrMediaTimeout
+				}
+				continue
+			}
+			return fmt.Errorf("rtp: read: %w", err)
+		}
+		if err := pkt.Unmarshal(buf[:n]); err != nil || pkt.Version != 2 {
+			s.stats.Unknown.Add(1)
+			continue // not RTP (or RTCP on a muxed port): ignore
+		}
+		last = time.Now()
+		s.latch(from, last)
+		s.handle(&pkt, h)
+	}
+}
+
+// latch implements symmetric RTP: send where the caller's packets come from.
+// A new source replaces the old one only after the old one fell silent for
+// half a second, so a stray packet cannot hijack the stream.
+func (s *Session) latch(from net.Addr, now time.Time) {
+	ua, ok := from.(*net.UDPAddr)
+	if !ok {
+		return
+	}
+	cur := s.remote.Load()
+	same := cur != nil && cur.Port == ua.Port && cur.IP.Equal(ua.IP)
+	switch {
+	case same:
+		s.latched = true
+	case !s.latched || now.Sub(s.lastFrom) > 500*time.Millisecond:
+		s.log.Debug("rtp latched", "from", ua.String(), "sdp", s.Remote().String())
+		ap := ua.AddrPort()
+		s.remote.Store(net.UDPAddrFromAddrPort(netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())))
+		s.latched = true
+	default:
+		return
+	}
+	s.lastFrom = now
+}
+
+func (s *Session) handle(pkt *pionrtp.Packet, h Handler) {
+	pt := pkt.PayloadType
+	switch {
+	case s.cfg.DTMFPT != 0 && pt == s.cfg.DTMFPT:
+		if d, ok := s.dtmf.packet(pkt.Timestamp, pkt.Payload); ok {
+			h.Digit(d)
+		}
+		return
+	case pt == 13 || (s.cfg.CNPT != 0 && pt == s.cfg.CNPT):
+		level := uint8(127)
+		if len(pkt.Payload) > 0 {
+			level = pkt.Payload[0] & 0x7f
+		}
+		h.ComfortNoise(level)
+		return
+	}
+	var codec media.Codec
+	switch {
+	case pt == 0:
+		codec = media.CodecPCMU
+	case pt == 8:
+		codec = media.CodecPCMA
+	case pt == s.cfg.PT:
+		codec = s.cfg.Codec
+	default:
+		s.stats.Unknown.Add(1)
+		return
+	}
+	switch s.seqs.observe(pkt.SequenceNumber) {
+	case seqDuplicate:
+		s.stats.Duplicates.Add(1)
+		return
+	case seqLate:
+		s.stats.Late.Add(1) // reordered: still audio worth hearing
+	}
+	s.stats.Lost.Store(s.seqs.lost)
+	s.stats.Received.Add(1)
+	// A payload of any length (ptime 10..60) is cut into 20 ms frames.
+	p := pkt.Payload
+	for len(p) > 0 {
+		k := min(len(p), media.FrameSamples)
+		_ = g711.Decode(codec, s.pcm[:k], p[:k])
+		h.Audio(s.pcm[:k])
+		p = p[k:]
+	}
+}
