@@ -10,4 +10,7 @@ require (
 	github.com/zaf/g711 v1.4.0
 )
 
-require github.com/pion/randutil v0.1.0 // indirect
+require (
+	github.com/goccy/go-yaml v1.19.2 // indirect
+	github.com/pion/randutil v0.1.0 // indirect
+)

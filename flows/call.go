@@ -1,0 +1,84 @@
+// Package flows runs kefu's call flows: the ops-facing configuration model
+// (strict YAML), its validation against the call-script rules, and the
+// per-call Runner that executes one step at a time. It never touches SIP,
+// RTP or sockets: a call is the Call interface, time is a Clock, so every
+// flow runs in virtual time in tests.
+package flows
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/kefu-hotline/kefu/prompts"
+)
+
+// Call is what a flow can do with a live call. The sip package implements
+// it; tests and `kefu simulate` use fakes.
+type Call interface {
+	// Play plays p to the caller at the call's current gain and returns when
+	// the caller has heard all of it, or early with ctx's cause.
+	Play(ctx context.Context, p *prompts.Prompt) error
+	// Events delivers what the caller does. It is never closed; the call's
+	// context ends instead.
+	Events() <-chan Event
+	// Hangup ends the call from our side (BYE).
+	Hangup(ctx context.Context) error
+}
+
+// EventKind says what the caller did.
+type EventKind uint8
+
+// The caller events a flow reacts to.
+const (
+	SpeechStart EventKind = iota + 1 // the caller started speaking
+	SpeechEnd                        // the caller stopped speaking
+	Digit                            // the caller pressed a key
+)
+
+// String names the kind for logs and timelines.
+func (k EventKind) String() string {
+	switch k {
+	case SpeechStart:
+		return "speech_start"
+	case SpeechEnd:
+		return "speech_end"
+	case Digit:
+		return "digit"
+	default:
+		return "unknown"
+	}
+}
+
+// Event is one thing the caller did, with the levels behind it.
+type Event struct {
+	Kind    EventKind
+	At      time.Time
+	Key     rune    // for Digit
+	LevelDB float64 // frame level in dBFS when the event fired
+	FloorDB float64 // the tracked noise floor in dBFS
+}
+
+// Causes with which the sip layer cancels a call's context, so a flow (and
+// the call record) can tell why it ended.
+var (
+	ErrCallerHangup = errors.New("caller hung up")
+	ErrMediaTimeout = errors.New("media timeout")
+	ErrShutdown     = errors.New("agent shutting down")
+)
+
+// Clock is the time a flow runs on: the wall clock in production, a virtual
+// one in `kefu simulate`.
+type Clock interface {
+	Now() time.Time
+	After(d time.Duration) <-chan time.Time
+}
+
+// WallClock is the real time.
+type WallClock struct{}
+
+// Now returns time.Now().
+func (WallClock) Now() time.Time { return time.Now() }
+
+// After returns time.After(d).
+func (WallClock) After(d time.Duration) <-chan time.Time { return time.After(d) }

@@ -1,0 +1,234 @@
+package flows
+
+import (
+	_ "embed"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml"
+)
+
+//go:embed default.yaml
+var defaultYAML []byte
+
+// DefaultYAML returns the embedded default configuration, for `kefu run`
+// without -config and for ops to start their own from.
+func DefaultYAML() []byte { return append([]byte(nil), defaultYAML...) }
+
+// Spec defaults (../shared/spec/call-scripts.md); a config that leaves a
+// value out gets these.
+const (
+	DefaultCompany      = "卓达社区网中心"
+	DefaultTimezone     = "Asia/Shanghai"
+	DefaultLanguage     = "zh-CN"
+	DefaultAnswerDelay  = 500 * time.Millisecond
+	DefaultMediaTimeout = 60 * time.Second
+	DefaultSilenceWait  = 5 * time.Second // CS-SILENT, CS-CLOSE
+	MinSilentAttempts   = 3               // CS-SILENT: never fewer
+)
+
+// Duration is a time.Duration written as in Go ("5s", "500ms").
+type Duration time.Duration
+
+// UnmarshalYAML implements yaml.BytesUnmarshaler.
+func (d *Duration) UnmarshalYAML(b []byte) error {
+	s := strings.Trim(strings.TrimSpace(string(b)), `"'`)
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("%q is not a duration: write it like 5s or 500ms", s)
+	}
+	if v < 0 {
+		return fmt.Errorf("duration %q is negative", s)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalYAML implements yaml.BytesMarshaler.
+func (d Duration) MarshalYAML() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// D returns the value as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// Config is a whole kefu configuration file.
+type Config struct {
+	Company      string           `yaml:"company"`
+	Timezone     string           `yaml:"timezone"`
+	Language     string           `yaml:"language"`
+	AnswerDelay  *Duration        `yaml:"answer_delay"`
+	MediaTimeout *Duration        `yaml:"media_timeout"`
+	Routes       []Route          `yaml:"routes"`
+	Flows        map[string]*Flow `yaml:"flows"`
+
+	loc *time.Location
+}
+
+// Route picks the flow for a call by called user (and later caller).
+// To "*" or empty matches every called user.
+type Route struct {
+	To   string `yaml:"to"`
+	Flow string `yaml:"flow"`
+}
+
+// Flow is an ordered list of named steps; the first step runs first.
+type Flow struct {
+	Steps []*Step `yaml:"steps"`
+
+	name  string
+	index map[string]int
+}
+
+// Step is one verb with its parameters and outcomes. Exactly one verb field
+// is set.
+type Step struct {
+	Name   string  `yaml:"name"`
+	Say    *Say    `yaml:"say"`
+	Listen *Listen `yaml:"listen"`
+	Close  *Close  `yaml:"close"`
+	Hangup *Hangup `yaml:"hangup"`
+	// Next is where to go when the verb has no outcome of its own; empty
+	// means the following step.
+	Next string `yaml:"next"`
+}
+
+// Say plays one prompt.
+type Say struct {
+	Prompt string `yaml:"prompt"`
+}
+
+// Attempt is one rung of a silence ladder: a prompt, then a wait for the
+// caller, measured from the end of the prompt.
+type Attempt struct {
+	Prompt string    `yaml:"prompt"`
+	Wait   *Duration `yaml:"wait"`
+}
+
+// Listen is the silence ladder (CS-SILENT): each attempt plays its prompt
+// and waits; the caller's speech or a key ends the ladder.
+type Listen struct {
+	Attempts []Attempt `yaml:"attempts"`
+	OnSpeech string    `yaml:"on_speech"`
+	OnDigit  string    `yaml:"on_digit"`
+	// OnSilence is where to go when every attempt went unanswered; empty
+	// means hang up.
+	OnSilence string `yaml:"on_silence"`
+	// Exception, when set, states why this ladder deliberately breaks a
+	// call-script rule (e.g. fewer than three attempts); `kefu check`
+	// lists it.
+	Exception string `yaml:"exception"`
+}
+
+// Close is the standard closing (CS-CLOSE): the question, then the goodbye
+// and waiting for the caller to hang up first, or the polite hang-up.
+type Close struct {
+	Ask          string    `yaml:"ask"`           // default close.ask
+	Bye          string    `yaml:"bye"`           // default close.bye
+	Final        string    `yaml:"final"`         // default close.hangup
+	AnswerWait   *Duration `yaml:"answer_wait"`   // for a reply to the question; default 5s
+	CallerHangup *Duration `yaml:"caller_hangup"` // for the caller to hang up after the goodbye; default 10s
+	HangupAfter  *Duration `yaml:"hangup_after"`  // after the final phrase; default 5s (CS-CLOSE)
+}
+
+// Hangup ends the call from our side.
+type Hangup struct{}
+
+// Verb returns the name of the step's verb, or "" when none or several are
+// set.
+func (s *Step) Verb() string {
+	var names []string
+	if s.Say != nil {
+		names = append(names, "say")
+	}
+	if s.Listen != nil {
+		names = append(names, "listen")
+	}
+	if s.Close != nil {
+		names = append(names, "close")
+	}
+	if s.Hangup != nil {
+		names = append(names, "hangup")
+	}
+	if len(names) != 1 {
+		return ""
+	}
+	return names[0]
+}
+
+// Location returns the caller-facing time zone.
+func (c *Config) Location() *time.Location { return c.loc }
+
+// Flow returns the named flow.
+func (c *Config) Flow(name string) (*Flow, bool) {
+	f, ok := c.Flows[name]
+	return f, ok
+}
+
+// Route returns the flow for a call to the called user.
+func (c *Config) Route(to string) (*Flow, bool) {
+	for _, r := range c.Routes {
+		if r.To == "" || r.To == "*" || r.To == to {
+			return c.Flow(r.Flow)
+		}
+	}
+	return nil, false
+}
+
+// Name returns the flow's name in the config.
+func (f *Flow) Name() string { return f.name }
+
+// Parse decodes a config strictly: unknown keys and wrong types are errors
+// with line and column. name is the file name used in messages.
+func Parse(name string, data []byte) (*Config, error) {
+	var c Config
+	if err := yaml.UnmarshalWithOptions(data, &c, yaml.Strict(), yaml.DisallowUnknownField()); err != nil {
+		return nil, fmt.Errorf("%s:%s", name, strings.TrimSpace(yaml.FormatError(err, false, true)))
+	}
+	c.defaults()
+	if err := c.validate(name, data); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+func (c *Config) defaults() {
+	if c.Company == "" {
+		c.Company = DefaultCompany
+	}
+	if c.Timezone == "" {
+		c.Timezone = DefaultTimezone
+	}
+	if c.Language == "" {
+		c.Language = DefaultLanguage
+	}
+	if c.AnswerDelay == nil {
+		d := Duration(DefaultAnswerDelay)
+		c.AnswerDelay = &d
+	}
+	if c.MediaTimeout == nil {
+		d := Duration(DefaultMediaTimeout)
+		c.MediaTimeout = &d
+	}
+	for name, f := range c.Flows {
+		if f == nil {
+			continue
+		}
+		f.name = name
+		f.index = map[string]int{}
+		for i, s := range f.Steps {
+			if s != nil && s.Name != "" {
+				if _, dup := f.index[s.Name]; !dup {
+					f.index[s.Name] = i
+				}
+			}
+		}
+	}
+}
+
+// or returns d's value, or def when d is unset.
+func (d *Duration) or(def time.Duration) time.Duration {
+	if d == nil {
+		return def
+	}
+	return time.Duration(*d)
+}

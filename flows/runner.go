@@ -1,0 +1,304 @@
+package flows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/kefu-hotline/kefu/flows/calendar"
+	"github.com/kefu-hotline/kefu/prompts"
+)
+
+// greetIDs are the time-of-day openings, indexed by calendar.Period.
+var greetIDs = [...]string{
+	calendar.Other:     "greet.default",
+	calendar.Morning:   "greet.morning",
+	calendar.Afternoon: "greet.afternoon",
+	calendar.Evening:   "greet.evening",
+}
+
+// Runner executes one flow for one call. Create one per call; Run it once.
+type Runner struct {
+	cfg   *Config
+	flow  *Flow
+	call  Call
+	cat   *prompts.Catalog
+	clock Clock
+	log   *slog.Logger
+	trace func(TraceEntry)
+
+	// Result, filled as the flow runs.
+	Result Result
+}
+
+// Result is what a call record keeps of the flow.
+type Result struct {
+	Flow     string
+	Steps    []string // the steps run, in order
+	Heard    bool     // the caller spoke
+	Attempts int      // silence-ladder prompts played
+	HungUpBy string   // "agent" or "caller"
+}
+
+// TraceEntry is one line of a call's timeline (prompts, waits, events).
+type TraceEntry struct {
+	At     time.Time
+	What   string // "step", "prompt_start", "prompt_end", "wait", "event", "hangup"
+	Detail string
+}
+
+// Options configure a Runner.
+type Options struct {
+	Clock  Clock            // default WallClock
+	Logger *slog.Logger     // call-scoped logger
+	Trace  func(TraceEntry) // optional timeline sink
+}
+
+// NewRunner prepares flow f of cfg for a call.
+func NewRunner(cfg *Config, f *Flow, call Call, cat *prompts.Catalog, o Options) *Runner {
+	r := &Runner{cfg: cfg, flow: f, call: call, cat: cat, clock: o.Clock, log: o.Logger, trace: o.Trace}
+	if r.clock == nil {
+		r.clock = WallClock{}
+	}
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
+	}
+	r.Result.Flow = f.Name()
+	return r
+}
+
+// errHungUp ends Run when a step hung up.
+var errHungUp = errors.New("flow hung up")
+
+// maxSteps bounds the steps one call may run, so that a flow loop without
+// waits cannot spin forever.
+const maxSteps = 1000
+
+// Run executes the flow from its first step until a step hangs up or the
+// call ends. It returns nil when the flow hung up, else the reason the
+// call's context ended.
+func (r *Runner) Run(ctx context.Context) error {
+	i := 0
+	for range maxSteps {
+		s := r.flow.Steps[i]
+		r.Result.Steps = append(r.Result.Steps, s.Name)
+		r.note("step", s.Name+" ("+s.Verb()+")")
+		next, err := r.runStep(ctx, s)
+		if errors.Is(err, errHungUp) {
+			return nil
+		}
+		if err != nil {
+			if c := context.Cause(ctx); c != nil {
+				if errors.Is(c, ErrCallerHangup) && r.Result.HungUpBy == "" {
+					r.Result.HungUpBy = "caller"
+				}
+				return c
+			}
+			return err
+		}
+		if next == "" {
+			next = s.Next
+		}
+		if next == "" {
+			if i+1 >= len(r.flow.Steps) {
+				return r.hangup(ctx)
+			}
+			i++
+			continue
+		}
+		i = r.flow.index[next]
+	}
+	r.log.Error("flow ran too many steps; hanging up", "flow", r.flow.Name(), "limit", maxSteps)
+	return r.hangup(ctx)
+}
+
+func (r *Runner) runStep(ctx context.Context, s *Step) (string, error) {
+	switch {
+	case s.Say != nil:
+		_, err := r.play(ctx, s.Say.Prompt)
+		return "", err
+	case s.Listen != nil:
+		return r.listen(ctx, s.Listen)
+	case s.Close != nil:
+		return "", r.close(ctx, s.Close)
+	case s.Hangup != nil:
+		if err := r.hangup(ctx); err != nil {
+			return "", err
+		}
+		return "", errHungUp
+	}
+	return "", fmt.Errorf("step %q has no verb", s.Name)
+}
+
+func (r *Runner) hangup(ctx context.Context) error {
+	r.note("hangup", "agent")
+	r.Result.HungUpBy = "agent"
+	if err := r.call.Hangup(ctx); err != nil {
+		return fmt.Errorf("hang up: %w", err)
+	}
+	return nil
+}
+
+// resolve maps a prompt reference to a prompt of the catalog.
+func (r *Runner) resolve(id string) (*prompts.Prompt, error) {
+	if id == GreetTOD {
+		id = greetIDs[calendar.PeriodAt(r.clock.Now(), r.cfg.Location())]
+	}
+	p, ok := r.cat.Get(id)
+	if !ok {
+		return nil, fmt.Errorf("prompt %q missing from the %s set", id, r.cat.Lang())
+	}
+	return p, nil
+}
+
+// heard is what the caller did while we played or waited.
+type heard struct {
+	speech bool
+	key    rune
+}
+
+func (h heard) any() bool { return h.speech || h.key != 0 }
+
+// play plays a prompt to the end and reports whether the caller spoke or
+// pressed a key meanwhile (the prompt is not cut: a polite agent finishes
+// the sentence).
+func (r *Runner) play(ctx context.Context, id string) (heard, error) {
+	p, err := r.resolve(id)
+	if err != nil {
+		return heard{}, err
+	}
+	r.note("prompt_start", p.ID)
+	done := make(chan error, 1)
+	go func() { done <- r.call.Play(ctx, p) }()
+	var h heard
+	for {
+		select {
+		case err := <-done:
+			r.note("prompt_end", p.ID)
+			return h, err
+		case ev := <-r.call.Events():
+			r.event(ev, &h)
+		}
+	}
+}
+
+// wait waits up to d for the caller to speak or press a key.
+func (r *Runner) wait(ctx context.Context, d time.Duration) (heard, error) {
+	r.note("wait", d.String())
+	timeout := r.clock.After(d)
+	var h heard
+	for {
+		select {
+		case <-ctx.Done():
+			return h, context.Cause(ctx)
+		case <-timeout:
+			return h, nil
+		case ev := <-r.call.Events():
+			if r.event(ev, &h); h.any() {
+				return h, nil
+			}
+		}
+	}
+}
+
+func (r *Runner) event(ev Event, h *heard) {
+	switch ev.Kind {
+	case SpeechStart:
+		h.speech = true
+		r.Result.Heard = true
+	case Digit:
+		h.key = ev.Key
+	}
+	r.note("event", fmt.Sprintf("%s level=%.1fdBFS floor=%.1fdBFS%s", ev.Kind, ev.LevelDB, ev.FloorDB, keyStr(ev.Key)))
+}
+
+func keyStr(k rune) string {
+	if k == 0 {
+		return ""
+	}
+	return " key=" + string(k)
+}
+
+// listen runs the silence ladder (CS-SILENT): each attempt's prompt, then
+// its wait measured from the prompt's end. Speech or a key ends the ladder.
+func (r *Runner) listen(ctx context.Context, l *Listen) (string, error) {
+	for _, a := range l.Attempts {
+		r.Result.Attempts++
+		h, err := r.play(ctx, a.Prompt)
+		if err != nil {
+			return "", err
+		}
+		if !h.any() {
+			if h, err = r.wait(ctx, a.Wait.or(DefaultSilenceWait)); err != nil {
+				return "", err
+			}
+		}
+		switch {
+		case h.speech && l.OnSpeech != "":
+			return l.OnSpeech, nil
+		case h.key != 0 && l.OnDigit != "":
+			return l.OnDigit, nil
+		case h.key != 0 && l.OnSpeech != "":
+			return l.OnSpeech, nil // a key is the caller being there too
+		case h.any():
+			return "", nil
+		}
+	}
+	if l.OnSilence == "" {
+		if err := r.hangup(ctx); err != nil {
+			return "", err
+		}
+		return "", errHungUp
+	}
+	return l.OnSilence, nil
+}
+
+// close runs CS-CLOSE: ask if there is anything more; after a reply say
+// goodbye and give the caller time to hang up first; if the caller stays
+// silent, or stays on the line, say the final phrase and hang up after 5 s.
+func (r *Runner) close(ctx context.Context, c *Close) error {
+	h, err := r.play(ctx, orStr(c.Ask, "close.ask"))
+	if err != nil {
+		return err
+	}
+	if !h.any() {
+		if h, err = r.wait(ctx, c.AnswerWait.or(DefaultSilenceWait)); err != nil {
+			return err
+		}
+	}
+	if h.any() {
+		if _, err := r.play(ctx, orStr(c.Bye, "close.bye")); err != nil {
+			return err
+		}
+		// Wait for the caller to hang up first: only the call's end
+		// (cancelling ctx) or the timeout ends this wait.
+		r.note("wait", "caller hang-up")
+		select {
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case <-r.clock.After(c.CallerHangup.or(10 * time.Second)):
+		}
+	}
+	if _, err := r.play(ctx, orStr(c.Final, "close.hangup")); err != nil {
+		return err
+	}
+	r.note("wait", "before hang-up")
+	select {
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	case <-r.clock.After(c.HangupAfter.or(DefaultSilenceWait)):
+	}
+	if err := r.hangup(ctx); err != nil {
+		return err
+	}
+	return errHungUp
+}
+
+func (r *Runner) note(what, detail string) {
+	if r.trace != nil {
+		r.trace(TraceEntry{At: r.clock.Now(), What: what, Detail: detail})
+	}
+	r.log.Debug("flow", "what", what, "detail", detail)
+}

@@ -1,0 +1,183 @@
+package flows
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/kefu-hotline/kefu/prompts"
+)
+
+// fakeCall plays prompts in (virtual) real time and records when.
+type fakeCall struct {
+	mu      sync.Mutex
+	start   time.Time
+	played  []played
+	events  chan Event
+	hungUp  time.Duration
+	cancel  context.CancelCauseFunc
+	hangups int
+}
+
+type played struct {
+	id         string
+	start, end time.Duration
+}
+
+func newFakeCall(cancel context.CancelCauseFunc) *fakeCall {
+	return &fakeCall{start: time.Now(), events: make(chan Event, 16), cancel: cancel}
+}
+
+func (c *fakeCall) Play(ctx context.Context, p *prompts.Prompt) error {
+	start := time.Since(c.start)
+	select {
+	case <-time.After(p.Duration()):
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+	c.mu.Lock()
+	c.played = append(c.played, played{p.ID, start, time.Since(c.start)})
+	c.mu.Unlock()
+	return nil
+}
+
+func (c *fakeCall) Events() <-chan Event { return c.events }
+
+func (c *fakeCall) Hangup(context.Context) error {
+	c.mu.Lock()
+	c.hungUp = time.Since(c.start)
+	c.hangups++
+	c.mu.Unlock()
+	return nil
+}
+
+// speakAt makes the caller start speaking at t after the call started.
+func (c *fakeCall) speakAt(t time.Duration) {
+	time.AfterFunc(t-time.Since(c.start), func() { c.events <- Event{Kind: SpeechStart, At: time.Now(), LevelDB: -20} })
+}
+
+func loadDefault(t *testing.T) (*Config, *prompts.Catalog) {
+	t.Helper()
+	cfg, err := Parse("default.yaml", DefaultYAML())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := prompts.LoadEmbedded(cfg.Language)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.CheckPrompts("default.yaml", DefaultYAML(), cat); err != nil {
+		t.Fatal(err)
+	}
+	return cfg, cat
+}
+
+// TestSilentLadder checks CS-SILENT on the default flow in virtual time:
+// the opening, 5 s, the opening again, 5 s, the apology, 5 s, hang up.
+func TestSilentLadder(t *testing.T) {
+	cfg, cat := loadDefault(t)
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancelCause(t.Context())
+		defer cancel(nil)
+		call := newFakeCall(cancel)
+		f, _ := cfg.Route("100")
+		r := NewRunner(cfg, f, call, cat, Options{})
+		if err := r.Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if len(call.played) != 3 {
+			t.Fatalf("played %v, want three attempts", call.played)
+		}
+		if call.played[0].id != call.played[1].id || call.played[2].id != "silent.apology" {
+			t.Errorf("prompts %v: want the opening twice, then silent.apology", call.played)
+		}
+		for i := 1; i < 3; i++ {
+			if gap := call.played[i].start - call.played[i-1].end; gap != 5*time.Second {
+				t.Errorf("gap before attempt %d: %v, want 5s from the end of the prompt", i+1, gap)
+			}
+		}
+		if d := call.hungUp - call.played[2].end; d != 5*time.Second || call.hangups != 1 {
+			t.Errorf("hung up %v after the apology (%d times), want 5s, once", d, call.hangups)
+		}
+		if r.Result.Attempts != 3 || r.Result.Heard || r.Result.HungUpBy != "agent" {
+			t.Errorf("result %+v", r.Result)
+		}
+	})
+}
+
+// TestSpeechStopsLadder: a caller who speaks during the second wait stops
+// the ladder; the flow acknowledges, closes, and the silent caller then
+// hears the final phrase and the hang-up 5 s later (CS-CLOSE).
+func TestSpeechStopsLadder(t *testing.T) {
+	cfg, cat := loadDefault(t)
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancelCause(t.Context())
+		defer cancel(nil)
+		call := newFakeCall(cancel)
+		f, _ := cfg.Route("100")
+		r := NewRunner(cfg, f, call, cat, Options{})
+		greet, _ := r.resolve(GreetTOD)
+		call.speakAt(2*greet.Duration() + 5*time.Second + 2*time.Second)
+		if err := r.Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, p := range call.played {
+			ids = append(ids, p.id)
+		}
+		want := []string{greet.ID, greet.ID, "ack", "close.ask", "close.hangup"}
+		if len(ids) != len(want) {
+			t.Fatalf("played %v, want %v", ids, want)
+		}
+		for i := range want {
+			if ids[i] != want[i] {
+				t.Fatalf("played %v, want %v", ids, want)
+			}
+		}
+		// Speech came 2 s into the second wait: ack follows at once.
+		if gap := call.played[2].start - call.played[1].end; gap != 2*time.Second {
+			t.Errorf("ack %v after the second opening, want 2s", gap)
+		}
+		if d := call.hungUp - call.played[4].end; d != 5*time.Second {
+			t.Errorf("hang-up %v after the final phrase, want 5s", d)
+		}
+		if !r.Result.Heard || r.Result.Attempts != 2 {
+			t.Errorf("result %+v", r.Result)
+		}
+	})
+}
+
+// TestCallerHangsUpFirst: after the goodbye kefu waits for the caller to
+// hang up, and never sends BYE itself when the caller does.
+func TestCallerHangsUpFirst(t *testing.T) {
+	cfg, cat := loadDefault(t)
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancelCause(t.Context())
+		defer cancel(nil)
+		call := newFakeCall(cancel)
+		f, _ := cfg.Route("100")
+		r := NewRunner(cfg, f, call, cat, Options{})
+		call.speakAt(time.Second) // during the opening
+		ask, _ := cat.Get("close.ask")
+		ack, _ := cat.Get("ack")
+		greet, _ := r.resolve(GreetTOD)
+		replyAt := greet.Duration() + ack.Duration() + ask.Duration() + time.Second
+		call.speakAt(replyAt)
+		bye, _ := cat.Get("close.bye")
+		time.AfterFunc(replyAt+bye.Duration()+3*time.Second, func() { cancel(ErrCallerHangup) })
+		err := r.Run(ctx)
+		if !errors.Is(err, ErrCallerHangup) {
+			t.Fatalf("Run = %v, want caller hang-up", err)
+		}
+		if call.hangups != 0 || r.Result.HungUpBy != "caller" {
+			t.Errorf("kefu hung up %d times, result %+v; the caller hangs up first", call.hangups, r.Result)
+		}
+		last := call.played[len(call.played)-1]
+		if last.id != "close.bye" {
+			t.Errorf("last prompt %s, want close.bye", last.id)
+		}
+	})
+}

@@ -1,0 +1,193 @@
+package flows
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml"
+	"github.com/kefu-hotline/kefu/prompts"
+)
+
+// GreetTOD is the prompt reference that plays the opening for the moment of
+// the call (CS-GREET-TOD); it resolves to one of the greet.* prompts.
+const GreetTOD = "greet.tod"
+
+// problems collects load errors, each with file:line:column where the
+// offending node can be found.
+type problems struct {
+	file string
+	data []byte
+	errs []error
+}
+
+// at records an error about the node at a YAML path like
+// "$.flows.hotline.steps[0].next".
+func (p *problems) at(path, format string, args ...any) {
+	pos := ""
+	if yp, err := yaml.PathString(path); err == nil && p.data != nil {
+		if n, err := yp.ReadNode(strings.NewReader(string(p.data))); err == nil && n != nil {
+			tk := n.GetToken()
+			pos = fmt.Sprintf(":%d:%d", tk.Position.Line, tk.Position.Column)
+		}
+	}
+	p.errs = append(p.errs, fmt.Errorf("%s%s: %s", p.file, pos, fmt.Sprintf(format, args...)))
+}
+
+func (p *problems) err() error { return errors.Join(p.errs...) }
+
+func (c *Config) validate(file string, data []byte) error {
+	p := &problems{file: file, data: data}
+	loc, err := time.LoadLocation(c.Timezone)
+	if err != nil {
+		p.at("$.timezone", "unknown time zone %q: use an IANA name like Asia/Shanghai", c.Timezone)
+	}
+	c.loc = loc
+	if len(c.Flows) == 0 {
+		p.at("$", "no flows: define at least one under flows:")
+	}
+	if len(c.Routes) == 0 {
+		p.at("$", "no routes: add routes: [{to: \"*\", flow: NAME}] so calls find a flow")
+	}
+	for i, r := range c.Routes {
+		if _, ok := c.Flows[r.Flow]; !ok {
+			p.at(fmt.Sprintf("$.routes[%d].flow", i), "route to unknown flow %q (flows: %s)", r.Flow, strings.Join(c.flowNames(), ", "))
+		}
+	}
+	for _, name := range c.flowNames() {
+		c.Flows[name].validate(p, fmt.Sprintf("$.flows.%s", name))
+	}
+	return p.err()
+}
+
+func (c *Config) flowNames() []string {
+	names := make([]string, 0, len(c.Flows))
+	for n := range c.Flows {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func (f *Flow) validate(p *problems, path string) {
+	if f == nil || len(f.Steps) == 0 {
+		p.at(path, "flow has no steps")
+		return
+	}
+	seen := map[string]bool{}
+	for i, s := range f.Steps {
+		sp := fmt.Sprintf("%s.steps[%d]", path, i)
+		if s == nil {
+			p.at(sp, "empty step")
+			continue
+		}
+		if s.Name == "" {
+			p.at(sp, "step has no name: add name: SOMETHING so other steps can refer to it")
+		} else if seen[s.Name] {
+			p.at(sp+".name", "step name %q used twice in this flow", s.Name)
+		}
+		seen[s.Name] = true
+		if s.Verb() == "" {
+			p.at(sp, "a step needs exactly one verb (say, listen, close, hangup)")
+			continue
+		}
+		f.checkRef(p, sp+".next", s.Next)
+		switch {
+		case s.Say != nil:
+			if s.Say.Prompt == "" {
+				p.at(sp+".say", "say needs a prompt")
+			}
+		case s.Listen != nil:
+			f.validateListen(p, sp+".listen", s.Listen)
+		}
+	}
+}
+
+func (f *Flow) validateListen(p *problems, path string, l *Listen) {
+	if len(l.Attempts) == 0 {
+		p.at(path, "listen needs attempts: each a prompt and a wait")
+	}
+	for i, a := range l.Attempts {
+		if a.Prompt == "" {
+			p.at(fmt.Sprintf("%s.attempts[%d]", path, i), "attempt needs a prompt")
+		}
+	}
+	hangsUp := l.OnSilence == "" || f.isHangup(l.OnSilence)
+	if hangsUp && len(l.Attempts) < MinSilentAttempts && l.Exception == "" {
+		p.at(path+".attempts", "CS-SILENT: this ladder hangs up after %d attempt(s); the script demands at least %d (add attempts, or state exception: REASON)", len(l.Attempts), MinSilentAttempts)
+	}
+	f.checkRef(p, path+".on_speech", l.OnSpeech)
+	f.checkRef(p, path+".on_digit", l.OnDigit)
+	f.checkRef(p, path+".on_silence", l.OnSilence)
+}
+
+func (f *Flow) isHangup(step string) bool {
+	i, ok := f.index[step]
+	return ok && f.Steps[i].Hangup != nil
+}
+
+func (f *Flow) checkRef(p *problems, path, ref string) {
+	if ref == "" {
+		return
+	}
+	if _, ok := f.index[ref]; !ok {
+		p.at(path, "no step named %q in this flow", ref)
+	}
+}
+
+// CheckPrompts verifies against a loaded catalog that every prompt the
+// flows use exists, and that the media timeout outlasts every silence ladder
+// (a silent caller must hear the whole ladder, not be cut off by the media
+// timeout).
+func (c *Config) CheckPrompts(file string, data []byte, cat *prompts.Catalog) error {
+	p := &problems{file: file, data: data}
+	var need func(path, id string) time.Duration
+	need = func(path, id string) time.Duration {
+		if id == GreetTOD {
+			var longest time.Duration
+			for _, g := range greetIDs {
+				longest = max(longest, need(path, g))
+			}
+			return longest
+		}
+		pr, ok := cat.Get(id)
+		if !ok {
+			p.at(path, "prompt %q is not in the %s prompt set (see `kefu prompts list`)", id, cat.Lang())
+			return 0
+		}
+		return pr.Duration()
+	}
+	for _, name := range c.flowNames() {
+		f := c.Flows[name]
+		for i, s := range f.Steps {
+			sp := fmt.Sprintf("$.flows.%s.steps[%d]", name, i)
+			switch {
+			case s.Say != nil:
+				need(sp+".say.prompt", s.Say.Prompt)
+			case s.Listen != nil:
+				var total time.Duration
+				for k, a := range s.Listen.Attempts {
+					total += need(fmt.Sprintf("%s.listen.attempts[%d].prompt", sp, k), a.Prompt) + a.Wait.or(DefaultSilenceWait)
+				}
+				if mt := c.MediaTimeout.or(DefaultMediaTimeout); mt <= total {
+					p.at(sp+".listen", "media_timeout %v is not longer than this silence ladder (%v): a caller sending no RTP would be cut off before the ladder ends; raise media_timeout", mt, total.Round(time.Millisecond))
+				}
+			case s.Close != nil:
+				cl := s.Close
+				need(sp+".close", orStr(cl.Ask, "close.ask"))
+				need(sp+".close", orStr(cl.Bye, "close.bye"))
+				need(sp+".close", orStr(cl.Final, "close.hangup"))
+			}
+		}
+	}
+	return p.err()
+}
+
+func orStr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
