@@ -47,6 +47,7 @@ type Config struct {
 	CNPT    uint8          // comfort-noise PT, 0 if none
 	SSRC    uint32
 	Timeout time.Duration // media timeout; 0 disables it
+	Ptime   time.Duration // packet duration we send; 0 means 20 ms
 	Logger  *slog.Logger
 }
 
@@ -57,17 +58,22 @@ type Session struct {
 	remote atomic.Pointer[net.UDPAddr]
 
 	// send side, used only by the player goroutine
-	pkt    pionrtp.Packet
-	buf    [12 + 4*media.FrameBytes]byte
-	tsBase uint32
-	seq    uint16
+	pkt      pionrtp.Packet
+	buf      [12 + maxPacketBytes]byte
+	tsBase   uint32
+	seq      uint16
+	ptimeB   int // payload bytes per packet (= samples for G.711)
+	pend     [maxPacketBytes]byte
+	pendN    int    // bytes waiting in pend
+	pendAt   uint32 // sample index of pend[0]
+	pendMark bool
 
 	// receive side, used only by the Receive goroutine
 	latched   bool
 	lastFrom  time.Time
 	seqs      seqWindow
 	dtmf      dtmfState
-	pcm       [4 * media.FrameSamples]int16
+	pcm       [media.FrameSamples]int16
 	suspended atomic.Bool
 	closeOnce sync.Once
 
@@ -84,6 +90,10 @@ func NewSession(cfg Config) *Session {
 	s := &Session{cfg: cfg, log: cfg.Logger}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.ptimeB = int(cfg.Ptime * media.SampleRate / time.Second)
+	if s.ptimeB <= 0 || s.ptimeB > maxPacketBytes || s.ptimeB%80 != 0 {
+		s.ptimeB = media.FrameBytes
 	}
 	s.tsBase = cfg.SSRC * 2654435761 // any fixed, per-session start value
 	s.seq = uint16(cfg.SSRC >> 7)
@@ -116,16 +126,42 @@ func (s *Session) Remote() netip.AddrPort {
 // caller holds the call and sends nothing.
 func (s *Session) SetSuspended(v bool) { s.suspended.Store(v) }
 
-// WriteFrame implements media.FrameWriter: it sends frame number n with the
-// timestamp base + n·160, so the timestamp follows the wall clock across
-// prompts and silences. It allocates nothing.
+// maxPacketBytes is the largest payload we send: 60 ms of G.711.
+const maxPacketBytes = 3 * media.FrameBytes
+
+// WriteFrame implements media.FrameWriter. Frame n starts at sample
+// n·160, so timestamps follow the wall clock across prompts, silences and
+// skipped ticks. Frames are gathered into packets of the negotiated ptime
+// (a 30 ms ptime sends 240 samples whenever that many are waiting). It
+// allocates nothing.
 func (s *Session) WriteFrame(n uint32, payload []byte, marker bool) error {
+	at := n * media.TimestampStep
+	if s.pendN > 0 && s.pendAt+uint32(s.pendN) != at {
+		s.pendN = 0 // a gap (mute, skipped ticks): drop the partial packet
+	}
+	if s.pendN == 0 {
+		s.pendAt, s.pendMark = at, marker
+	}
+	s.pendN += copy(s.pend[s.pendN:], payload)
+	for s.pendN >= s.ptimeB {
+		if err := s.send(s.pend[:s.ptimeB], s.pendAt, s.pendMark); err != nil {
+			s.pendN = 0
+			return err
+		}
+		s.pendN = copy(s.pend[:], s.pend[s.ptimeB:s.pendN])
+		s.pendAt += uint32(s.ptimeB)
+		s.pendMark = false
+	}
+	return nil
+}
+
+func (s *Session) send(payload []byte, at uint32, marker bool) error {
 	to := s.remote.Load()
 	if to == nil {
 		return nil // nowhere to send yet: the far end's RTP will tell us
 	}
 	s.pkt.SequenceNumber = s.seq
-	s.pkt.Timestamp = s.tsBase + n*media.TimestampStep
+	s.pkt.Timestamp = s.tsBase + at
 	s.pkt.Marker = marker
 	s.pkt.Payload = payload
 	sz, err := s.pkt.MarshalTo(s.buf[:])

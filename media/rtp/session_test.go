@@ -259,3 +259,33 @@ func TestDTMFPayloadRoundTrip(t *testing.T) {
 		t.Error("payload for x")
 	}
 }
+
+// TestPtimePacketizing: the sender honours the negotiated ptime, keeping
+// timestamps exact: 30 ms sends 240 samples per packet, 40 ms 320.
+func TestPtimePacketizing(t *testing.T) {
+	for _, tc := range []struct {
+		ptime   time.Duration
+		packets int
+		step    uint32
+	}{{30 * time.Millisecond, 4, 240}, {40 * time.Millisecond, 3, 320}, {20 * time.Millisecond, 6, 160}} {
+		conn := newFakeConn()
+		s := NewSession(Config{Conn: conn, Remote: sdpRemote, Codec: media.CodecPCMU, SSRC: 7, Ptime: tc.ptime})
+		for n := range 6 {
+			_ = s.WriteFrame(uint32(n), make([]byte, media.FrameBytes), n == 0)
+		}
+		if len(conn.out) != tc.packets {
+			t.Fatalf("ptime %v: %d packets, want %d", tc.ptime, len(conn.out), tc.packets)
+		}
+		var first pionrtp.Packet
+		for i, b := range conn.out {
+			var p pionrtp.Packet
+			_ = p.Unmarshal(b)
+			if i == 0 {
+				first = p
+			}
+			if len(p.Payload) != int(tc.step) || p.Timestamp-first.Timestamp != uint32(i)*tc.step || p.Marker != (i == 0) {
+				t.Errorf("ptime %v packet %d: %d bytes, ts +%d, marker %v", tc.ptime, i, len(p.Payload), p.Timestamp-first.Timestamp, p.Marker)
+			}
+		}
+	}
+}

@@ -1,0 +1,247 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The integration tests drive the real kefu binary on loopback with real
+// SIP peers (sipp, baresip, kefu dial). They build the binary once.
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+func kefuBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "kefu-bin")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "kefu")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+// needTool skips a test when a peer program is missing, except under CI
+// (CI=true), where a missing tool is a failure: .ci/run installs them.
+func needTool(t *testing.T, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is not installed (CI must install it: see .ci/run)", name)
+		}
+		pkg := map[string]string{"sipp": "sip-tester"}[name]
+		if pkg == "" {
+			pkg = name
+		}
+		t.Skipf("%s is not installed; apt-get install %s to run this test", name, pkg)
+	}
+	return p
+}
+
+func integration(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("integration test: skipped with -short")
+	}
+}
+
+// freePort returns a port free for both UDP and TCP on 127.0.0.1.
+func freePort(t *testing.T) int {
+	t.Helper()
+	for range 50 {
+		u, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := u.LocalAddr().(*net.UDPAddr).Port
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		_ = u.Close()
+		if err == nil {
+			_ = l.Close()
+			return port
+		}
+	}
+	t.Fatal("no free port")
+	return 0
+}
+
+// agent is a running kefu.
+type agent struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	sip    string // host:port
+	http   string
+	log    *syncBuffer
+	exited chan error
+}
+
+// syncBuffer is a bytes.Buffer safe for the process's writes and our reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startAgent runs kefu with free ports and extra flags, and waits until its
+// ops endpoint answers. The test's cleanup stops it.
+func startAgent(t *testing.T, extra ...string) *agent {
+	t.Helper()
+	bin := kefuBinary(t)
+	sipPort, httpPort := freePort(t), freePort(t)
+	rtpLo := 20000 + 2*rand.IntN(10000)
+	a := &agent{t: t, sip: fmt.Sprintf("127.0.0.1:%d", sipPort), http: fmt.Sprintf("127.0.0.1:%d", httpPort), log: &syncBuffer{}, exited: make(chan error, 1)}
+	args := append([]string{"run", "-listen", a.sip, "-http", a.http, "-rtp-ports", fmt.Sprintf("%d-%d", rtpLo, rtpLo+200),
+		"-data", t.TempDir(), "-log-level", "debug"}, extra...)
+	a.cmd = exec.Command(bin, args...)
+	a.cmd.Stdout, a.cmd.Stderr = a.log, a.log
+	if err := a.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { a.exited <- a.cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = a.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-a.exited:
+		case <-time.After(15 * time.Second):
+			_ = a.cmd.Process.Kill()
+			<-a.exited
+		}
+		if t.Failed() {
+			t.Logf("kefu log:\n%s", a.log.String())
+		}
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get("http://" + a.http + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return a
+			}
+		}
+		select {
+		case err := <-a.exited:
+			t.Fatalf("kefu exited at start: %v\n%s", err, a.log.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	t.Fatalf("kefu did not become healthy\n%s", a.log.String())
+	return nil
+}
+
+// timelineEvent is one line of `kefu dial`'s output.
+type timelineEvent struct {
+	T     float64 `json:"t"`
+	Ev    string  `json:"ev"`
+	Code  int     `json:"code"`
+	Dur   float64 `json:"dur"`
+	Level float64 `json:"level_db"`
+}
+
+// dial runs `kefu dial` against the agent and returns its timeline and exit
+// code.
+func dial(t *testing.T, ctx context.Context, a *agent, args ...string) ([]timelineEvent, int, string) {
+	t.Helper()
+	full := append([]string{"dial"}, args...)
+	full = append(full, "sip:hotline@"+a.sip)
+	cmd := exec.CommandContext(ctx, kefuBinary(t), full...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("kefu dial: %v", err)
+	}
+	var evs []timelineEvent
+	sc := bufio.NewScanner(&stdout)
+	for sc.Scan() {
+		var ev timelineEvent
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+			t.Fatalf("timeline line %q: %v", sc.Text(), err)
+		}
+		evs = append(evs, ev)
+	}
+	return evs, code, stdout.String() + stderr.String()
+}
+
+// stretches returns the [start, end] of each stretch of audio heard.
+func stretches(evs []timelineEvent) [][2]float64 {
+	var out [][2]float64
+	for _, e := range evs {
+		switch e.Ev {
+		case "audio_start":
+			out = append(out, [2]float64{e.T, -1})
+		case "audio_end":
+			if n := len(out); n > 0 && out[n-1][1] < 0 {
+				out[n-1][1] = e.T
+			}
+		}
+	}
+	return out
+}
+
+func find(evs []timelineEvent, name string) (timelineEvent, bool) {
+	for _, e := range evs {
+		if e.Ev == name {
+			return e, true
+		}
+	}
+	return timelineEvent{}, false
+}
+
+// waitLog waits until the agent's log contains s.
+func (a *agent) waitLog(s string, within time.Duration) bool {
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		if strings.Contains(a.log.String(), s) {
+			return true
+		}
+		select {
+		case <-a.exited:
+			return strings.Contains(a.log.String(), s)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return false
+}

@@ -1,0 +1,76 @@
+// Command kefu is a SIP call-handling agent for customer-service hotlines.
+//
+//	kefu run      serve SIP, RTP and the ops HTTP API on the embedded defaults
+//	kefu dial     call a SIP URI as a scripted test softphone
+//	kefu check    validate a configuration file offline
+//	kefu config   print the embedded default configuration
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/kefu-hotline/kefu/flows"
+	"github.com/kefu-hotline/kefu/sip/softphone"
+)
+
+const usage = `kefu — a SIP call-handling agent for customer-service hotlines
+
+Usage:
+  kefu run [flags]            answer calls (see kefu run -h)
+  kefu dial [flags] SIP-URI   call as a scripted test softphone (see kefu dial -h)
+  kefu check FILE             validate a configuration file; exit 0 if it can go live
+  kefu config default         print the embedded default configuration
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	switch args[0] {
+	case "run":
+		return cmdRun(args[1:], stderr)
+	case "dial":
+		return softphone.Main(ctx, args[1:], stdout, stderr)
+	case "check":
+		return cmdCheck(args[1:], stdout, stderr)
+	case "config":
+		if len(args) == 2 && args[1] == "default" {
+			_, _ = stdout.Write(flows.DefaultYAML())
+			return 0
+		}
+		fmt.Fprint(stderr, "usage: kefu config default\n")
+		return 2
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "kefu: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+}
+
+// cmdCheck validates a config file and its prompts offline.
+func cmdCheck(args []string, stdout, stderr io.Writer) int {
+	if len(args) != 1 {
+		fmt.Fprint(stderr, "usage: kefu check FILE\n")
+		return 2
+	}
+	if _, err := loadSnapshot(args[0]); err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "%s: ok\n", args[0])
+	return 0
+}

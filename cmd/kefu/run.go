@@ -1,0 +1,224 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/kefu-hotline/kefu/flows"
+	"github.com/kefu-hotline/kefu/ops"
+	"github.com/kefu-hotline/kefu/prompts"
+	"github.com/kefu-hotline/kefu/sip"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// runFlags are the flags of `kefu run`; each has a KEFU_* environment
+// equivalent (flag wins over environment).
+type runFlags struct {
+	listen, rtpPorts, httpAddr, dataDir, config, advertise, logLevel string
+	grace                                                            time.Duration
+	showNumbers                                                      bool
+}
+
+func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
+	f := &runFlags{}
+	fs := flag.NewFlagSet("kefu run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&f.listen, "listen", env("KEFU_LISTEN", "0.0.0.0:5060"), "SIP address, UDP and TCP (KEFU_LISTEN)")
+	fs.StringVar(&f.rtpPorts, "rtp-ports", env("KEFU_RTP_PORTS", "10000-20000"), "RTP port range LO-HI (KEFU_RTP_PORTS)")
+	fs.StringVar(&f.httpAddr, "http", env("KEFU_HTTP", "127.0.0.1:8080"), "ops HTTP address: /healthz /readyz /metrics (KEFU_HTTP)")
+	fs.StringVar(&f.dataDir, "data", env("KEFU_DATA", "./kefu-data"), "data directory (KEFU_DATA)")
+	fs.StringVar(&f.config, "config", env("KEFU_CONFIG", ""), "configuration file; empty uses the embedded default (KEFU_CONFIG)")
+	fs.StringVar(&f.advertise, "advertise", env("KEFU_ADVERTISE", ""), "IP address put in Contact and SDP; default derived from -listen (KEFU_ADVERTISE)")
+	fs.StringVar(&f.logLevel, "log-level", env("KEFU_LOG_LEVEL", "info"), "debug, info, warn or error (KEFU_LOG_LEVEL)")
+	grace, err := time.ParseDuration(env("KEFU_GRACE", "30s"))
+	if err != nil {
+		return nil, fmt.Errorf("KEFU_GRACE: %w", err)
+	}
+	fs.DurationVar(&f.grace, "grace", grace, "on SIGTERM, how long active calls may finish before they get BYE (KEFU_GRACE)")
+	fs.BoolVar(&f.showNumbers, "show-numbers", env("KEFU_SHOW_NUMBERS", "") == "true", "log caller numbers unmasked (KEFU_SHOW_NUMBERS=true)")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	return f, nil
+}
+
+func env(key, def string) string {
+	if v, ok := os.LookupEnv(key); ok {
+		return v
+	}
+	return def
+}
+
+func parsePorts(s string) (lo, hi int, err error) {
+	a, b, ok := strings.Cut(s, "-")
+	if ok {
+		lo, err = strconv.Atoi(a)
+		if err == nil {
+			hi, err = strconv.Atoi(b)
+		}
+	}
+	if !ok || err != nil || lo < 1024 || hi > 65535 || lo >= hi {
+		return 0, 0, fmt.Errorf("-rtp-ports %q: want LO-HI within 1024-65535, e.g. 10000-20000", s)
+	}
+	return lo, hi, nil
+}
+
+// loadSnapshot reads and checks a configuration (the embedded default when
+// file is empty) with its prompts.
+func loadSnapshot(file string) (*sip.Snapshot, error) {
+	name, data := "embedded default", flows.DefaultYAML()
+	if file != "" {
+		var err error
+		if data, err = os.ReadFile(file); err != nil {
+			return nil, fmt.Errorf("read config: %w", err)
+		}
+		name = file
+	}
+	cfg, err := flows.Parse(name, data)
+	if err != nil {
+		return nil, err
+	}
+	cat, err := prompts.LoadEmbedded(cfg.Language)
+	if err != nil {
+		return nil, fmt.Errorf("%s: prompts: %w", name, err)
+	}
+	if err := cfg.CheckPrompts(name, data, cat); err != nil {
+		return nil, err
+	}
+	return &sip.Snapshot{Config: cfg, Catalog: cat, Version: fmt.Sprintf("%x", sha256.Sum256(data))[:12]}, nil
+}
+
+func newLogger(level string, w io.Writer) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("-log-level %q: %w", level, err)
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l})), nil
+}
+
+func cmdRun(args []string, stderr io.Writer) int {
+	f, err := parseRunFlags(args, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(stderr, "kefu run:", err)
+		return 2
+	}
+	log, err := newLogger(f.logLevel, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "kefu run:", err)
+		return 2
+	}
+	if err := serve(f, log); err != nil {
+		log.Error("kefu stopped", "error", err.Error())
+		return 1
+	}
+	return 0
+}
+
+func serve(f *runFlags, log *slog.Logger) error {
+	lo, hi, err := parsePorts(f.rtpPorts)
+	if err != nil {
+		return err
+	}
+	var adv netip.Addr
+	if f.advertise != "" {
+		if adv, err = netip.ParseAddr(f.advertise); err != nil {
+			return fmt.Errorf("-advertise: %w", err)
+		}
+	}
+	if err := os.MkdirAll(f.dataDir, 0o750); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	snap, err := loadSnapshot(f.config)
+	if err != nil {
+		return err
+	}
+	var current atomic.Pointer[sip.Snapshot]
+	current.Store(snap)
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	agent, err := sip.New(sip.Config{
+		Listen: f.listen, Advertise: adv, RTPLow: lo, RTPHigh: hi, Logger: log,
+		Current: current.Load, ShowNumbers: f.showNumbers, Metrics: sip.NewMetrics(reg),
+	})
+	if err != nil {
+		return err
+	}
+	hl, err := net.Listen("tcp", f.httpAddr)
+	if err != nil {
+		return fmt.Errorf("ops http: %w", err)
+	}
+	hs := ops.NewServer(f.httpAddr, ops.Handler(agent, reg, func() string { return current.Load().Version }), log)
+	go func() {
+		if err := hs.Serve(hl); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("ops http stopped", "error", err)
+		}
+	}()
+
+	ctx, stopServe := context.WithCancel(context.Background())
+	defer stopServe()
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- agent.Serve(ctx) }()
+	log.Info("kefu serving", "sip", agent.UDPAddr().String(), "rtp", f.rtpPorts, "http", hl.Addr().String(),
+		"config", snap.Version, "language", snap.Config.Language, "flows", len(snap.Config.Flows))
+
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGTERM, os.Interrupt, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	for {
+		select {
+		case err := <-serveErr:
+			return err
+		case s := <-sigs:
+			if s == syscall.SIGHUP {
+				reload(f.config, &current, log)
+				continue
+			}
+			log.Info("shutting down: refusing new calls", "signal", s.String(), "active_calls", agent.ActiveCalls(), "grace", f.grace)
+			gctx, cancel := context.WithTimeout(context.Background(), f.grace)
+			agent.Shutdown(gctx)
+			cancel()
+			stopServe()
+			<-serveErr
+			sctx, cancel2 := context.WithTimeout(context.Background(), 2*time.Second)
+			_ = hs.Shutdown(sctx)
+			cancel2()
+			log.Info("kefu stopped")
+			return nil
+		}
+	}
+}
+
+// reload applies a changed configuration file to new calls; calls in
+// progress keep theirs. A bad file is refused and the running one stays.
+func reload(file string, current *atomic.Pointer[sip.Snapshot], log *slog.Logger) {
+	snap, err := loadSnapshot(file)
+	if err != nil {
+		log.Error("reload refused; the running configuration stays", "error", err.Error(), "running", current.Load().Version)
+		return
+	}
+	old := current.Swap(snap)
+	log.Info("configuration reloaded", "from", old.Version, "to", snap.Version)
+}

@@ -1,0 +1,258 @@
+package sip
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+	"github.com/google/uuid"
+	"github.com/kefu-hotline/kefu/flows"
+	"github.com/kefu-hotline/kefu/sip/sdp"
+)
+
+// Causes a call can end with besides the flows.Err* ones.
+var (
+	errCanceled    = errors.New("caller cancelled before answer")
+	errNoAck       = errors.New("no ACK for 200 OK")
+	errAgentHangup = errors.New("agent hung up")
+	errFlowEnded   = errors.New("flow ended")
+)
+
+// call is one call. Its state belongs to the goroutine running run; SIP
+// handlers, the flow and the media reach it only through channels.
+type call struct {
+	a        *Agent
+	key      string
+	localTag string
+	invite   *sip.Request
+	tx       sip.ServerTransaction
+	snap     *Snapshot
+	flow     *flows.Flow
+	log      *slog.Logger
+	received time.Time
+
+	ctx       context.Context
+	cancel    context.CancelCauseFunc
+	finalSent chan struct{}
+
+	reqs    chan inReq
+	acks    chan *sip.Request
+	hangups chan chan error
+	events  chan flows.Event
+
+	m       *callMedia
+	answer  sdp.Answer
+	local   sdp.Local
+	ok      *sip.Response // our 200 OK to the INVITE
+	cseq    uint32        // our in-dialog CSeq
+	byeSent bool
+	wg      sync.WaitGroup // media and flow goroutines
+}
+
+// inReq is an in-dialog request handed to the owner goroutine; done closes
+// when it has been answered.
+type inReq struct {
+	req  *sip.Request
+	tx   sip.ServerTransaction
+	done chan struct{}
+}
+
+func (a *Agent) newCall(req *sip.Request, tx sip.ServerTransaction, snap *Snapshot, flow *flows.Flow, conn *net.UDPConn, ans sdp.Answer, body []byte, local sdp.Local, received time.Time) *call {
+	localTag := uuid.NewString()[:18]
+	c := &call{
+		a: a, localTag: localTag, invite: req, tx: tx, snap: snap, flow: flow, received: received,
+		finalSent: make(chan struct{}),
+		reqs:      make(chan inReq),
+		acks:      make(chan *sip.Request, 4),
+		hangups:   make(chan chan error),
+		events:    make(chan flows.Event, 32),
+		answer:    ans, local: local,
+		cseq: 1,
+	}
+	c.key = dialogKey(req.CallID().Value(), localTag, req.From().Params)
+	c.ctx, c.cancel = context.WithCancelCause(context.Background())
+	c.log = a.log.With("call", req.CallID().Value(), "from", a.user(fromUser(req)), "to", req.Recipient.User,
+		"flow", flow.Name(), "version", snap.Version)
+	c.m = newCallMedia(c, conn, ans, body)
+	return c
+}
+
+// dialogKey identifies a dialog by Call-ID and both tags.
+func dialogKey(callID, localTag string, remote sip.HeaderParams) string {
+	rt, _ := remote.Get("tag")
+	return callID + "|" + localTag + "|" + rt
+}
+
+// run is the call's owner goroutine: ringing, answer, then the event loop
+// until the call ends, then an ordered teardown.
+func (c *call) run() {
+	defer c.a.wg.Done()
+	defer c.teardown()
+	if !c.ring() {
+		return
+	}
+	c.answerCall()
+	c.loop()
+}
+
+// ring sends 100 and 180 and waits the answer delay, unless the caller
+// cancels (sipgo answers the CANCEL 200 and the INVITE 487) or the agent
+// shuts down.
+func (c *call) ring() (answer bool) {
+	defer func() {
+		if !answer {
+			close(c.finalSent)
+		}
+	}()
+	_ = c.tx.Respond(sip.NewResponseFromRequest(c.invite, 100, "Trying", nil))
+	_ = c.tx.Respond(c.response(180, "Ringing", nil))
+	delay := c.snap.Config.AnswerDelay.D()
+	t := time.NewTimer(delay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-c.tx.Done():
+		c.cancel(errCanceled)
+		return false
+	case <-c.ctx.Done():
+		_ = c.tx.Respond(c.response(480, "Temporarily Unavailable", nil))
+		return false
+	}
+}
+
+// response builds a response to the INVITE carrying our To tag.
+func (c *call) response(code int, reason string, body []byte) *sip.Response {
+	res := sip.NewResponseFromRequest(c.invite, code, reason, body)
+	if to := res.To(); to != nil {
+		to.Params.Add("tag", c.localTag)
+	}
+	if code >= 180 && code < 300 {
+		res.AppendHeader(c.a.contact(c.invite))
+	}
+	if body != nil {
+		res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	}
+	if code >= 200 && code < 300 {
+		res.AppendHeader(sip.NewHeader("Allow", Allowed))
+		res.AppendHeader(sip.NewHeader("Supported", ""))
+	}
+	return res
+}
+
+// contact is our Contact for a request that came in on its transport.
+func (a *Agent) contact(req *sip.Request) *sip.ContactHeader {
+	port := a.udp.LocalAddr().(*net.UDPAddr).Port
+	uri := sip.Uri{Scheme: "sip", User: "kefu", Host: a.adv.String(), Port: port}
+	if t := req.Transport(); t != "" && t != "UDP" && t != "udp" {
+		uri.UriParams = sip.NewParams()
+		uri.UriParams.Add("transport", "tcp")
+	}
+	return &sip.ContactHeader{Address: uri}
+}
+
+func (c *call) answerCall() {
+	c.ok = c.response(200, "OK", c.m.localSDP)
+	if err := c.tx.Respond(c.ok); err != nil {
+		c.log.Warn("could not send 200 OK", "error", err)
+	}
+	close(c.finalSent)
+	c.a.met.Answered.Inc()
+	c.a.met.AnswerTime.Observe((time.Since(c.received) - c.snap.Config.AnswerDelay.D()).Seconds())
+	c.log.Info("call answered", "codec", c.answer.Codec.String(), "ptime", c.answer.Ptime, "rtp_local", c.local.Port, "rtp_remote", c.answer.Remote.String())
+	c.m.start()
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		r := flows.NewRunner(c.snap.Config, c.flow, c, c.snap.Catalog, flows.Options{Logger: c.log})
+		err := r.Run(c.ctx)
+		c.log.Info("flow finished", "steps", r.Result.Steps, "attempts", r.Result.Attempts, "heard", r.Result.Heard, "hung_up_by", r.Result.HungUpBy, "error", err)
+		c.cancel(errFlowEnded) // no-op when the call already ended
+	}()
+}
+
+// loop serves the call until its context ends.
+func (c *call) loop() {
+	reliable := sip.IsReliable(c.invite.Transport())
+	interval := sip.T1
+	retx := time.NewTimer(interval)
+	defer retx.Stop()
+	if reliable {
+		retx.Stop()
+	}
+	noAck := time.NewTimer(64 * sip.T1)
+	defer noAck.Stop()
+	for {
+		select {
+		case <-retx.C:
+			// RFC 3261 13.3.1.4 / RFC 6026: the TU retransmits its 2xx
+			// until the ACK comes, at T1 doubling up to T2.
+			_ = c.tx.Respond(c.ok)
+			interval = min(2*interval, sip.T2)
+			retx.Reset(interval)
+		case <-noAck.C:
+			c.log.Warn("no ACK for 200 OK; hanging up")
+			c.cancel(errNoAck)
+		case <-c.acks:
+			retx.Stop()
+			noAck.Stop()
+		case r := <-c.reqs:
+			c.serveInDialog(r)
+			close(r.done)
+		case reply := <-c.hangups:
+			err := c.sendBye()
+			c.cancel(errAgentHangup)
+			reply <- err
+		case err := <-c.m.ended:
+			if errors.Is(err, errMediaTimeout) {
+				c.log.Warn("media timeout: no RTP from the caller", "timeout", c.snap.Config.MediaTimeout.D())
+				c.cancel(flows.ErrMediaTimeout)
+			}
+		case <-c.ctx.Done():
+			return
+		}
+	}
+}
+
+// teardown runs once when run ends: BYE first when we end an answered call,
+// then media, then the goroutines, then the dialog's entry.
+func (c *call) teardown() {
+	cause := context.Cause(c.ctx)
+	if cause == nil {
+		c.cancel(errFlowEnded)
+		cause = errFlowEnded
+	}
+	if c.ok != nil && !c.byeSent && !errors.Is(cause, flows.ErrCallerHangup) {
+		_ = c.sendBye()
+	}
+	c.m.stop()
+	c.wg.Wait()
+	c.m.release()
+	c.a.removeCall(c)
+	c.a.met.Calls.WithLabelValues(causeLabel(cause)).Inc()
+	c.log.Info("call ended", "cause", cause.Error(), "duration", time.Since(c.received).Round(time.Millisecond),
+		"rtp_sent", c.m.sess.Stats().Sent.Load(), "rtp_received", c.m.sess.Stats().Received.Load(), "rtp_lost", c.m.sess.Stats().Lost.Load())
+}
+
+func causeLabel(err error) string {
+	switch {
+	case errors.Is(err, flows.ErrCallerHangup):
+		return "caller_hangup"
+	case errors.Is(err, errAgentHangup):
+		return "agent_hangup"
+	case errors.Is(err, errCanceled):
+		return "cancelled"
+	case errors.Is(err, errNoAck):
+		return "no_ack"
+	case errors.Is(err, flows.ErrMediaTimeout):
+		return "media_timeout"
+	case errors.Is(err, flows.ErrShutdown):
+		return "shutdown"
+	default:
+		return "flow_ended"
+	}
+}

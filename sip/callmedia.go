@@ -1,0 +1,137 @@
+package sip
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/kefu-hotline/kefu/flows"
+	"github.com/kefu-hotline/kefu/media"
+	"github.com/kefu-hotline/kefu/media/g711"
+	"github.com/kefu-hotline/kefu/media/rtp"
+	"github.com/kefu-hotline/kefu/media/vad"
+	"github.com/kefu-hotline/kefu/prompts"
+	"github.com/kefu-hotline/kefu/sip/sdp"
+)
+
+// errMediaTimeout is how the receive loop reports a silent RTP port.
+var errMediaTimeout = rtp.ErrMediaTimeout
+
+// callMedia is a call's audio: the RTP session on its own port, the paced
+// player that sends prompts and silence, and the detector that listens to
+// the caller. Wired as: Player -> RTP out; RTP in -> G.711 decode -> VAD ->
+// flow events.
+type callMedia struct {
+	c        *call
+	conn     *net.UDPConn
+	sess     *rtp.Session
+	player   *media.Player
+	det      *vad.Detector
+	localSDP []byte
+	ended    chan error
+	gainDB   atomic.Int64 // CS-LOUDER gain in dB
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+func newCallMedia(c *call, conn *net.UDPConn, ans sdp.Answer, localSDP []byte) *callMedia {
+	m := &callMedia{c: c, conn: conn, localSDP: localSDP, ended: make(chan error, 1)}
+	m.sess = rtp.NewSession(rtp.Config{
+		Conn: conn, Remote: ans.Remote, Codec: ans.Codec, PT: ans.PT, DTMFPT: ans.DTMFPT, CNPT: ans.CNPT,
+		SSRC: rand.Uint32(), Timeout: c.snap.Config.MediaTimeout.D(), Ptime: ans.Ptime, Logger: c.log,
+	})
+	m.player = media.NewPlayer(m.sess, ans.Codec, g711.Silence(ans.Codec))
+	det, err := vad.New(vad.DefaultOptions())
+	if err != nil {
+		panic(err) // the defaults are valid; a test guards it
+	}
+	m.det = det
+	m.ctx, m.cancel = context.WithCancel(context.Background())
+	m.update(ans)
+	return m
+}
+
+// start runs the player and the receive loop.
+func (m *callMedia) start() {
+	m.wg.Add(2)
+	go func() {
+		defer m.wg.Done()
+		_ = m.player.Run(m.ctx)
+	}()
+	go func() {
+		defer m.wg.Done()
+		err := m.sess.Receive(m.ctx, m)
+		if errors.Is(err, rtp.ErrMediaTimeout) {
+			m.ended <- err
+		}
+	}()
+}
+
+// update applies a negotiated answer (the first, or a re-INVITE's): where to
+// send, and whether we may send and should expect media.
+func (m *callMedia) update(ans sdp.Answer) {
+	m.sess.SetRemote(ans.Remote)
+	m.player.SetMuted(!ans.Direction.Sends() || ans.Hold && !ans.Remote.Addr().IsValid())
+	m.sess.SetSuspended(!ans.Direction.Receives() || ans.Hold)
+}
+
+// stop ends the media goroutines and waits for them.
+func (m *callMedia) stop() {
+	m.cancel()
+	m.wg.Wait()
+	st := m.sess.Stats()
+	m.c.a.met.RTPSent.Add(float64(st.Sent.Load()))
+	m.c.a.met.RTPRecv.Add(float64(st.Received.Load()))
+	m.c.a.met.RTPLost.Add(float64(st.Lost.Load()))
+}
+
+// release returns the RTP port.
+func (m *callMedia) release() { m.c.a.ports.Release(m.conn) }
+
+// Audio implements rtp.Handler: one decoded frame of the caller's audio.
+func (m *callMedia) Audio(pcm []int16) { m.classify(m.det.Frame(pcm)) }
+
+// ComfortNoise implements rtp.Handler.
+func (m *callMedia) ComfortNoise(level uint8) { m.classify(m.det.ComfortNoise(level)) }
+
+// Digit implements rtp.Handler.
+func (m *callMedia) Digit(d rune) { m.digit(d) }
+
+func (m *callMedia) digit(d rune) {
+	m.emit(flows.Event{Kind: flows.Digit, At: time.Now(), Key: d})
+}
+
+func (m *callMedia) classify(r vad.Result) {
+	if !r.Changed {
+		return
+	}
+	kind := flows.SpeechEnd
+	if r.Class.IsSpeech() {
+		kind = flows.SpeechStart
+	}
+	m.emit(flows.Event{Kind: kind, At: time.Now(), LevelDB: r.LevelDB, FloorDB: r.FloorDB})
+}
+
+// emit hands an event to the flow without ever blocking the media path.
+func (m *callMedia) emit(ev flows.Event) {
+	select {
+	case m.c.events <- ev:
+	default:
+		m.c.log.Warn("flow event dropped: flow not listening", "event", ev.Kind.String())
+	}
+}
+
+// Play implements flows.Call.
+func (c *call) Play(ctx context.Context, p *prompts.Prompt) error {
+	var src media.Source = media.NewClipSource(p.ID, p, false)
+	if g := c.m.gainDB.Load(); g != 0 {
+		src = media.NewGainSource(media.NewClipSource(p.ID, p, false), float64(g), g711.Encode)
+	}
+	return c.m.player.Play(ctx, src)
+}

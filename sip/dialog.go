@@ -1,0 +1,255 @@
+package sip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+	"github.com/kefu-hotline/kefu/flows"
+	"github.com/kefu-hotline/kefu/sip/sdp"
+)
+
+// callFor finds the call an in-dialog request belongs to: Call-ID, our tag
+// (To) and the caller's tag (From).
+func (a *Agent) callFor(req *sip.Request) *call {
+	to, from, id := req.To(), req.From(), req.CallID()
+	if to == nil || from == nil || id == nil {
+		return nil
+	}
+	tag, ok := to.Params.Get("tag")
+	if !ok {
+		return nil
+	}
+	return a.findCall(dialogKey(id.Value(), tag, from.Params))
+}
+
+// inDialog passes BYE, INFO and re-INVITE to the call's owner goroutine and
+// waits until it answered; unknown dialogs get 481.
+func (a *Agent) inDialog(req *sip.Request, tx sip.ServerTransaction) {
+	c := a.callFor(req)
+	if c == nil {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
+		return
+	}
+	r := inReq{req: req, tx: tx, done: make(chan struct{})}
+	select {
+	case c.reqs <- r:
+		<-r.done
+	case <-c.ctx.Done():
+		if req.Method == sip.BYE {
+			// The call is ending anyway: the BYE is welcome.
+			_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+			return
+		}
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
+	}
+}
+
+// onAck takes the ACK for a 200 OK (ACKs for error responses stay in their
+// transaction inside sipgo).
+func (a *Agent) onAck(req *sip.Request, _ sip.ServerTransaction) {
+	if c := a.callFor(req); c != nil {
+		select {
+		case c.acks <- req:
+		default:
+		}
+	}
+}
+
+// onCancel answers a CANCEL that matched no pending INVITE.
+func (a *Agent) onCancel(req *sip.Request, tx sip.ServerTransaction) {
+	_ = tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
+}
+
+// onOptions answers capability queries and load-balancer pings: 200 with
+// what we speak, or 503 while draining.
+func (a *Agent) onOptions(req *sip.Request, tx sip.ServerTransaction) {
+	if to := req.To(); to != nil && to.Params.Has("tag") && a.callFor(req) == nil {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
+		return
+	}
+	code, reason := 200, "OK"
+	if a.draining.Load() {
+		code, reason = 503, "Service Unavailable"
+	}
+	res := sip.NewResponseFromRequest(req, code, reason, nil)
+	res.AppendHeader(sip.NewHeader("Allow", Allowed))
+	res.AppendHeader(sip.NewHeader("Accept", "application/sdp, application/dtmf-relay"))
+	res.AppendHeader(sip.NewHeader("Accept-Language", "zh-CN, en"))
+	res.AppendHeader(sip.NewHeader("Supported", ""))
+	_ = tx.Respond(res)
+}
+
+// onNoRoute answers methods kefu does not serve.
+func (a *Agent) onNoRoute(req *sip.Request, tx sip.ServerTransaction) {
+	if req.IsAck() {
+		return
+	}
+	if to := req.To(); to != nil && to.Params.Has("tag") && a.callFor(req) == nil {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
+		return
+	}
+	res := sip.NewResponseFromRequest(req, 405, "Method Not Allowed", nil)
+	res.AppendHeader(sip.NewHeader("Allow", Allowed))
+	_ = tx.Respond(res)
+}
+
+// serveInDialog runs on the owner goroutine.
+func (c *call) serveInDialog(r inReq) {
+	req := r.req
+	switch req.Method {
+	case sip.BYE:
+		_ = r.tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+		c.log.Info("caller hung up")
+		c.cancel(flows.ErrCallerHangup)
+	case sip.INFO:
+		c.info(r)
+	case sip.INVITE:
+		c.reinvite(r)
+	default:
+		res := sip.NewResponseFromRequest(req, 405, "Method Not Allowed", nil)
+		res.AppendHeader(sip.NewHeader("Allow", Allowed))
+		_ = r.tx.Respond(res)
+	}
+}
+
+// info takes SIP INFO DTMF (application/dtmf-relay: "Signal=5").
+func (c *call) info(r inReq) {
+	ct := ""
+	if h := r.req.ContentType(); h != nil {
+		ct = strings.ToLower(h.Value())
+	}
+	if !strings.HasPrefix(ct, "application/dtmf-relay") && !strings.HasPrefix(ct, "application/dtmf") {
+		_ = r.tx.Respond(sip.NewResponseFromRequest(r.req, 415, "Unsupported Media Type", nil))
+		return
+	}
+	_ = r.tx.Respond(sip.NewResponseFromRequest(r.req, 200, "OK", nil))
+	for _, line := range strings.Split(string(r.req.Body()), "\n") {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), "=")
+		if !ok || !strings.EqualFold(strings.TrimSpace(k), "Signal") {
+			continue
+		}
+		if v = strings.TrimSpace(v); len(v) == 1 && strings.Contains("0123456789*#ABCDabcd", v) {
+			c.m.digit(rune(strings.ToUpper(v)[0]))
+		}
+	}
+}
+
+// reinvite answers a re-INVITE (hold, unhold, new address) with the
+// mirrored direction, and makes the media follow.
+func (c *call) reinvite(r inReq) {
+	if len(r.req.Body()) == 0 {
+		// No offer: ours is the current SDP; the answer comes in the ACK.
+		c.local.SessionVersion++
+		_ = r.tx.Respond(c.response(200, "OK", sdp.BuildOffer(c.local, true, sdp.SendRecv)))
+		return
+	}
+	offer, err := sdp.ParseOffer(r.req.Body())
+	if err != nil {
+		_ = r.tx.Respond(sip.NewResponseFromRequest(r.req, 400, "Bad Request", nil))
+		return
+	}
+	c.local.SessionVersion++
+	ans, body, err := sdp.Negotiate(offer, c.local)
+	if err != nil {
+		res := sip.NewResponseFromRequest(r.req, 488, "Not Acceptable Here", nil)
+		res.AppendHeader(warning(err.Error()))
+		_ = r.tx.Respond(res)
+		return
+	}
+	res := sip.NewResponseFromRequest(r.req, 200, "OK", body)
+	if to := res.To(); to != nil {
+		to.Params.Add("tag", c.localTag)
+	}
+	res.AppendHeader(c.a.contact(r.req))
+	res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	_ = r.tx.Respond(res)
+	c.answer = ans
+	c.m.update(ans)
+	c.log.Info("re-INVITE", "direction", ans.Direction.String(), "hold", ans.Hold, "remote", ans.Remote.String())
+}
+
+// sendBye ends the dialog from our side. It runs on the owner goroutine
+// under a context that the call's end does not cancel.
+func (c *call) sendBye() error {
+	if c.byeSent {
+		return nil
+	}
+	c.byeSent = true
+	inv := c.invite
+	target := inv.Recipient
+	if ct := inv.Contact(); ct != nil {
+		target = *ct.Address.Clone()
+	}
+	bye := sip.NewRequest(sip.BYE, target)
+	from := c.ok.To().AsFrom()
+	to := inv.From().AsTo()
+	bye.AppendHeader(&from)
+	bye.AppendHeader(&to)
+	bye.AppendHeader(sip.HeaderClone(inv.CallID()))
+	c.cseq++
+	bye.AppendHeader(&sip.CSeqHeader{SeqNo: c.cseq, MethodName: sip.BYE})
+	mf := sip.MaxForwardsHeader(70)
+	bye.AppendHeader(&mf)
+	rrs := inv.GetHeaders("Record-Route")
+	for _, rr := range rrs {
+		bye.AppendHeader(sip.NewHeader("Route", rr.Value()))
+	}
+	bye.AppendHeader(sip.NewHeader("User-Agent", c.a.cfg.UserAgent))
+	bye.SetTransport(inv.Transport())
+	if len(rrs) == 0 {
+		// Symmetric signalling: the caller's NAT lets in what comes back to
+		// where its INVITE came from.
+		bye.SetDestination(inv.Source())
+	} else if rt := bye.Route(); rt != nil {
+		bye.SetDestination(rt.Address.HostPort())
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), 32*sip.T1)
+	defer cancel()
+	tx, err := c.a.client.TransactionRequest(ctx, bye, sipgo.ClientRequestAddVia)
+	if err != nil {
+		c.log.Warn("could not send BYE", "error", err)
+		return fmt.Errorf("send BYE: %w", err)
+	}
+	defer tx.Terminate()
+	c.log.Info("BYE sent")
+	select {
+	case res := <-tx.Responses():
+		if res.StatusCode >= 300 {
+			c.log.Warn("BYE refused", "code", res.StatusCode)
+		}
+		return nil
+	case <-tx.Done():
+		return fmt.Errorf("BYE: %w", tx.Err())
+	case <-ctx.Done():
+		return errors.New("BYE: no response")
+	}
+}
+
+// waitTimeout is how long the flow waits for the owner to take a hang-up.
+const waitTimeout = 40 * time.Second
+
+// Hangup implements flows.Call: the owner goroutine sends the BYE.
+func (c *call) Hangup(ctx context.Context) error {
+	reply := make(chan error, 1)
+	select {
+	case c.hangups <- reply:
+	case <-c.ctx.Done():
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+	select {
+	case err := <-reply:
+		return err
+	case <-time.After(waitTimeout):
+		return errors.New("hang-up not confirmed")
+	}
+}
+
+// Events implements flows.Call.
+func (c *call) Events() <-chan flows.Event { return c.events }

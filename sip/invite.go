@@ -1,0 +1,116 @@
+package sip
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+	"github.com/kefu-hotline/kefu/media"
+	"github.com/kefu-hotline/kefu/sip/sdp"
+)
+
+// onInvite takes a new INVITE (or passes a re-INVITE to its call). For a new
+// call it checks the request, allocates media, and hands the call to its
+// owner goroutine; the handler returns once the final response is out, so
+// sipgo keeps the transaction alive through the ringing.
+func (a *Agent) onInvite(req *sip.Request, tx sip.ServerTransaction) {
+	if to := req.To(); to != nil && to.Params.Has("tag") {
+		a.inDialog(req, tx)
+		return
+	}
+	received := time.Now()
+	if a.draining.Load() {
+		a.reject(req, tx, 503, "Service Unavailable", sip.NewHeader("Retry-After", "30"))
+		return
+	}
+	snap := a.cfg.Current()
+	called := req.Recipient.User
+	flow, ok := snap.Config.Route(called)
+	if !ok {
+		a.reject(req, tx, 404, "Not Found")
+		return
+	}
+	if len(req.Body()) == 0 {
+		a.reject(req, tx, 488, "Not Acceptable Here", warning("an SDP offer is required in the INVITE"))
+		return
+	}
+	if ct := req.ContentType(); ct != nil && !strings.EqualFold(strings.TrimSpace(strings.Split(ct.Value(), ";")[0]), "application/sdp") {
+		a.reject(req, tx, 415, "Unsupported Media Type", sip.NewHeader("Accept", "application/sdp"))
+		return
+	}
+	offer, err := sdp.ParseOffer(req.Body())
+	if err != nil {
+		a.reject(req, tx, 400, "Bad Request", warning(err.Error()))
+		return
+	}
+	conn, err := a.ports.Listen()
+	if err != nil {
+		a.log.Error("no RTP port for a call", "error", err)
+		a.reject(req, tx, 503, "Service Unavailable", warning("no media port free"))
+		return
+	}
+	local := sdp.Local{
+		Addr:           a.adv,
+		Port:           conn.LocalAddr().(*net.UDPAddr).Port,
+		Codecs:         []media.Codec{media.CodecPCMU, media.CodecPCMA},
+		SessionID:      uint64(received.UnixNano() & 0x7fffffffffff),
+		SessionVersion: 1,
+		Username:       "kefu",
+	}
+	ans, body, err := sdp.Negotiate(offer, local)
+	if err != nil {
+		a.ports.Release(conn)
+		if errors.Is(err, sdp.ErrNoCommonCodec) {
+			a.reject(req, tx, 488, "Not Acceptable Here", warning("kefu speaks PCMU and PCMA only"))
+			return
+		}
+		a.reject(req, tx, 500, "Server Internal Error")
+		return
+	}
+	c := a.newCall(req, tx, snap, flow, conn, ans, body, local, received)
+	a.addCall(c)
+	a.wg.Add(1)
+	go c.run()
+	<-c.finalSent
+}
+
+// reject sends a final error response to a new INVITE.
+func (a *Agent) reject(req *sip.Request, tx sip.ServerTransaction, code int, reason string, hdrs ...sip.Header) {
+	res := sip.NewResponseFromRequest(req, code, reason, nil)
+	for _, h := range hdrs {
+		res.AppendHeader(h)
+	}
+	if code == 415 || code == 405 {
+		res.AppendHeader(sip.NewHeader("Allow", Allowed))
+	}
+	if err := tx.Respond(res); err != nil {
+		a.log.Warn("could not send response", "code", code, "error", err)
+	}
+	a.met.Rejected.WithLabelValues(fmt.Sprint(code)).Inc()
+	a.log.Info("call refused", "code", code, "reason", reason, "from", a.user(fromUser(req)), "src", req.Source())
+}
+
+// warning builds a Warning header (RFC 3261 20.43) that tells the caller's
+// engineer what was wrong.
+func warning(text string) sip.Header {
+	text = strings.Map(func(r rune) rune {
+		if r == '"' || r < 0x20 {
+			return ' '
+		}
+		return r
+	}, text)
+	if len(text) > 200 {
+		text = text[:200]
+	}
+	return sip.NewHeader("Warning", `399 kefu "`+text+`"`)
+}
+
+func fromUser(req *sip.Request) string {
+	if f := req.From(); f != nil {
+		return f.Address.User
+	}
+	return ""
+}

@@ -1,0 +1,36 @@
+package sip
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// Metrics are the agent's Prometheus collectors.
+type Metrics struct {
+	Calls      *prometheus.CounterVec // by end cause
+	Active     prometheus.Gauge
+	Answered   prometheus.Counter
+	Rejected   *prometheus.CounterVec // by SIP status
+	Malformed  prometheus.Counter
+	AnswerTime prometheus.Histogram // INVITE received → 200 OK sent, minus the answer delay
+	RTPSent    prometheus.Counter
+	RTPRecv    prometheus.Counter
+	RTPLost    prometheus.Counter
+}
+
+// NewMetrics creates the collectors and registers them on reg (nil: not
+// registered, for tests).
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		Calls:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kefu_calls_total", Help: "Calls ended, by cause."}, []string{"cause"}),
+		Active:     prometheus.NewGauge(prometheus.GaugeOpts{Name: "kefu_calls_active", Help: "Calls in progress (ringing or answered)."}),
+		Answered:   prometheus.NewCounter(prometheus.CounterOpts{Name: "kefu_calls_answered_total", Help: "Calls answered with 200 OK."}),
+		Rejected:   prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kefu_invites_rejected_total", Help: "INVITEs refused, by SIP status."}, []string{"status"}),
+		Malformed:  prometheus.NewCounter(prometheus.CounterOpts{Name: "kefu_sip_malformed_total", Help: "SIP datagrams that did not parse."}),
+		AnswerTime: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "kefu_answer_processing_seconds", Help: "INVITE to 200 OK, not counting the configured answer delay.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)}),
+		RTPSent:    prometheus.NewCounter(prometheus.CounterOpts{Name: "kefu_rtp_packets_sent_total", Help: "RTP packets sent."}),
+		RTPRecv:    prometheus.NewCounter(prometheus.CounterOpts{Name: "kefu_rtp_packets_received_total", Help: "RTP packets received."}),
+		RTPLost:    prometheus.NewCounter(prometheus.CounterOpts{Name: "kefu_rtp_packets_lost_total", Help: "RTP packets lost in reception (sequence gaps)."}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.Calls, m.Active, m.Answered, m.Rejected, m.Malformed, m.AnswerTime, m.RTPSent, m.RTPRecv, m.RTPLost)
+	}
+	return m
+}

@@ -1,0 +1,261 @@
+package softphone
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+	"github.com/kefu-hotline/kefu/media"
+	"github.com/kefu-hotline/kefu/media/g711"
+	"github.com/kefu-hotline/kefu/media/rtp"
+	"github.com/kefu-hotline/kefu/sip/sdp"
+)
+
+// Dial places the call cfg describes and returns when it is over. It
+// returns an error when the call failed: refused (*CallError), not
+// answered (ErrNoAnswer), cut at cfg.Max (ErrMaxDuration), given up
+// because ctx ended (its cause), or broken locally. A call answered and
+// then hung up by either side, or after cfg.For, returns nil. The Result
+// is never nil once the INVITE was sent.
+func Dial(ctx context.Context, cfg Config) (*Result, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeoutCause(ctx, cfg.Max, ErrMaxDuration)
+	defer cancel()
+	ep, err := newEndpoint(&cfg, cfg.Logger)
+	if err != nil {
+		return nil, err
+	}
+	defer ep.close()
+	conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ep.bind, 0)))
+	if err != nil {
+		return nil, fmt.Errorf("softphone: RTP socket: %w", err)
+	}
+	defer conn.Close()
+	c := &call{cfg: cfg, ep: ep, conn: conn, res: &Result{}}
+	err = c.run(ctx)
+	return c.res, err
+}
+
+// call is one call's state, owned by the goroutine running run; the
+// receiver and player goroutines only emit events.
+type call struct {
+	cfg   Config
+	ep    *endpoint
+	conn  *net.UDPConn
+	res   *Result
+	start time.Time
+
+	mu sync.Mutex // serializes events
+}
+
+func (c *call) since() time.Duration { return time.Since(c.start) }
+
+// emit records an event and passes it on.
+func (c *call) emit(e Event) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.res.Events = append(c.res.Events, e)
+	if c.cfg.OnEvent != nil {
+		c.cfg.OnEvent(e)
+	}
+}
+
+// fail reports a call that did not get (or keep) an answer.
+func (c *call) fail(code int, reason string, err error) error {
+	c.emit(Event{T: c.since(), Kind: EvFinal, Code: code, Reason: reason, Error: err.Error()})
+	c.done(0)
+	return err
+}
+
+// done emits the summary line.
+func (c *call) done(dur time.Duration) {
+	c.emit(Event{T: c.since(), Kind: EvDone, Dur: dur, Packets: c.res.Packets, Lost: c.res.Lost, Sent: c.res.Sent})
+}
+
+func (c *call) run(ctx context.Context) error {
+	local := sdp.Local{
+		Addr:           c.ep.advertise,
+		Port:           c.conn.LocalAddr().(*net.UDPAddr).Port,
+		Codecs:         []media.Codec{c.cfg.Codec},
+		SessionID:      rand.Uint64N(1 << 62),
+		SessionVersion: 1,
+		Username:       userAgent,
+	}
+	c.start = time.Now()
+	c.emit(Event{T: 0, Kind: EvInvite})
+	dlg, err := c.ep.invite(ctx, sdp.BuildOffer(local, true, sdp.SendRecv))
+	if err != nil {
+		return c.fail(0, "", err)
+	}
+	defer dlg.Close()
+	if err := c.waitAnswer(ctx, dlg); err != nil {
+		if res, ok := responseOf(err); ok {
+			c.res.Code, c.res.Reason = res.StatusCode, res.Reason
+			return c.fail(res.StatusCode, res.Reason, &CallError{Code: res.StatusCode, Reason: res.Reason})
+		}
+		return c.fail(0, "", err)
+	}
+	res := dlg.InviteResponse
+	c.res.Code, c.res.Reason = res.StatusCode, res.Reason
+	if err := dlg.Ack(ctx); err != nil {
+		return c.fail(0, "", fmt.Errorf("softphone: send ACK: %w", err))
+	}
+	c.res.Answered = c.since()
+	ans, err := sdp.ParseAnswer(res.Body())
+	if err != nil {
+		c.hangup(ctx, dlg)
+		return c.fail(res.StatusCode, res.Reason, fmt.Errorf("%w: %w", ErrBadAnswer, err))
+	}
+	c.res.Codec = ans.Codec
+	c.emit(Event{T: c.res.Answered, Kind: EvAnswered, Code: res.StatusCode, Reason: res.Reason, Codec: ans.Codec.String()})
+	return c.talk(ctx, dlg, ans)
+}
+
+// waitAnswer waits for the final response. On timeout, or when ctx ends,
+// it cancels the INVITE: with a CANCEL once the far end sent a provisional
+// response, otherwise by abandoning the transaction (a CANCEL cannot be
+// sent before one).
+func (c *call) waitAnswer(ctx context.Context, dlg *sipgo.DialogClientSession) error {
+	var ringing atomic.Bool
+	var why atomic.Pointer[error]
+	actx, acancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer acancel(nil)
+	giveUp := func(cause error) {
+		why.CompareAndSwap(nil, &cause)
+		if ringing.Load() {
+			acancel(cause)
+		} else {
+			acancel(sipgo.WaitAnswerForceCancelErr)
+		}
+	}
+	timer := time.AfterFunc(c.cfg.AnswerTimeout, func() {
+		giveUp(fmt.Errorf("%w within %v", ErrNoAnswer, c.cfg.AnswerTimeout))
+	})
+	defer timer.Stop()
+	stop := context.AfterFunc(ctx, func() { giveUp(context.Cause(ctx)) })
+	defer stop()
+	err := dlg.WaitAnswer(actx, sipgo.AnswerOptions{OnResponse: func(r *sip.Response) error {
+		if r.IsProvisional() {
+			ringing.Store(true)
+			c.emit(Event{T: c.since(), Kind: EvProvisional, Code: r.StatusCode, Reason: r.Reason})
+		}
+		return nil
+	}})
+	if err == nil {
+		return nil
+	}
+	if _, ok := responseOf(err); ok {
+		return err
+	}
+	if p := why.Load(); p != nil {
+		return *p
+	}
+	return fmt.Errorf("softphone: waiting for the answer: %w", err)
+}
+
+// talk runs the answered call: media both ways until a BYE, cfg.For, or
+// the end of ctx; then it hangs up if needed, stops the media and reports.
+func (c *call) talk(ctx context.Context, dlg *sipgo.DialogClientSession, ans sdp.Answer) error {
+	var wav *WAVWriter
+	if c.cfg.Record != nil {
+		var err error
+		if wav, err = NewWAVWriter(c.cfg.Record); err != nil {
+			c.hangup(ctx, dlg)
+			return c.fail(0, "", err)
+		}
+	}
+	mctx, stopMedia := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopMedia()
+	var wg sync.WaitGroup
+	recv := newReceiver(c.conn, ans, c.since, c.emit, wav, c.cfg.Detector)
+	recvErr := make(chan error, 1)
+	wg.Go(func() { recvErr <- recv.run(mctx) })
+	var sess *rtp.Session
+	if c.cfg.Send != SendNone && ans.Direction.Sends() {
+		sess = rtp.NewSession(rtp.Config{Conn: c.conn, Remote: ans.Remote, Codec: ans.Codec, PT: ans.PT, SSRC: rand.Uint32()})
+		player := media.NewPlayer(sess, ans.Codec, g711.Silence(ans.Codec))
+		wg.Go(func() { _ = player.Run(mctx) })
+		if c.cfg.Send == SendClip {
+			wg.Go(func() { c.playClip(mctx, player) })
+		}
+	}
+
+	var forC <-chan time.Time
+	if c.cfg.For > 0 {
+		t := time.NewTimer(c.cfg.For)
+		defer t.Stop()
+		forC = t.C
+	}
+	var err error
+	select {
+	case at := <-c.ep.byes:
+		c.res.Ended, c.res.HungUp = at.Sub(c.start), EvByeReceived
+		c.emit(Event{T: c.res.Ended, Kind: EvByeReceived})
+	case <-forC:
+		c.hangup(ctx, dlg)
+	case <-ctx.Done():
+		err = context.Cause(ctx)
+		c.hangup(ctx, dlg)
+	case err = <-recvErr:
+		c.hangup(ctx, dlg)
+	}
+	stopMedia()
+	wg.Wait()
+	if werr := recv.finish(); werr != nil {
+		err = errors.Join(err, fmt.Errorf("softphone: recording: %w", werr))
+	}
+	c.res.Stretches = recv.stretches
+	c.res.Packets, c.res.Lost = recv.seq.received, recv.seq.lost()
+	if sess != nil {
+		c.res.Sent = sess.Stats().Sent.Load()
+	}
+	if err != nil {
+		c.emit(Event{T: c.since(), Kind: EvFinal, Error: err.Error()})
+	}
+	c.done(c.res.Ended - c.res.Answered)
+	return err
+}
+
+// playClip sends the clip PlayAt after the answer.
+func (c *call) playClip(ctx context.Context, player *media.Player) {
+	t := time.NewTimer(c.cfg.PlayAt)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return
+	case <-t.C:
+	}
+	c.emit(Event{T: c.since(), Kind: EvPlayStart, File: c.cfg.ClipName})
+	if err := player.Play(ctx, media.NewClipSource(c.cfg.ClipName, c.cfg.Clip, false)); err == nil {
+		c.emit(Event{T: c.since(), Kind: EvPlayEnd})
+	}
+}
+
+// hangup sends our BYE, bounded even when ctx has ended, and reports it.
+func (c *call) hangup(ctx context.Context, dlg *sipgo.DialogClientSession) {
+	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), byeTimeout)
+	defer cancel()
+	at := c.since()
+	code := 0
+	err := dlg.Bye(bctx)
+	if err == nil {
+		code = sip.StatusOK
+	} else if res, ok := responseOf(err); ok {
+		code = res.StatusCode
+	} else {
+		c.cfg.Logger.Warn("BYE got no response", "error", err)
+	}
+	c.res.Ended, c.res.HungUp = at, EvByeSent
+	c.emit(Event{T: at, Kind: EvByeSent, Code: code})
+}
