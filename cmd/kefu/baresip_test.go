@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/kefu-hotline/kefu/prompts"
+)
+
+// TestIntegrationBaresip: a real softphone, baresip from Debian, calls kefu
+// and hears the greeting. baresip's sndfile module dumps the decoded audio
+// it received to a WAV file, which must hold speech at the prompts' level.
+func TestIntegrationBaresip(t *testing.T) {
+	integration(t)
+	t.Parallel()
+	baresip := needTool(t, "baresip")
+	a := startAgent(t)
+	dir := t.TempDir()
+	silence := filepath.Join(dir, "silence.wav")
+	writeSilenceWAV(t, silence, 20*time.Second)
+	port := freePort(t)
+	config := fmt.Sprintf(`poll_method epoll
+sip_listen 127.0.0.1:%d
+audio_player aufile,%[2]s/heard.wav
+audio_source aufile,%[3]s
+audio_alert aufile,%[2]s/alert.wav
+module_path /usr/lib/baresip/modules
+module g711.so
+module aufile.so
+module sndfile.so
+module menu.so
+module account.so
+snd_path %[2]s
+`, port, dir, silence)
+	if err := os.WriteFile(filepath.Join(dir, "config"), []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "accounts"), []byte("<sip:13900001111@127.0.0.1>;regint=0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 40*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, baresip, "-f", dir, "-e", "/dial sip:hotline@"+a.sip, "-t", "8").CombinedOutput()
+	if err != nil {
+		t.Fatalf("baresip: %v\n%s", err, out)
+	}
+	dumps, _ := filepath.Glob(filepath.Join(dir, "dump-*-dec.wav"))
+	if len(dumps) != 1 {
+		t.Fatalf("baresip wrote no received-audio dump (%v)\n%s", dumps, out)
+	}
+	f, err := os.Open(dumps[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	pcm, err := prompts.Decode(dumps[0], f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The opening starts about 0.1 s into the answered call and lasts
+	// about 5 s: measure 0.5–3.5 s.
+	if len(pcm) < 4*8000 {
+		t.Fatalf("baresip received %.1f s of audio, want the greeting\n%s", float64(len(pcm))/8000, out)
+	}
+	if lvl := prompts.SpeechLevel(pcm[4000:28000]); lvl < -24 || lvl > -12 {
+		t.Errorf("greeting heard by baresip at %.1f dBFS, want about -18 dBFS speech", lvl)
+	}
+	if !a.waitLog(`"call answered"`, 5*time.Second) {
+		t.Errorf("kefu did not log the answered call")
+	}
+}
+
+// writeSilenceWAV writes d of 8 kHz 16-bit mono digital silence.
+func writeSilenceWAV(t *testing.T, path string, d time.Duration) {
+	t.Helper()
+	n := int(d.Seconds() * 8000 * 2)
+	h := make([]byte, 44, 44+n)
+	copy(h, "RIFF")
+	le32(h[4:], uint32(36+n))
+	copy(h[8:], "WAVEfmt ")
+	le32(h[16:], 16)
+	h[20], h[22] = 1, 1 // PCM, mono
+	le32(h[24:], 8000)
+	le32(h[28:], 16000)
+	h[32], h[34] = 2, 16
+	copy(h[36:], "data")
+	le32(h[40:], uint32(n))
+	h = append(h, make([]byte, n)...)
+	if err := os.WriteFile(path, h, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func le32(b []byte, v uint32) { b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24) }
