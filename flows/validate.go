@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
 	"github.com/kefu-hotline/kefu/prompts"
 )
 
@@ -30,6 +31,10 @@ func (p *problems) at(path, format string, args ...any) {
 	if yp, err := yaml.PathString(path); err == nil && p.data != nil {
 		if n, err := yp.ReadNode(strings.NewReader(string(p.data))); err == nil && n != nil {
 			tk := n.GetToken()
+			// A mapping's own token is its first ':'; point at its first key.
+			if m, ok := n.(*ast.MappingNode); ok && len(m.Values) > 0 {
+				tk = m.Values[0].Key.GetToken()
+			}
 			pos = fmt.Sprintf(":%d:%d", tk.Position.Line, tk.Position.Column)
 		}
 	}
