@@ -34,6 +34,7 @@ type callMedia struct {
 	localSDP []byte
 	ended    chan error
 	gainDB   atomic.Int64 // CS-LOUDER gain in dB
+	lostFed  int          // Lost frames fed to the detector in the current gap
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -95,10 +96,27 @@ func (m *callMedia) stop() {
 func (m *callMedia) release() { m.c.a.ports.Release(m.conn) }
 
 // Audio implements rtp.Handler: one decoded frame of the caller's audio.
-func (m *callMedia) Audio(pcm []int16) { m.classify(m.det.Frame(pcm)) }
+func (m *callMedia) Audio(pcm []int16) {
+	m.lostFed = 0
+	m.classify(m.det.Frame(pcm))
+}
 
 // ComfortNoise implements rtp.Handler.
-func (m *callMedia) ComfortNoise(level uint8) { m.classify(m.det.ComfortNoise(level)) }
+func (m *callMedia) ComfortNoise(level uint8) {
+	m.lostFed = 0
+	m.classify(m.det.ComfortNoise(level))
+}
+
+// Silence implements rtp.Handler: the frames that did not arrive since the
+// last packet count as silence for the detector (the caller stopped
+// sending), so speech cannot hang on forever.
+func (m *callMedia) Silence(d time.Duration) {
+	n := min(media.Frames(d), 50) - m.lostFed
+	for ; n > 0; n-- {
+		m.classify(m.det.Lost())
+		m.lostFed++
+	}
+}
 
 // Digit implements rtp.Handler.
 func (m *callMedia) Digit(d rune) { m.digit(d) }

@@ -35,6 +35,10 @@ type Handler interface {
 	ComfortNoise(level uint8)
 	// Digit is a telephone-event (RFC 4733) key press, reported once.
 	Digit(d rune)
+	// Silence reports that no packet arrived for d (the caller's phone
+	// stopped sending: DTX, hold, or a dead line). It comes at most about
+	// once a second while the gap lasts.
+	Silence(d time.Duration)
 }
 
 // Config describes one call's RTP session.
@@ -194,12 +198,17 @@ func (s *Session) Receive(ctx context.Context, h Handler) error {
 	buf := make([]byte, 1500)
 	var pkt pionrtp.Packet
 	last := time.Now()
+	var deadline time.Time
 	for {
 		if ctx.Err() != nil {
 			return context.Cause(ctx)
 		}
-		if s.cfg.Timeout > 0 {
-			_ = s.cfg.Conn.SetReadDeadline(time.Now().Add(time.Second))
+		// A read deadline about every half second, not per packet: it
+		// wakes the loop to report gaps and to judge the media timeout.
+		now := time.Now()
+		if deadline.Sub(now) < 500*time.Millisecond {
+			deadline = now.Add(time.Second)
+			_ = s.cfg.Conn.SetReadDeadline(deadline)
 		}
 		n, from, err := s.cfg.Conn.ReadFrom(buf)
 		if err != nil {
@@ -207,10 +216,15 @@ func (s *Session) Receive(ctx context.Context, h Handler) error {
 				return context.Cause(ctx)
 			}
 			if errors.Is(err, os.ErrDeadlineExceeded) {
+				deadline = time.Time{}
+				gap := time.Since(last)
 				if s.suspended.Load() {
 					last = time.Now()
-				} else if time.Since(last) >= s.cfg.Timeout {
+				} else if s.cfg.Timeout > 0 && gap >= s.cfg.Timeout {
 					return ErrMediaTimeout
+				}
+				if gap >= 3*media.FrameDur {
+					h.Silence(gap)
 				}
 				continue
 			}

@@ -143,6 +143,7 @@ func (h *recHandler) ComfortNoise(l uint8) {
 	h.mu.Unlock()
 	h.got <- struct{}{}
 }
+func (h *recHandler) Silence(time.Duration) {}
 func (h *recHandler) Digit(d rune) {
 	h.mu.Lock()
 	h.digits = append(h.digits, d)
