@@ -24,6 +24,9 @@ type Call interface {
 	Events() <-chan Event
 	// Hangup ends the call from our side (BYE).
 	Hangup(ctx context.Context) error
+	// SetGain sets the prompt gain in dB for prompts started from now on
+	// (CS-LOUDER).
+	SetGain(db float64)
 }
 
 // EventKind says what the caller did.

@@ -58,11 +58,30 @@ type Config struct {
 	Language     string           `yaml:"language"`
 	AnswerDelay  *Duration        `yaml:"answer_delay"`
 	MediaTimeout *Duration        `yaml:"media_timeout"`
+	Louder       *Louder          `yaml:"louder"`
 	Routes       []Route          `yaml:"routes"`
 	Flows        map[string]*Flow `yaml:"flows"`
 
 	loc *time.Location
 }
+
+// Louder is CS-LOUDER: a caller key that raises the prompt gain one step
+// per press, up to a cap, for the rest of the call; kefu then asks whether
+// the caller hears better.
+type Louder struct {
+	Key    string  `yaml:"key"`     // default "*"; "" in the file turns it off with off: true
+	StepDB float64 `yaml:"step_db"` // default 3
+	MaxDB  float64 `yaml:"max_db"`  // default 9
+	Prompt string  `yaml:"prompt"`  // default louder.check
+	Off    bool    `yaml:"off"`
+}
+
+// CS-LOUDER defaults.
+const (
+	DefaultLouderKey    = "*"
+	DefaultLouderStepDB = 3.0
+	DefaultLouderMaxDB  = 9.0
+)
 
 // Route picks the flow for a call by called user (and later caller).
 // To "*" or empty matches every called user.
@@ -204,6 +223,21 @@ func (c *Config) defaults() {
 	if c.AnswerDelay == nil {
 		d := Duration(DefaultAnswerDelay)
 		c.AnswerDelay = &d
+	}
+	if c.Louder == nil {
+		c.Louder = &Louder{}
+	}
+	if c.Louder.Key == "" {
+		c.Louder.Key = DefaultLouderKey
+	}
+	if c.Louder.StepDB == 0 {
+		c.Louder.StepDB = DefaultLouderStepDB
+	}
+	if c.Louder.MaxDB == 0 {
+		c.Louder.MaxDB = DefaultLouderMaxDB
+	}
+	if c.Louder.Prompt == "" {
+		c.Louder.Prompt = "louder.check"
 	}
 	if c.MediaTimeout == nil {
 		d := Duration(DefaultMediaTimeout)

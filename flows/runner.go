@@ -29,6 +29,9 @@ type Runner struct {
 	log   *slog.Logger
 	trace func(TraceEntry)
 
+	gainDB        float64 // CS-LOUDER: the call's prompt gain
+	louderPending bool    // a louder key was pressed: ask whether it helps
+
 	// Result, filled as the flow runs.
 	Result Result
 }
@@ -39,6 +42,7 @@ type Result struct {
 	Steps    []string // the steps run, in order
 	Heard    bool     // the caller spoke
 	Attempts int      // silence-ladder prompts played
+	GainDB   float64  // the prompt gain the caller asked for (CS-LOUDER)
 	HungUpBy string   // "agent" or "caller"
 }
 
@@ -177,6 +181,15 @@ func (r *Runner) play(ctx context.Context, id string) (heard, error) {
 		select {
 		case err := <-done:
 			r.note("prompt_end", p.ID)
+			if id == r.cfg.Louder.Prompt {
+				r.louderPending = false // presses during the question: asked already
+			}
+			if err == nil && r.louderPending {
+				r.louderPending = false
+				h2, err2 := r.play(ctx, r.cfg.Louder.Prompt)
+				h.speech, h.key = h.speech || h2.speech, max(h.key, h2.key)
+				return h, err2
+			}
 			return h, err
 		case ev := <-r.call.Events():
 			r.event(ev, &h)
@@ -199,11 +212,29 @@ func (r *Runner) wait(ctx context.Context, d time.Duration) (heard, error) {
 			if r.event(ev, &h); h.any() {
 				return h, nil
 			}
+			if r.louderPending {
+				// Ask at once whether the caller hears better, then give
+				// the caller the whole wait again to answer.
+				r.louderPending = false
+				if h, err := r.play(ctx, r.cfg.Louder.Prompt); err != nil || h.any() {
+					return h, err
+				}
+				timeout = r.clock.After(d)
+			}
 		}
 	}
 }
 
 func (r *Runner) event(ev Event, h *heard) {
+	if l := r.cfg.Louder; ev.Kind == Digit && !l.Off && string(ev.Key) == l.Key {
+		// CS-LOUDER: one step per press, capped, for the rest of the call.
+		r.gainDB = min(r.gainDB+l.StepDB, l.MaxDB)
+		r.call.SetGain(r.gainDB)
+		r.Result.GainDB = r.gainDB
+		r.louderPending = true
+		r.note("event", fmt.Sprintf("louder key: prompt gain now %+.0f dB", r.gainDB))
+		return
+	}
 	switch ev.Kind {
 	case SpeechStart:
 		h.speech = true

@@ -20,6 +20,7 @@ type fakeCall struct {
 	hungUp  time.Duration
 	cancel  context.CancelCauseFunc
 	hangups int
+	gains   []float64
 }
 
 type played struct {
@@ -45,6 +46,12 @@ func (c *fakeCall) Play(ctx context.Context, p *prompts.Prompt) error {
 }
 
 func (c *fakeCall) Events() <-chan Event { return c.events }
+
+func (c *fakeCall) SetGain(db float64) {
+	c.mu.Lock()
+	c.gains = append(c.gains, db)
+	c.mu.Unlock()
+}
 
 func (c *fakeCall) Hangup(context.Context) error {
 	c.mu.Lock()
@@ -178,6 +185,42 @@ func TestCallerHangsUpFirst(t *testing.T) {
 		last := call.played[len(call.played)-1]
 		if last.id != "close.bye" {
 			t.Errorf("last prompt %s, want close.bye", last.id)
+		}
+	})
+}
+
+// TestLouderKey checks CS-LOUDER: each press of * raises the gain one step
+// (+3 dB) up to the cap (+9 dB), and kefu asks whether the caller hears
+// better; the key does not end the silent-call ladder by itself.
+func TestLouderKey(t *testing.T) {
+	cfg, cat := loadDefault(t)
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancelCause(t.Context())
+		defer cancel(nil)
+		call := newFakeCall(cancel)
+		f, _ := cfg.Route("100")
+		r := NewRunner(cfg, f, call, cat, Options{})
+		greet, _ := r.resolve(GreetTOD)
+		for i := range 4 { // four presses during the first wait
+			at := greet.Duration() + time.Second + time.Duration(i)*10*time.Millisecond
+			time.AfterFunc(at, func() { call.events <- Event{Kind: Digit, Key: '*', At: time.Now()} })
+		}
+		if err := r.Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if want := []float64{3, 6, 9, 9}; len(call.gains) != 4 || call.gains[2] != 9 || call.gains[3] != 9 {
+			t.Errorf("gains %v, want %v", call.gains, want)
+		}
+		var ids []string
+		for _, p := range call.played {
+			ids = append(ids, p.id)
+		}
+		if len(ids) < 2 || ids[1] != "louder.check" {
+			t.Fatalf("played %v: want louder.check right after the presses", ids)
+		}
+		// The ladder went on: three attempts in all, then the hang-up.
+		if r.Result.Attempts != 3 || r.Result.GainDB != 9 || r.Result.HungUpBy != "agent" {
+			t.Errorf("result %+v", r.Result)
 		}
 	})
 }

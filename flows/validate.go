@@ -50,6 +50,14 @@ func (c *Config) validate(file string, data []byte) error {
 		p.at("$.timezone", "unknown time zone %q: use an IANA name like Asia/Shanghai", c.Timezone)
 	}
 	c.loc = loc
+	if l := c.Louder; !l.Off {
+		if len([]rune(l.Key)) != 1 || !strings.ContainsRune("0123456789*#ABCD", []rune(l.Key)[0]) {
+			p.at("$.louder.key", "louder key %q is not a phone key: use one of 0-9 * # A-D", l.Key)
+		}
+		if l.StepDB <= 0 || l.StepDB > 6 || l.MaxDB < l.StepDB || l.MaxDB > 12 {
+			p.at("$.louder", "louder: step_db must be in (0, 6] dB and max_db in [step_db, 12] dB (CS-LOUDER raises the level gradually)")
+		}
+	}
 	if len(c.Flows) == 0 {
 		p.at("$", "no flows: define at least one under flows:")
 	}
@@ -163,6 +171,9 @@ func (c *Config) CheckPrompts(file string, data []byte, cat *prompts.Catalog) er
 			return 0
 		}
 		return pr.Duration()
+	}
+	if !c.Louder.Off {
+		need("$.louder.prompt", c.Louder.Prompt)
 	}
 	for _, name := range c.flowNames() {
 		f := c.Flows[name]

@@ -3,6 +3,7 @@ package sip
 import (
 	"context"
 	"errors"
+	"math"
 	"math/rand/v2"
 	"net"
 	"sync"
@@ -33,8 +34,8 @@ type callMedia struct {
 	det      *vad.Detector
 	localSDP []byte
 	ended    chan error
-	gainDB   atomic.Int64 // CS-LOUDER gain in dB
-	lostFed  int          // Lost frames fed to the detector in the current gap
+	gainDB   atomic.Uint64 // CS-LOUDER gain in dB, float64 bits
+	lostFed  int           // Lost frames fed to the detector in the current gap
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -148,8 +149,11 @@ func (m *callMedia) emit(ev flows.Event) {
 // Play implements flows.Call.
 func (c *call) Play(ctx context.Context, p *prompts.Prompt) error {
 	var src media.Source = media.NewClipSource(p.ID, p, false)
-	if g := c.m.gainDB.Load(); g != 0 {
-		src = media.NewGainSource(media.NewClipSource(p.ID, p, false), float64(g), g711.Encode)
+	if g := math.Float64frombits(c.m.gainDB.Load()); g != 0 {
+		src = media.NewGainSource(media.NewClipSource(p.ID, p, false), g, g711.Encode)
 	}
 	return c.m.player.Play(ctx, src)
 }
+
+// SetGain implements flows.Call.
+func (c *call) SetGain(db float64) { c.m.gainDB.Store(math.Float64bits(db)) }
