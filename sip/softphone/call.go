@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/netip"
@@ -42,7 +43,7 @@ func Dial(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, fmt.Errorf("softphone: RTP socket: %w", err)
 	}
 	defer conn.Close()
-	c := &call{cfg: cfg, ep: ep, conn: conn, res: &Result{}}
+	c := &call{cfg: cfg, ep: ep, conn: conn, res: &Result{}, log: cfg.Logger}
 	err = c.run(ctx)
 	return c.res, err
 }
@@ -55,6 +56,12 @@ type call struct {
 	conn  *net.UDPConn
 	res   *Result
 	start time.Time
+	log   *slog.Logger // with the Call-ID once the INVITE is out
+
+	wg      sync.WaitGroup // media goroutines
+	recv    *receiver
+	recvErr chan error
+	sess    *rtp.Session // nil while nothing is sent
 
 	mu sync.Mutex // serializes events
 }
@@ -71,19 +78,55 @@ func (c *call) emit(e Event) {
 	}
 }
 
-// fail reports a call that did not get (or keep) an answer.
-func (c *call) fail(code int, reason string, err error) error {
-	c.emit(Event{T: c.since(), Kind: EvFinal, Code: code, Reason: reason, Error: err.Error()})
-	c.done(0)
+// run places the call and reports it. The receiver runs from the INVITE
+// on, so early media is heard and timed too; teardown stops the media,
+// waits for its goroutines, flushes what they held and emits the summary.
+func (c *call) run(ctx context.Context) error {
+	var wav *WAVWriter
+	if c.cfg.Record != nil {
+		var err error
+		if wav, err = NewWAVWriter(c.cfg.Record); err != nil {
+			return err
+		}
+	}
+	mctx, stopMedia := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopMedia()
+	c.start = time.Now()
+	c.recv = newReceiver(c.conn, c.since, c.emit, wav, c.cfg.Detector)
+	c.recvErr = make(chan error, 1)
+	c.wg.Go(func() { c.recvErr <- c.recv.run(mctx) })
+	c.emit(Event{T: 0, Kind: EvInvite})
+
+	err := c.converse(ctx, mctx)
+
+	stopMedia()
+	c.wg.Wait()
+	if werr := c.recv.finish(); werr != nil {
+		err = errors.Join(err, fmt.Errorf("softphone: recording: %w", werr))
+	}
+	c.res.Stretches = c.recv.stretches
+	c.res.Packets, c.res.Lost = c.recv.seq.received, c.recv.seq.lost()
+	if c.sess != nil {
+		c.res.Sent = c.sess.Stats().Sent.Load()
+	}
+	if err != nil {
+		final := Event{T: c.since(), Kind: EvFinal, Error: err.Error()}
+		if ce, ok := errors.AsType[*CallError](err); ok {
+			final.Code, final.Reason = ce.Code, ce.Reason
+		}
+		c.emit(final)
+	}
+	var dur time.Duration
+	if c.res.Ended > 0 {
+		dur = c.res.Ended - c.res.Answered
+	}
+	c.emit(Event{T: c.since(), Kind: EvDone, Dur: dur, Packets: c.res.Packets, Lost: c.res.Lost, Sent: c.res.Sent})
 	return err
 }
 
-// done emits the summary line.
-func (c *call) done(dur time.Duration) {
-	c.emit(Event{T: c.since(), Kind: EvDone, Dur: dur, Packets: c.res.Packets, Lost: c.res.Lost, Sent: c.res.Sent})
-}
-
-func (c *call) run(ctx context.Context) error {
+// converse sends the INVITE, waits for the answer and runs the call until
+// one side hangs up. mctx is the media's lifetime.
+func (c *call) converse(ctx, mctx context.Context) error {
 	local := sdp.Local{
 		Addr:           c.ep.advertise,
 		Port:           c.conn.LocalAddr().(*net.UDPAddr).Port,
@@ -92,41 +135,78 @@ func (c *call) run(ctx context.Context) error {
 		SessionVersion: 1,
 		Username:       userAgent,
 	}
-	c.start = time.Now()
-	c.emit(Event{T: 0, Kind: EvInvite})
 	dlg, err := c.ep.invite(ctx, sdp.BuildOffer(local, true, sdp.SendRecv))
 	if err != nil {
-		return c.fail(0, "", err)
+		return err
 	}
 	defer dlg.Close()
-	if err := c.waitAnswer(ctx, dlg); err != nil {
+	if id := dlg.InviteRequest.CallID(); id != nil {
+		c.log = c.log.With("call_id", id.Value())
+	}
+	answered, err := c.waitAnswer(ctx, dlg)
+	if err != nil {
 		if res, ok := responseOf(err); ok {
 			c.res.Code, c.res.Reason = res.StatusCode, res.Reason
-			return c.fail(res.StatusCode, res.Reason, &CallError{Code: res.StatusCode, Reason: res.Reason})
+			return &CallError{Code: res.StatusCode, Reason: res.Reason}
 		}
-		return c.fail(0, "", err)
+		return err
 	}
 	res := dlg.InviteResponse
-	c.res.Code, c.res.Reason = res.StatusCode, res.Reason
+	c.res.Code, c.res.Reason, c.res.Answered = res.StatusCode, res.Reason, answered
 	if err := dlg.Ack(ctx); err != nil {
-		return c.fail(0, "", fmt.Errorf("softphone: send ACK: %w", err))
+		return fmt.Errorf("softphone: send ACK: %w", err)
 	}
-	c.res.Answered = c.since()
 	ans, err := sdp.ParseAnswer(res.Body())
 	if err != nil {
 		c.hangup(ctx, dlg)
-		return c.fail(res.StatusCode, res.Reason, fmt.Errorf("%w: %w", ErrBadAnswer, err))
+		return fmt.Errorf("%w: %w", ErrBadAnswer, err)
 	}
 	c.res.Codec = ans.Codec
-	c.emit(Event{T: c.res.Answered, Kind: EvAnswered, Code: res.StatusCode, Reason: res.Reason, Codec: ans.Codec.String()})
-	return c.talk(ctx, dlg, ans)
+	c.emit(Event{T: answered, Kind: EvAnswered, Code: res.StatusCode, Reason: res.Reason, Codec: ans.Codec.String()})
+	c.startSending(mctx, ans)
+
+	var forC <-chan time.Time
+	if c.cfg.For > 0 {
+		t := time.NewTimer(c.cfg.For)
+		defer t.Stop()
+		forC = t.C
+	}
+	select {
+	case at := <-c.ep.byes:
+		c.res.Ended, c.res.HungUp = at.Sub(c.start), EvByeReceived
+		c.emit(Event{T: c.res.Ended, Kind: EvByeReceived})
+		return nil
+	case <-forC:
+		c.hangup(ctx, dlg)
+		return nil
+	case <-ctx.Done():
+		c.hangup(ctx, dlg)
+		return context.Cause(ctx)
+	case err := <-c.recvErr:
+		c.hangup(ctx, dlg)
+		return err
+	}
+}
+
+// startSending starts the paced player (and the clip) unless the call
+// sends nothing.
+func (c *call) startSending(mctx context.Context, ans sdp.Answer) {
+	if c.cfg.Send == SendNone || !ans.Direction.Sends() {
+		return
+	}
+	c.sess = rtp.NewSession(rtp.Config{Conn: c.conn, Remote: ans.Remote, Codec: ans.Codec, PT: ans.PT, SSRC: rand.Uint32()})
+	player := media.NewPlayer(c.sess, ans.Codec, g711.Silence(ans.Codec))
+	c.wg.Go(func() { _ = player.Run(mctx) })
+	if c.cfg.Send == SendClip {
+		c.wg.Go(func() { c.playClip(mctx, player) })
+	}
 }
 
 // waitAnswer waits for the final response. On timeout, or when ctx ends,
 // it cancels the INVITE: with a CANCEL once the far end sent a provisional
 // response, otherwise by abandoning the transaction (a CANCEL cannot be
 // sent before one).
-func (c *call) waitAnswer(ctx context.Context, dlg *sipgo.DialogClientSession) error {
+func (c *call) waitAnswer(ctx context.Context, dlg *sipgo.DialogClientSession) (answered time.Duration, err error) {
 	var ringing atomic.Bool
 	var why atomic.Pointer[error]
 	actx, acancel := context.WithCancelCause(context.WithoutCancel(ctx))
@@ -145,86 +225,26 @@ func (c *call) waitAnswer(ctx context.Context, dlg *sipgo.DialogClientSession) e
 	defer timer.Stop()
 	stop := context.AfterFunc(ctx, func() { giveUp(context.Cause(ctx)) })
 	defer stop()
-	err := dlg.WaitAnswer(actx, sipgo.AnswerOptions{OnResponse: func(r *sip.Response) error {
-		if r.IsProvisional() {
+	err = dlg.WaitAnswer(actx, sipgo.AnswerOptions{OnResponse: func(r *sip.Response) error {
+		switch {
+		case r.IsProvisional():
 			ringing.Store(true)
 			c.emit(Event{T: c.since(), Kind: EvProvisional, Code: r.StatusCode, Reason: r.Reason})
+		case r.IsSuccess():
+			answered = c.since()
 		}
 		return nil
 	}})
 	if err == nil {
-		return nil
+		return answered, nil
 	}
 	if _, ok := responseOf(err); ok {
-		return err
+		return 0, err
 	}
 	if p := why.Load(); p != nil {
-		return *p
+		return 0, *p
 	}
-	return fmt.Errorf("softphone: waiting for the answer: %w", err)
-}
-
-// talk runs the answered call: media both ways until a BYE, cfg.For, or
-// the end of ctx; then it hangs up if needed, stops the media and reports.
-func (c *call) talk(ctx context.Context, dlg *sipgo.DialogClientSession, ans sdp.Answer) error {
-	var wav *WAVWriter
-	if c.cfg.Record != nil {
-		var err error
-		if wav, err = NewWAVWriter(c.cfg.Record); err != nil {
-			c.hangup(ctx, dlg)
-			return c.fail(0, "", err)
-		}
-	}
-	mctx, stopMedia := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopMedia()
-	var wg sync.WaitGroup
-	recv := newReceiver(c.conn, ans, c.since, c.emit, wav, c.cfg.Detector)
-	recvErr := make(chan error, 1)
-	wg.Go(func() { recvErr <- recv.run(mctx) })
-	var sess *rtp.Session
-	if c.cfg.Send != SendNone && ans.Direction.Sends() {
-		sess = rtp.NewSession(rtp.Config{Conn: c.conn, Remote: ans.Remote, Codec: ans.Codec, PT: ans.PT, SSRC: rand.Uint32()})
-		player := media.NewPlayer(sess, ans.Codec, g711.Silence(ans.Codec))
-		wg.Go(func() { _ = player.Run(mctx) })
-		if c.cfg.Send == SendClip {
-			wg.Go(func() { c.playClip(mctx, player) })
-		}
-	}
-
-	var forC <-chan time.Time
-	if c.cfg.For > 0 {
-		t := time.NewTimer(c.cfg.For)
-		defer t.Stop()
-		forC = t.C
-	}
-	var err error
-	select {
-	case at := <-c.ep.byes:
-		c.res.Ended, c.res.HungUp = at.Sub(c.start), EvByeReceived
-		c.emit(Event{T: c.res.Ended, Kind: EvByeReceived})
-	case <-forC:
-		c.hangup(ctx, dlg)
-	case <-ctx.Done():
-		err = context.Cause(ctx)
-		c.hangup(ctx, dlg)
-	case err = <-recvErr:
-		c.hangup(ctx, dlg)
-	}
-	stopMedia()
-	wg.Wait()
-	if werr := recv.finish(); werr != nil {
-		err = errors.Join(err, fmt.Errorf("softphone: recording: %w", werr))
-	}
-	c.res.Stretches = recv.stretches
-	c.res.Packets, c.res.Lost = recv.seq.received, recv.seq.lost()
-	if sess != nil {
-		c.res.Sent = sess.Stats().Sent.Load()
-	}
-	if err != nil {
-		c.emit(Event{T: c.since(), Kind: EvFinal, Error: err.Error()})
-	}
-	c.done(c.res.Ended - c.res.Answered)
-	return err
+	return 0, fmt.Errorf("softphone: waiting for the answer: %w", err)
 }
 
 // playClip sends the clip PlayAt after the answer.
@@ -254,7 +274,7 @@ func (c *call) hangup(ctx context.Context, dlg *sipgo.DialogClientSession) {
 	} else if res, ok := responseOf(err); ok {
 		code = res.StatusCode
 	} else {
-		c.cfg.Logger.Warn("BYE got no response", "error", err)
+		c.log.Warn("BYE got no response", "error", err)
 	}
 	c.res.Ended, c.res.HungUp = at, EvByeSent
 	c.emit(Event{T: at, Kind: EvByeSent, Code: code})

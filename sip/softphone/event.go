@@ -15,7 +15,7 @@ type Kind string
 const (
 	EvInvite      Kind = "invite"       // the INVITE was sent (t = 0)
 	EvProvisional Kind = "provisional"  // a 1xx arrived: Code
-	EvAnswered    Kind = "answered"     // a 2xx arrived and was acknowledged: Code, Codec
+	EvAnswered    Kind = "answered"     // a 2xx arrived (T) and was acknowledged: Code, Codec
 	EvRTPStart    Kind = "rtp_start"    // the first RTP packet arrived (again, after a stall)
 	EvPlayStart   Kind = "play_start"   // we started sending the -play file: File
 	EvPlayEnd     Kind = "play_end"     // the file has been sent
@@ -35,8 +35,8 @@ const (
 // the moment they describe (and after later SIP events): order by T, not
 // by line.
 type Event struct {
-	T       time.Duration
-	Kind    Kind
+	T       time.Duration // since the INVITE was sent
+	Kind    Kind          // the "ev" field
 	Code    int           // SIP status: provisional, answered, bye_sent, final
 	Reason  string        // SIP reason phrase
 	Codec   string        // answered: PCMU or PCMA

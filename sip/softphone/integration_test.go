@@ -1,17 +1,10 @@
 package softphone
 
 import (
-	"bufio"
-	"bytes"
-	"context"
 	"encoding/json"
-	"fmt"
-	"math"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -19,151 +12,8 @@ import (
 	"github.com/kefu-hotline/kefu/prompts"
 )
 
-// requireSIPp returns the sipp binary, or skips the test when it is not
-// installed; under CI=true a missing sipp fails the test instead.
-func requireSIPp(t *testing.T) string {
-	t.Helper()
-	path, err := exec.LookPath("sipp")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("sipp is required in CI (Debian package sip-tester): %v", err)
-		}
-		t.Skipf("sipp not installed (apt-get install sip-tester): %v", err)
-	}
-	return path
-}
-
-// freePort returns a UDP port on loopback that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port
-}
-
-// sippUAS is a sipp process serving one call with a scenario from testdata.
-type sippUAS struct {
-	addr   string
-	cmd    *exec.Cmd
-	out    bytes.Buffer
-	exited chan error
-}
-
-// startSIPp runs sipp as a UAS on a free loopback port, in a scratch
-// directory holding the scenario and tones.wav. It is killed at the end of
-// the test if it is still running.
-func startSIPp(t *testing.T, scenario string, extra ...string) *sippUAS {
-	t.Helper()
-	bin := requireSIPp(t)
-	dir := t.TempDir()
-	for _, f := range []string{scenario, "tones.wav"} {
-		b, err := os.ReadFile(filepath.Join("testdata", f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	port := freePort(t)
-	args := append([]string{
-		"-sf", scenario, "-i", "127.0.0.1", "-p", strconv.Itoa(port),
-		"-mi", "127.0.0.1", "-mp", strconv.Itoa(freePort(t) &^ 1),
-		"-m", "1", "-nostdin", "-timeout", "30s", "-timeout_error",
-	}, extra...)
-	s := &sippUAS{addr: fmt.Sprintf("127.0.0.1:%d", port), exited: make(chan error, 1)}
-	s.cmd = exec.Command(bin, args...)
-	s.cmd.Dir = dir
-	s.cmd.Stdout, s.cmd.Stderr = &s.out, &s.out
-	if err := s.cmd.Start(); err != nil {
-		t.Fatalf("start sipp: %v", err)
-	}
-	go func() { s.exited <- s.cmd.Wait() }()
-	t.Cleanup(func() {
-		select {
-		case <-s.exited:
-		default:
-			_ = s.cmd.Process.Kill()
-			<-s.exited
-		}
-	})
-	return s
-}
-
-// wait waits (bounded) for sipp to finish its one call and returns its
-// exit status: nil when the scenario passed.
-func (s *sippUAS) wait(t *testing.T) error {
-	t.Helper()
-	timer := time.NewTimer(10 * time.Second)
-	defer timer.Stop()
-	select {
-	case err := <-s.exited:
-		return err
-	case <-timer.C:
-		t.Fatalf("sipp did not exit; output:\n%s", lastLines(s.out.String(), 40))
-		return nil
-	}
-}
-
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	return strings.Join(lines[max(0, len(lines)-n):], "\n")
-}
-
-// jsonEvent is one decoded timeline line.
-type jsonEvent struct {
-	T       float64 `json:"t"`
-	Ev      string  `json:"ev"`
-	Code    int     `json:"code"`
-	Codec   string  `json:"codec"`
-	LevelDB float64 `json:"level_db"`
-	Dur     float64 `json:"dur"`
-	Packets int     `json:"packets"`
-	Error   string  `json:"error"`
-}
-
-func parseTimeline(t *testing.T, out string) []jsonEvent {
-	t.Helper()
-	var evs []jsonEvent
-	sc := bufio.NewScanner(strings.NewReader(out))
-	for sc.Scan() {
-		var e jsonEvent
-		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			t.Fatalf("timeline line %q: %v", sc.Text(), err)
-		}
-		evs = append(evs, e)
-	}
-	return evs
-}
-
-func find(evs []jsonEvent, kind string) []jsonEvent {
-	var out []jsonEvent
-	for _, e := range evs {
-		if e.Ev == kind {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
-func near(got, want, tol float64) bool { return math.Abs(got-want) <= tol }
-
-// runDial runs the command line as `kefu dial` would, bounded by a
-// deadline.
-func runDial(t *testing.T, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	var o, e bytes.Buffer
-	code = Main(ctx, args, &o, &e)
-	return code, o.String(), e.String()
-}
-
 // TestIntegrationAnswerAudioBye calls a sipp UAS that answers, streams
-// tones.wav (1 s tone, 2 s silence, 1 s tone) and hangs up after 5 s. The
+// tones.ul (1 s tone, 2 s silence, 1 s tone) and hangs up after 5 s. The
 // timeline must show the answer, the two tones with their exact gap, and
 // the far end's BYE; the recording must hold the same audio.
 func TestIntegrationAnswerAudioBye(t *testing.T) {
@@ -257,5 +107,131 @@ func TestIntegrationBusy(t *testing.T) {
 	}
 	if len(find(evs, "answered")) != 0 || evs[len(evs)-1].Ev != "done" {
 		t.Errorf("a refused call is never answered and ends with done")
+	}
+}
+
+// TestIntegrationPlayEcho plays a file to a sipp UAS that echoes RTP back
+// and hangs up itself after -for: the echoed file must be heard where and
+// as long as it was sent, and the BYE must be answered.
+func TestIntegrationPlayEcho(t *testing.T) {
+	uas := startSIPp(t, "uas_wait.xml", "-rtp_echo")
+	tone := writeTone(t, 600*time.Millisecond)
+	code, out, stderr := runDial(t, "-play", tone, "-play-at", "500ms", "-for", "2s", "sip:4008@"+uas.addr)
+	t.Logf("timeline:\n%s", out)
+	if code != ExitOK {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	if err := uas.wait(t); err != nil {
+		t.Errorf("sipp scenario failed (%v):\n%s", err, lastLines(uas.out.String(), 40))
+	}
+	evs := parseTimeline(t, out)
+	ans, play := find(evs, "answered"), find(evs, "play_start")
+	starts, ends := find(evs, "audio_start"), find(evs, "audio_end")
+	if len(ans) != 1 || len(play) != 1 || len(starts) != 1 || len(ends) != 1 {
+		t.Fatalf("want one answered, play_start, audio_start and audio_end")
+	}
+	if got := play[0].T - ans[0].T; !near(got, 0.5, 0.15) { // a timer: loose under load
+		t.Errorf("play_start %.3f s after the answer, want 0.5", got)
+	}
+	// The echo is timed by the RTP timestamps of our own player, which
+	// follow its schedule: a player running late under load stamps the
+	// clip's first frame earlier than play_start's wall clock.
+	if got := starts[0].T - play[0].T; !near(got, 0.02, 0.1) {
+		t.Errorf("echo heard %.3f s after play_start, want within a tick and the player's lag", got)
+	}
+	if !near(ends[0].Dur, 0.6, 0.025) {
+		t.Errorf("echo lasted %.3f s, want 0.6", ends[0].Dur)
+	}
+	bye := find(evs, "bye_sent")
+	if len(bye) != 1 || bye[0].Code != 200 || !near(bye[0].T-ans[0].T, 2, 0.2) {
+		t.Errorf("bye_sent = %+v, want one 200 at 2 s after the answer", bye)
+	}
+}
+
+// TestIntegrationTCPNoMedia calls over TCP and sends no RTP at all; we
+// hang up after -for.
+func TestIntegrationTCPNoMedia(t *testing.T) {
+	uas := startSIPp(t, "uas_wait.xml", "-t", "t1")
+	waitTCP(t, uas.addr)
+	code, out, stderr := runDial(t, "-transport", "tcp", "-play", "none", "-for", "1s", "sip:4008@"+uas.addr)
+	t.Logf("timeline:\n%s", out)
+	if code != ExitOK {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	if err := uas.wait(t); err != nil {
+		t.Errorf("sipp scenario failed (%v):\n%s", err, lastLines(uas.out.String(), 40))
+	}
+	evs := parseTimeline(t, out)
+	if len(find(evs, "answered")) != 1 || len(find(evs, "rtp_start")) != 0 {
+		t.Errorf("want an answered call with no RTP")
+	}
+	if bye := find(evs, "bye_sent"); len(bye) != 1 || bye[0].Code != 200 {
+		t.Errorf("bye_sent = %+v, want one answered 200", bye)
+	}
+	var done struct {
+		Sent int `json:"sent"`
+	}
+	if err := json.Unmarshal([]byte(lastLines(out, 1)), &done); err != nil || done.Sent != 0 {
+		t.Errorf("done line %q: sent must be 0 with -play none (%v)", lastLines(out, 1), err)
+	}
+}
+
+// TestIntegrationRingNoAnswer gives up on a sipp UAS that rings for ever:
+// the softphone must CANCEL (sipp checks the CANCEL and the ACK of the
+// 487) and exit non-zero.
+func TestIntegrationRingNoAnswer(t *testing.T) {
+	uas := startSIPp(t, "uas_ring.xml")
+	code, out, stderr := runDial(t, "-answer-timeout", "1s", "sip:4008@"+uas.addr)
+	t.Logf("timeline:\n%s", out)
+	if code != ExitFailed || !strings.Contains(stderr, "no answer") {
+		t.Fatalf("exit %d, stderr %q; want %d and no answer", code, stderr, ExitFailed)
+	}
+	if err := uas.wait(t); err != nil {
+		t.Errorf("sipp scenario failed (%v):\n%s", err, lastLines(uas.out.String(), 40))
+	}
+	evs := parseTimeline(t, out)
+	if len(find(evs, "provisional")) != 1 || len(find(evs, "final")) != 1 || len(find(evs, "answered")) != 0 {
+		t.Errorf("want one provisional, one final and no answer")
+	}
+}
+
+// TestIntegrationSilentPeer calls an address where nothing answers (a
+// loopback socket that swallows the INVITE): the softphone abandons the
+// transaction at the answer timeout and exits non-zero. No sipp needed.
+func TestIntegrationSilentPeer(t *testing.T) {
+	sink, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	start := time.Now()
+	code, out, stderr := runDial(t, "-answer-timeout", "700ms", "sip:4008@"+sink.LocalAddr().String())
+	if code != ExitFailed || !strings.Contains(stderr, "no answer") {
+		t.Fatalf("exit %d, stderr %q; want %d and no answer", code, stderr, ExitFailed)
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("gave up after %v, want about 0.7 s", took)
+	}
+	evs := parseTimeline(t, out)
+	if fin := find(evs, "final"); len(fin) != 1 || fin[0].Code != 0 || fin[0].Error == "" {
+		t.Errorf("final = %+v, want one without a SIP code", fin)
+	}
+}
+
+// TestIntegrationMax hangs up at -max on a far end that never does, and
+// reports the call as failed.
+func TestIntegrationMax(t *testing.T) {
+	uas := startSIPp(t, "uas_wait.xml")
+	code, out, stderr := runDial(t, "-max", "1500ms", "sip:4008@"+uas.addr)
+	t.Logf("timeline:\n%s", out)
+	if code != ExitFailed || !strings.Contains(stderr, "maximum call duration") {
+		t.Fatalf("exit %d, stderr %q; want %d and the -max message", code, stderr, ExitFailed)
+	}
+	if err := uas.wait(t); err != nil {
+		t.Errorf("sipp scenario failed (%v):\n%s", err, lastLines(uas.out.String(), 40))
+	}
+	evs := parseTimeline(t, out)
+	if bye := find(evs, "bye_sent"); len(bye) != 1 || bye[0].Code != 200 || !near(bye[0].T, 1.5, 0.2) {
+		t.Errorf("bye_sent = %+v, want one 200 at 1.5 s", bye)
 	}
 }

@@ -10,7 +10,6 @@ import (
 
 	"github.com/kefu-hotline/kefu/media"
 	"github.com/kefu-hotline/kefu/media/g711"
-	"github.com/kefu-hotline/kefu/sip/sdp"
 	pionrtp "github.com/pion/rtp"
 )
 
@@ -29,7 +28,6 @@ const (
 // called after run has returned.
 type receiver struct {
 	conn  net.PacketConn
-	ans   sdp.Answer
 	since func() time.Duration // time since the INVITE
 	emit  func(Event)
 	wav   *WAVWriter // nil: no recording
@@ -45,8 +43,8 @@ type receiver struct {
 	stretches []Stretch
 }
 
-func newReceiver(conn net.PacketConn, ans sdp.Answer, since func() time.Duration, emit func(Event), wav *WAVWriter, det DetectorConfig) *receiver {
-	r := &receiver{conn: conn, ans: ans, since: since, emit: emit, wav: wav, det: NewDetector(det)}
+func newReceiver(conn net.PacketConn, since func() time.Duration, emit func(Event), wav *WAVWriter, det DetectorConfig) *receiver {
+	r := &receiver{conn: conn, since: since, emit: emit, wav: wav, det: NewDetector(det)}
 	r.asm = assembler{hold: media.FrameSamples * int(reorderHold/media.FrameDur), emit: r.frame}
 	return r
 }
@@ -99,15 +97,16 @@ func (r *receiver) packet(pkt *pionrtp.Packet, now time.Duration) {
 	r.asm.write(r.place.place(pkt.SSRC, pkt.Timestamp, samplesAt(now)), pcm)
 }
 
-// audioCodec maps a payload type to the G.711 codec it carries.
+// audioCodec maps a payload type to the G.711 codec it carries. The offer
+// binds PCMU and PCMA to their static types, and the answer must keep them
+// (RFC 3264 section 6.1), so no dynamic mapping is needed; this also lets
+// the receiver run before the answer, for early media.
 func (r *receiver) audioCodec(pt uint8) (media.Codec, bool) {
-	switch {
-	case pt == 0:
+	switch pt {
+	case 0:
 		return media.CodecPCMU, true
-	case pt == 8:
+	case 8:
 		return media.CodecPCMA, true
-	case pt == r.ans.PT && r.ans.PT >= 96:
-		return r.ans.Codec, true
 	}
 	return media.CodecNone, false
 }

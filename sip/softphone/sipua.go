@@ -32,6 +32,8 @@ type endpoint struct {
 	advertise netip.Addr // our address in Via, Contact and SDP
 	bind      netip.Addr // where our sockets listen
 	byes      chan time.Time
+	pc        *net.UDPConn  // the UDP socket, nil over TCP
+	served    chan struct{} // closed when the UDP server stopped
 }
 
 // newEndpoint parses the addresses of cfg and starts a user agent whose
@@ -44,16 +46,19 @@ func newEndpoint(cfg *Config, log *slog.Logger) (*endpoint, error) {
 	if e.target.Host == "" || (e.target.Scheme != "sip" && e.target.Scheme != "") {
 		return nil, fmt.Errorf("softphone: target %q: want sip:user@host[:port]", cfg.Target)
 	}
-	if err := sip.ParseUri(cfg.From, &e.from); err != nil || e.from.Host == "" {
-		return nil, fmt.Errorf("softphone: from %q: want sip:user@host: %w", cfg.From, errors.Join(err, errBadURI))
+	if err := sip.ParseUri(cfg.From, &e.from); err != nil {
+		return nil, fmt.Errorf("softphone: from %q: %w", cfg.From, err)
+	}
+	if e.from.Host == "" || e.from.User == "" {
+		return nil, fmt.Errorf("softphone: from %q: want sip:user@host", cfg.From)
 	}
 	host, portStr, err := net.SplitHostPort(cfg.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("softphone: listen %q: %w", cfg.Listen, err)
 	}
-	port, err := strconv.Atoi(portStr)
-	if err != nil || port < 0 || port > 65535 {
-		return nil, fmt.Errorf("softphone: listen %q: bad port: %w", cfg.Listen, errors.Join(err, errBadURI))
+	port, err := strconv.ParseUint(portStr, 10, 16)
+	if err != nil {
+		return nil, fmt.Errorf("softphone: listen %q: port: %w", cfg.Listen, err)
 	}
 	e.bind = netip.IPv4Unspecified()
 	if host != "" {
@@ -77,29 +82,53 @@ func newEndpoint(cfg *Config, log *slog.Logger) (*endpoint, error) {
 	if err != nil {
 		return nil, fmt.Errorf("softphone: sip user agent: %w", err)
 	}
-	e.client, err = sipgo.NewClient(e.ua,
-		sipgo.WithClientLogger(log),
-		sipgo.WithClientHostname(e.advertise.String()),
-		sipgo.WithClientConnectionAddr(net.JoinHostPort(e.bind.String(), strconv.Itoa(port))),
-	)
-	if err == nil {
-		e.server, err = sipgo.NewServer(e.ua, sipgo.WithServerLogger(log))
-	}
-	if err != nil {
-		_ = e.ua.Close()
-		return nil, fmt.Errorf("softphone: sip client: %w", err)
+	if err := e.start(netip.AddrPortFrom(e.bind, uint16(port)), log); err != nil {
+		e.close()
+		return nil, err
 	}
 	e.dialogs = sipgo.NewDialogClientCache(e.client, sip.ContactHeader{
 		Address: sip.Uri{Scheme: "sip", User: e.from.User, Host: e.advertise.String()},
 	})
+	return e, nil
+}
+
+// start creates the server and the client. Over UDP the server serves a
+// socket bound here, registered with the transport before the first
+// request, so that requests, responses and the far end's BYE all use the
+// one -listen address. Over TCP the client dials and the far end's
+// requests come back on that connection.
+func (e *endpoint) start(laddr netip.AddrPort, log *slog.Logger) error {
+	var err error
+	if e.server, err = sipgo.NewServer(e.ua, sipgo.WithServerLogger(log)); err != nil {
+		return fmt.Errorf("softphone: sip server: %w", err)
+	}
 	e.server.OnBye(e.onBye)
 	e.server.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil))
 	})
-	return e, nil
+	if e.transport == "UDP" {
+		if e.pc, err = net.ListenUDP("udp", net.UDPAddrFromAddrPort(laddr)); err != nil {
+			return fmt.Errorf("softphone: listen: %w", err)
+		}
+		la := e.pc.LocalAddr().String()
+		laddr = e.pc.LocalAddr().(*net.UDPAddr).AddrPort()
+		e.ua.TransportLayer().Pool("udp").Add(la, &sip.UDPConnection{PacketConn: e.pc, PacketAddr: la, Listener: true})
+		e.served = make(chan struct{})
+		go func() {
+			defer close(e.served)
+			_ = e.server.ServeUDP(e.pc)
+		}()
+	}
+	e.client, err = sipgo.NewClient(e.ua,
+		sipgo.WithClientLogger(log),
+		sipgo.WithClientHostname(e.advertise.String()),
+		sipgo.WithClientConnectionAddr(laddr.String()),
+	)
+	if err != nil {
+		return fmt.Errorf("softphone: sip client: %w", err)
+	}
+	return nil
 }
-
-var errBadURI = errors.New("malformed")
 
 // routeTo returns the local address the system would send to u from.
 func routeTo(u sip.Uri) (netip.Addr, error) {
@@ -148,9 +177,17 @@ func (e *endpoint) invite(ctx context.Context, offer []byte) (*sipgo.DialogClien
 
 // close stops the user agent and its connections.
 func (e *endpoint) close() {
-	_ = e.server.Close()
-	_ = e.client.Close()
+	if e.server != nil {
+		_ = e.server.Close()
+	}
+	if e.client != nil {
+		_ = e.client.Close()
+	}
 	_ = e.ua.Close()
+	if e.pc != nil {
+		_ = e.pc.Close()
+		<-e.served
+	}
 }
 
 // responseOf returns the SIP response an error from sipgo carries.

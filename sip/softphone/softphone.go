@@ -28,9 +28,10 @@ const (
 	DefaultListen        = "127.0.0.1:0"
 	DefaultMax           = 2 * time.Minute
 	DefaultAnswerTimeout = 30 * time.Second
-	// byeTimeout bounds our BYE transaction at hang-up.
-	byeTimeout = 5 * time.Second
 )
+
+// byeTimeout bounds our BYE transaction at hang-up.
+const byeTimeout = 5 * time.Second
 
 // SendMode says what the softphone sends after the call is answered.
 type SendMode uint8

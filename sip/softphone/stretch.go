@@ -111,8 +111,9 @@ func NewDetector(cfg DetectorConfig) *Detector {
 	return &Detector{cfg: cfg.withDefaults()}
 }
 
-// Edge is what Push and Flush report: a stretch started (End == 0, LevelDB
-// of its frames so far) or ended (the complete Stretch).
+// Edge is what Push and Flush report: a stretch started (Stretch.Start is
+// its start; End and LevelDB cover what was heard so far) or ended (the
+// complete Stretch).
 type Edge struct {
 	Start   bool // true for a start, false for an end
 	Stretch Stretch
