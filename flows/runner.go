@@ -184,6 +184,7 @@ func (r *Runner) play(ctx context.Context, id string) (heard, error) {
 			if id == r.cfg.Louder.Prompt {
 				r.louderPending = false // presses during the question: asked already
 			}
+			r.drain(&h)
 			if err == nil && r.louderPending {
 				r.louderPending = false
 				h2, err2 := r.play(ctx, r.cfg.Louder.Prompt)
@@ -197,33 +198,61 @@ func (r *Runner) play(ctx context.Context, id string) (heard, error) {
 	}
 }
 
+// drain takes the events already queued when a prompt ends, so what the
+// caller did during the prompt counts for it.
+func (r *Runner) drain(h *heard) {
+	for {
+		select {
+		case ev := <-r.call.Events():
+			r.event(ev, h)
+		default:
+			return
+		}
+	}
+}
+
 // wait waits up to d for the caller to speak or press a key.
 func (r *Runner) wait(ctx context.Context, d time.Duration) (heard, error) {
 	r.note("wait", d.String())
-	timeout := r.clock.After(d)
+	return r.pause(ctx, d, heard.any)
+}
+
+// pause lets d pass while taking the caller's events; it ends early when
+// stop says what was heard is enough. The timer is re-armed for the time
+// left after each event, so a virtual clock sees every wait.
+func (r *Runner) pause(ctx context.Context, d time.Duration, stop func(heard) bool) (heard, error) {
+	deadline := r.clock.Now().Add(d)
 	var h heard
 	for {
+		left := deadline.Sub(r.clock.Now())
+		if left <= 0 {
+			return h, nil
+		}
 		select {
 		case <-ctx.Done():
 			return h, context.Cause(ctx)
-		case <-timeout:
+		case <-r.clock.After(left):
 			return h, nil
 		case ev := <-r.call.Events():
-			if r.event(ev, &h); h.any() {
+			if r.event(ev, &h); stop(h) {
 				return h, nil
 			}
 			if r.louderPending {
 				// Ask at once whether the caller hears better, then give
 				// the caller the whole wait again to answer.
 				r.louderPending = false
-				if h, err := r.play(ctx, r.cfg.Louder.Prompt); err != nil || h.any() {
+				if h, err := r.play(ctx, r.cfg.Louder.Prompt); err != nil || stop(h) {
 					return h, err
 				}
-				timeout = r.clock.After(d)
+				deadline = r.clock.Now().Add(d)
 			}
 		}
 	}
 }
+
+// never is a stop condition for pauses that only time or the call's end
+// may end.
+func never(heard) bool { return false }
 
 func (r *Runner) event(ev Event, h *heard) {
 	if l := r.cfg.Louder; ev.Kind == Digit && !l.Off && string(ev.Key) == l.Key {
@@ -242,7 +271,7 @@ func (r *Runner) event(ev Event, h *heard) {
 	case Digit:
 		h.key = ev.Key
 	}
-	r.note("event", fmt.Sprintf("%s level=%.1fdBFS floor=%.1fdBFS%s", ev.Kind, ev.LevelDB, ev.FloorDB, keyStr(ev.Key)))
+	r.noteAt(ev.At, "event", fmt.Sprintf("%s level=%.1fdBFS floor=%.1fdBFS%s", ev.Kind, ev.LevelDB, ev.FloorDB, keyStr(ev.Key)))
 }
 
 func keyStr(k rune) string {
@@ -306,20 +335,16 @@ func (r *Runner) close(ctx context.Context, c *Close) error {
 		// Wait for the caller to hang up first: only the call's end
 		// (cancelling ctx) or the timeout ends this wait.
 		r.note("wait", "caller hang-up")
-		select {
-		case <-ctx.Done():
-			return context.Cause(ctx)
-		case <-r.clock.After(c.CallerHangup.or(10 * time.Second)):
+		if _, err := r.pause(ctx, c.CallerHangup.or(10*time.Second), never); err != nil {
+			return err
 		}
 	}
 	if _, err := r.play(ctx, orStr(c.Final, "close.hangup")); err != nil {
 		return err
 	}
 	r.note("wait", "before hang-up")
-	select {
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	case <-r.clock.After(c.HangupAfter.or(DefaultSilenceWait)):
+	if _, err := r.pause(ctx, c.HangupAfter.or(DefaultSilenceWait), never); err != nil {
+		return err
 	}
 	if err := r.hangup(ctx); err != nil {
 		return err
@@ -327,9 +352,15 @@ func (r *Runner) close(ctx context.Context, c *Close) error {
 	return errHungUp
 }
 
-func (r *Runner) note(what, detail string) {
+func (r *Runner) note(what, detail string) { r.noteAt(time.Time{}, what, detail) }
+
+// noteAt records a timeline entry at t (now when t is zero).
+func (r *Runner) noteAt(t time.Time, what, detail string) {
+	if t.IsZero() {
+		t = r.clock.Now()
+	}
 	if r.trace != nil {
-		r.trace(TraceEntry{At: r.clock.Now(), What: what, Detail: detail})
+		r.trace(TraceEntry{At: t, What: what, Detail: detail})
 	}
 	r.log.Debug("flow", "what", what, "detail", detail)
 }

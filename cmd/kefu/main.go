@@ -23,6 +23,7 @@ const usage = `kefu — a SIP call-handling agent for customer-service hotlines
 Usage:
   kefu run [flags]            answer calls (see kefu run -h)
   kefu dial [flags] SIP-URI   call as a scripted test softphone (see kefu dial -h)
+  kefu simulate [flags]       run a flow in virtual time against a scripted caller (see kefu simulate -h)
   kefu check FILE             validate a configuration file; exit 0 if it can go live
   kefu config default         print the embedded default configuration
 `
@@ -43,6 +44,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdRun(args[1:], stderr)
 	case "dial":
 		return softphone.Main(ctx, args[1:], stdout, stderr)
+	case "simulate":
+		return cmdSimulate(args[1:], stdout, stderr)
 	case "check":
 		return cmdCheck(args[1:], stdout, stderr)
 	case "config":

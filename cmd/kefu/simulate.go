@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"sort"
+	"time"
+
+	"github.com/kefu-hotline/kefu/flows"
+	"github.com/kefu-hotline/kefu/prompts"
+)
+
+// simEntry is one line of `kefu simulate -json`.
+type simEntry struct {
+	T      float64 `json:"t"`
+	What   string  `json:"what"`
+	Detail string  `json:"detail"`
+	Text   string  `json:"text,omitempty"`
+	End    float64 `json:"end,omitempty"`
+}
+
+// cmdSimulate runs a flow in virtual time against a scripted caller and
+// prints the timeline.
+func cmdSimulate(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("kefu simulate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	config := fs.String("config", "", "configuration file (default: the embedded one)")
+	flowName := fs.String("flow", "", "flow to run (default: the one routing picks for -to)")
+	caller := fs.String("caller", "silent", "the caller: silent, speech@T, keys@T:DIGITS, hangup@T, comma-separated")
+	at := fs.String("at", "", "date and time of the call, RFC 3339 with offset (default: now)")
+	to := fs.String("to", "hotline", "called user, for routing")
+	from := fs.String("from", "10000", "caller number")
+	asJSON := fs.Bool("json", false, "print the timeline as JSON")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	snap, err := loadSnapshot(*config)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	start := time.Now()
+	if *at != "" {
+		if start, err = time.Parse(time.RFC3339, *at); err != nil {
+			fmt.Fprintf(stderr, "-at %q: want RFC 3339 with an offset, e.g. 2026-02-17T09:30:00+08:00\n", *at)
+			return 2
+		}
+	}
+	script, err := flows.ParseCaller(*caller)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	f, ok := snap.Config.Route(*to)
+	if *flowName != "" {
+		f, ok = snap.Config.Flow(*flowName)
+	}
+	if !ok {
+		fmt.Fprintf(stderr, "no flow for -to %q / -flow %q\n", *to, *flowName)
+		return 1
+	}
+	sim := flows.NewSimulation(start, script)
+	res, runErr := sim.Run(context.Background(), snap.Config, f, snap.Catalog)
+
+	entries := simTimeline(sim, snap.Catalog)
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetEscapeHTML(false)
+		_ = enc.Encode(map[string]any{
+			"flow": f.Name(), "config": snap.Version, "at": start.Format(time.RFC3339), "from": *from, "to": *to,
+			"caller": *caller, "timeline": entries, "hung_up_by": res.HungUpBy, "attempts": res.Attempts,
+		})
+		return 0
+	}
+	fmt.Fprintf(stdout, "flow %s (config %s), call at %s from %s to %s, caller %s\n", f.Name(), snap.Version, start.Format(time.RFC3339), *from, *to, *caller)
+	for _, e := range entries {
+		switch {
+		case e.What == "say":
+			fmt.Fprintf(stdout, "%8.3f–%-8.3f say    %s  「%s」\n", e.T, e.End, e.Detail, e.Text)
+		default:
+			fmt.Fprintf(stdout, "%8.3f          %-6s %s\n", e.T, e.What, e.Detail)
+		}
+	}
+	who := res.HungUpBy
+	if who == "" && errors.Is(runErr, flows.ErrCallerHangup) {
+		who = "caller"
+	}
+	fmt.Fprintf(stdout, "hung up by %s; %d silence-ladder attempt(s)\n", who, res.Attempts)
+	return 0
+}
+
+// simTimeline folds each prompt's start and end into one "say" entry with
+// its text, and keeps waits, events, steps and hang-ups as they are.
+func simTimeline(sim *flows.Simulation, cat *prompts.Catalog) []simEntry {
+	var out []simEntry
+	open := map[string]int{}
+	for _, e := range sim.Trace {
+		t := sim.Elapsed(e.At).Seconds()
+		switch e.What {
+		case "prompt_start":
+			text := ""
+			if p, ok := cat.Get(e.Detail); ok {
+				text = p.Text
+			}
+			open[e.Detail] = len(out)
+			out = append(out, simEntry{T: t, What: "say", Detail: e.Detail, Text: text})
+		case "prompt_end":
+			if i, ok := open[e.Detail]; ok {
+				out[i].End = t
+				delete(open, e.Detail)
+			}
+		default:
+			out = append(out, simEntry{T: t, What: e.What, Detail: e.Detail})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].T < out[j].T })
+	return out
+}

@@ -1,0 +1,192 @@
+package flows
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kefu-hotline/kefu/prompts"
+)
+
+// CallerAction is one thing a scripted caller does at a moment of a
+// simulated call (measured from the answer).
+type CallerAction struct {
+	At     time.Duration
+	Event  Event // Kind 0 with Hangup set means the caller hangs up
+	Hangup bool
+}
+
+// Simulation runs a flow in virtual time against a scripted caller: no
+// sockets, no waiting, the same Runner as live calls. Time moves only when
+// the flow waits or plays, straight to the next thing that happens.
+type Simulation struct {
+	mu     sync.Mutex
+	now    time.Time
+	start  time.Time
+	script []CallerAction
+	events chan Event
+	cancel context.CancelCauseFunc
+
+	// Trace is the call's timeline; Gains the CS-LOUDER gain changes.
+	Trace  []TraceEntry
+	Gains  []float64
+	hungUp bool
+}
+
+// NewSimulation prepares a simulated call answered at start.
+func NewSimulation(start time.Time, script []CallerAction) *Simulation {
+	s := &Simulation{now: start, start: start, events: make(chan Event, 256)}
+	s.script = append(s.script, script...)
+	sort.SliceStable(s.script, func(i, j int) bool { return s.script[i].At < s.script[j].At })
+	return s
+}
+
+// Run executes flow f of cfg and returns the runner's result.
+func (s *Simulation) Run(ctx context.Context, cfg *Config, f *Flow, cat *prompts.Catalog) (Result, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	s.cancel = cancel
+	r := NewRunner(cfg, f, s, cat, Options{Clock: s, Trace: s.record})
+	err := r.Run(ctx)
+	return r.Result, err
+}
+
+func (s *Simulation) record(e TraceEntry) {
+	s.mu.Lock()
+	s.Trace = append(s.Trace, e)
+	s.mu.Unlock()
+}
+
+// Now implements Clock.
+func (s *Simulation) Now() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.now
+}
+
+// After implements Clock: if the caller does something before d has
+// passed, time moves to that moment and the caller's action is delivered
+// (the wait ends on it); otherwise time moves by d and the channel fires.
+func (s *Simulation) After(d time.Duration) <-chan time.Time {
+	ch := make(chan time.Time, 1)
+	s.mu.Lock()
+	deadline := s.now.Add(d)
+	if len(s.script) > 0 && !s.start.Add(s.script[0].At).After(deadline) {
+		a := s.script[0]
+		s.script = s.script[1:]
+		s.now = s.start.Add(a.At)
+		s.mu.Unlock()
+		s.deliver(a)
+		return ch // superseded by the caller's action
+	}
+	s.now = deadline
+	s.mu.Unlock()
+	ch <- deadline
+	return ch
+}
+
+// sleep moves time by d, delivering every caller action due meanwhile. It
+// stops early when the caller hangs up.
+func (s *Simulation) sleep(ctx context.Context, d time.Duration) error {
+	for {
+		s.mu.Lock()
+		deadline := s.now.Add(d)
+		if len(s.script) == 0 || s.start.Add(s.script[0].At).After(deadline) {
+			s.now = deadline
+			s.mu.Unlock()
+			return context.Cause(ctx)
+		}
+		a := s.script[0]
+		s.script = s.script[1:]
+		d = deadline.Sub(s.start.Add(a.At))
+		s.now = s.start.Add(a.At)
+		s.mu.Unlock()
+		s.deliver(a)
+		if a.Hangup {
+			return context.Cause(ctx)
+		}
+	}
+}
+
+func (s *Simulation) deliver(a CallerAction) {
+	if a.Hangup {
+		s.record(TraceEntry{At: s.Now(), What: "hangup", Detail: "caller"})
+		s.cancel(ErrCallerHangup)
+		return
+	}
+	a.Event.At = s.Now()
+	s.events <- a.Event
+}
+
+// Play implements Call: the prompt takes its duration of virtual time.
+func (s *Simulation) Play(ctx context.Context, p *prompts.Prompt) error {
+	return s.sleep(ctx, p.Duration())
+}
+
+// Events implements Call.
+func (s *Simulation) Events() <-chan Event { return s.events }
+
+// Hangup implements Call.
+func (s *Simulation) Hangup(context.Context) error {
+	s.mu.Lock()
+	s.hungUp = true
+	s.mu.Unlock()
+	return nil
+}
+
+// SetGain implements Call.
+func (s *Simulation) SetGain(db float64) {
+	s.mu.Lock()
+	s.Gains = append(s.Gains, db)
+	s.mu.Unlock()
+}
+
+// Elapsed returns how far into the call t is.
+func (s *Simulation) Elapsed(t time.Time) time.Duration { return t.Sub(s.start) }
+
+// ParseCaller turns a caller description into a script:
+//
+//	silent              says nothing, stays on the line
+//	speech@3s           starts speaking 3 s after the answer (and stops 2 s later)
+//	keys@4s:12#         presses 1, 2, # from 4 s, 300 ms apart
+//	hangup@20s          hangs up at 20 s
+//
+// Several, comma-separated, combine: "speech@3s,hangup@40s".
+func ParseCaller(desc string) ([]CallerAction, error) {
+	var out []CallerAction
+	for _, part := range strings.Split(desc, ",") {
+		if p := strings.TrimSpace(part); p == "silent" || p == "" {
+			continue
+		}
+		kind, rest, ok := strings.Cut(strings.TrimSpace(part), "@")
+		if !ok {
+			return nil, fmt.Errorf("caller %q: want silent, speech@T, keys@T:DIGITS or hangup@T", part)
+		}
+		at, keys, _ := strings.Cut(rest, ":")
+		t, err := time.ParseDuration(at)
+		if err != nil {
+			return nil, fmt.Errorf("caller %q: %q is not a duration like 3s", part, at)
+		}
+		switch kind {
+		case "speech":
+			out = append(out,
+				CallerAction{At: t, Event: Event{Kind: SpeechStart, LevelDB: -20}},
+				CallerAction{At: t + 2*time.Second, Event: Event{Kind: SpeechEnd, LevelDB: -96}})
+		case "keys":
+			if keys == "" {
+				return nil, fmt.Errorf("caller %q: keys@T:DIGITS needs digits", part)
+			}
+			for i, k := range keys {
+				out = append(out, CallerAction{At: t + time.Duration(i)*300*time.Millisecond, Event: Event{Kind: Digit, Key: k}})
+			}
+		case "hangup":
+			out = append(out, CallerAction{At: t, Hangup: true})
+		default:
+			return nil, fmt.Errorf("caller %q: unknown action %q", part, kind)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,114 @@
+package flows
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// timeline renders a simulation's trace compactly for golden comparisons.
+func timeline(s *Simulation) string {
+	var b strings.Builder
+	for _, e := range s.Trace {
+		if e.What == "step" {
+			continue
+		}
+		fmt.Fprintf(&b, "%7.3f %s %s\n", s.Elapsed(e.At).Seconds(), e.What, e.Detail)
+	}
+	return b.String()
+}
+
+func simulate(t *testing.T, at string, caller string) (*Simulation, Result, error) {
+	t.Helper()
+	cfg, cat := loadDefault(t)
+	script, err := ParseCaller(caller)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start, err := time.Parse(time.RFC3339, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _ := cfg.Route("hotline")
+	s := NewSimulation(start, script)
+	res, err := s.Run(t.Context(), cfg, f, cat)
+	return s, res, err
+}
+
+// TestSimulateSilent is CS-SILENT in virtual time at 14:10 Shanghai (the
+// spec's example): the afternoon opening twice, the apology, 5 s waits
+// measured from each prompt's end, hang-up 5 s after the apology.
+func TestSimulateSilent(t *testing.T) {
+	s, res, err := simulate(t, "2026-11-22T14:10:00+08:00", "silent")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, cat := loadDefault(t)
+	g, _ := cat.Get("greet.afternoon")
+	a, _ := cat.Get("silent.apology")
+	gd, ad := g.Duration().Seconds(), a.Duration().Seconds()
+	want := fmt.Sprintf(`  0.000 prompt_start greet.afternoon
+%7.3f prompt_end greet.afternoon
+%7.3f wait 5s
+%7.3f prompt_start greet.afternoon
+%7.3f prompt_end greet.afternoon
+%7.3f wait 5s
+%7.3f prompt_start silent.apology
+%7.3f prompt_end silent.apology
+%7.3f wait 5s
+%7.3f hangup agent
+`, gd, gd, gd+5, 2*gd+5, 2*gd+5, 2*gd+10, 2*gd+10+ad, 2*gd+10+ad, 2*gd+15+ad)
+	if got := timeline(s); got != want {
+		t.Errorf("timeline:\n%s\nwant:\n%s", got, want)
+	}
+	if res.Attempts != 3 || res.HungUpBy != "agent" {
+		t.Errorf("result %+v", res)
+	}
+}
+
+// TestSimulateSpeechAndHangup: the caller speaks at 7 s (in the first
+// wait), answers the closing question, and hangs up 2 s after the goodbye,
+// before kefu does (CS-CLOSE: wait for the caller to hang up first).
+func TestSimulateSpeechAndHangup(t *testing.T) {
+	_, cat := loadDefault(t)
+	g, _ := cat.Get("greet.evening")
+	ack, _ := cat.Get("ack")
+	ask, _ := cat.Get("close.ask")
+	bye, _ := cat.Get("close.bye")
+	reply := g.Duration() + 2*time.Second + ack.Duration() + ask.Duration() + time.Second
+	hang := reply + bye.Duration() + 2*time.Second
+	caller := fmt.Sprintf("speech@%v,speech@%v,hangup@%v", g.Duration()+2*time.Second, reply, hang)
+	s, res, err := simulate(t, "2026-11-22T19:00:00+08:00", caller)
+	if !errors.Is(err, ErrCallerHangup) {
+		t.Fatalf("Run = %v, want the caller's hang-up", err)
+	}
+	tl := timeline(s)
+	for _, want := range []string{"prompt_start greet.evening", "event speech_start", "prompt_start ack", "prompt_start close.ask", "prompt_start close.bye", "wait caller hang-up", "hangup caller"} {
+		if !strings.Contains(tl, want) {
+			t.Errorf("timeline lacks %q:\n%s", want, tl)
+		}
+	}
+	if strings.Contains(tl, "close.hangup") || res.HungUpBy != "caller" {
+		t.Errorf("kefu hung up before the caller:\n%s", tl)
+	}
+	if !strings.Contains(tl, fmt.Sprintf("%7.3f hangup caller", hang.Seconds())) {
+		t.Errorf("caller hang-up not at %v:\n%s", hang, tl)
+	}
+}
+
+func TestParseCaller(t *testing.T) {
+	got, err := ParseCaller("keys@4s:1*,hangup@20s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || got[1].Event.Key != '*' || got[1].At != 4300*time.Millisecond || !got[2].Hangup {
+		t.Errorf("script %+v", got)
+	}
+	for _, bad := range []string{"speech", "speech@x", "keys@1s", "sing@1s"} {
+		if _, err := ParseCaller(bad); err == nil {
+			t.Errorf("ParseCaller(%q): no error", bad)
+		}
+	}
+}
