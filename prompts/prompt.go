@@ -84,5 +84,11 @@ func (p *Prompt) PCM(i int) []int16 {
 	return p.pcm[lo:hi:hi]
 }
 
-// String returns "lang/id", e.g. "zh-CN/greet.morning".
-func (p *Prompt) String() string { return p.Lang + "/" + p.ID }
+// String returns "lang/id", e.g. "zh-CN/greet.morning", or the ID alone
+// for a prompt without a language (hold music: "music.hold").
+func (p *Prompt) String() string {
+	if p.Lang == "" {
+		return p.ID
+	}
+	return p.Lang + "/" + p.ID
+}

@@ -1,6 +1,9 @@
 // Package calendar decides what a call's opening says for the moment it is
-// answered: the time-of-day period (CS-GREET-TOD), evaluated in the
-// caller-facing time zone whatever the server's zone is.
+// answered (CS-GREET-*): the time-of-day period (CS-GREET-TOD), the
+// statutory holidays with their lunar dates for 1900–2100 and the ops
+// notices that override them (CS-GREET-HOLIDAY), and the apology for a
+// caller who waited (CS-GREET-BUSY). Everything is evaluated in the
+// caller-facing time zone, whatever the server's zone is.
 package calendar
 
 import "time"

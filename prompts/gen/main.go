@@ -1,6 +1,7 @@
 // Command gen makes the default prompt recordings from the text files:
 //
 //	go run ./prompts/gen [-lang zh-CN,en] [-id greet.morning,...] [-check]
+//	go run ./prompts/gen -music [-check]
 //
 // For each line of <dir>/<lang>/prompts.txt it speaks the text with
 // espeak-ng (zh-CN: tone-numbered pinyin from go-pinyin with the
@@ -9,6 +10,10 @@
 // 8 kHz, encodes <id>.mp3 with lame (22.05 kHz mono, about 30 kbps), and
 // checks the result by decoding it the way kefu does. Recordings whose
 // prompt is gone are removed. With -check it only decodes and reports.
+//
+// With -music it makes the hold music instead, music/hold.mp3: original
+// music synthesized from the score in score.go (see music.go), checked for
+// length, level and a smooth loop join. It needs only lame.
 //
 // It needs espeak-ng and lame on PATH (Debian: apt-get install espeak-ng
 // lame). See prompts/README.md.
@@ -65,6 +70,7 @@ func main() {
 	var (
 		c           config
 		langs, only string
+		music       bool
 	)
 	flag.StringVar(&c.dir, "dir", "prompts", "directory holding one sub-directory per language")
 	flag.StringVar(&langs, "lang", "zh-CN,en", "comma-separated languages to make")
@@ -73,7 +79,17 @@ func main() {
 	flag.IntVar(&c.bitrate, "bitrate", 24, "lame ABR target bitrate, kbps (24 gives about 30 kbps with the tag and padding)")
 	flag.BoolVar(&c.check, "check", false, "only decode the existing recordings and report")
 	flag.BoolVar(&c.verbose, "v", false, "print what is fed to espeak-ng")
+	flag.BoolVar(&music, "music", false, "make (with -check: only check) the hold music instead of the prompts")
 	flag.Parse()
+	if music {
+		if _, err := exec.LookPath("lame"); err != nil && !c.check {
+			log.Fatal("lame not found: apt-get install lame")
+		}
+		if err := makeMusic(c.dir, c.check); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
 	c.langs = strings.Split(langs, ",")
 	if only != "" {
 		c.ids = map[string]bool{}
