@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/goccy/go-yaml"
+	"github.com/kefu-hotline/kefu/flows/calendar"
 )
 
 //go:embed default.yaml
@@ -53,16 +54,26 @@ func (d Duration) D() time.Duration { return time.Duration(d) }
 
 // Config is a whole kefu configuration file.
 type Config struct {
-	Company      string           `yaml:"company"`
-	Timezone     string           `yaml:"timezone"`
-	Language     string           `yaml:"language"`
-	AnswerDelay  *Duration        `yaml:"answer_delay"`
-	MediaTimeout *Duration        `yaml:"media_timeout"`
-	Louder       *Louder          `yaml:"louder"`
-	Routes       []Route          `yaml:"routes"`
-	Flows        map[string]*Flow `yaml:"flows"`
+	Company      string    `yaml:"company"`
+	Timezone     string    `yaml:"timezone"`
+	Language     string    `yaml:"language"`
+	AnswerDelay  *Duration `yaml:"answer_delay"`
+	MediaTimeout *Duration `yaml:"media_timeout"`
+	Louder       *Louder   `yaml:"louder"`
+	// Holidays are the dates of the holiday notices (以每次节日通知为准):
+	// for a holiday and year they replace the computed lunar dates.
+	Holidays []calendar.Notice `yaml:"holidays"`
+	// BusyThreshold: a caller who waited this long before the answer hears
+	// the apology opening (CS-GREET-BUSY). Default 15 s.
+	BusyThreshold *Duration `yaml:"busy_threshold"`
+	// Forbidden adds phrases to the CS-FORBIDDEN list every prompt text is
+	// checked against.
+	Forbidden []string         `yaml:"forbidden"`
+	Routes    []Route          `yaml:"routes"`
+	Flows     map[string]*Flow `yaml:"flows"`
 
 	loc *time.Location
+	cal *calendar.Calendar
 }
 
 // Louder is CS-LOUDER: a caller key that raises the prompt gain one step
@@ -173,6 +184,9 @@ func (s *Step) Verb() string {
 	}
 	return names[0]
 }
+
+// Calendar returns the holiday calendar in the caller-facing zone.
+func (c *Config) Calendar() *calendar.Calendar { return c.cal }
 
 // Location returns the caller-facing time zone.
 func (c *Config) Location() *time.Location { return c.loc }

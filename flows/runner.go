@@ -11,23 +11,16 @@ import (
 	"github.com/kefu-hotline/kefu/prompts"
 )
 
-// greetIDs are the time-of-day openings, indexed by calendar.Period.
-var greetIDs = [...]string{
-	calendar.Other:     "greet.default",
-	calendar.Morning:   "greet.morning",
-	calendar.Afternoon: "greet.afternoon",
-	calendar.Evening:   "greet.evening",
-}
-
 // Runner executes one flow for one call. Create one per call; Run it once.
 type Runner struct {
-	cfg   *Config
-	flow  *Flow
-	call  Call
-	cat   *prompts.Catalog
-	clock Clock
-	log   *slog.Logger
-	trace func(TraceEntry)
+	cfg    *Config
+	flow   *Flow
+	call   Call
+	cat    *prompts.Catalog
+	clock  Clock
+	log    *slog.Logger
+	trace  func(TraceEntry)
+	waited time.Duration
 
 	gainDB        float64 // CS-LOUDER: the call's prompt gain
 	louderPending bool    // a louder key was pressed: ask whether it helps
@@ -58,11 +51,14 @@ type Options struct {
 	Clock  Clock            // default WallClock
 	Logger *slog.Logger     // call-scoped logger
 	Trace  func(TraceEntry) // optional timeline sink
+	// Waited is how long the caller waited before the answer (ringing,
+	// queue): past the busy threshold the opening is the apology.
+	Waited time.Duration
 }
 
 // NewRunner prepares flow f of cfg for a call.
 func NewRunner(cfg *Config, f *Flow, call Call, cat *prompts.Catalog, o Options) *Runner {
-	r := &Runner{cfg: cfg, flow: f, call: call, cat: cat, clock: o.Clock, log: o.Logger, trace: o.Trace}
+	r := &Runner{cfg: cfg, flow: f, call: call, cat: cat, clock: o.Clock, log: o.Logger, trace: o.Trace, waited: o.Waited}
 	if r.clock == nil {
 		r.clock = WallClock{}
 	}
@@ -148,7 +144,7 @@ func (r *Runner) hangup(ctx context.Context) error {
 // resolve maps a prompt reference to a prompt of the catalog.
 func (r *Runner) resolve(id string) (*prompts.Prompt, error) {
 	if id == GreetTOD {
-		id = greetIDs[calendar.PeriodAt(r.clock.Now(), r.cfg.Location())]
+		id = r.cfg.Calendar().Opening(r.clock.Now(), r.waited, r.cfg.BusyThreshold.or(calendar.DefaultBusyThreshold))
 	}
 	p, ok := r.cat.Get(id)
 	if !ok {

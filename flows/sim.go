@@ -34,6 +34,9 @@ type Simulation struct {
 	Trace  []TraceEntry
 	Gains  []float64
 	hungUp bool
+
+	// Waited is how long the simulated caller waited before the answer.
+	Waited time.Duration
 }
 
 // NewSimulation prepares a simulated call answered at start.
@@ -49,7 +52,7 @@ func (s *Simulation) Run(ctx context.Context, cfg *Config, f *Flow, cat *prompts
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	s.cancel = cancel
-	r := NewRunner(cfg, f, s, cat, Options{Clock: s, Trace: s.record})
+	r := NewRunner(cfg, f, s, cat, Options{Clock: s, Trace: s.record, Waited: s.Waited})
 	err := r.Run(ctx)
 	return r.Result, err
 }

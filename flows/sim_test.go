@@ -112,3 +112,42 @@ func TestParseCaller(t *testing.T) {
 		}
 	}
 }
+
+// TestSimulateOpenings: the opening follows the calendar (CS-GREET-*): a
+// holiday's greeting on the computed date, a notice's dates winning over
+// the computed ones, and the apology for a caller who waited.
+func TestSimulateOpenings(t *testing.T) {
+	_, cat := loadDefault(t)
+	notice := "holidays:\n  - holiday: 春节\n    from: 2026-02-15\n    to: 2026-02-23\n"
+	for _, tc := range []struct {
+		name, extra, at string
+		waited          time.Duration
+		want            string
+	}{
+		{"national day", "", "2026-10-02T10:00:00+08:00", 0, "greet.nationalday"},
+		{"mid-autumn 2026", "", "2026-09-25T20:00:00+08:00", 0, "greet.midautumn"},
+		{"spring festival computed", "", "2026-02-17T09:00:00+08:00", 0, "greet.newyear"},
+		{"before the festival: afternoon", "", "2026-02-15T14:10:00+08:00", 0, "greet.afternoon"},
+		{"notice starts the holiday earlier", notice, "2026-02-15T14:10:00+08:00", 0, "greet.newyear"},
+		{"caller waited 20 s", "", "2026-11-22T14:10:00+08:00", 20 * time.Second, "greet.busy"},
+		{"UTC instant, Shanghai evening", "", "2026-11-22T10:30:00Z", 0, "greet.evening"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := tc.extra + string(DefaultYAML())
+			cfg, err := Parse("t.yaml", []byte(src))
+			if err != nil {
+				t.Fatal(err)
+			}
+			start, _ := time.Parse(time.RFC3339, tc.at)
+			s := NewSimulation(start, nil)
+			s.Waited = tc.waited
+			f, _ := cfg.Route("x")
+			if _, err := s.Run(t.Context(), cfg, f, cat); err != nil {
+				t.Fatal(err)
+			}
+			if got := s.Trace[1].Detail; got != tc.want {
+				t.Errorf("opening %s, want %s", got, tc.want)
+			}
+		})
+	}
+}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
+	"github.com/kefu-hotline/kefu/flows/calendar"
 	"github.com/kefu-hotline/kefu/prompts"
 )
 
@@ -50,6 +51,11 @@ func (c *Config) validate(file string, data []byte) error {
 		p.at("$.timezone", "unknown time zone %q: use an IANA name like Asia/Shanghai", c.Timezone)
 	}
 	c.loc = loc
+	if loc != nil {
+		if c.cal, err = calendar.New(loc, c.Holidays); err != nil {
+			p.at("$.holidays", "%v", err)
+		}
+	}
 	if l := c.Louder; !l.Off {
 		if len([]rune(l.Key)) != 1 || !strings.ContainsRune("0123456789*#ABCD", []rune(l.Key)[0]) {
 			p.at("$.louder.key", "louder key %q is not a phone key: use one of 0-9 * # A-D", l.Key)
@@ -160,7 +166,7 @@ func (c *Config) CheckPrompts(file string, data []byte, cat *prompts.Catalog) er
 	need = func(path, id string) time.Duration {
 		if id == GreetTOD {
 			var longest time.Duration
-			for _, g := range greetIDs {
+			for _, g := range calendar.OpeningPrompts() {
 				longest = max(longest, need(path, g))
 			}
 			return longest
@@ -174,6 +180,19 @@ func (c *Config) CheckPrompts(file string, data []byte, cat *prompts.Catalog) er
 	}
 	if !c.Louder.Off {
 		need("$.louder.prompt", c.Louder.Prompt)
+	}
+	// CS-FORBIDDEN: no prompt text may hold a service taboo phrase.
+	list := prompts.DefaultForbidden()
+	if len(c.Forbidden) > 0 {
+		extra, err := prompts.LoadForbidden(strings.NewReader(strings.Join(c.Forbidden, "\n")))
+		if err != nil {
+			p.at("$.forbidden", "%v", err)
+		} else {
+			list = extra
+		}
+	}
+	for _, err := range cat.Lint(list) {
+		p.at("$.language", "%v: replace the recording and its text", err)
 	}
 	for _, name := range c.flowNames() {
 		f := c.Flows[name]

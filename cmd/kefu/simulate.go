@@ -35,6 +35,7 @@ func cmdSimulate(args []string, stdout, stderr io.Writer) int {
 	to := fs.String("to", "hotline", "called user, for routing")
 	from := fs.String("from", "10000", "caller number")
 	asJSON := fs.Bool("json", false, "print the timeline as JSON")
+	waited := fs.Duration("waited", 0, "how long the caller waited before the answer (CS-GREET-BUSY)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -67,6 +68,7 @@ func cmdSimulate(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	sim := flows.NewSimulation(start, script)
+	sim.Waited = *waited
 	res, runErr := sim.Run(context.Background(), snap.Config, f, snap.Catalog)
 
 	entries := simTimeline(sim, snap.Catalog)
