@@ -37,6 +37,8 @@ const (
 	SpeechStart EventKind = iota + 1 // the caller started speaking
 	SpeechEnd                        // the caller stopped speaking
 	Digit                            // the caller pressed a key
+	WeakSpeech                       // the caller speaks, but too quietly (CS-WEAK)
+	Noise                            // the line is loud with steady non-speech (CS-NOISY)
 )
 
 // String names the kind for logs and timelines.
@@ -48,6 +50,10 @@ func (k EventKind) String() string {
 		return "speech_end"
 	case Digit:
 		return "digit"
+	case WeakSpeech:
+		return "weak_speech"
+	case Noise:
+		return "noise"
 	default:
 		return "unknown"
 	}

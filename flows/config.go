@@ -140,6 +140,17 @@ type Listen struct {
 	Attempts []Attempt `yaml:"attempts"`
 	OnSpeech string    `yaml:"on_speech"`
 	OnDigit  string    `yaml:"on_digit"`
+	// OnWeak is where a caller who speaks too quietly goes (CS-WEAK);
+	// empty treats weak speech as speech.
+	OnWeak string `yaml:"on_weak"`
+	// OnNoise is where a noisy line goes (CS-NOISY); empty treats noise
+	// as silence.
+	OnNoise string `yaml:"on_noise"`
+	// RepeatOn lists conditions (weak, noise, silence) that do not end
+	// the ladder but go on to its next attempt after the full wait: the
+	// CS-WEAK and CS-NOISY ladders repeat their prompt while the line
+	// stays so.
+	RepeatOn []string `yaml:"repeat_on"`
 	// OnSilence is where to go when every attempt went unanswered; empty
 	// means hang up.
 	OnSilence string `yaml:"on_silence"`

@@ -36,7 +36,12 @@ type Result struct {
 	Heard    bool     // the caller spoke
 	Attempts int      // silence-ladder prompts played
 	GainDB   float64  // the prompt gain the caller asked for (CS-LOUDER)
-	HungUpBy string   // "agent" or "caller"
+	// Condition is the line condition kefu judged last: "silent" (nothing
+	// heard), "speech", "weak" or "noise", with the levels behind it.
+	Condition string
+	LevelDB   float64
+	FloorDB   float64
+	HungUpBy  string // "agent" or "caller"
 }
 
 // TraceEntry is one line of a call's timeline (prompts, waits, events).
@@ -155,11 +160,15 @@ func (r *Runner) resolve(id string) (*prompts.Prompt, error) {
 
 // heard is what the caller did while we played or waited.
 type heard struct {
-	speech bool
+	speech bool // normal speech
+	weak   bool // speech too quiet to understand (CS-WEAK)
+	noise  bool // a loud, steady, non-speech line (CS-NOISY)
 	key    rune
 }
 
-func (h heard) any() bool { return h.speech || h.key != 0 }
+// any reports whether the caller showed they are there: speech of any
+// level or a key. Noise alone is not a caller.
+func (h heard) any() bool { return h.speech || h.weak || h.key != 0 }
 
 // play plays a prompt to the end and reports whether the caller spoke or
 // pressed a key meanwhile (the prompt is not cut: a polite agent finishes
@@ -264,6 +273,14 @@ func (r *Runner) event(ev Event, h *heard) {
 	case SpeechStart:
 		h.speech = true
 		r.Result.Heard = true
+		r.judge("speech", ev)
+	case WeakSpeech:
+		h.weak = true
+		r.Result.Heard = true
+		r.judge("weak", ev)
+	case Noise:
+		h.noise = true
+		r.judge("noise", ev)
 	case Digit:
 		h.key = ev.Key
 	}
@@ -275,40 +292,6 @@ func keyStr(k rune) string {
 		return ""
 	}
 	return " key=" + string(k)
-}
-
-// listen runs the silence ladder (CS-SILENT): each attempt's prompt, then
-// its wait measured from the prompt's end. Speech or a key ends the ladder.
-func (r *Runner) listen(ctx context.Context, l *Listen) (string, error) {
-	for _, a := range l.Attempts {
-		r.Result.Attempts++
-		h, err := r.play(ctx, a.Prompt)
-		if err != nil {
-			return "", err
-		}
-		if !h.any() {
-			if h, err = r.wait(ctx, a.Wait.or(DefaultSilenceWait)); err != nil {
-				return "", err
-			}
-		}
-		switch {
-		case h.speech && l.OnSpeech != "":
-			return l.OnSpeech, nil
-		case h.key != 0 && l.OnDigit != "":
-			return l.OnDigit, nil
-		case h.key != 0 && l.OnSpeech != "":
-			return l.OnSpeech, nil // a key is the caller being there too
-		case h.any():
-			return "", nil
-		}
-	}
-	if l.OnSilence == "" {
-		if err := r.hangup(ctx); err != nil {
-			return "", err
-		}
-		return "", errHungUp
-	}
-	return l.OnSilence, nil
 }
 
 // close runs CS-CLOSE: ask if there is anything more; after a reply say

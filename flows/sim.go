@@ -155,6 +155,8 @@ func (s *Simulation) Elapsed(t time.Time) time.Duration { return t.Sub(s.start) 
 //	silent              says nothing, stays on the line
 //	speech@3s           starts speaking 3 s after the answer (and stops 2 s later)
 //	keys@4s:12#         presses 1, 2, # from 4 s, 300 ms apart
+//	weak@3s             starts speaking too quietly at 3 s (CS-WEAK)
+//	noisy@0s            the line turns loud with steady noise at 0 s (CS-NOISY)
 //	hangup@20s          hangs up at 20 s
 //
 // Several, comma-separated, combine: "speech@3s,hangup@40s".
@@ -166,7 +168,7 @@ func ParseCaller(desc string) ([]CallerAction, error) {
 		}
 		kind, rest, ok := strings.Cut(strings.TrimSpace(part), "@")
 		if !ok {
-			return nil, fmt.Errorf("caller %q: want silent, speech@T, keys@T:DIGITS or hangup@T", part)
+			return nil, fmt.Errorf("caller %q: want silent, speech@T, weak@T, noisy@T, keys@T:DIGITS or hangup@T", part)
 		}
 		at, keys, _ := strings.Cut(rest, ":")
 		t, err := time.ParseDuration(at)
@@ -178,6 +180,10 @@ func ParseCaller(desc string) ([]CallerAction, error) {
 			out = append(out,
 				CallerAction{At: t, Event: Event{Kind: SpeechStart, LevelDB: -20}},
 				CallerAction{At: t + 2*time.Second, Event: Event{Kind: SpeechEnd, LevelDB: -96}})
+		case "weak":
+			out = append(out, CallerAction{At: t, Event: Event{Kind: WeakSpeech, LevelDB: -45, FloorDB: -70}})
+		case "noisy":
+			out = append(out, CallerAction{At: t, Event: Event{Kind: Noise, LevelDB: -25, FloorDB: -25}})
 		case "keys":
 			if keys == "" {
 				return nil, fmt.Errorf("caller %q: keys@T:DIGITS needs digits", part)

@@ -151,3 +151,64 @@ func TestSimulateOpenings(t *testing.T) {
 		})
 	}
 }
+
+// sayings returns the prompts of a simulation, with each one's start and
+// the wait before it.
+func sayings(s *Simulation) (ids []string, gaps []time.Duration) {
+	var lastEnd time.Time
+	for _, e := range s.Trace {
+		switch e.What {
+		case "prompt_start":
+			ids = append(ids, e.Detail)
+			if lastEnd.IsZero() {
+				gaps = append(gaps, 0)
+			} else {
+				gaps = append(gaps, e.At.Sub(lastEnd))
+			}
+		case "prompt_end":
+			lastEnd = e.At
+		}
+	}
+	return ids, gaps
+}
+
+// TestSimulateWeakAndNoisy checks CS-WEAK and CS-NOISY in the default flow:
+// the prompts, their repeats, the 5 s waits, and never a hang-up without
+// having said them.
+func TestSimulateWeakAndNoisy(t *testing.T) {
+	for _, tc := range []struct {
+		caller string
+		want   []string
+	}{
+		{"weak@7s", []string{"greet.afternoon", "weak.louder", "weak.louder", "weak.bye"}},
+		{"noisy@6s", []string{"greet.afternoon", "noisy", "noisy"}},
+		{"weak@7s,speech@15s", []string{"greet.afternoon", "weak.louder", "ack", "close.ask", "close.hangup"}},
+	} {
+		t.Run(tc.caller, func(t *testing.T) {
+			s, res, err := simulate(t, "2026-11-22T14:10:00+08:00", tc.caller)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids, gaps := sayings(s)
+			if strings.Join(ids, " ") != strings.Join(tc.want, " ") {
+				t.Fatalf("prompts %v, want %v", ids, tc.want)
+			}
+			// Within the weak and noisy ladders every repeat follows a
+			// full 5 s wait after the previous prompt.
+			for i := 2; i < len(ids); i++ {
+				if ids[i] == ids[i-1] || ids[i] == "weak.bye" {
+					if gaps[i] != 5*time.Second {
+						t.Errorf("%s came %v after %s, want 5s", ids[i], gaps[i], ids[i-1])
+					}
+				}
+			}
+			if res.HungUpBy != "agent" {
+				t.Errorf("result %+v", res)
+			}
+			last := s.Trace[len(s.Trace)-1]
+			if last.What != "hangup" || last.At.Sub(s.Trace[len(s.Trace)-3].At) != 5*time.Second {
+				t.Errorf("hang-up not 5 s after the last prompt: %+v", s.Trace[len(s.Trace)-3:])
+			}
+		})
+	}
+}

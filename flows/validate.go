@@ -137,6 +137,13 @@ func (f *Flow) validateListen(p *problems, path string, l *Listen) {
 	if hangsUp && len(l.Attempts) < MinSilentAttempts && l.Exception == "" {
 		p.at(path+".attempts", "CS-SILENT: this ladder hangs up after %d attempt(s); the script demands at least %d (add attempts, or state exception: REASON)", len(l.Attempts), MinSilentAttempts)
 	}
+	for i, c := range l.RepeatOn {
+		if c != condWeak && c != condNoise && c != condSilence {
+			p.at(fmt.Sprintf("%s.repeat_on[%d]", path, i), "repeat_on takes weak, noise or silence, not %q", c)
+		}
+	}
+	f.checkRef(p, path+".on_weak", l.OnWeak)
+	f.checkRef(p, path+".on_noise", l.OnNoise)
 	f.checkRef(p, path+".on_speech", l.OnSpeech)
 	f.checkRef(p, path+".on_digit", l.OnDigit)
 	f.checkRef(p, path+".on_silence", l.OnSilence)
@@ -225,4 +232,18 @@ func orStr(s, def string) string {
 		return def
 	}
 	return s
+}
+
+// Exceptions lists the steps where ops deliberately depart from a
+// call-script rule, with their stated reasons, for `kefu check`.
+func (c *Config) Exceptions() []string {
+	var out []string
+	for _, name := range c.flowNames() {
+		for _, s := range c.Flows[name].Steps {
+			if s.Listen != nil && s.Listen.Exception != "" {
+				out = append(out, fmt.Sprintf("%s/%s: %s", name, s.Name, s.Listen.Exception))
+			}
+		}
+	}
+	return out
 }

@@ -70,9 +70,13 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, "usage: kefu check FILE\n")
 		return 2
 	}
-	if _, err := loadSnapshot(args[0]); err != nil {
+	snap, err := loadSnapshot(args[0])
+	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
+	}
+	for _, e := range snap.Config.Exceptions() {
+		fmt.Fprintf(stdout, "exception: %s\n", e)
 	}
 	fmt.Fprintf(stdout, "%s: ok\n", args[0])
 	return 0
