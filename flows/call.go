@@ -91,3 +91,17 @@ func (WallClock) Now() time.Time { return time.Now() }
 
 // After returns time.After(d).
 func (WallClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// PinnedClock is the wall clock shifted so that it read At when the
+// process started: time runs normally from a chosen moment, so a live
+// agent can be tested on a given holiday or hour.
+type PinnedClock struct {
+	At      time.Time
+	Started time.Time
+}
+
+// Now returns At plus the time elapsed since Started.
+func (c PinnedClock) Now() time.Time { return c.At.Add(time.Since(c.Started)) }
+
+// After returns time.After(d).
+func (c PinnedClock) After(d time.Duration) <-chan time.Time { return time.After(d) }

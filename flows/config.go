@@ -54,9 +54,13 @@ func (d Duration) D() time.Duration { return time.Duration(d) }
 
 // Config is a whole kefu configuration file.
 type Config struct {
-	Company      string    `yaml:"company"`
-	Timezone     string    `yaml:"timezone"`
-	Language     string    `yaml:"language"`
+	Company  string `yaml:"company"`
+	Timezone string `yaml:"timezone"`
+	Language string `yaml:"language"`
+	// PromptsDir, when set, holds ops' own prompt sets laid out like the
+	// embedded ones (<dir>/<language>/prompts.txt and the recordings); a
+	// relative path is taken from the config file's directory.
+	PromptsDir   string    `yaml:"prompts_dir"`
 	AnswerDelay  *Duration `yaml:"answer_delay"`
 	MediaTimeout *Duration `yaml:"media_timeout"`
 	Louder       *Louder   `yaml:"louder"`

@@ -46,6 +46,9 @@ type Config struct {
 	// ShowNumbers disables masking of caller numbers in logs.
 	ShowNumbers bool
 	Metrics     *Metrics
+	// Clock is the time flows see (greetings, holidays); nil is the wall
+	// clock. Tests pin it to hear a given day's opening.
+	Clock flows.Clock
 }
 
 // Agent is a running SIP user agent.

@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -31,6 +32,7 @@ import (
 // equivalent (flag wins over environment).
 type runFlags struct {
 	listen, rtpPorts, httpAddr, dataDir, config, advertise, logLevel string
+	now                                                              string
 	grace                                                            time.Duration
 	showNumbers                                                      bool
 }
@@ -51,6 +53,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 		return nil, fmt.Errorf("KEFU_GRACE: %w", err)
 	}
 	fs.DurationVar(&f.grace, "grace", grace, "on SIGTERM, how long active calls may finish before they get BYE (KEFU_GRACE)")
+	fs.StringVar(&f.now, "now", env("KEFU_NOW", ""), "pin the flows' clock to this RFC 3339 time at start, for tests of greetings and holidays (KEFU_NOW)")
 	fs.BoolVar(&f.showNumbers, "show-numbers", env("KEFU_SHOW_NUMBERS", "") == "true", "log caller numbers unmasked (KEFU_SHOW_NUMBERS=true)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -97,7 +100,16 @@ func loadSnapshot(file string) (*sip.Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	cat, err := prompts.LoadEmbedded(cfg.Language)
+	var cat *prompts.Catalog
+	if cfg.PromptsDir != "" {
+		dir := cfg.PromptsDir
+		if !filepath.IsAbs(dir) && file != "" {
+			dir = filepath.Join(filepath.Dir(file), dir)
+		}
+		cat, err = prompts.LoadDir(os.DirFS(dir), cfg.Language)
+	} else {
+		cat, err = prompts.LoadEmbedded(cfg.Language)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: prompts: %w", name, err)
 	}
@@ -154,6 +166,15 @@ func serve(f *runFlags, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	var clock flows.Clock
+	if f.now != "" {
+		at, err := time.Parse(time.RFC3339, f.now)
+		if err != nil {
+			return fmt.Errorf("-now %q: want RFC 3339 with an offset: %w", f.now, err)
+		}
+		clock = flows.PinnedClock{At: at, Started: time.Now()}
+		log.Warn("flows run on a pinned clock", "now", at.Format(time.RFC3339))
+	}
 	var current atomic.Pointer[sip.Snapshot]
 	current.Store(snap)
 
@@ -161,7 +182,7 @@ func serve(f *runFlags, log *slog.Logger) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	agent, err := sip.New(sip.Config{
 		Listen: f.listen, Advertise: adv, RTPLow: lo, RTPHigh: hi, Logger: log,
-		Current: current.Load, ShowNumbers: f.showNumbers, Metrics: sip.NewMetrics(reg),
+		Current: current.Load, ShowNumbers: f.showNumbers, Metrics: sip.NewMetrics(reg), Clock: clock,
 	})
 	if err != nil {
 		return err

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/kefu-hotline/kefu/flows/calendar"
+	"github.com/kefu-hotline/kefu/media"
+	"github.com/kefu-hotline/kefu/prompts"
+)
+
+// TestIntegrationHolidayOpening: kefu runs on a clock pinned to National
+// Day morning (-now) and the caller hears the National Day opening
+// (CS-GREET-HOLIDAY), not the morning one. The recording is matched
+// against every opening by the shape of its loudness envelope.
+func TestIntegrationHolidayOpening(t *testing.T) {
+	integration(t)
+	t.Parallel()
+	a := startAgent(t, "-now", "2026-10-01T10:00:00+08:00")
+	wav := filepath.Join(t.TempDir(), "heard.wav")
+	ctx, cancel := context.WithTimeout(t.Context(), 40*time.Second)
+	defer cancel()
+	_, code, out := dial(t, ctx, a, "-for", "7s", "-record", wav)
+	if code != 0 {
+		t.Fatalf("kefu dial exit %d\n%s", code, out)
+	}
+	f, err := os.Open(wav)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	heard, err := prompts.Decode(wav, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := prompts.LoadEmbedded("zh-CN")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := envelope(heard)
+	best, bestScore, second := "", -1.0, -1.0
+	for _, id := range calendar.OpeningPrompts() {
+		p, ok := cat.Get(id)
+		if !ok {
+			t.Fatalf("no prompt %s", id)
+		}
+		var pcm []int16
+		for i := range p.Frames() {
+			pcm = append(pcm, p.PCM(i)...)
+		}
+		score := bestMatch(got, envelope(pcm))
+		if score > bestScore {
+			best, second, bestScore = id, bestScore, score
+		} else if score > second {
+			second = score
+		}
+	}
+	t.Logf("best %s %.3f, runner-up %.3f", best, bestScore, second)
+	if best != "greet.nationalday" {
+		t.Fatalf("heard %s (match %.3f), want greet.nationalday", best, bestScore)
+	}
+	if bestScore < 0.98 || bestScore-second < 0.03 {
+		t.Errorf("match %.3f, runner-up %.3f: not a clear match", bestScore, second)
+	}
+}
+
+// envelope is the RMS of each 20 ms frame.
+func envelope(pcm []int16) []float64 {
+	var env []float64
+	for i := 0; i+media.FrameSamples <= len(pcm); i += media.FrameSamples {
+		var sum float64
+		for _, s := range pcm[i : i+media.FrameSamples] {
+			sum += float64(s) * float64(s)
+		}
+		env = append(env, math.Sqrt(sum/float64(media.FrameSamples)))
+	}
+	return env
+}
+
+// bestMatch is the highest normalised correlation of want against got at
+// any offset within the first 1.5 s of got.
+func bestMatch(got, want []float64) float64 {
+	best := -1.0
+	for lag := 0; lag <= 75 && lag+len(want) <= len(got); lag++ {
+		var xy, xx, yy float64
+		for i, w := range want {
+			g := got[lag+i]
+			xy += g * w
+			xx += g * g
+			yy += w * w
+		}
+		if xx > 0 && yy > 0 {
+			best = max(best, xy/math.Sqrt(xx*yy))
+		}
+	}
+	return best
+}
