@@ -3,6 +3,7 @@ package sip
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"sync"
@@ -92,10 +93,9 @@ func dialogKey(callID, localTag string, remote sip.HeaderParams) string {
 func (c *call) run() {
 	defer c.a.wg.Done()
 	defer c.teardown()
-	if !c.ring() {
+	if !c.ring() || !c.answerCall() {
 		return
 	}
-	c.answerCall()
 	c.loop()
 }
 
@@ -110,12 +110,23 @@ func (c *call) ring() (answer bool) {
 	}()
 	_ = c.tx.Respond(sip.NewResponseFromRequest(c.invite, 100, "Trying", nil))
 	_ = c.tx.Respond(c.response(180, "Ringing", nil))
+	// sipgo answers a CANCEL itself (200, then 487 to the INVITE) and keeps
+	// the transaction for the ACK, so tx.Done does not tell: listen for it.
+	cancelled := make(chan struct{})
+	var once sync.Once
+	if !c.tx.OnCancel(func(*sip.Request) { once.Do(func() { close(cancelled) }) }) {
+		c.cancel(errCanceled) // cancelled or gone already
+		return false
+	}
 	delay := c.snap.Config.AnswerDelay.D()
 	t := time.NewTimer(delay)
 	defer t.Stop()
 	select {
 	case <-t.C:
 		return true
+	case <-cancelled:
+		c.cancel(errCanceled)
+		return false
 	case <-c.tx.Done():
 		c.cancel(errCanceled)
 		return false
@@ -155,12 +166,22 @@ func (a *Agent) contact(req *sip.Request) *sip.ContactHeader {
 	return &sip.ContactHeader{Address: uri}
 }
 
-func (c *call) answerCall() {
-	c.ok = c.response(200, "OK", c.m.localSDP)
-	if err := c.tx.Respond(c.ok); err != nil {
-		c.log.Warn("could not send 200 OK", "error", err)
-	}
+// answerCall sends the 200 OK and starts media and the flow; it reports
+// false, and the call ends unanswered, when the 200 could not be sent (a
+// CANCEL that crossed it, a dead transport).
+func (c *call) answerCall() bool {
+	ok := c.response(200, "OK", c.m.localSDP)
+	err := c.tx.Respond(ok)
 	close(c.finalSent)
+	if err != nil {
+		c.log.Warn("could not send 200 OK", "error", err)
+		if errors.Is(err, sip.ErrTransactionCanceled) {
+			err = errCanceled
+		}
+		c.cancel(fmt.Errorf("send 200 OK: %w", err))
+		return false
+	}
+	c.ok = ok
 	c.a.met.Answered.Inc()
 	c.a.met.AnswerTime.Observe((time.Since(c.received) - c.snap.Config.AnswerDelay.D()).Seconds())
 	c.log.Info("call answered", "codec", c.answer.Codec.String(), "ptime", c.answer.Ptime, "rtp_local", c.local.Port, "rtp_remote", c.answer.Remote.String())
@@ -168,11 +189,12 @@ func (c *call) answerCall() {
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
-		r := flows.NewRunner(c.snap.Config, c.flow, c, c.snap.Catalog, flows.Options{Logger: c.log})
+		r := flows.NewRunner(c.snap.Config, c.flow, c, c.snap.Catalog, flows.Options{Logger: c.log, Waited: time.Since(c.received), Clock: c.a.cfg.Clock})
 		err := r.Run(c.ctx)
 		c.log.Info("flow finished", "steps", r.Result.Steps, "attempts", r.Result.Attempts, "heard", r.Result.Heard, "hung_up_by", r.Result.HungUpBy, "error", err)
 		c.cancel(errFlowEnded) // no-op when the call already ended
 	}()
+	return true
 }
 
 // loop serves the call until its context ends.

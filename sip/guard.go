@@ -47,11 +47,13 @@ func (g *guardConn) ReadFrom(b []byte) (int, net.Addr, error) {
 	}
 }
 
-// isRequest reports whether data starts like a SIP request line.
+// isRequest reports whether data starts like a SIP request line that gets
+// a response: an ACK never does (RFC 3261 17.1.1.3), even a malformed one.
 func isRequest(data []byte) bool {
 	line, _, _ := bytes.Cut(data, []byte("\n"))
 	line = bytes.TrimSpace(line)
-	return bytes.HasSuffix(line, []byte("SIP/2.0")) && !bytes.HasPrefix(line, []byte("SIP/"))
+	return bytes.HasSuffix(line, []byte("SIP/2.0")) && !bytes.HasPrefix(line, []byte("SIP/")) &&
+		!bytes.HasPrefix(line, []byte("ACK "))
 }
 
 // badRequest builds a 400 response from the header lines of a request that

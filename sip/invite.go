@@ -17,6 +17,10 @@ import (
 // owner goroutine; the handler returns once the final response is out, so
 // sipgo keeps the transaction alive through the ringing.
 func (a *Agent) onInvite(req *sip.Request, tx sip.ServerTransaction) {
+	if h := missingHeader(req); h != "" {
+		a.reject(req, tx, 400, "Bad Request", warning("missing "+h+" header"))
+		return
+	}
 	if to := req.To(); to != nil && to.Params.Has("tag") {
 		a.inDialog(req, tx)
 		return
@@ -75,6 +79,24 @@ func (a *Agent) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	a.wg.Add(1)
 	go c.run()
 	<-c.finalSent
+}
+
+// missingHeader names a header that RFC 3261 8.1.1 makes mandatory and req
+// lacks (sipgo parses such requests; a call needs them all).
+func missingHeader(req *sip.Request) string {
+	switch {
+	case req.Via() == nil:
+		return "Via"
+	case req.From() == nil:
+		return "From"
+	case req.To() == nil:
+		return "To"
+	case req.CallID() == nil:
+		return "Call-ID"
+	case req.CSeq() == nil:
+		return "CSeq"
+	}
+	return ""
 }
 
 // reject sends a final error response to a new INVITE.

@@ -95,12 +95,13 @@ func freePort(t *testing.T) int {
 
 // agent is a running kefu.
 type agent struct {
-	t      *testing.T
-	cmd    *exec.Cmd
-	sip    string // host:port
-	http   string
-	log    *syncBuffer
-	exited chan error
+	t       *testing.T
+	cmd     *exec.Cmd
+	sip     string // host:port
+	http    string
+	log     *syncBuffer
+	exited  chan struct{} // closed when the process has exited
+	exitErr error         // its Wait result, valid once exited is closed
 }
 
 // syncBuffer is a bytes.Buffer safe for the process's writes and our reads.
@@ -128,7 +129,7 @@ func startAgent(t *testing.T, extra ...string) *agent {
 	bin := kefuBinary(t)
 	sipPort, httpPort := freePort(t), freePort(t)
 	rtpLo := 20000 + 2*rand.IntN(10000)
-	a := &agent{t: t, sip: fmt.Sprintf("127.0.0.1:%d", sipPort), http: fmt.Sprintf("127.0.0.1:%d", httpPort), log: &syncBuffer{}, exited: make(chan error, 1)}
+	a := &agent{t: t, sip: fmt.Sprintf("127.0.0.1:%d", sipPort), http: fmt.Sprintf("127.0.0.1:%d", httpPort), log: &syncBuffer{}, exited: make(chan struct{})}
 	args := append([]string{"run", "-listen", a.sip, "-http", a.http, "-rtp-ports", fmt.Sprintf("%d-%d", rtpLo, rtpLo+200),
 		"-data", t.TempDir(), "-log-level", "debug"}, extra...)
 	a.cmd = exec.Command(bin, args...)
@@ -136,7 +137,10 @@ func startAgent(t *testing.T, extra ...string) *agent {
 	if err := a.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	go func() { a.exited <- a.cmd.Wait() }()
+	go func() {
+		a.exitErr = a.cmd.Wait()
+		close(a.exited)
+	}()
 	t.Cleanup(func() {
 		_ = a.cmd.Process.Signal(syscall.SIGTERM)
 		select {
@@ -159,8 +163,8 @@ func startAgent(t *testing.T, extra ...string) *agent {
 			}
 		}
 		select {
-		case err := <-a.exited:
-			t.Fatalf("kefu exited at start: %v\n%s", err, a.log.String())
+		case <-a.exited:
+			t.Fatalf("kefu exited at start: %v\n%s", a.exitErr, a.log.String())
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
