@@ -121,6 +121,10 @@ type Step struct {
 	Listen *Listen `yaml:"listen"`
 	Close  *Close  `yaml:"close"`
 	Hangup *Hangup `yaml:"hangup"`
+	Branch *Branch `yaml:"branch"`
+	Reject *Reject `yaml:"reject"`
+	Answer *Answer `yaml:"answer"`
+	Goto   string  `yaml:"goto"`
 	// Next is where to go when the verb has no outcome of its own; empty
 	// means the following step.
 	Next string `yaml:"next"`
@@ -178,6 +182,18 @@ type Close struct {
 // Hangup ends the call from our side.
 type Hangup struct{}
 
+// Reject refuses the call before it is answered, with a SIP status
+// (default 603 Decline; 486 Busy Here, 403 Forbidden, 480, 404 ...).
+type Reject struct {
+	Code   int    `yaml:"code"`
+	Reason string `yaml:"reason"` // a reason code for the call record and the log
+}
+
+// Answer marks where the call is answered; steps before it (branch, goto,
+// reject) run on the INVITE. Without it the first step that needs audio
+// answers the call.
+type Answer struct{}
+
 // Verb returns the name of the step's verb, or "" when none or several are
 // set.
 func (s *Step) Verb() string {
@@ -193,6 +209,18 @@ func (s *Step) Verb() string {
 	}
 	if s.Hangup != nil {
 		names = append(names, "hangup")
+	}
+	if s.Branch != nil {
+		names = append(names, "branch")
+	}
+	if s.Reject != nil {
+		names = append(names, "reject")
+	}
+	if s.Answer != nil {
+		names = append(names, "answer")
+	}
+	if s.Goto != "" {
+		names = append(names, "goto")
 	}
 	if len(names) != 1 {
 		return ""

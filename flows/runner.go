@@ -21,6 +21,9 @@ type Runner struct {
 	log    *slog.Logger
 	trace  func(TraceEntry)
 	waited time.Duration
+	info   CallInfo
+	vars   map[string]string
+	start  int
 
 	gainDB        float64 // CS-LOUDER: the call's prompt gain
 	louderPending bool    // a louder key was pressed: ask whether it helps
@@ -59,11 +62,16 @@ type Options struct {
 	// Waited is how long the caller waited before the answer (ringing,
 	// queue): past the busy threshold the opening is the apology.
 	Waited time.Duration
+	// Info describes the call for branches; Start is the step to begin
+	// with (from Config.Start).
+	Info  CallInfo
+	Start int
 }
 
 // NewRunner prepares flow f of cfg for a call.
 func NewRunner(cfg *Config, f *Flow, call Call, cat *prompts.Catalog, o Options) *Runner {
-	r := &Runner{cfg: cfg, flow: f, call: call, cat: cat, clock: o.Clock, log: o.Logger, trace: o.Trace, waited: o.Waited}
+	r := &Runner{cfg: cfg, flow: f, call: call, cat: cat, clock: o.Clock, log: o.Logger, trace: o.Trace, waited: o.Waited,
+		info: o.Info, vars: map[string]string{}, start: o.Start}
 	if r.clock == nil {
 		r.clock = WallClock{}
 	}
@@ -85,7 +93,7 @@ const maxSteps = 1000
 // call ends. It returns nil when the flow hung up, else the reason the
 // call's context ended.
 func (r *Runner) Run(ctx context.Context) error {
-	i := 0
+	i := r.start
 	for range maxSteps {
 		s := r.flow.Steps[i]
 		r.Result.Steps = append(r.Result.Steps, s.Name)
@@ -133,6 +141,18 @@ func (r *Runner) runStep(ctx context.Context, s *Step) (string, error) {
 			return "", err
 		}
 		return "", errHungUp
+	case s.Goto != "":
+		return s.Goto, nil
+	case s.Branch != nil:
+		info := r.info
+		info.At = r.clock.Now()
+		return s.Branch.pick(info, r.vars, r.cfg), nil
+	case s.Answer != nil:
+		return "", nil // answered already
+	case s.Reject != nil:
+		// Validation keeps reject before the answer; once answered, the
+		// polite way out is the closing, so this is a bug in the flow.
+		return "", fmt.Errorf("step %q: reject after the call was answered", s.Name)
 	}
 	return "", fmt.Errorf("step %q has no verb", s.Name)
 }

@@ -37,6 +37,10 @@ type Simulation struct {
 
 	// Waited is how long the simulated caller waited before the answer.
 	Waited time.Duration
+	// Info is the simulated caller's number and the called user.
+	Info CallInfo
+	// Rejected is the SIP status the flow refused the call with, if any.
+	Rejected int
 }
 
 // NewSimulation prepares a simulated call answered at start.
@@ -52,8 +56,22 @@ func (s *Simulation) Run(ctx context.Context, cfg *Config, f *Flow, cat *prompts
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	s.cancel = cancel
-	r := NewRunner(cfg, f, s, cat, Options{Clock: s, Trace: s.record, Waited: s.Waited})
-	err := r.Run(ctx)
+	info := s.Info
+	info.At = s.start
+	st, err := cfg.Start(f, info)
+	if err != nil {
+		return Result{Flow: f.Name()}, err
+	}
+	for _, name := range st.Path[:len(st.Path)-1] {
+		s.record(TraceEntry{At: s.start, What: "step", Detail: name + " (before answer)"})
+	}
+	if st.Reject != 0 {
+		s.Rejected = st.Reject
+		s.record(TraceEntry{At: s.start, What: "reject", Detail: fmt.Sprintf("%d %s", st.Reject, st.Reason)})
+		return Result{Flow: f.Name()}, nil
+	}
+	r := NewRunner(cfg, f, s, cat, Options{Clock: s, Trace: s.record, Waited: s.Waited, Info: info, Start: st.Step})
+	err = r.Run(ctx)
 	return r.Result, err
 }
 

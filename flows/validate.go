@@ -109,7 +109,7 @@ func (f *Flow) validate(p *problems, path string) {
 		}
 		seen[s.Name] = true
 		if s.Verb() == "" {
-			p.at(sp, "a step needs exactly one verb (say, listen, close, hangup)")
+			p.at(sp, "a step needs exactly one verb (say, listen, close, hangup, branch, goto, answer, reject)")
 			continue
 		}
 		f.checkRef(p, sp+".next", s.Next)
@@ -120,7 +120,25 @@ func (f *Flow) validate(p *problems, path string) {
 			}
 		case s.Listen != nil:
 			f.validateListen(p, sp+".listen", s.Listen)
+		case s.Goto != "":
+			f.checkRef(p, sp+".goto", s.Goto)
+		case s.Branch != nil:
+			for k := range s.Branch.Cases {
+				c := &s.Branch.Cases[k]
+				cp := fmt.Sprintf("%s.branch.cases[%d]", sp, k)
+				for _, e := range c.compile() {
+					p.at(cp, "%s", e)
+				}
+				if c.Goto == "" {
+					p.at(cp, "a case needs goto: STEP")
+				}
+				f.checkRef(p, cp+".goto", c.Goto)
+			}
+			f.checkRef(p, sp+".branch.else", s.Branch.Else)
 		}
+	}
+	if len(p.errs) == 0 {
+		f.validateGraph(p, path)
 	}
 }
 

@@ -45,13 +45,15 @@ type call struct {
 	hangups chan chan error
 	events  chan flows.Event
 
-	m       *callMedia
-	answer  sdp.Answer
-	local   sdp.Local
-	ok      *sip.Response // our 200 OK to the INVITE
-	cseq    uint32        // our in-dialog CSeq
-	byeSent bool
-	wg      sync.WaitGroup // media and flow goroutines
+	m        *callMedia
+	answer   sdp.Answer
+	local    sdp.Local
+	ok       *sip.Response // our 200 OK to the INVITE
+	cseq     uint32        // our in-dialog CSeq
+	byeSent  bool
+	callInfo flows.CallInfo
+	start    int            // the flow's first step after the answer
+	wg       sync.WaitGroup // media and flow goroutines
 }
 
 // inReq is an in-dialog request handed to the owner goroutine; done closes
@@ -189,7 +191,8 @@ func (c *call) answerCall() bool {
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
-		r := flows.NewRunner(c.snap.Config, c.flow, c, c.snap.Catalog, flows.Options{Logger: c.log, Waited: time.Since(c.received), Clock: c.a.cfg.Clock})
+		r := flows.NewRunner(c.snap.Config, c.flow, c, c.snap.Catalog, flows.Options{Logger: c.log, Waited: time.Since(c.received), Clock: c.a.cfg.Clock,
+			Info: c.callInfo, Start: c.start})
 		err := r.Run(c.ctx)
 		c.log.Info("flow finished", "steps", r.Result.Steps, "attempts", r.Result.Attempts, "heard", r.Result.Heard, "hung_up_by", r.Result.HungUpBy, "error", err)
 		c.cancel(errFlowEnded) // no-op when the call already ended

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+	"github.com/kefu-hotline/kefu/flows"
 	"github.com/kefu-hotline/kefu/media"
 	"github.com/kefu-hotline/kefu/sip/sdp"
 )
@@ -35,6 +36,17 @@ func (a *Agent) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	flow, ok := snap.Config.Route(called)
 	if !ok {
 		a.reject(req, tx, 404, "Not Found")
+		return
+	}
+	info := flows.CallInfo{Caller: fromUser(req), Called: called, Anonymous: anonymous(req), At: a.now()}
+	start, err := snap.Config.Start(flow, info)
+	if err != nil {
+		a.log.Error("flow cannot start", "flow", flow.Name(), "error", err)
+		a.reject(req, tx, 500, "Server Internal Error")
+		return
+	}
+	if start.Reject != 0 {
+		a.reject(req, tx, start.Reject, reasonPhrase(start.Reject), warning("rejected by flow "+flow.Name()+" ("+start.Reason+")"))
 		return
 	}
 	if len(req.Body()) == 0 {
@@ -75,6 +87,7 @@ func (a *Agent) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	c := a.newCall(req, tx, snap, flow, conn, ans, body, local, received)
+	c.callInfo, c.start = info, start.Step
 	a.addCall(c)
 	a.wg.Add(1)
 	go c.run()
@@ -130,9 +143,55 @@ func warning(text string) sip.Header {
 	return sip.NewHeader("Warning", `399 kefu "`+text+`"`)
 }
 
+// anonymous reports whether the caller withheld the number (RFC 3323
+// Privacy, or an anonymous From).
+func anonymous(req *sip.Request) bool {
+	if p := req.GetHeader("Privacy"); p != nil {
+		v := strings.ToLower(p.Value())
+		if strings.Contains(v, "id") || strings.Contains(v, "user") || strings.Contains(v, "header") {
+			return true
+		}
+	}
+	u := strings.ToLower(fromUser(req))
+	return u == "" || u == "anonymous" || u == "unknown" || u == "restricted"
+}
+
+// now is the time flows see.
+func (a *Agent) now() time.Time {
+	if a.cfg.Clock != nil {
+		return a.cfg.Clock.Now()
+	}
+	return time.Now()
+}
+
 func fromUser(req *sip.Request) string {
 	if f := req.From(); f != nil {
 		return f.Address.User
 	}
 	return ""
+}
+
+// reasonPhrase is the standard reason phrase of the statuses a flow may
+// reject with.
+func reasonPhrase(code int) string {
+	switch code {
+	case 403:
+		return "Forbidden"
+	case 404:
+		return "Not Found"
+	case 480:
+		return "Temporarily Unavailable"
+	case 486:
+		return "Busy Here"
+	case 488:
+		return "Not Acceptable Here"
+	case 503:
+		return "Service Unavailable"
+	case 600:
+		return "Busy Everywhere"
+	case 603:
+		return "Decline"
+	default:
+		return "Rejected"
+	}
 }

@@ -69,6 +69,7 @@ func cmdSimulate(args []string, stdout, stderr io.Writer) int {
 	}
 	sim := flows.NewSimulation(start, script)
 	sim.Waited = *waited
+	sim.Info = flows.CallInfo{Caller: *from, Called: *to, Anonymous: *from == "" || *from == "anonymous"}
 	res, runErr := sim.Run(context.Background(), snap.Config, f, snap.Catalog)
 
 	entries := simTimeline(sim, snap.Catalog)
