@@ -1,12 +1,14 @@
 // Package ops is kefu's HTTP surface for operators and load balancers:
 // /healthz (the process serves), /readyz (it takes new calls; false while
-// draining), and /metrics (Prometheus).
+// draining), /metrics (Prometheus), and POST /api/reload (apply the
+// configuration file again; a bad file is refused with its errors).
 package ops
 
 import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,9 +21,23 @@ type Status interface {
 	ActiveCalls() int
 }
 
-// Handler returns the ops HTTP handler.
-func Handler(st Status, reg *prometheus.Registry, version func() string) http.Handler {
+// Reloader applies the configuration file again; it returns the version
+// now in force, or why the file was refused (the running version stays).
+type Reloader func() (version string, err error)
+
+// Handler returns the ops HTTP handler. reload may be nil (no API).
+func Handler(st Status, reg *prometheus.Registry, version func() string, reload Reloader) http.Handler {
 	mux := http.NewServeMux()
+	if reload != nil {
+		mux.HandleFunc("POST /api/reload", func(w http.ResponseWriter, _ *http.Request) {
+			v, err := reload()
+			if err != nil {
+				writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"applied": false, "running": version(), "errors": strings.Split(err.Error(), "\n")})
+				return
+			}
+			writeJSON(w, http.StatusOK, map[string]any{"applied": true, "version": v})
+		})
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "calls": st.ActiveCalls(), "config_version": version()})
 	})

@@ -191,7 +191,8 @@ func serve(f *runFlags, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("ops http: %w", err)
 	}
-	hs := ops.NewServer(f.httpAddr, ops.Handler(agent, reg, func() string { return current.Load().Version }), log)
+	doReload := func() (string, error) { return reload(f.config, &current, log) }
+	hs := ops.NewServer(f.httpAddr, ops.Handler(agent, reg, func() string { return current.Load().Version }, doReload), log)
 	go func() {
 		if err := hs.Serve(hl); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("ops http stopped", "error", err)
@@ -214,7 +215,7 @@ func serve(f *runFlags, log *slog.Logger) error {
 			return err
 		case s := <-sigs:
 			if s == syscall.SIGHUP {
-				reload(f.config, &current, log)
+				_, _ = doReload()
 				continue
 			}
 			log.Info("shutting down: refusing new calls", "signal", s.String(), "active_calls", agent.ActiveCalls(), "grace", f.grace)
@@ -234,12 +235,13 @@ func serve(f *runFlags, log *slog.Logger) error {
 
 // reload applies a changed configuration file to new calls; calls in
 // progress keep theirs. A bad file is refused and the running one stays.
-func reload(file string, current *atomic.Pointer[sip.Snapshot], log *slog.Logger) {
+func reload(file string, current *atomic.Pointer[sip.Snapshot], log *slog.Logger) (string, error) {
 	snap, err := loadSnapshot(file)
 	if err != nil {
 		log.Error("reload refused; the running configuration stays", "error", err.Error(), "running", current.Load().Version)
-		return
+		return "", err
 	}
 	old := current.Swap(snap)
 	log.Info("configuration reloaded", "from", old.Version, "to", snap.Version)
+	return snap.Version, nil
 }
