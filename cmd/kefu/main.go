@@ -26,6 +26,7 @@ Usage:
   kefu simulate [flags]       run a flow in virtual time against a scripted caller (see kefu simulate -h)
   kefu check FILE             validate a configuration file; exit 0 if it can go live
   kefu config default         print the embedded default configuration
+  kefu schema                 print the JSON Schema of the configuration, for editors
 `
 
 func main() {
@@ -44,6 +45,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdRun(args[1:], stderr)
 	case "dial":
 		return softphone.Main(ctx, args[1:], stdout, stderr)
+	case "schema":
+		b, err := flows.Schema()
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		_, _ = stdout.Write(append(b, '\n'))
+		return 0
 	case "simulate":
 		return cmdSimulate(args[1:], stdout, stderr)
 	case "check":

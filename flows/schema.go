@@ -1,0 +1,40 @@
+package flows
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+
+	"github.com/invopop/jsonschema"
+	"github.com/kefu-hotline/kefu/flows/calendar"
+)
+
+// Schema returns the JSON Schema of the configuration file, for editors
+// (yaml-language-server and the like): unknown keys are not allowed, as at
+// load time.
+func Schema() ([]byte, error) {
+	r := &jsonschema.Reflector{
+		FieldNameTag:               "yaml",
+		RequiredFromJSONSchemaTags: true, // nothing is required by the schema: defaults fill in
+		ExpandedStruct:             true,
+		Mapper: func(t reflect.Type) *jsonschema.Schema {
+			switch t {
+			case reflect.TypeFor[Duration](), reflect.TypeFor[*Duration]():
+				return &jsonschema.Schema{Type: "string", Pattern: `^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`, Description: "a duration like 5s or 500ms"}
+			case reflect.TypeFor[calendar.Date]():
+				return &jsonschema.Schema{Type: "string", Format: "date", Description: "a date like 2026-02-15"}
+			case reflect.TypeFor[calendar.Holiday]():
+				return &jsonschema.Schema{Type: "string", Enum: []any{"newyear", "midautumn", "nationalday", "春节", "除夕", "中秋", "中秋节", "国庆", "国庆节"}}
+			}
+			return nil
+		},
+	}
+	s := r.Reflect(&Config{})
+	s.Title = "kefu configuration"
+	s.Description = "Call flows, routes and settings of kefu; see `kefu config default`."
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("schema: %w", err)
+	}
+	return b, nil
+}

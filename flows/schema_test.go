@@ -1,0 +1,39 @@
+package flows
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+func TestSchema(t *testing.T) {
+	b, err := Schema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s struct {
+		Props       map[string]any `json:"properties"`
+		Defs        map[string]any `json:"$defs"`
+		AdditionalP *bool          `json:"additionalProperties"`
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"company", "timezone", "flows", "routes", "holidays", "louder", "answer_delay"} {
+		if _, ok := s.Props[k]; !ok {
+			t.Errorf("schema has no property %q", k)
+		}
+	}
+	if s.AdditionalP == nil || *s.AdditionalP {
+		t.Error("schema allows unknown keys; the loader does not")
+	}
+	step, ok := s.Defs["Step"].(map[string]any)
+	if !ok {
+		t.Fatalf("no Step definition in %v", s.Defs)
+	}
+	props := step["properties"].(map[string]any)
+	for _, k := range []string{"listen", "say", "branch", "reject", "goto", "close"} {
+		if _, ok := props[k]; !ok {
+			t.Errorf("Step has no %q", k)
+		}
+	}
+}
