@@ -2,6 +2,7 @@ package flows
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -34,6 +35,20 @@ func TestSchema(t *testing.T) {
 	for _, k := range []string{"listen", "say", "branch", "reject", "goto", "close"} {
 		if _, ok := props[k]; !ok {
 			t.Errorf("Step has no %q", k)
+		}
+	}
+}
+
+func TestMermaid(t *testing.T) {
+	cfg, err := Parse("d.yaml", DefaultYAML())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _ := cfg.Flow("hotline")
+	m := f.Mermaid()
+	for _, want := range []string{"flowchart TD", `s0["open: listen greet.tod +5s, greet.tod +5s, silent.apology +5s"]`, "s0 -->|speech| s1", "s0 -->|weak voice| s2", "s0 -->|noise| s3", "s0 -->|silent| end0((hang up))", "s1 --> s4"} {
+		if !strings.Contains(m, want) {
+			t.Errorf("diagram lacks %q:\n%s", want, m)
 		}
 	}
 }

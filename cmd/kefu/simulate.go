@@ -36,6 +36,7 @@ func cmdSimulate(args []string, stdout, stderr io.Writer) int {
 	from := fs.String("from", "10000", "caller number")
 	asJSON := fs.Bool("json", false, "print the timeline as JSON")
 	waited := fs.Duration("waited", 0, "how long the caller waited before the answer (CS-GREET-BUSY)")
+	diagram := fs.Bool("diagram", false, "print the flow as a Mermaid flowchart instead of running it")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -66,6 +67,10 @@ func cmdSimulate(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		fmt.Fprintf(stderr, "no flow for -to %q / -flow %q\n", *to, *flowName)
 		return 1
+	}
+	if *diagram {
+		fmt.Fprint(stdout, f.Mermaid())
+		return 0
 	}
 	sim := flows.NewSimulation(start, script)
 	sim.Waited = *waited
