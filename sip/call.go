@@ -121,6 +121,9 @@ func (c *call) ring() (answer bool) {
 		return false
 	}
 	delay := c.snap.Config.AnswerDelay.D()
+	if delay <= 0 {
+		return true
+	}
 	t := time.NewTimer(delay)
 	defer t.Stop()
 	select {

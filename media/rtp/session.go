@@ -210,7 +210,7 @@ func (s *Session) Receive(ctx context.Context, h Handler) error {
 			deadline = now.Add(time.Second)
 			_ = s.cfg.Conn.SetReadDeadline(deadline)
 		}
-		n, from, err := s.cfg.Conn.ReadFrom(buf)
+		n, from, err := s.read(buf)
 		if err != nil {
 			if ctx.Err() != nil {
 				return context.Cause(ctx)
@@ -240,23 +240,43 @@ func (s *Session) Receive(ctx context.Context, h Handler) error {
 	}
 }
 
+// addrPortReader is the allocation-free read of *net.UDPConn.
+type addrPortReader interface {
+	ReadFromUDPAddrPort(b []byte) (int, netip.AddrPort, error)
+}
+
+// read reads one datagram; on a *net.UDPConn without allocating.
+func (s *Session) read(buf []byte) (int, netip.AddrPort, error) {
+	if r, ok := s.cfg.Conn.(addrPortReader); ok {
+		return r.ReadFromUDPAddrPort(buf)
+	}
+	n, from, err := s.cfg.Conn.ReadFrom(buf)
+	if ua, ok := from.(*net.UDPAddr); ok {
+		return n, ua.AddrPort(), err
+	}
+	return n, netip.AddrPort{}, err
+}
+
 // latch implements symmetric RTP: send where the caller's packets come from.
 // A new source replaces the old one only after the old one fell silent for
 // half a second, so a stray packet cannot hijack the stream.
-func (s *Session) latch(from net.Addr, now time.Time) {
-	ua, ok := from.(*net.UDPAddr)
-	if !ok {
+func (s *Session) latch(from netip.AddrPort, now time.Time) {
+	if !from.IsValid() {
 		return
 	}
+	from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
 	cur := s.remote.Load()
-	same := cur != nil && cur.Port == ua.Port && cur.IP.Equal(ua.IP)
+	same := cur != nil && cur.AddrPort() == from
+	if cur != nil && !same { // a 16-byte IPv4 in the UDPAddr: compare unmapped
+		ap := cur.AddrPort()
+		same = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()) == from
+	}
 	switch {
 	case same:
 		s.latched = true
 	case !s.latched || now.Sub(s.lastFrom) > 500*time.Millisecond:
-		s.log.Debug("rtp latched", "from", ua.String(), "sdp", s.Remote().String())
-		ap := ua.AddrPort()
-		s.remote.Store(net.UDPAddrFromAddrPort(netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())))
+		s.log.Debug("rtp latched", "from", from.String(), "sdp", s.Remote().String())
+		s.remote.Store(net.UDPAddrFromAddrPort(from))
 		s.latched = true
 	default:
 		return

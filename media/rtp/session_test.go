@@ -183,16 +183,17 @@ func TestReceiveDemuxAndLatch(t *testing.T) {
 		{pkt(t, 101, 18, 960, []byte{5, 0x80 | 10, 1, 64}), nat},
 		{pkt(t, 101, 20, 2000, []byte{11, 0x80 | 10, 1, 64}), nat}, // first packets lost: only the end
 		{pkt(t, 99, 21, 2160, audio), nat},                         // unknown PT
+		{pkt(t, 13, 22, 2320, []byte{60}), nat},                    // a last CN: all before it was handled
 	}
 	for _, p := range feed {
 		conn.in <- p
 	}
-	for i := range 8 { // 5 audio frames, 1 CN, 2 digits
+	for i := range 9 { // 5 audio frames, 2 CN, 2 digits
 		select {
 		case <-h.got:
 		case <-time.After(5 * time.Second):
 			h.mu.Lock()
-			t.Fatalf("event %d never came: frames %d cn %v digits %q", i, h.frames, h.cn, string(h.digits))
+			t.Fatalf("event %d never came: frames %d cn %v digits %q unknown %d late %d dup %d", i, h.frames, h.cn, string(h.digits), s.Stats().Unknown.Load(), s.Stats().Late.Load(), s.Stats().Duplicates.Load())
 		}
 	}
 	cancel()
@@ -201,8 +202,8 @@ func TestReceiveDemuxAndLatch(t *testing.T) {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.frames != 5 || len(h.cn) != 1 || h.cn[0] != 70 || string(h.digits) != "5#" {
-		t.Errorf("frames %d cn %v digits %q; want 5, [70], \"5#\"", h.frames, h.cn, string(h.digits))
+	if h.frames != 5 || len(h.cn) != 2 || h.cn[0] != 70 || string(h.digits) != "5#" {
+		t.Errorf("frames %d cn %v digits %q; want 5, [70 60], \"5#\"", h.frames, h.cn, string(h.digits))
 	}
 	if got := s.Remote().String(); got != "127.0.0.9:5555" {
 		t.Errorf("remote after latching %s, want the packets' source", got)
