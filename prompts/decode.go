@@ -46,6 +46,24 @@ const convertHint = "re-encode it at 22.05 kHz, e.g. `lame --resample 22.05 in.m
 // through a windowed-sinc low-pass a little below 4 kHz. Errors name the
 // file and wrap ErrFormat, ErrUnsupported, ErrEmpty or ErrMPEG25.
 func Decode(name string, r io.Reader) ([]int16, error) {
+	pcm, err := decodeFile(name, r)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := resample.New(pcm.Rate, media.SampleRate)
+	if err != nil {
+		return nil, fmt.Errorf("prompts: decode %s: %w", name, err)
+	}
+	out := rs.Float(pcm.Mono())
+	if len(out) == 0 {
+		return nil, fmt.Errorf("prompts: decode %s: %w", name, ErrEmpty)
+	}
+	return out, nil
+}
+
+// decodeFile decodes an MP3 or WAV recording at its own rate and channels,
+// choosing the decoder by the file name's extension.
+func decodeFile(name string, r io.Reader) (*audio.PCM, error) {
 	var (
 		pcm *audio.PCM
 		err error
@@ -64,13 +82,5 @@ func Decode(name string, r io.Reader) ([]int16, error) {
 	if err != nil {
 		return nil, fmt.Errorf("prompts: decode %s: %w", name, err)
 	}
-	rs, err := resample.New(pcm.Rate, media.SampleRate)
-	if err != nil {
-		return nil, fmt.Errorf("prompts: decode %s: %w", name, err)
-	}
-	out := rs.Float(pcm.Mono())
-	if len(out) == 0 {
-		return nil, fmt.Errorf("prompts: decode %s: %w", name, ErrEmpty)
-	}
-	return out, nil
+	return pcm, nil
 }

@@ -3,16 +3,12 @@ package prompts
 import (
 	"bytes"
 	_ "embed" // the default hold music
-	"errors"
 	"fmt"
 	"io"
-	"path"
-	"strings"
 	"sync"
 
 	"github.com/kefu-hotline/kefu/media"
 	"github.com/kefu-hotline/kefu/media/resample"
-	"github.com/kefu-hotline/kefu/prompts/internal/audio"
 )
 
 // Hold music (CS-HOLD-*): original music made by prompts/gen -music, a
@@ -48,23 +44,9 @@ func LoadMusic() (*Prompt, error) { return defaultMusic() }
 // and its last 20 ms are cross-faded with the audio that was cut, so the
 // join does not click.
 func DecodeMusic(id, name string, r io.Reader) (*Prompt, error) {
-	var (
-		pcm *audio.PCM
-		err error
-	)
-	switch ext := strings.ToLower(path.Ext(name)); ext {
-	case ".mp3":
-		pcm, err = audio.DecodeMP3(r)
-		if errors.Is(err, ErrMPEG25) {
-			err = fmt.Errorf("%w; %s", err, convertHint)
-		}
-	case ".wav":
-		pcm, err = audio.ReadWAV(r)
-	default:
-		err = fmt.Errorf("%w: file type %q (want .mp3 or .wav)", ErrUnsupported, ext)
-	}
+	pcm, err := decodeFile(name, r)
 	if err != nil {
-		return nil, fmt.Errorf("prompts: decode %s: %w", name, err)
+		return nil, err
 	}
 	out, err := resampleLoop(pcm.Mono(), pcm.Rate)
 	if err != nil {
