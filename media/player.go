@@ -40,6 +40,10 @@ type Player struct {
 	cur *playing
 
 	muted   atomic.Bool
+	pacer   *Pacer
+	start   time.Time // of the stream
+	next    time.Time // when frame n is due
+	n       int64
 	frame   uint32
 	started bool
 	closed  chan struct{}
@@ -62,17 +66,30 @@ func (pl *playing) finish(err error) {
 	})
 }
 
+// PlayerOption configures a Player.
+type PlayerOption func(*Player)
+
+// WithPacer has the shared pacer step the player instead of a timer of its
+// own: thousands of calls then cost a few wake-ups per millisecond, not one
+// timer each.
+func WithPacer(pc *Pacer) PlayerOption { return func(p *Player) { p.pacer = pc } }
+
 // NewPlayer returns a player that writes codec frames to out; silence is the
 // codec's idle byte. Call Run to start the clock.
-func NewPlayer(out FrameWriter, codec Codec, silence byte) *Player {
+func NewPlayer(out FrameWriter, codec Codec, silence byte, opts ...PlayerOption) *Player {
 	p := &Player{out: out, codec: codec, closed: make(chan struct{})}
+	for _, o := range opts {
+		o(p)
+	}
 	for i := range p.silence {
 		p.silence[i] = silence
 	}
 	return p
 }
 
-// Run paces the stream until ctx ends. It returns the context's cause.
+// Run paces the stream until ctx ends and returns the context's cause. A
+// player made WithPacer is stepped by the shared pacer; otherwise Run
+// keeps its own timer.
 func (p *Player) Run(ctx context.Context) error {
 	defer func() {
 		close(p.closed)
@@ -83,32 +100,44 @@ func (p *Player) Run(ctx context.Context) error {
 		}
 		p.mu.Unlock()
 	}()
-	start := time.Now()
-	var n int64
+	p.start = time.Now()
+	p.next = p.start
+	if p.pacer != nil {
+		remove := p.pacer.add(p)
+		<-ctx.Done()
+		remove()
+		return context.Cause(ctx)
+	}
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return context.Cause(ctx)
-		case <-timer.C:
+		case now := <-timer.C:
+			timer.Reset(time.Until(p.tick(now)))
 		}
-		p.step()
-		n++
-		next := start.Add(time.Duration(n) * FrameDur)
-		wait := time.Until(next)
-		if wait < -MaxLag {
-			// The process was stalled: skip the missed ticks rather than
-			// bursting them; the frame counter (and so the RTP
-			// timestamp) still moves with the wall clock.
-			behind := int64(-wait / FrameDur)
-			n += behind
+	}
+}
+
+// tick sends every frame due by now (normally one) and returns when the
+// next is due: start + n·20 ms. When the process stalled for more than
+// MaxLag it skips the missed ticks rather than bursting them; the frame
+// counter (and so the RTP timestamp) still moves with the wall clock.
+func (p *Player) tick(now time.Time) time.Time {
+	for !p.next.After(now) {
+		if late := now.Sub(p.next); late > MaxLag {
+			behind := int64(late / FrameDur)
+			p.n += behind
 			p.frame += uint32(behind)
 			p.skipped.Add(uint64(behind))
-			wait = time.Until(start.Add(time.Duration(n) * FrameDur))
+		} else {
+			p.step()
+			p.n++
 		}
-		timer.Reset(wait)
+		p.next = p.start.Add(time.Duration(p.n) * FrameDur)
 	}
+	return p.next
 }
 
 // step sends one frame: the next of the current source, or silence.

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 	"github.com/kefu-hotline/kefu/flows"
+	"github.com/kefu-hotline/kefu/media"
 	"github.com/kefu-hotline/kefu/media/rtp"
 	"github.com/kefu-hotline/kefu/prompts"
 )
@@ -64,6 +66,9 @@ type Agent struct {
 
 	udp net.PacketConn
 	tcp net.Listener
+
+	pacer     *media.Pacer // steps every call's player
+	stopPacer context.CancelFunc
 
 	mu       sync.Mutex
 	calls    map[string]*call // by dialog key
@@ -130,6 +135,9 @@ func New(cfg Config) (*Agent, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sip: %w", err)
 	}
+	var pctx context.Context
+	pctx, a.stopPacer = context.WithCancel(context.Background())
+	a.pacer = media.NewPacer(pctx, runtime.GOMAXPROCS(0))
 	a.srv.OnInvite(a.onInvite)
 	a.srv.OnAck(a.onAck)
 	a.srv.OnBye(a.inDialog)
@@ -151,6 +159,7 @@ func (a *Agent) Serve(ctx context.Context) error {
 		_ = a.srv.Close()
 		_ = a.udp.Close()
 		_ = a.tcp.Close()
+		a.stopPacer()
 		return nil
 	case err := <-errc:
 		return fmt.Errorf("sip: serve: %w", err)

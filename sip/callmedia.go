@@ -48,7 +48,7 @@ func newCallMedia(c *call, conn *net.UDPConn, ans sdp.Answer, localSDP []byte) *
 		Conn: conn, Remote: ans.Remote, Codec: ans.Codec, PT: ans.PT, DTMFPT: ans.DTMFPT, CNPT: ans.CNPT,
 		SSRC: rand.Uint32(), Timeout: c.snap.Config.MediaTimeout.D(), Ptime: ans.Ptime, Logger: c.log,
 	})
-	m.player = media.NewPlayer(m.sess, ans.Codec, g711.Silence(ans.Codec))
+	m.player = media.NewPlayer(m.sess, ans.Codec, g711.Silence(ans.Codec), media.WithPacer(c.a.pacer))
 	det, err := vad.New(vad.DefaultOptions())
 	if err != nil {
 		panic(err) // the defaults are valid; a test guards it
