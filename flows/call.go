@@ -24,6 +24,10 @@ type Call interface {
 	Events() <-chan Event
 	// Hangup ends the call from our side (BYE).
 	Hangup(ctx context.Context) error
+	// PlayLoop plays p in a loop from frame from until ctx ends, and
+	// returns the frame it would have played next, so that the music can
+	// go on from there after an announcement.
+	PlayLoop(ctx context.Context, p *prompts.Prompt, from int) (int, error)
 	// SetGain sets the prompt gain in dB for prompts started from now on
 	// (CS-LOUDER).
 	SetGain(db float64)

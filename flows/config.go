@@ -125,6 +125,7 @@ type Step struct {
 	Reject *Reject `yaml:"reject"`
 	Answer *Answer `yaml:"answer"`
 	Goto   string  `yaml:"goto"`
+	Hold   *Hold   `yaml:"hold"`
 	// Next is where to go when the verb has no outcome of its own; empty
 	// means the following step.
 	Next string `yaml:"next"`
@@ -221,6 +222,9 @@ func (s *Step) Verb() string {
 	}
 	if s.Goto != "" {
 		names = append(names, "goto")
+	}
+	if s.Hold != nil {
+		names = append(names, "hold")
 	}
 	if len(names) != 1 {
 		return ""

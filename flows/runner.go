@@ -141,6 +141,8 @@ func (r *Runner) runStep(ctx context.Context, s *Step) (string, error) {
 			return "", err
 		}
 		return "", errHungUp
+	case s.Hold != nil:
+		return "", r.hold(ctx, s.Hold)
 	case s.Goto != "":
 		return s.Goto, nil
 	case s.Branch != nil:

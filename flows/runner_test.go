@@ -47,6 +47,11 @@ func (c *fakeCall) Play(ctx context.Context, p *prompts.Prompt) error {
 
 func (c *fakeCall) Events() <-chan Event { return c.events }
 
+func (c *fakeCall) PlayLoop(ctx context.Context, p *prompts.Prompt, from int) (int, error) {
+	<-ctx.Done()
+	return from, nil
+}
+
 func (c *fakeCall) SetGain(db float64) {
 	c.mu.Lock()
 	c.gains = append(c.gains, db)

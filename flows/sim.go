@@ -41,6 +41,8 @@ type Simulation struct {
 	Info CallInfo
 	// Rejected is the SIP status the flow refused the call with, if any.
 	Rejected int
+
+	musicAt time.Time
 }
 
 // NewSimulation prepares a simulated call answered at start.
@@ -78,6 +80,9 @@ func (s *Simulation) Run(ctx context.Context, cfg *Config, f *Flow, cat *prompts
 func (s *Simulation) record(e TraceEntry) {
 	s.mu.Lock()
 	s.Trace = append(s.Trace, e)
+	if e.What == "music" {
+		s.musicAt = e.At // the runner notes the music just as it starts it
+	}
 	s.mu.Unlock()
 }
 
@@ -145,6 +150,17 @@ func (s *Simulation) deliver(a CallerAction) {
 // Play implements Call: the prompt takes its duration of virtual time.
 func (s *Simulation) Play(ctx context.Context, p *prompts.Prompt) error {
 	return s.sleep(ctx, p.Duration())
+}
+
+// PlayLoop implements Call: the music plays until the flow stops it; the
+// position follows the virtual time it played.
+func (s *Simulation) PlayLoop(ctx context.Context, p *prompts.Prompt, from int) (int, error) {
+	s.mu.Lock()
+	t0 := s.musicAt
+	s.mu.Unlock()
+	<-ctx.Done()
+	played := int(s.Now().Sub(t0) / (20 * time.Millisecond))
+	return (from + played) % max(p.Frames(), 1), nil
 }
 
 // Events implements Call.

@@ -234,6 +234,16 @@ func (c *Config) CheckPrompts(file string, data []byte, cat *prompts.Catalog) er
 				if mt := c.MediaTimeout.or(DefaultMediaTimeout); mt <= total {
 					p.at(sp+".listen", "media_timeout %v is not longer than this silence ladder (%v): a caller sending no RTP would be cut off before the ladder ends; raise media_timeout", mt, total.Round(time.Millisecond))
 				}
+			case s.Hold != nil:
+				h := s.Hold
+				need(sp+".hold", orStr(h.Ask, "hold.ask"))
+				need(sp+".hold", orStr(h.Resume, "hold.resume"))
+				for k, an := range h.announcements() {
+					need(fmt.Sprintf("%s.hold.announce[%d]", sp, k), an.Prompt)
+				}
+				if m := orStr(h.Music, DefaultMusic); m != DefaultMusic {
+					need(sp+".hold.music", m)
+				}
 			case s.Close != nil:
 				cl := s.Close
 				need(sp+".close", orStr(cl.Ask, "close.ask"))

@@ -3,6 +3,7 @@ package media
 import (
 	"fmt"
 	"math"
+	"sync/atomic"
 )
 
 // Source yields encoded frames for the player, one per 20 ms tick.
@@ -31,7 +32,7 @@ type ClipSource struct {
 	name string
 	clip Clip
 	loop bool
-	pos  int
+	pos  atomic.Int64 // read by Pos from other goroutines
 }
 
 // NewClipSource returns a source that plays clip once, or in a loop when
@@ -46,23 +47,24 @@ func (s *ClipSource) Next(c Codec) ([]byte, bool) {
 	if n == 0 {
 		return nil, false
 	}
-	if s.pos >= n {
+	pos := int(s.pos.Load())
+	if pos >= n {
 		if !s.loop {
 			return nil, false
 		}
-		s.pos = 0
+		pos = 0
 	}
-	p := s.clip.Payload(c, s.pos)
-	s.pos++
+	p := s.clip.Payload(c, pos)
+	s.pos.Store(int64(pos + 1))
 	return p, true
 }
 
 // Pos returns the index of the next frame the source will play, so that a
 // paused loop can resume where it stopped.
-func (s *ClipSource) Pos() int { return s.pos }
+func (s *ClipSource) Pos() int { return int(s.pos.Load()) % max(s.clip.Frames(), 1) }
 
 // Seek sets the next frame to play.
-func (s *ClipSource) Seek(i int) { s.pos = i }
+func (s *ClipSource) Seek(i int) { s.pos.Store(int64(i)) }
 
 // String implements Source.
 func (s *ClipSource) String() string { return "Clip(" + s.name + ")" }
@@ -93,7 +95,7 @@ func (g *GainSource) Next(c Codec) ([]byte, bool) {
 	if g.gainDB == 0 {
 		return g.clip.Next(c)
 	}
-	i := g.clip.pos
+	i := int(g.clip.pos.Load())
 	if _, ok := g.clip.Next(c); !ok {
 		return nil, false
 	}

@@ -157,3 +157,15 @@ func (c *call) Play(ctx context.Context, p *prompts.Prompt) error {
 
 // SetGain implements flows.Call.
 func (c *call) SetGain(db float64) { c.m.gainDB.Store(math.Float64bits(db)) }
+
+// PlayLoop implements flows.Call: hold music in a loop from frame from,
+// until ctx ends; it returns where the music stopped.
+func (c *call) PlayLoop(ctx context.Context, p *prompts.Prompt, from int) (int, error) {
+	src := media.NewClipSource(p.ID, p, true)
+	src.Seek(from)
+	err := c.m.player.Play(ctx, src)
+	if ctx.Err() != nil {
+		err = nil // stopped for an announcement or the end of the hold
+	}
+	return src.Pos(), err
+}

@@ -1,0 +1,117 @@
+package flows
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/kefu-hotline/kefu/prompts"
+)
+
+// Hold is the hold verb (CS-HOLD-ASK, CS-HOLD-APOLOGY, CS-HOLD-RESUME): the
+// ask phrase, music in a loop with announcements at offsets from the start
+// of the music (one-shot, or periodic), and the resume phrase when the hold
+// ends. The music pauses for an announcement and goes on from where it
+// paused.
+type Hold struct {
+	Ask      string     `yaml:"ask"`      // default hold.ask
+	Music    string     `yaml:"music"`    // default music.hold
+	Resume   string     `yaml:"resume"`   // default hold.resume
+	For      *Duration  `yaml:"for"`      // how long the hold lasts; default 3m
+	Announce []Announce `yaml:"announce"` // default: hold.apology at 2m, then every 60s
+}
+
+// Announce is one announcement of a hold: once at At, or every Every from
+// At on.
+type Announce struct {
+	At     *Duration `yaml:"at"`
+	Every  *Duration `yaml:"every"`
+	Prompt string    `yaml:"prompt"`
+}
+
+// CS-HOLD defaults.
+const (
+	DefaultHoldFor      = 3 * time.Minute
+	DefaultApologyAt    = 2 * time.Minute
+	DefaultApologyEvery = 60 * time.Second
+	DefaultMusic        = "music.hold"
+)
+
+func (h *Hold) announcements() []Announce {
+	if len(h.Announce) > 0 {
+		return h.Announce
+	}
+	at, every := Duration(DefaultApologyAt), Duration(DefaultApologyEvery)
+	return []Announce{{At: &at, Every: &every, Prompt: "hold.apology"}}
+}
+
+// nextAnnouncement returns the first announcement due after offset after
+// (strictly), and its offset; ok is false when none is.
+func (h *Hold) nextAnnouncement(after time.Duration) (a Announce, at time.Duration, ok bool) {
+	for _, an := range h.announcements() {
+		t := an.At.or(0)
+		if t <= after && an.Every != nil && an.Every.D() > 0 {
+			t += ((after-t)/an.Every.D() + 1) * an.Every.D()
+		}
+		if t > after && (!ok || t < at) {
+			a, at, ok = an, t, true
+		}
+	}
+	return a, at, ok
+}
+
+// music resolves the hold music: a catalog prompt, or the embedded music.
+func (r *Runner) music(id string) (*prompts.Prompt, error) {
+	if p, ok := r.cat.Get(id); ok {
+		return p, nil
+	}
+	if id == DefaultMusic {
+		return prompts.LoadMusic()
+	}
+	return nil, fmt.Errorf("hold music %q is neither a prompt nor %s", id, DefaultMusic)
+}
+
+// hold runs the hold verb.
+func (r *Runner) hold(ctx context.Context, h *Hold) error {
+	if _, err := r.play(ctx, orStr(h.Ask, "hold.ask")); err != nil {
+		return err
+	}
+	music, err := r.music(orStr(h.Music, DefaultMusic))
+	if err != nil {
+		return err
+	}
+	start := r.clock.Now()
+	end := h.For.or(DefaultHoldFor)
+	pos, elapsed := 0, time.Duration(0)
+	for elapsed < end {
+		an, at, ok := h.nextAnnouncement(elapsed)
+		until := end
+		if ok && at < end {
+			until = at
+		}
+		r.note("music", fmt.Sprintf("%s from frame %d", music.ID, pos))
+		mctx, stop := context.WithCancel(ctx)
+		done := make(chan int, 1)
+		go func() {
+			p, _ := r.call.PlayLoop(mctx, music, pos)
+			done <- p
+		}()
+		_, err := r.pause(ctx, until-elapsed, never)
+		stop()
+		pos = <-done
+		if err != nil {
+			return err
+		}
+		elapsed = r.clock.Now().Sub(start)
+		if until == end {
+			break
+		}
+		r.note("announce", fmt.Sprintf("at %v", at))
+		if _, err := r.play(ctx, an.Prompt); err != nil {
+			return err
+		}
+		elapsed = r.clock.Now().Sub(start)
+	}
+	_, err = r.play(ctx, orStr(h.Resume, "hold.resume"))
+	return err
+}
