@@ -243,6 +243,9 @@ func (c *Config) CheckPrompts(file string, data []byte, cat *prompts.Catalog) er
 				}
 				if m := orStr(h.Music, DefaultMusic); m != DefaultMusic {
 					need(sp+".hold.music", m)
+				} else if _, err := prompts.LoadMusic(); err != nil {
+					// Decoded now (once per process), not in a call's silence.
+					p.at(sp+".hold", "hold music: %v", err)
 				}
 			case s.Close != nil:
 				cl := s.Close

@@ -142,21 +142,18 @@ func (p *Player) tick(now time.Time) time.Time {
 
 // step sends one frame: the next of the current source, or silence.
 func (p *Player) step() {
-	p.mu.Lock()
-	cur := p.cur
-	p.mu.Unlock()
 	var payload []byte
 	marker := !p.started
 	p.started = true
-	if cur != nil {
+	// The source is read under the lock that Play's stop takes, so once
+	// Play has returned its source is left alone: a paused loop's position
+	// is exact.
+	p.mu.Lock()
+	if cur := p.cur; cur != nil {
 		var ok bool
 		payload, ok = cur.src.Next(p.codec)
 		if !ok {
-			p.mu.Lock()
-			if p.cur == cur {
-				p.cur = nil
-			}
-			p.mu.Unlock()
+			p.cur = nil
 			cur.finish(nil)
 			payload = nil
 		} else if cur.first {
@@ -164,6 +161,7 @@ func (p *Player) step() {
 			cur.first = false
 		}
 	}
+	p.mu.Unlock()
 	if payload == nil {
 		payload = p.silence[:]
 	}
