@@ -3,6 +3,7 @@ package vad_test
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"time"
 
 	"github.com/kefu-hotline/kefu/media"
@@ -36,4 +37,40 @@ func Example() {
 	// Output:
 	// speech at 360ms, floor -96 dBFS
 	// silence at 1.28s, floor -96 dBFS
+}
+
+// The line conditions: a loud noise, then silence, then a weak voice. Each
+// change of class comes with the levels behind it; Window says what the
+// last 500 ms held as a whole.
+func Example_lineConditions() {
+	d, err := vad.New(vad.DefaultOptions())
+	if err != nil {
+		panic(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	var frame media.Frame
+	for f := range 200 {
+		for i := range frame {
+			n := f*len(frame) + i
+			switch {
+			case f < 50: // white noise at about -25 dBFS
+				frame[i] = int16(1850 * rng.NormFloat64())
+			case f >= 100 && f < 150: // a voice at about -45 dBFS
+				a := 180 * (1.1 + math.Sin(2*math.Pi*4*float64(f)/50))
+				frame[i] = int16(a * math.Sin(2*math.Pi*220*float64(n)/media.SampleRate))
+			default:
+				frame[i] = 0
+			}
+		}
+		if r := d.Frame(frame[:]); r.Changed {
+			at := time.Duration(r.Frame) * media.FrameDur
+			fmt.Printf("%v at %v: level %.0f, floor %.0f, segment %.0f dBFS; window %v\n",
+				r.Class, at, r.LevelDB, r.FloorDB, r.SegmentDB, r.Window)
+		}
+	}
+	// Output:
+	// noise at 0s: level -26, floor -35, segment -96 dBFS; window noise
+	// silence at 1.12s: level -96, floor -96, segment -96 dBFS; window silence
+	// weak speech at 2.06s: level -42, floor -96, segment -44 dBFS; window weak speech
+	// silence at 3.38s: level -96, floor -96, segment -45 dBFS; window silence
 }

@@ -109,15 +109,37 @@ func clicks(pcm []int16, first, period, width int) []int16 {
 	return out
 }
 
-// syllables returns n frames of a speech-like signal: white noise whose level
+// syllables returns n frames of a speech-like signal: a voice (harmonics of
+// a pitch gliding around 150 Hz, with a little breath noise) whose level
 // swings between lo and hi dBFS at 4 Hz, a syllable rate.
 func syllables(rng *rand.Rand, lo, hi float64, n int) []int16 {
 	out := make([]int16, n*fs)
+	const harmonics = 12
+	var phase [harmonics]float64
+	for k := range phase {
+		phase[k] = 2 * math.Pi * rng.Float64()
+	}
+	t := 0.0 // phase of the fundamental, in cycles
 	for f := range n {
 		db := lo + (hi-lo)*(0.5+0.5*math.Sin(2*math.Pi*4*float64(f)*0.02))
+		// Harmonics of equal amplitude, -6 dB/octave above: RMS of the sum
+		// is computed from their amplitudes so the frame is at db.
 		a := amp(db)
+		var norm float64
+		for k := 1; k <= harmonics; k++ {
+			norm += 1 / float64(k*k) / 2
+		}
+		norm = math.Sqrt(norm + 0.01)
 		for j := range fs {
-			out[f*fs+j] = clip(a * rng.NormFloat64())
+			i := f*fs + j
+			f0 := 150 + 30*math.Sin(2*math.Pi*float64(i)/media.SampleRate*1.3)
+			t += f0 / media.SampleRate
+			var v float64
+			for k := 1; k <= harmonics; k++ {
+				v += math.Sin(2*math.Pi*float64(k)*t+phase[k-1]) / float64(k)
+			}
+			v += 0.1 * rng.NormFloat64()
+			out[i] = clip(a * v / norm)
 		}
 	}
 	return out

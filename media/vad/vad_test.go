@@ -38,8 +38,14 @@ func TestValidate(t *testing.T) {
 		{"OnsetMs", func(o *Options) { o.OnsetMs = 5000 }},
 		{"HangoverMs", func(o *Options) { o.HangoverMs = -20 }},
 		{"HangoverMs", func(o *Options) { o.HangoverMs = 60000 }},
-		{"FloorRiseDBPerSec", func(o *Options) { o.FloorRiseDBPerSec = 0 }},
-		{"FloorRiseDBPerSec", func(o *Options) { o.FloorRiseDBPerSec = nan }},
+		{"MinPeriodicity", func(o *Options) { o.MinPeriodicity = 1 }},
+		{"MinPeriodicity", func(o *Options) { o.MinPeriodicity = nan }},
+		{"FloorMs", func(o *Options) { o.FloorMs = 0 }},
+		{"FloorMs", func(o *Options) { o.FloorMs = 60000 }},
+		{"WindowMs", func(o *Options) { o.WindowMs = 10 }},
+		{"WindowMs", func(o *Options) { o.WindowMs = 60000 }},
+		{"WeakDB", func(o *Options) { o.WeakDB = 1 }},
+		{"NoiseDB", func(o *Options) { o.NoiseDB = nan }},
 		{"SteadyMs", func(o *Options) { o.SteadyMs = 20 }},
 		{"SteadyMs", func(o *Options) { o.SteadyMs = 10000 }},
 		{"SteadyMs", func(o *Options) { o.OnsetMs, o.SteadyMs = 300, 200 }},
@@ -61,7 +67,7 @@ func TestValidate(t *testing.T) {
 	}
 	// Every bad field is reported at once.
 	err := Options{}.Validate()
-	for _, f := range []string{"MinLevelDB", "EnterDB", "OnsetMs", "HangoverMs", "FloorRiseDBPerSec", "SteadyMs", "SteadyRangeDB", "StartFloorDB"} {
+	for _, f := range []string{"MinLevelDB", "EnterDB", "OnsetMs", "HangoverMs", "FloorMs", "SteadyMs", "SteadyRangeDB", "StartFloorDB", "WindowMs", "WeakDB", "NoiseDB"} {
 		if err == nil || !strings.Contains(err.Error(), f) {
 			t.Errorf("Options{}.Validate() = %v, want it to name %s", err, f)
 		}
@@ -111,7 +117,9 @@ func TestTiming(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		const start, stop = 50, 150
+		// Speech shorter than FloorMs after silence: the floor stays at
+		// the silence, so every frame of it is voiced.
+		const start, stop = 50, 95
 		rng := rand.New(rand.NewPCG(1, 1))
 		rs := run(d, cat(silence(start), syllables(rng, -30, -10, stop-start), silence(100)))
 		want := []segment{{start + ms(tc.onset) - 1, stop + ms(tc.hang) - 1}}
@@ -122,21 +130,20 @@ func TestTiming(t *testing.T) {
 }
 
 // TestHysteresis: audio between the exit and the enter margin keeps speech
-// going but does not start it.
+// going but does not start it. Everything lasts less than FloorMs, so the
+// floor stays at the hiss.
 func TestHysteresis(t *testing.T) {
 	o := DefaultOptions()
 	o.EnterDB, o.ExitDB = 12, 4
 	o.HangoverMs = 100
 	o.MinLevelDB = -80
-	o.FloorRiseDBPerSec = 0.1
-	o.SteadyRangeDB = 1
-	// Floor: hiss at -60. Mid: -54..-50, above floor+4, below floor+12.
+	// Floor: hiss at -60. Mid: -56..-50, above floor+4, below floor+12.
 	for _, tc := range []struct {
 		name      string
 		loudFirst bool
 		want      int // speech frames in the middle part
 	}{
-		{"mid after speech stays speech", true, 50},
+		{"mid after speech stays speech", true, 25},
 		{"mid after hiss stays silence", false, 0},
 	} {
 		d, err := New(o)
@@ -146,11 +153,11 @@ func TestHysteresis(t *testing.T) {
 		rng := rand.New(rand.NewPCG(5, 5))
 		var loud []int16
 		if tc.loudFirst {
-			loud = syllables(rng, -30, -10, 50)
+			loud = syllables(rng, -30, -10, 20)
 		}
-		pcm := cat(white(rng, -60, 50), loud, syllables(rng, -54, -50, 50))
+		pcm := cat(white(rng, -60, 50), loud, syllables(rng, -56, -50, 25))
 		rs := run(d, pcm)
-		mid := rs[len(rs)-50:]
+		mid := rs[len(rs)-25:]
 		if got := speechFrames(mid); got != tc.want {
 			t.Errorf("%s: %d speech frames in the middle, want %d (floor %.1f)", tc.name, got, tc.want, mid[0].FloorDB)
 		}
@@ -213,15 +220,36 @@ func TestNoAllocs(t *testing.T) {
 	}
 }
 
+// BenchmarkFrame measures one frame: a voice whose every frame is voiced
+// (the worst case: periodicity on every frame), a real utterance with its
+// pauses, white noise, and digital silence.
 func BenchmarkFrame(b *testing.B) {
 	rng := rand.New(rand.NewPCG(10, 10))
-	pcm := syllables(rng, -40, -10, 250)
-	d := newDefault(b)
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		lo := (i % 250) * fs
-		d.Frame(pcm[lo : lo+fs])
-		i++
+	var speech []int16
+	for _, fx := range audioFixtures(b) {
+		if fx.name == "zh-speech-20.wav" {
+			speech = fx.pcm
+		}
+	}
+	for _, c := range []struct {
+		name string
+		pcm  []int16
+	}{
+		{"voice", syllables(rng, -40, -10, 250)},
+		{"speech", speech},
+		{"noise", white(rng, -30, 250)},
+		{"silence", silence(250)},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			d := newDefault(b)
+			frames := len(c.pcm) / fs
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				lo := (i % frames) * fs
+				d.Frame(c.pcm[lo : lo+fs])
+				i++
+			}
+		})
 	}
 }

@@ -1,0 +1,151 @@
+package vad
+
+import (
+	"bufio"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/kefu-hotline/kefu/media"
+	"github.com/kefu-hotline/kefu/prompts"
+)
+
+// The recorded fixtures of testdata/audio (made by its make.sh): speech at
+// four levels, speech in noise, noise alone, a hiss and digital silence,
+// all through G.711 μ-law, with fixtures.tsv saying what each file holds.
+
+// fixtureDir is where make.sh writes the fixtures.
+var fixtureDir = filepath.Join("..", "..", "testdata", "audio")
+
+// audioFixture is one file of testdata/audio and what it holds.
+type audioFixture struct {
+	name     string  // file name
+	kind     string  // speech, mix, noise, hiss or silence
+	lang     string  // zh or en for speech and mix, else ""
+	speechDB float64 // speech level, dBFS (speech and mix)
+	noise    string  // white, pink or babble (mix, noise, hiss), else ""
+	noiseDB  float64 // noise RMS level, dBFS (mix, noise, hiss)
+	snr      float64 // dB (mix)
+	pcm      []int16
+}
+
+var (
+	audioOnce sync.Once
+	audioVal  []audioFixture
+	audioErr  error
+)
+
+// audioFixtures returns every fixture listed in fixtures.tsv, decoded.
+func audioFixtures(t testing.TB) []audioFixture {
+	t.Helper()
+	audioOnce.Do(func() { audioVal, audioErr = loadAudioFixtures(fixtureDir) })
+	if audioErr != nil {
+		t.Fatal(audioErr)
+	}
+	return audioVal
+}
+
+func loadAudioFixtures(dir string) ([]audioFixture, error) {
+	f, err := os.Open(filepath.Join(dir, "fixtures.tsv"))
+	if err != nil {
+		return nil, fmt.Errorf("%w (run testdata/audio/make.sh)", err)
+	}
+	defer f.Close()
+	var out []audioFixture
+	sc := bufio.NewScanner(f)
+	for line := 1; sc.Scan(); line++ {
+		if sc.Text() == "" || strings.HasPrefix(sc.Text(), "#") {
+			continue
+		}
+		col := strings.Split(sc.Text(), "\t")
+		if len(col) != 7 {
+			return nil, fmt.Errorf("fixtures.tsv:%d: %d columns, want 7", line, len(col))
+		}
+		num := func(s string) float64 {
+			if s == "-" {
+				return 0
+			}
+			v, e := strconv.ParseFloat(s, 64)
+			if e != nil && err == nil {
+				err = fmt.Errorf("fixtures.tsv:%d: %w", line, e)
+			}
+			return v
+		}
+		dash := func(s string) string { return strings.TrimPrefix(s, "-") }
+		fx := audioFixture{name: col[0], kind: col[1], lang: dash(col[2]), speechDB: num(col[3]),
+			noise: dash(col[4]), noiseDB: num(col[5]), snr: num(col[6])}
+		if err != nil {
+			return nil, err
+		}
+		if fx.pcm, err = readWAV8k(filepath.Join(dir, fx.name)); err != nil {
+			return nil, err
+		}
+		out = append(out, fx)
+	}
+	return out, sc.Err()
+}
+
+// readWAV8k reads a canonical 8 kHz 16-bit mono WAV file, as make.sh
+// writes them, cut to whole frames.
+func readWAV8k(path string) ([]int16, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if len(b) < 44 || string(b[0:4]) != "RIFF" || string(b[8:16]) != "WAVEfmt " {
+		return nil, fmt.Errorf("%s: not a canonical WAV file", path)
+	}
+	le := binary.LittleEndian
+	if tag, ch, rate, bits := le.Uint16(b[20:]), le.Uint16(b[22:]), le.Uint32(b[24:]), le.Uint16(b[34:]); tag != 1 || ch != 1 || rate != media.SampleRate || bits != 16 {
+		return nil, fmt.Errorf("%s: format %d, %d channels, %d Hz, %d bits; want PCM mono 8000 Hz 16 bits", path, tag, ch, rate, bits)
+	}
+	off := 12 + 8 + int(le.Uint32(b[16:]))
+	for off+8 <= len(b) && string(b[off:off+4]) != "data" {
+		off += 8 + int(le.Uint32(b[off+4:]))
+	}
+	if off+8 > len(b) {
+		return nil, fmt.Errorf("%s: no data chunk", path)
+	}
+	data := b[off+8:]
+	data = data[:min(len(data), int(le.Uint32(b[off+4:])))]
+	n := len(data) / 2 / fs * fs
+	pcm := make([]int16, n)
+	for i := range pcm {
+		pcm[i] = int16(le.Uint16(data[2*i:]))
+	}
+	return pcm, nil
+}
+
+// TestFixtureLevels checks fixtures.tsv against the files: speech at its
+// level (prompts.SpeechLevel; -50 dBFS speech reads about a dB high, its
+// quietest frames being below that measure's -60 dBFS gate), noise at its
+// RMS level, digital silence all zeros.
+func TestFixtureLevels(t *testing.T) {
+	for _, fx := range audioFixtures(t) {
+		var got, want float64
+		switch fx.kind {
+		case "speech":
+			got, want = prompts.SpeechLevel(fx.pcm), fx.speechDB
+		case "noise", "hiss":
+			got, want = Level(fx.pcm), fx.noiseDB
+		case "mix":
+			continue
+		default:
+			for _, v := range fx.pcm {
+				if v != 0 {
+					t.Fatalf("%s: not digital silence", fx.name)
+				}
+			}
+			continue
+		}
+		if math.Abs(got-want) > 1.5 {
+			t.Errorf("%s: level %.1f dBFS, fixtures.tsv says %v", fx.name, got, want)
+		}
+	}
+}
