@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"sync"
 	"time"
@@ -197,7 +198,9 @@ func (c *call) answerCall() bool {
 		r := flows.NewRunner(c.snap.Config, c.flow, c, c.snap.Catalog, flows.Options{Logger: c.log, Waited: time.Since(c.received), Clock: c.a.cfg.Clock,
 			Info: c.callInfo, Start: c.start})
 		err := r.Run(c.ctx)
-		c.log.Info("flow finished", "steps", r.Result.Steps, "attempts", r.Result.Attempts, "heard", r.Result.Heard, "hung_up_by", r.Result.HungUpBy, "error", err)
+		res := r.Result
+		c.log.Info("flow finished", "steps", res.Steps, "attempts", res.Attempts, "heard", res.Heard, "hung_up_by", res.HungUpBy,
+			"condition", res.Condition, "level_db", round1(res.LevelDB), "floor_db", round1(res.FloorDB), "gain_db", res.GainDB, "error", err)
 		c.cancel(errFlowEnded) // no-op when the call already ended
 	}()
 	return true
@@ -284,3 +287,6 @@ func causeLabel(err error) string {
 		return "flow_ended"
 	}
 }
+
+// round1 rounds a level to 0.1 dB for the call record.
+func round1(v float64) float64 { return math.Round(v*10) / 10 }

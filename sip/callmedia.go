@@ -12,6 +12,7 @@ import (
 
 	"github.com/kefu-hotline/kefu/flows"
 	"github.com/kefu-hotline/kefu/media"
+	"github.com/kefu-hotline/kefu/media/dtmf"
 	"github.com/kefu-hotline/kefu/media/g711"
 	"github.com/kefu-hotline/kefu/media/rtp"
 	"github.com/kefu-hotline/kefu/media/vad"
@@ -37,6 +38,12 @@ type callMedia struct {
 	gainDB   atomic.Uint64 // CS-LOUDER gain in dB, float64 bits
 	lostFed  int           // Lost frames fed to the detector in the current gap
 
+	// receive goroutine only
+	judging   int // frames left before speech is judged weak or normal
+	judged    bool
+	lastClass vad.Class
+	inband    *dtmf.Detector // in-band keys, when no telephone-event was negotiated
+
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -54,6 +61,11 @@ func newCallMedia(c *call, conn *net.UDPConn, ans sdp.Answer, localSDP []byte) *
 		panic(err) // the defaults are valid; a test guards it
 	}
 	m.det = det
+	if ans.DTMFPT == 0 {
+		if m.inband, err = dtmf.New(dtmf.DefaultOptions()); err != nil {
+			panic(err) // the defaults are valid; a test guards it
+		}
+	}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	m.update(ans)
 	return m
@@ -100,6 +112,11 @@ func (m *callMedia) release() { m.c.a.ports.Release(m.conn) }
 func (m *callMedia) Audio(pcm []int16) {
 	m.lostFed = 0
 	m.classify(m.det.Frame(pcm))
+	if m.inband != nil {
+		if key, ok := m.inband.Frame(pcm); ok {
+			m.digit(key)
+		}
+	}
 }
 
 // ComfortNoise implements rtp.Handler.
@@ -126,15 +143,50 @@ func (m *callMedia) digit(d rune) {
 	m.emit(flows.Event{Kind: flows.Digit, At: time.Now(), Key: d})
 }
 
+// judgeFrames is how long into a speech segment the detector's weak-or-
+// normal verdict is taken: its first syllable alone may be soft. With the
+// detector's 80 ms onset the flow hears of speech within 300 ms.
+const judgeFrames = 10
+
+// classify turns the detector's verdicts into flow events: speech (normal
+// or weak, judged 200 ms into the segment), the end of speech, a change
+// between weak and normal within a segment, and a line turning noisy.
 func (m *callMedia) classify(r vad.Result) {
-	if !r.Changed {
+	ev := flows.Event{At: time.Now(), LevelDB: r.LevelDB, FloorDB: r.FloorDB}
+	speechKind := func() flows.EventKind {
+		if r.Class == vad.WeakSpeech {
+			return flows.WeakSpeech
+		}
+		return flows.SpeechStart
+	}
+	switch {
+	case r.SpeechStart:
+		m.judging, m.judged = judgeFrames, false
+	case r.SpeechEnd:
+		if m.judging > 0 && !m.judged { // a short utterance: judge what there was
+			ev.Kind, ev.LevelDB = speechKind(), r.SegmentDB
+			m.emit(ev)
+		}
+		m.judging, m.judged = 0, false
+		ev.Kind = flows.SpeechEnd
+		m.emit(ev)
+		m.lastClass = r.Class
 		return
 	}
-	kind := flows.SpeechEnd
-	if r.Class.IsSpeech() {
-		kind = flows.SpeechStart
+	if m.judging > 0 {
+		if m.judging--; m.judging == 0 {
+			m.judged = true
+			ev.Kind, ev.LevelDB = speechKind(), r.SegmentDB
+			m.emit(ev)
+		}
+	} else if m.judged && r.Changed && r.Class.IsSpeech() && m.lastClass.IsSpeech() && r.Class != m.lastClass {
+		ev.Kind, ev.LevelDB = speechKind(), r.SegmentDB // louder, or fainter, now
+		m.emit(ev)
+	} else if r.Changed && r.Class == vad.Noise {
+		ev.Kind = flows.Noise
+		m.emit(ev)
 	}
-	m.emit(flows.Event{Kind: kind, At: time.Now(), LevelDB: r.LevelDB, FloorDB: r.FloorDB})
+	m.lastClass = r.Class
 }
 
 // emit hands an event to the flow without ever blocking the media path.

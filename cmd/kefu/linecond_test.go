@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"math"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/kefu-hotline/kefu/flows/calendar"
+	"github.com/kefu-hotline/kefu/prompts"
+)
+
+// TestIntegrationLineConditions streams the detector fixtures with kefu
+// dial and checks, from the audio the caller heard, that kefu said the
+// right prompts with the spec's waits before hanging up: a weak voice gets
+// CS-WEAK (ask to speak up twice, then suggest another phone, 5 s, hang
+// up), a noisy line CS-NOISY (the notice twice, each followed by 5 s).
+func TestIntegrationLineConditions(t *testing.T) {
+	integration(t)
+	cat, err := prompts.LoadEmbedded("zh-CN")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dur := func(id string) float64 {
+		p, ok := cat.Get(id)
+		if !ok {
+			t.Fatalf("no prompt %s", id)
+		}
+		return p.Duration().Seconds()
+	}
+	for _, tc := range []struct {
+		name, fixture, condition string
+		prompts                  []string // after the opening
+	}{
+		{"weak voice", "zh-speech-40.wav", "weak", []string{"weak.louder", "weak.louder", "weak.bye"}},
+		{"noisy line", "noise-white-20.wav", "noise", []string{"noisy", "noisy"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			a := startAgent(t)
+			ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+			defer cancel()
+			file, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "audio", tc.fixture))
+			evs, code, out := dial(t, ctx, a, "-play", file, "-play-at", "1s", "-max", "80s")
+			if code != 0 {
+				t.Fatalf("kefu dial exit %d\n%s", code, out)
+			}
+			// The caller is heard during the opening, so the first prompt
+			// follows it at once: one stretch; then 5 s before each next.
+			st := stretches(evs)
+			if len(st) != len(tc.prompts) {
+				t.Fatalf("heard %d stretches %v, want %d: the opening with %v\n%s", len(st), st, len(tc.prompts), tc.prompts, out)
+			}
+			cal, _ := calendar.New(nil, nil)
+			opening := dur(cal.Opening(time.Now(), 0, 0))
+			for i, id := range tc.prompts {
+				s := st[i]
+				// Each prompt's audible part is its length less ~0.2 s of padding.
+				want := dur(id) - 0.2
+				if i == 0 {
+					want += opening
+				}
+				if got := s[1] - s[0]; math.Abs(got-want) > 0.35 {
+					t.Errorf("stretch %d lasted %.2f s, want about %.2f s (%s)", i+1, got, want, id)
+				}
+				if i > 0 {
+					if gap := s[0] - st[i-1][1]; math.Abs(gap-5.2) > 0.35 {
+						t.Errorf("%.2f s of silence before %s, want 5 s after the previous prompt", gap, id)
+					}
+				}
+			}
+			bye, ok := find(evs, "bye_received")
+			if !ok {
+				t.Fatalf("kefu did not hang up\n%s", out)
+			}
+			if d := bye.T - st[len(st)-1][1]; math.Abs(d-5.1) > 0.35 {
+				t.Errorf("BYE %.2f s after the last prompt, want 5 s", d)
+			}
+			if !a.waitLog(`"condition":"`+tc.condition+`"`, 5*time.Second) {
+				t.Errorf("the call record does not keep the line condition %q", tc.condition)
+			}
+		})
+	}
+}
