@@ -1,0 +1,153 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/kefu-hotline/kefu/flows/screen"
+)
+
+// RecordAttempt records a call from number at t and returns, from the same
+// write transaction, how many recorded calls from number are later than
+// t-window (this one included) and the flag active at t (nil when none).
+// The writer serializes these transactions, so simultaneous calls from one
+// number get distinct counts: both count. The number's calls that have left
+// the window are deleted on the way, so a busy number's rows stay few.
+func (s *SQLite) RecordAttempt(ctx context.Context, number string, t time.Time, window time.Duration) (int, *screen.Flag, error) {
+	now, cutoff := micros(t), micros(t.Add(-window))
+	var (
+		n    int
+		flag *screen.Flag
+	)
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.StmtContext(ctx, s.hot.trim).ExecContext(ctx, number, cutoff); err != nil {
+			return err
+		}
+		if _, err := tx.StmtContext(ctx, s.hot.insert).ExecContext(ctx, number, now); err != nil {
+			return err
+		}
+		var (
+			fnum         sql.NullString
+			since, until sql.NullInt64
+			calls        sql.NullInt64
+		)
+		err := tx.StmtContext(ctx, s.hot.countFlag).QueryRowContext(ctx, number, cutoff, now).Scan(&n, &fnum, &since, &until, &calls)
+		if err != nil || !fnum.Valid {
+			return err
+		}
+		flag = &screen.Flag{Number: fnum.String, Since: fromMicros(since.Int64), Until: fromMicros(until.Int64), Calls: int(calls.Int64)}
+		return nil
+	})
+	if err != nil {
+		return 0, nil, fmt.Errorf("store: record call: %w", err)
+	}
+	return n, flag, nil
+}
+
+// PutFlag flags f.Number. With a flag already active at f.Since, the two
+// merge: Since stays, Until is the later one, Calls the larger. It returns
+// the flag as stored.
+func (s *SQLite) PutFlag(ctx context.Context, f screen.Flag) (screen.Flag, error) {
+	var out screen.Flag
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var err error
+		out, err = scanFlag(tx.QueryRowContext(ctx, `
+INSERT INTO repeat_flags (number, since, until, calls) VALUES (?, ?, ?, ?)
+ON CONFLICT (number) DO UPDATE SET
+	since = CASE WHEN until > excluded.since THEN since ELSE excluded.since END,
+	calls = CASE WHEN until > excluded.since THEN max(calls, excluded.calls) ELSE excluded.calls END,
+	until = CASE WHEN until > excluded.since THEN max(until, excluded.until) ELSE excluded.until END
+RETURNING number, since, until, calls`,
+			f.Number, micros(f.Since), micros(f.Until), f.Calls))
+		return err
+	})
+	if err != nil {
+		return screen.Flag{}, fmt.Errorf("store: put flag: %w", err)
+	}
+	return out, nil
+}
+
+// Flags returns the flags active at t, by number.
+func (s *SQLite) Flags(ctx context.Context, t time.Time) ([]screen.Flag, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT number, since, until, calls FROM repeat_flags WHERE until > ? ORDER BY number`, micros(t))
+	if err != nil {
+		return nil, fmt.Errorf("store: flags: %w", err)
+	}
+	defer rows.Close()
+	var out []screen.Flag
+	for rows.Next() {
+		f, err := scanFlag(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: flags: %w", err)
+		}
+		out = append(out, f)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: flags: %w", err)
+	}
+	return out, nil
+}
+
+// DeleteFlag forgets number's flag and its recorded calls;
+// screen.ErrNotFound when there was neither. It commits durably: an ops
+// action.
+func (s *SQLite) DeleteFlag(ctx context.Context, number string) error {
+	err := s.writeDurably(ctx, func(tx *sql.Tx) error {
+		var total int64
+		for _, q := range []string{
+			`DELETE FROM repeat_flags WHERE number = ?`,
+			`DELETE FROM call_attempts WHERE number = ?`,
+		} {
+			res, err := tx.ExecContext(ctx, q, number)
+			if err != nil {
+				return err
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			total += n
+		}
+		if total == 0 {
+			return screen.ErrNotFound
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: clear flag: %w", err)
+	}
+	return nil
+}
+
+// Prune deletes calls recorded at or before t-window and flags that ended
+// at or before t.
+func (s *SQLite) Prune(ctx context.Context, t time.Time, window time.Duration) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM call_attempts WHERE at <= ?`, micros(t.Add(-window))); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM repeat_flags WHERE until <= ?`, micros(t))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: prune: %w", err)
+	}
+	return nil
+}
+
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface{ Scan(dest ...any) error }
+
+func scanFlag(r scanner) (screen.Flag, error) {
+	var (
+		f            screen.Flag
+		since, until int64
+	)
+	if err := r.Scan(&f.Number, &since, &until, &f.Calls); err != nil {
+		return screen.Flag{}, err
+	}
+	f.Since, f.Until = fromMicros(since), fromMicros(until)
+	return f, nil
+}

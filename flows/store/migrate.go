@@ -1,0 +1,80 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// ErrSchemaTooNew is returned by Open for a database written by a newer
+// kefu: its schema version is past the last migration this binary knows.
+var ErrSchemaTooNew = errors.New("database schema is newer than this kefu")
+
+// migrations are the schema, one step per version: migrations[i] takes the
+// database from version i to i+1 (PRAGMA user_version holds the version).
+// Append only: a released step is never edited, a change is a new step.
+var migrations = []string{
+	// 1: the nuisance list and the repeat-call counters (issue 6).
+	`
+CREATE TABLE nuisance (
+	id         INTEGER PRIMARY KEY,
+	pattern    TEXT    NOT NULL UNIQUE,  -- "13812345678" (exact) or "400*" (prefix)
+	reason     TEXT    NOT NULL,
+	added_by   TEXT    NOT NULL,
+	added_at   INTEGER NOT NULL,         -- unix microseconds
+	expires_at INTEGER,                  -- unix microseconds; NULL: until removed
+	action     TEXT    NOT NULL CHECK (action IN ('reject', 'route')),
+	code       INTEGER NOT NULL DEFAULT 0,   -- reject: SIP status
+	target     TEXT    NOT NULL DEFAULT ''   -- route: route name
+) STRICT;
+
+CREATE TABLE call_attempts (
+	id     INTEGER PRIMARY KEY,
+	number TEXT    NOT NULL,
+	at     INTEGER NOT NULL              -- unix microseconds
+) STRICT;
+CREATE INDEX call_attempts_number_at ON call_attempts (number, at);
+CREATE INDEX call_attempts_at ON call_attempts (at);
+
+CREATE TABLE repeat_flags (
+	number TEXT    PRIMARY KEY,
+	since  INTEGER NOT NULL,             -- unix microseconds
+	until  INTEGER NOT NULL,             -- unix microseconds
+	calls  INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE INDEX repeat_flags_until ON repeat_flags (until);
+`,
+}
+
+// SchemaVersion is the schema version this binary brings a database to.
+func SchemaVersion() int { return len(migrations) }
+
+// migrate applies the steps the database has not had yet, all in one
+// immediate transaction, so two processes opening the same new directory
+// cannot both run them, and a crash half-way leaves the old version.
+func (s *SQLite) migrate(ctx context.Context) error {
+	return inTx(ctx, s.w, func(tx *sql.Tx) error {
+		var v int
+		if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+			return fmt.Errorf("store: schema version: %w", err)
+		}
+		if v > len(migrations) {
+			return fmt.Errorf("store: %s is at schema version %d, this kefu knows up to %d: %w",
+				s.path, v, len(migrations), ErrSchemaTooNew)
+		}
+		for i := v; i < len(migrations); i++ {
+			if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+				return fmt.Errorf("store: migrate to schema version %d: %w", i+1, err)
+			}
+		}
+		if v == len(migrations) {
+			return nil
+		}
+		// PRAGMA takes no parameters; the value is an int we computed.
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", len(migrations))); err != nil {
+			return fmt.Errorf("store: set schema version: %w", err)
+		}
+		return nil
+	})
+}

@@ -1,0 +1,256 @@
+package store_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kefu-hotline/kefu/flows/screen"
+	"github.com/kefu-hotline/kefu/flows/screen/screentest"
+	"github.com/kefu-hotline/kefu/flows/store"
+)
+
+// open opens a store in a new temporary directory, closed at the end of
+// the test.
+func open(t *testing.T) *store.SQLite {
+	t.Helper()
+	return openIn(t, t.TempDir())
+}
+
+func openIn(t *testing.T, dir string) *store.SQLite {
+	t.Helper()
+	s, err := store.Open(t.Context(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return s
+}
+
+// TestRules runs the screening scenarios on SQLite.
+func TestRules(t *testing.T) {
+	screentest.Rules(t, func(t *testing.T) screen.Store { return open(t) })
+}
+
+// TestConcurrentOps: list edits, listing and screening at once (-race).
+func TestConcurrentOps(t *testing.T) {
+	screentest.ConcurrentOps(t, screentest.NewEnv(t, open(t), screen.Config{}))
+}
+
+// TestAttemptsAtomic: many goroutines recording calls from one number at
+// one instant get every count from 1 to n exactly once.
+func TestAttemptsAtomic(t *testing.T) {
+	s := open(t)
+	const workers, each = 16, 25
+	var (
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		counts []int
+	)
+	for range workers {
+		wg.Go(func() {
+			for range each {
+				n, _, err := s.RecordAttempt(t.Context(), "13812345678", screentest.T0, time.Hour)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				counts = append(counts, n)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	slices.Sort(counts)
+	for i, n := range counts {
+		if n != i+1 {
+			t.Fatalf("counts %v: want 1..%d once each", counts, workers*each)
+		}
+	}
+	if len(counts) != workers*each {
+		t.Fatalf("%d counts", len(counts))
+	}
+}
+
+func TestEntries(t *testing.T) {
+	s := open(t)
+	ctx := t.Context()
+	exp := screentest.T0.Add(time.Hour + 123*time.Microsecond)
+	a, err := s.PutEntry(ctx, screen.Entry{Pattern: "13812345678", Reason: "r1", AddedBy: "ops", AddedAt: screentest.T0,
+		ExpiresAt: &exp, Action: screen.Action{Kind: screen.Reject, Code: 486}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.PutEntry(ctx, screen.Entry{Pattern: "400*", Reason: "r2", AddedBy: "ops", AddedAt: screentest.T0,
+		Action: screen.Action{Kind: screen.Route, Target: "nuisance"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.ID == b.ID || a.ID == 0 {
+		t.Fatalf("ids %d %d", a.ID, b.ID)
+	}
+	es, err := s.Entries(ctx)
+	if err != nil || len(es) != 2 {
+		t.Fatalf("entries %v %v", es, err)
+	}
+	got := es[0] // "13812345678" < "400*"
+	if got.ID != a.ID || got.Reason != "r1" || !got.AddedAt.Equal(screentest.T0) || !got.ExpiresAt.Equal(exp) ||
+		got.Action != (screen.Action{Kind: screen.Reject, Code: 486}) || es[1].ExpiresAt != nil || es[1].Action.Target != "nuisance" {
+		t.Fatalf("stored %+v %+v", got, es[1])
+	}
+	for _, tc := range []struct {
+		at   time.Time
+		want int
+	}{{screentest.T0, 2}, {exp.Add(-time.Microsecond), 2}, {exp, 1}} {
+		m, err := s.MatchEntries(ctx, []string{"13812345678", "400*", "138*"}, tc.at)
+		if err != nil || len(m) != tc.want {
+			t.Errorf("match at %v: %d entries, %v; want %d", tc.at, len(m), err, tc.want)
+		}
+	}
+	if m, err := s.MatchEntries(ctx, nil, screentest.T0); err != nil || len(m) != 0 {
+		t.Errorf("match nothing: %v %v", m, err)
+	}
+	a2, err := s.PutEntry(ctx, screen.Entry{Pattern: "13812345678", Reason: "r3", AddedBy: "li", AddedAt: screentest.T0,
+		Action: screen.Action{Kind: screen.Reject, Code: 603}})
+	if err != nil || a2.ID != a.ID {
+		t.Fatalf("replace: %+v %v", a2, err)
+	}
+	if err := s.DeleteEntry(ctx, "400*"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteEntry(ctx, "400*"); !errors.Is(err, screen.ErrNotFound) {
+		t.Fatalf("delete again: %v", err)
+	}
+	es, err = s.Entries(ctx)
+	if err != nil || len(es) != 1 || es[0].Reason != "r3" || es[0].ExpiresAt != nil {
+		t.Fatalf("after replace and delete: %+v %v", es, err)
+	}
+}
+
+// TestReopen: the list, the counters and the flags survive a restart.
+func TestReopen(t *testing.T) {
+	dir := t.TempDir()
+	s, err := store.Open(t.Context(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := screentest.NewEnv(t, s, screen.Config{})
+	e.Add(screen.AddRequest{Pattern: "400*", Reason: "spam", AddedBy: "ops", TTL: "2h"})
+	for i := range 5 {
+		e.Want("13812345678", screentest.T0.Add(time.Duration(i)*time.Minute), screen.Allow, screen.ReasonNone)
+	}
+	for i := range 6 {
+		e.Call("13900000000", screentest.T0.Add(time.Duration(i)*time.Second))
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	e = screentest.NewEnv(t, openIn(t, dir), screen.Config{})
+	e.Want("13812345678", screentest.T0.Add(5*time.Minute), screen.Reject, screen.ReasonRepeat) // the 6th call
+	e.Want("13900000000", screentest.T0.Add(30*time.Minute), screen.Reject, screen.ReasonRepeat)
+	e.Want("4001234567", screentest.T0.Add(time.Hour), screen.Reject, screen.ReasonList)
+	e.Want("4001234567", screentest.T0.Add(2*time.Hour), screen.Allow, screen.ReasonNone)
+}
+
+func TestFileAndSchema(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data?dir #1") // characters a DSN must escape
+	s := openIn(t, dir)
+	fi, err := os.Stat(filepath.Join(dir, store.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("%s has mode %v, want 0600", store.FileName, fi.Mode().Perm())
+	}
+	if s.Path() != filepath.Join(dir, store.FileName) {
+		t.Errorf("path %s", s.Path())
+	}
+	raw, err := sql.Open("sqlite", (&url.URL{Scheme: "file", Path: s.Path()}).String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var v int
+	var mode string
+	if err := raw.QueryRow("PRAGMA user_version").Scan(&v); err != nil || v != store.SchemaVersion() {
+		t.Errorf("user_version %d %v, want %d", v, err, store.SchemaVersion())
+	}
+	if err := raw.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+		t.Errorf("journal_mode %q %v", mode, err)
+	}
+	// A second open of a migrated database changes nothing.
+	s2 := openIn(t, dir)
+	if _, err := s2.Entries(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	// A database from a newer kefu is refused.
+	if _, err := raw.Exec(fmt.Sprintf("PRAGMA user_version = %d", store.SchemaVersion()+1)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Open(t.Context(), dir); !errors.Is(err, store.ErrSchemaTooNew) {
+		t.Errorf("open a newer schema: %v", err)
+	}
+}
+
+// TestContext: a cancelled context stops a call with an error that says so.
+func TestContext(t *testing.T) {
+	s := open(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, _, err := s.RecordAttempt(ctx, "1", screentest.T0, time.Minute); !errors.Is(err, context.Canceled) {
+		t.Errorf("record: %v", err)
+	}
+	if _, err := s.Entries(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("entries: %v", err)
+	}
+	if _, err := s.PutEntry(ctx, screen.Entry{Pattern: "1", Reason: "r", AddedBy: "o", Action: screen.Action{Kind: screen.Reject, Code: 603}}); !errors.Is(err, context.Canceled) {
+		t.Errorf("put: %v", err)
+	}
+	// The writer is still usable afterwards.
+	if _, _, err := s.RecordAttempt(t.Context(), "1", screentest.T0, time.Minute); err != nil {
+		t.Errorf("record after a cancelled one: %v", err)
+	}
+}
+
+// BenchmarkScreen is the cost screening adds to an INVITE on SQLite: a
+// list lookup and a counted call (one write transaction), over a list of
+// 10,000 entries and callers spread over 1,000 numbers.
+func BenchmarkScreen(b *testing.B) {
+	st, err := store.Open(b.Context(), b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	clk := screentest.NewClock(screentest.T0)
+	m := screen.NewManager(st, clk.Now)
+	for i := range 10000 {
+		if _, err := m.Add(b.Context(), screen.AddRequest{Pattern: fmt.Sprintf("1500%07d", i), Reason: "r", AddedBy: "b"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	s, err := screen.New(st, screen.Config{Repeat: screen.Repeat{Calls: 1 << 30}}, clk.Now)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		at := screentest.T0.Add(time.Duration(i) * time.Millisecond)
+		if _, err := s.Screen(b.Context(), screen.Call{Caller: fmt.Sprintf("1380000%04d", i%1000), At: at}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
