@@ -64,6 +64,9 @@ type Config struct {
 	AnswerDelay  *Duration `yaml:"answer_delay"`
 	MediaTimeout *Duration `yaml:"media_timeout"`
 	Louder       *Louder   `yaml:"louder"`
+	// Screening keeps nuisance callers away from customers, on the INVITE
+	// before answer (CS-NUISANCE).
+	Screening *Screening `yaml:"screening"`
 	// Holidays are the dates of the holiday notices (以每次节日通知为准):
 	// for a holiday and year they replace the computed lunar dates.
 	Holidays []calendar.Notice `yaml:"holidays"`
@@ -89,6 +92,26 @@ type Louder struct {
 	MaxDB  float64 `yaml:"max_db"`  // default 9
 	Prompt string  `yaml:"prompt"`  // default louder.check
 	Off    bool    `yaml:"off"`
+}
+
+// Screening is the nuisance policy: the repeat-call rule, withheld
+// numbers, and where routed nuisance calls go. The list itself lives in
+// the data store, managed by ops (kefu nuisance, /api/nuisance).
+type Screening struct {
+	// RepeatOff turns the repeat-call rule off. It is on by default: more
+	// than RepeatCalls calls within RepeatWindow make the number a nuisance
+	// for RepeatBlock.
+	RepeatOff    bool      `yaml:"repeat_off"`
+	RepeatCalls  int       `yaml:"repeat_calls"`
+	RepeatWindow *Duration `yaml:"repeat_window"`
+	RepeatBlock  *Duration `yaml:"repeat_block"`
+	// RepeatAction and Anonymous: "allow", "reject 603" (486, 403 ...),
+	// or "route" to the nuisance flow.
+	RepeatAction string `yaml:"repeat_action"`
+	Anonymous    string `yaml:"anonymous"`
+	// NuisanceFlow is the flow a routed nuisance call runs (the polite
+	// line-fault message of CS-NUISANCE); default "nuisance".
+	NuisanceFlow string `yaml:"nuisance_flow"`
 }
 
 // CS-LOUDER defaults.

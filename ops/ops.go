@@ -25,8 +25,9 @@ type Status interface {
 // now in force, or why the file was refused (the running version stays).
 type Reloader func() (version string, err error)
 
-// Handler returns the ops HTTP handler. reload may be nil (no API).
-func Handler(st Status, reg *prometheus.Registry, version func() string, reload Reloader) http.Handler {
+// Handler returns the ops HTTP handler. reload may be nil (no API); more
+// routes may be mounted on the returned mux.
+func Handler(st Status, reg *prometheus.Registry, version func() string, reload Reloader) *http.ServeMux {
 	mux := http.NewServeMux()
 	if reload != nil {
 		mux.HandleFunc("POST /api/reload", func(w http.ResponseWriter, _ *http.Request) {

@@ -19,6 +19,7 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 	"github.com/kefu-hotline/kefu/flows"
+	"github.com/kefu-hotline/kefu/flows/screen"
 	"github.com/kefu-hotline/kefu/media"
 	"github.com/kefu-hotline/kefu/media/rtp"
 	"github.com/kefu-hotline/kefu/prompts"
@@ -33,6 +34,9 @@ type Snapshot struct {
 	Config  *flows.Config
 	Catalog *prompts.Catalog
 	Version string
+	// Screener screens INVITEs before answer (CS-NUISANCE); nil lets every
+	// caller through.
+	Screener *screen.Screener
 }
 
 // Config configures an Agent.

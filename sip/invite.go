@@ -1,14 +1,17 @@
 package sip
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"strings"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
 	"github.com/kefu-hotline/kefu/flows"
+	"github.com/kefu-hotline/kefu/flows/screen"
 	"github.com/kefu-hotline/kefu/media"
 	"github.com/kefu-hotline/kefu/sip/sdp"
 )
@@ -33,12 +36,21 @@ func (a *Agent) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	snap := a.cfg.Current()
 	called := req.Recipient.User
+	info := flows.CallInfo{Caller: fromUser(req), Called: called, Anonymous: anonymous(req), At: a.now()}
 	flow, ok := snap.Config.Route(called)
+	if v, screened := a.screen(req, snap, info); screened {
+		switch v.Kind {
+		case screen.Reject:
+			a.reject(req, tx, v.Code, reasonPhrase(v.Code), warning("refused: "+string(v.Reason)))
+			return
+		case screen.Route:
+			flow, ok = snap.Config.Flow(snap.Config.NuisanceFlow())
+		}
+	}
 	if !ok {
 		a.reject(req, tx, 404, "Not Found")
 		return
 	}
-	info := flows.CallInfo{Caller: fromUser(req), Called: called, Anonymous: anonymous(req), At: a.now()}
 	start, err := snap.Config.Start(flow, info)
 	if err != nil {
 		a.log.Error("flow cannot start", "flow", flow.Name(), "error", err)
@@ -141,6 +153,29 @@ func warning(text string) sip.Header {
 		text = text[:200]
 	}
 	return sip.NewHeader("Warning", `399 kefu "`+text+`"`)
+}
+
+// screen runs the nuisance screening on an INVITE (CS-NUISANCE); screened
+// is false when the call goes on as any other.
+func (a *Agent) screen(req *sip.Request, snap *Snapshot, info flows.CallInfo) (v screen.Verdict, screened bool) {
+	if snap.Screener == nil {
+		return v, false
+	}
+	src, _ := netip.ParseAddrPort(req.Source())
+	v, err := snap.Screener.Screen(context.Background(), screen.Call{Caller: info.Caller, Anonymous: info.Anonymous, Called: info.Called, Source: src, At: info.At})
+	if err != nil {
+		a.log.Warn("screening failed; the call goes on", "error", err)
+	}
+	kind := string(v.Kind)
+	if kind == "" {
+		kind = string(screen.Allow)
+	}
+	a.met.Screened.WithLabelValues(kind, string(v.Reason)).Inc()
+	if v.Allowed() {
+		return v, false
+	}
+	a.log.Info("nuisance call", "verdict", v, "from", a.user(info.Caller), "to", info.Called)
+	return v, true
 }
 
 // anonymous reports whether the caller withheld the number (RFC 3323

@@ -9,7 +9,8 @@ type Metrics struct {
 	Answered   prometheus.Counter
 	Rejected   *prometheus.CounterVec // by SIP status
 	Malformed  prometheus.Counter
-	AnswerTime prometheus.Histogram // INVITE received → 200 OK sent, minus the answer delay
+	Screened   *prometheus.CounterVec // by verdict kind and reason
+	AnswerTime prometheus.Histogram   // INVITE received → 200 OK sent, minus the answer delay
 	RTPSent    prometheus.Counter
 	RTPRecv    prometheus.Counter
 	RTPLost    prometheus.Counter
@@ -23,6 +24,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Active:     prometheus.NewGauge(prometheus.GaugeOpts{Name: "kefu_calls_active", Help: "Calls in progress (ringing or answered)."}),
 		Answered:   prometheus.NewCounter(prometheus.CounterOpts{Name: "kefu_calls_answered_total", Help: "Calls answered with 200 OK."}),
 		Rejected:   prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kefu_invites_rejected_total", Help: "INVITEs refused, by SIP status."}, []string{"status"}),
+		Screened:   prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kefu_screened_total", Help: "INVITEs screened, by verdict (allow, reject, route) and reason (list, repeat, anonymous, error)."}, []string{"kind", "reason"}),
 		Malformed:  prometheus.NewCounter(prometheus.CounterOpts{Name: "kefu_sip_malformed_total", Help: "SIP datagrams that did not parse."}),
 		AnswerTime: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "kefu_answer_processing_seconds", Help: "INVITE to 200 OK, not counting the configured answer delay.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)}),
 		RTPSent:    prometheus.NewCounter(prometheus.CounterOpts{Name: "kefu_rtp_packets_sent_total", Help: "RTP packets sent."}),
@@ -30,7 +32,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		RTPLost:    prometheus.NewCounter(prometheus.CounterOpts{Name: "kefu_rtp_packets_lost_total", Help: "RTP packets lost in reception (sequence gaps)."}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.Calls, m.Active, m.Answered, m.Rejected, m.Malformed, m.AnswerTime, m.RTPSent, m.RTPRecv, m.RTPLost)
+		reg.MustRegister(m.Screened, m.Calls, m.Active, m.Answered, m.Rejected, m.Malformed, m.AnswerTime, m.RTPSent, m.RTPRecv, m.RTPLost)
 	}
 	return m
 }

@@ -26,6 +26,7 @@ Usage:
   kefu simulate [flags]       run a flow in virtual time against a scripted caller (see kefu simulate -h)
   kefu check FILE             validate a configuration file; exit 0 if it can go live
   kefu config default         print the embedded default configuration
+  kefu nuisance ...           list, add and remove nuisance callers (see kefu nuisance)
   kefu schema                 print the JSON Schema of the configuration, for editors
 `
 
@@ -45,6 +46,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdRun(args[1:], stderr)
 	case "dial":
 		return softphone.Main(ctx, args[1:], stdout, stderr)
+	case "nuisance":
+		return cmdNuisance(args[1:], stdout, stderr)
 	case "schema":
 		b, err := flows.Schema()
 		if err != nil {

@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/kefu-hotline/kefu/flows"
+	"github.com/kefu-hotline/kefu/flows/screen"
+	"github.com/kefu-hotline/kefu/flows/store"
 	"github.com/kefu-hotline/kefu/ops"
 	"github.com/kefu-hotline/kefu/prompts"
 	"github.com/kefu-hotline/kefu/sip"
@@ -175,6 +177,14 @@ func serve(f *runFlags, log *slog.Logger) error {
 		clock = flows.PinnedClock{At: at, Started: time.Now()}
 		log.Warn("flows run on a pinned clock", "now", at.Format(time.RFC3339))
 	}
+	st, err := store.Open(context.Background(), f.dataDir)
+	if err != nil {
+		return fmt.Errorf("data store: %w", err)
+	}
+	defer st.Close()
+	if err := attachScreener(snap, st, log); err != nil {
+		return err
+	}
 	var current atomic.Pointer[sip.Snapshot]
 	current.Store(snap)
 
@@ -191,8 +201,10 @@ func serve(f *runFlags, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("ops http: %w", err)
 	}
-	doReload := func() (string, error) { return reload(f.config, &current, log) }
-	hs := ops.NewServer(f.httpAddr, ops.Handler(agent, reg, func() string { return current.Load().Version }, doReload), log)
+	doReload := func() (string, error) { return reload(f.config, &current, st, log) }
+	mux := ops.Handler(agent, reg, func() string { return current.Load().Version }, doReload)
+	ops.MountNuisance(mux, screen.NewManager(st, time.Now, screen.WithLogger(log)))
+	hs := ops.NewServer(f.httpAddr, mux, log)
 	go func() {
 		if err := hs.Serve(hl); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("ops http stopped", "error", err)
@@ -235,8 +247,11 @@ func serve(f *runFlags, log *slog.Logger) error {
 
 // reload applies a changed configuration file to new calls; calls in
 // progress keep theirs. A bad file is refused and the running one stays.
-func reload(file string, current *atomic.Pointer[sip.Snapshot], log *slog.Logger) (string, error) {
+func reload(file string, current *atomic.Pointer[sip.Snapshot], st *store.SQLite, log *slog.Logger) (string, error) {
 	snap, err := loadSnapshot(file)
+	if err == nil {
+		err = attachScreener(snap, st, log)
+	}
 	if err != nil {
 		log.Error("reload refused; the running configuration stays", "error", err.Error(), "running", current.Load().Version)
 		return "", err
@@ -244,4 +259,16 @@ func reload(file string, current *atomic.Pointer[sip.Snapshot], log *slog.Logger
 	old := current.Swap(snap)
 	log.Info("configuration reloaded", "from", old.Version, "to", snap.Version)
 	return snap.Version, nil
+}
+
+// attachScreener gives a configuration its nuisance screening on the store.
+func attachScreener(snap *sip.Snapshot, st *store.SQLite, log *slog.Logger) error {
+	sc, err := snap.Config.ScreenConfig()
+	if err == nil {
+		snap.Screener, err = screen.New(st, sc, time.Now, screen.WithLogger(log))
+	}
+	if err != nil {
+		return fmt.Errorf("screening: %w", err)
+	}
+	return nil
 }
