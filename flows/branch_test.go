@@ -47,7 +47,7 @@ flows:
           prompt: greet.tod
         next: bye
       - name: bye
-        hangup: {}
+        close: {}
 `
 
 func TestBranchBeforeAnswer(t *testing.T) {

@@ -73,6 +73,9 @@ type Config struct {
 	// BusyThreshold: a caller who waited this long before the answer hears
 	// the apology opening (CS-GREET-BUSY). Default 15 s.
 	BusyThreshold *Duration `yaml:"busy_threshold"`
+	// ClosingPrompts are the phrases a call may end on (CS-CLOSE);
+	// default DefaultClosingPrompts.
+	ClosingPrompts []string `yaml:"closing_prompts"`
 	// Forbidden adds phrases to the CS-FORBIDDEN list every prompt text is
 	// checked against.
 	Forbidden []string         `yaml:"forbidden"`
@@ -149,6 +152,10 @@ type Step struct {
 	Answer *Answer `yaml:"answer"`
 	Goto   string  `yaml:"goto"`
 	Hold   *Hold   `yaml:"hold"`
+	// Exception states why this step deliberately departs from a call-
+	// script rule (e.g. hanging up without a closing phrase on a test
+	// line); `kefu check` lists it.
+	Exception string `yaml:"exception"`
 	// Next is where to go when the verb has no outcome of its own; empty
 	// means the following step.
 	Next string `yaml:"next"`

@@ -72,7 +72,7 @@ func TestShortLadderException(t *testing.T) {
 
 func TestCheckPrompts(t *testing.T) {
 	_, cat := loadDefault(t)
-	src := "media_timeout: 20s\nroutes:\n  - to: \"*\"\n    flow: f\nflows:\n  f:\n    steps:\n      - name: a\n        listen:\n          attempts:\n            - prompt: greet.tod\n            - prompt: greet.tod\n            - prompt: no.such.prompt\n"
+	src := "media_timeout: 20s\nroutes:\n  - to: \"*\"\n    flow: f\nflows:\n  f:\n    steps:\n      - name: a\n        listen:\n          attempts:\n            - prompt: greet.tod\n            - prompt: no.such.prompt\n            - prompt: silent.apology\n"
 	cfg, err := Parse("t.yaml", []byte(src))
 	if err != nil {
 		t.Fatal(err)
@@ -81,9 +81,33 @@ func TestCheckPrompts(t *testing.T) {
 	if err == nil {
 		t.Fatal("no error")
 	}
-	for _, w := range []string{`t.yaml:13:23: prompt "no.such.prompt" is not in the zh-CN prompt set`, "t.yaml:10:11: media_timeout 20s is not longer than this silence ladder"} {
+	for _, w := range []string{`t.yaml:12:23: prompt "no.such.prompt" is not in the zh-CN prompt set`, "t.yaml:10:11: media_timeout 20s is not longer than this silence ladder"} {
 		if !strings.Contains(err.Error(), w) {
 			t.Errorf("error %q\nwant %q", err, w)
 		}
+	}
+}
+
+// TestClosingLint: CS-CLOSE, never hang up without a closing phrase: a
+// hang-up after any other prompt is refused unless the step states an
+// exception.
+func TestClosingLint(t *testing.T) {
+	head := "routes:\n  - to: \"*\"\n    flow: f\nflows:\n  f:\n    steps:\n"
+	for _, tc := range []struct{ name, steps, want string }{
+		{"hang-up after the ack", "      - name: a\n        say: {prompt: ack}\n      - name: b\n        hangup: {}\n", `t.yaml:9:9: CS-CLOSE: the call can be hung up here after "ack"`},
+		{"flow runs out", "      - name: a\n        say: {prompt: ack}\n", `t.yaml:7:9: CS-CLOSE: the call can be hung up here after "ack"`},
+		{"ladder ends on the opening", "      - name: a\n        listen:\n          attempts:\n            - prompt: greet.tod\n            - prompt: greet.tod\n            - prompt: greet.tod\n", `CS-CLOSE: the call can be hung up here after "greet.tod"`},
+		{"fine: say goodbye first", "      - name: a\n        say: {prompt: close.bye}\n      - name: b\n        hangup: {}\n", ""},
+		{"fine: exception", "      - name: a\n        say: {prompt: ack}\n      - name: b\n        hangup: {}\n        exception: lab line\n", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("t.yaml", []byte(head+tc.steps))
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("refused: %v", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Errorf("error %v\nwant %q", err, tc.want)
+			}
+		})
 	}
 }

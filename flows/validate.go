@@ -86,6 +86,9 @@ func (c *Config) validate(file string, data []byte) error {
 	for _, name := range c.flowNames() {
 		c.Flows[name].validate(p, fmt.Sprintf("$.flows.%s", name))
 	}
+	if len(p.errs) == 0 {
+		c.lintClosing(p)
+	}
 	return p.err()
 }
 
@@ -281,6 +284,9 @@ func (c *Config) Exceptions() []string {
 		for _, s := range c.Flows[name].Steps {
 			if s.Listen != nil && s.Listen.Exception != "" {
 				out = append(out, fmt.Sprintf("%s/%s: %s", name, s.Name, s.Listen.Exception))
+			}
+			if s.Exception != "" {
+				out = append(out, fmt.Sprintf("%s/%s: %s", name, s.Name, s.Exception))
 			}
 		}
 	}
