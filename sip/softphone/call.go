@@ -164,6 +164,9 @@ func (c *call) converse(ctx, mctx context.Context) error {
 	c.res.Codec = ans.Codec
 	c.emit(Event{T: answered, Kind: EvAnswered, Code: res.StatusCode, Reason: res.Reason, Codec: ans.Codec.String()})
 	c.startSending(mctx, ans)
+	if len(c.cfg.Keys) > 0 {
+		go c.pressKeys(mctx, dlg, answered)
+	}
 
 	var forC <-chan time.Time
 	if c.cfg.For > 0 {

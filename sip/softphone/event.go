@@ -43,6 +43,7 @@ type Event struct {
 	LevelDB float64       // audio_start, audio_end: RMS level in dBFS
 	Dur     time.Duration // audio_end: stretch length; done: answer to hang-up
 	File    string        // play_start: the file sent
+	Key     string        // key: the key pressed
 	Error   string        // final: what went wrong
 	Packets uint64        // done: RTP packets received
 	Lost    uint64        // done: RTP packets lost (sequence gaps)
@@ -96,6 +97,9 @@ func (e Event) appendJSON(b []byte) []byte {
 		}
 	}
 	switch e.Kind {
+	case EvKey:
+		str("key", e.Key)
+		num("code", int64(e.Code))
 	case EvAnswered:
 		str("codec", e.Codec)
 	case EvPlayStart:

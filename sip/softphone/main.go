@@ -108,6 +108,7 @@ func parseFlags(args []string, stderr io.Writer) (Config, cliOptions, error) {
 	}
 	fs.StringVar(&opts.play, "play", "silence", "what to send: FILE.wav or FILE.mp3 (once, then silence), `silence`, or none (no RTP at all)")
 	fs.DurationVar(&cfg.PlayAt, "play-at", 0, "start the -play file this long after the answer")
+	keys := fs.String("keys", "", "keys to press (SIP INFO) after the answer, e.g. *@3s,1@4.5s")
 	fs.StringVar(&opts.record, "record", "", "write what was received to this 8 kHz mono 16-bit WAV `file`")
 	fs.DurationVar(&cfg.For, "for", 0, "hang up this long after the answer (0: wait for the far end's BYE)")
 	fs.DurationVar(&cfg.Max, "max", DefaultMax, "hard cap on the whole call; reaching it is a failure")
@@ -154,6 +155,12 @@ func parseFlags(args []string, stderr io.Writer) (Config, cliOptions, error) {
 	}
 	if cfg.Send != SendClip && cfg.PlayAt != 0 {
 		return cfg, opts, errors.New("-play-at needs a -play file")
+	}
+	if *keys != "" {
+		var err error
+		if cfg.Keys, err = ParseKeys(*keys); err != nil {
+			return cfg, opts, err
+		}
 	}
 	return cfg, opts, nil
 }

@@ -80,6 +80,8 @@ type Config struct {
 	Clip     media.Clip
 	ClipName string
 	PlayAt   time.Duration
+	// Keys are pressed at their times after the answer (SIP INFO).
+	Keys []KeyPress
 	// Record, if set, receives an 8 kHz mono 16-bit WAV of the audio that
 	// arrived, from the first packet on, with missing packets as silence.
 	Record io.WriteSeeker
