@@ -102,7 +102,6 @@ func (r *Runner) hold(ctx context.Context, h *Hold) error {
 		if err != nil {
 			return err
 		}
-		elapsed = r.clock.Now().Sub(start)
 		if until == end {
 			break
 		}

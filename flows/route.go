@@ -12,11 +12,6 @@ type Start struct {
 	Path   []string
 }
 
-// preAnswer reports whether a step can run before the call is answered.
-func preAnswer(s *Step) bool {
-	return s.Branch != nil || s.Goto != "" || s.Answer != nil || s.Reject != nil
-}
-
 // Start walks flow f's steps that run before the answer for a call.
 func (c *Config) Start(f *Flow, info CallInfo) (Start, error) {
 	var st Start

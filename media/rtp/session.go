@@ -13,7 +13,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -79,7 +78,6 @@ type Session struct {
 	dtmf      dtmfState
 	pcm       [media.FrameSamples]int16
 	suspended atomic.Bool
-	closeOnce sync.Once
 
 	stats Stats
 }
