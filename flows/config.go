@@ -205,6 +205,7 @@ type Close struct {
 	Ask          string    `yaml:"ask"`           // default close.ask
 	Bye          string    `yaml:"bye"`           // default close.bye
 	Final        string    `yaml:"final"`         // default close.hangup
+	Repeat       string    `yaml:"repeat"`        // default repeat: asks again for a reply too faint to understand (CS-REPEAT)
 	AnswerWait   *Duration `yaml:"answer_wait"`   // for a reply to the question; default 5s
 	CallerHangup *Duration `yaml:"caller_hangup"` // for the caller to hang up after the goodbye; default 10s
 	HangupAfter  *Duration `yaml:"hangup_after"`  // after the final phrase; default 5s (CS-CLOSE)

@@ -329,6 +329,18 @@ func (r *Runner) close(ctx context.Context, c *Close) error {
 			return err
 		}
 	}
+	if h.weak && !h.speech && h.key == 0 {
+		// CS-REPEAT: a reply too faint to understand; ask once, politely,
+		// for it again.
+		if h, err = r.play(ctx, orStr(c.Repeat, "repeat")); err != nil {
+			return err
+		}
+		if !h.any() {
+			if h, err = r.wait(ctx, c.AnswerWait.or(DefaultSilenceWait)); err != nil {
+				return err
+			}
+		}
+	}
 	if h.any() {
 		if _, err := r.play(ctx, orStr(c.Bye, "close.bye")); err != nil {
 			return err

@@ -183,6 +183,8 @@ func TestSimulateWeakAndNoisy(t *testing.T) {
 		{"weak@7s", []string{"greet.afternoon", "weak.louder", "weak.louder", "weak.bye"}},
 		{"noisy@6s", []string{"greet.afternoon", "noisy", "noisy"}},
 		{"weak@7s,speech@15s", []string{"greet.afternoon", "weak.louder", "ack", "close.ask", "close.hangup"}},
+		// CS-REPEAT: a faint reply to the closing question is asked for again.
+		{"speech@6s,weak@12s", []string{"greet.afternoon", "ack", "close.ask", "repeat", "close.hangup"}},
 	} {
 		t.Run(tc.caller, func(t *testing.T) {
 			s, res, err := simulate(t, "2026-11-22T14:10:00+08:00", tc.caller)

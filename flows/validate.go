@@ -263,6 +263,7 @@ func (c *Config) CheckPrompts(file string, data []byte, cat *prompts.Catalog) er
 				need(sp+".close", orStr(cl.Ask, "close.ask"))
 				need(sp+".close", orStr(cl.Bye, "close.bye"))
 				need(sp+".close", orStr(cl.Final, "close.hangup"))
+				need(sp+".close", orStr(cl.Repeat, "repeat"))
 			}
 		}
 	}
