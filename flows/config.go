@@ -161,9 +161,11 @@ type Step struct {
 	Next string `yaml:"next"`
 }
 
-// Say plays one prompt.
+// Say plays one prompt. A prompt whose text ends in {number} (CS-NOT-OURS:
+// 「不好意思,请您拨打{number}。」) is followed by Number read digit by digit.
 type Say struct {
 	Prompt string `yaml:"prompt"`
+	Number string `yaml:"number"`
 }
 
 // Attempt is one rung of a silence ladder: a prompt, then a wait for the

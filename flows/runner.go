@@ -130,6 +130,9 @@ func (r *Runner) Run(ctx context.Context) error {
 func (r *Runner) runStep(ctx context.Context, s *Step) (string, error) {
 	switch {
 	case s.Say != nil:
+		if s.Say.Number != "" {
+			return "", r.sayNumber(ctx, s.Say)
+		}
 		_, err := r.play(ctx, s.Say.Prompt)
 		return "", err
 	case s.Listen != nil:
@@ -157,6 +160,20 @@ func (r *Runner) runStep(ctx context.Context, s *Step) (string, error) {
 		return "", fmt.Errorf("step %q: reject after the call was answered", s.Name)
 	}
 	return "", fmt.Errorf("step %q has no verb", s.Name)
+}
+
+// sayNumber plays a prompt followed by a number read digit by digit.
+func (r *Runner) sayNumber(ctx context.Context, s *Say) error {
+	ps, err := r.cat.Compose(s.Prompt, map[string]string{prompts.VarNumber: s.Number})
+	if err != nil {
+		return err
+	}
+	for _, p := range ps {
+		if _, err := r.playPrompt(ctx, p.ID, p); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (r *Runner) hangup(ctx context.Context) error {
@@ -200,6 +217,11 @@ func (r *Runner) play(ctx context.Context, id string) (heard, error) {
 	if err != nil {
 		return heard{}, err
 	}
+	return r.playPrompt(ctx, id, p)
+}
+
+// playPrompt plays a resolved prompt; id is the reference it came from.
+func (r *Runner) playPrompt(ctx context.Context, id string, p *prompts.Prompt) (heard, error) {
 	r.note("prompt_start", p.ID)
 	done := make(chan error, 1)
 	go func() { done <- r.call.Play(ctx, p) }()

@@ -214,3 +214,39 @@ func TestSimulateWeakAndNoisy(t *testing.T) {
 		})
 	}
 }
+
+// TestSimulateNumber: CS-NOT-OURS reads the number to call digit by digit
+// after the recorded phrase.
+func TestSimulateNumber(t *testing.T) {
+	_, cat := loadDefault(t)
+	src := "routes:\n  - to: \"*\"\n    flow: f\nflows:\n  f:\n    steps:\n      - name: a\n        say:\n          prompt: notours\n          number: \"10086\"\n      - name: b\n        close: {}\n"
+	cfg, err := Parse("n.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.CheckPrompts("n.yaml", []byte(src), cat); err != nil {
+		t.Fatal(err)
+	}
+	f, _ := cfg.Flow("f")
+	s := NewSimulation(time.Now(), nil)
+	if _, err := s.Run(t.Context(), cfg, f, cat); err != nil {
+		t.Fatal(err)
+	}
+	ids, _ := sayings(s)
+	if got := strings.Join(ids[:6], " "); got != "notours digit.yao digit.0 digit.0 digit.8 digit.6" {
+		t.Errorf("said %q", got)
+	}
+	bad := strings.Replace(src, "          number: \"10086\"\n", "", 1)
+	cfg, err = Parse("n.yaml", []byte(bad))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.CheckPrompts("n.yaml", []byte(bad), cat); err == nil || !strings.Contains(err.Error(), "give the number to read") {
+		t.Errorf("a {number} prompt without a number: %v", err)
+	}
+	other := strings.Replace(src, "routes:", "company: 另一家公司\nroutes:", 1)
+	cfg, _ = Parse("n.yaml", []byte(other))
+	if err := cfg.CheckPrompts("n.yaml", []byte(other), cat); err == nil || !strings.Contains(err.Error(), "recorded for \"卓达社区网中心\"") {
+		t.Errorf("another company with these recordings: %v", err)
+	}
+}

@@ -198,6 +198,9 @@ func (f *Flow) checkRef(p *problems, path, ref string) {
 // timeout).
 func (c *Config) CheckPrompts(file string, data []byte, cat *prompts.Catalog) error {
 	p := &problems{file: file, data: data}
+	if rec := cat.Company(); rec != "" && rec != c.Company {
+		p.at("$.company", "company %q, but the %s prompts were recorded for %q: set company to match, or change \"#! company\" in the set's prompts.txt and regenerate the recordings (go run ./prompts/gen)", c.Company, cat.Lang(), rec)
+	}
 	var need func(path, id string) time.Duration
 	need = func(path, id string) time.Duration {
 		if id == GreetTOD {
@@ -237,6 +240,11 @@ func (c *Config) CheckPrompts(file string, data []byte, cat *prompts.Catalog) er
 			switch {
 			case s.Say != nil:
 				need(sp+".say.prompt", s.Say.Prompt)
+				if pr, ok := cat.Get(s.Say.Prompt); ok && strings.Contains(pr.Text, "{"+prompts.VarNumber+"}") {
+					if _, err := cat.Compose(s.Say.Prompt, map[string]string{prompts.VarNumber: s.Say.Number}); err != nil {
+						p.at(sp+".say", "%v: give the number to read with number: \"10086\"", err)
+					}
+				}
 			case s.Listen != nil:
 				var total time.Duration
 				for k, a := range s.Listen.Attempts {

@@ -33,6 +33,7 @@ type Catalog struct {
 	lang    string
 	prompts map[string]*Prompt
 	ids     []string
+	vars    map[string]string // the values the recordings were made with
 }
 
 // Get returns the prompt with the given ID.
@@ -102,7 +103,7 @@ func LoadDir(fsys fs.FS, lang string) (*Catalog, error) {
 	if lang == "" || strings.ContainsAny(lang, `/\`) || !fs.ValidPath(lang) {
 		return nil, fmt.Errorf("prompts: invalid language %q", lang)
 	}
-	entries, err := readText(fsys, lang)
+	entries, vars, err := readText(fsys, lang)
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +128,7 @@ func LoadDir(fsys fs.FS, lang string) (*Catalog, error) {
 		return nil, err
 	}
 
-	c := &Catalog{lang: lang, prompts: make(map[string]*Prompt, len(prompts))}
+	c := &Catalog{lang: lang, prompts: make(map[string]*Prompt, len(prompts)), vars: vars}
 	for _, p := range prompts {
 		c.prompts[p.ID] = p
 		c.ids = append(c.ids, p.ID)
@@ -136,21 +137,21 @@ func LoadDir(fsys fs.FS, lang string) (*Catalog, error) {
 	return c, nil
 }
 
-func readText(fsys fs.FS, lang string) ([]textfile.Entry, error) {
+func readText(fsys fs.FS, lang string) ([]textfile.Entry, map[string]string, error) {
 	name := path.Join(lang, TextFile)
 	f, err := fsys.Open(name)
 	if err != nil {
-		return nil, fmt.Errorf("prompts: %w", err)
+		return nil, nil, fmt.Errorf("prompts: %w", err)
 	}
 	defer f.Close()
-	entries, err := textfile.Parse(f)
+	entries, vars, err := textfile.ParseFile(f)
 	if err != nil {
-		return nil, fmt.Errorf("prompts: %s: %w", name, err)
+		return nil, nil, fmt.Errorf("prompts: %s: %w", name, err)
 	}
 	if len(entries) == 0 {
-		return nil, fmt.Errorf("prompts: %s: no prompts", name)
+		return nil, nil, fmt.Errorf("prompts: %s: no prompts", name)
 	}
-	return entries, nil
+	return entries, vars, nil
 }
 
 // recordings maps each prompt ID to its recording's path, checking that

@@ -115,7 +115,7 @@ func simTimeline(sim *flows.Simulation, cat *prompts.Catalog) []simEntry {
 		case "prompt_start":
 			text := ""
 			if p, ok := cat.Get(e.Detail); ok {
-				text = p.Text
+				text = cat.Render(p, nil)
 			}
 			open[e.Detail] = len(out)
 			out = append(out, simEntry{T: t, What: "say", Detail: e.Detail, Text: text})

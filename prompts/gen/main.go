@@ -138,10 +138,15 @@ func (c *config) run(lang string) error {
 	if err != nil {
 		return err
 	}
-	entries, err := textfile.Parse(f)
+	entries, vars, err := textfile.ParseFile(f)
 	f.Close()
 	if err != nil {
 		return fmt.Errorf("%s: %w", filepath.Join(dir, textfile.Name), err)
+	}
+	// The recordings carry the set's values ("#! company = ..."); run-time
+	// placeholders ({number}, {title}) are left out of the recording.
+	for i := range entries {
+		entries[i].Text = textfile.Fill(entries[i].Text, vars)
 	}
 	tmp, err := os.MkdirTemp("", "kefu-gen-")
 	if err != nil {

@@ -75,12 +75,12 @@ func TestShippedTextConverts(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	entries, err := textfile.Parse(f)
+	entries, vars, err := textfile.ParseFile(f)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, e := range entries {
-		py, err := toPinyin(e.Text, e.Pinyin)
+		py, err := toPinyin(textfile.Fill(e.Text, vars), e.Pinyin)
 		if err != nil {
 			t.Errorf("%s (line %d): %v", e.ID, e.Line, err)
 			continue

@@ -27,8 +27,18 @@ var ErrSyntax = errors.New("syntax error")
 
 // Parse reads a prompt text file. Errors name the line ("line 12: ...").
 func Parse(r io.Reader) ([]Entry, error) {
+	e, _, err := ParseFile(r)
+	return e, err
+}
+
+// ParseFile reads a prompt text file and its variables: lines
+// "#! name = value" give the values the recordings were made with (e.g.
+// "#! company = 卓达社区网中心"), which fill the {name} placeholders of the
+// texts.
+func ParseFile(r io.Reader) ([]Entry, map[string]string, error) {
 	var (
 		out  []Entry
+		vars = map[string]string{}
 		seen = map[string]int{}
 		sc   = bufio.NewScanner(r)
 		n    int
@@ -39,33 +49,41 @@ func Parse(r io.Reader) ([]Entry, error) {
 		if n == 1 {
 			line = strings.TrimPrefix(line, "\uFEFF") // UTF-8 byte order mark
 		}
+		if v, ok := strings.CutPrefix(line, "#!"); ok {
+			k, val, ok := strings.Cut(v, "=")
+			if !ok || strings.TrimSpace(k) == "" {
+				return nil, nil, fmt.Errorf("line %d: %w: want #! name = value", n, ErrSyntax)
+			}
+			vars[strings.TrimSpace(k)] = strings.TrimSpace(val)
+			continue
+		}
 		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
 		f := strings.Split(line, "\t")
 		if len(f) < 2 || len(f) > 3 {
-			return nil, fmt.Errorf("line %d: %w: want id<TAB>text[<TAB>pinyin], got %d field(s)", n, ErrSyntax, len(f))
+			return nil, nil, fmt.Errorf("line %d: %w: want id<TAB>text[<TAB>pinyin], got %d field(s)", n, ErrSyntax, len(f))
 		}
 		e := Entry{ID: strings.TrimSpace(f[0]), Text: strings.TrimSpace(f[1]), Line: n}
 		if len(f) == 3 {
 			e.Pinyin = strings.TrimSpace(f[2])
 		}
 		if err := CheckID(e.ID); err != nil {
-			return nil, fmt.Errorf("line %d: %w", n, err)
+			return nil, nil, fmt.Errorf("line %d: %w", n, err)
 		}
 		if e.Text == "" {
-			return nil, fmt.Errorf("line %d: %w: prompt %q has no text", n, ErrSyntax, e.ID)
+			return nil, nil, fmt.Errorf("line %d: %w: prompt %q has no text", n, ErrSyntax, e.ID)
 		}
 		if prev, dup := seen[e.ID]; dup {
-			return nil, fmt.Errorf("line %d: %w: prompt %q already defined on line %d", n, ErrSyntax, e.ID, prev)
+			return nil, nil, fmt.Errorf("line %d: %w: prompt %q already defined on line %d", n, ErrSyntax, e.ID, prev)
 		}
 		seen[e.ID] = n
 		out = append(out, e)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return out, nil
+	return out, vars, nil
 }
 
 // CheckID reports whether id is a valid prompt ID: lower-case ASCII
@@ -84,4 +102,21 @@ func CheckID(id string) error {
 		}
 	}
 	return nil
+}
+
+// Fill replaces each {name} of text with vars[name]; a placeholder with no
+// value is dropped (e.g. {title} when the caller's title is unknown).
+func Fill(text string, vars map[string]string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(text, "{")
+		j := strings.Index(text, "}")
+		if i < 0 || j < i {
+			b.WriteString(text)
+			return b.String()
+		}
+		b.WriteString(text[:i])
+		b.WriteString(vars[text[i+1:j]])
+		text = text[j+1:]
+	}
 }
