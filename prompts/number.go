@@ -75,3 +75,58 @@ func (c *Catalog) Number(digits string) ([]*Prompt, error) {
 	}
 	return out, nil
 }
+
+// Cardinal returns the prompts that say a count from 0 to 999 — a queue
+// position, minutes of waiting — composed from the digit and unit
+// recordings: 23 is 二 十 三 in zh (10–19 without the leading 一: 十五), and
+// "two hundred three" style in en (digits with "hundred"; tens read as
+// digits, e.g. 23 is "two three" — the en set has no tens words).
+func (c *Catalog) Cardinal(n int) ([]*Prompt, error) {
+	if n < 0 || n > 999 {
+		return nil, fmt.Errorf("%w: a count from 0 to 999", ErrNumber)
+	}
+	var ids []string
+	digit := func(d int) { ids = append(ids, fmt.Sprintf("digit.%d", d)) }
+	h, t, u := n/100, n/10%10, n%10
+	switch {
+	case n == 0:
+		digit(0)
+	case c.lang == DefaultLang:
+		if h > 0 {
+			digit(h)
+			ids = append(ids, "num.hundred")
+		}
+		switch {
+		case t > 0:
+			if h > 0 || t > 1 {
+				digit(t)
+			}
+			ids = append(ids, "num.ten")
+		case h > 0 && u > 0:
+			digit(0) // 一百零五
+		}
+		if u > 0 {
+			digit(u)
+		}
+	default:
+		if h > 0 {
+			digit(h)
+			ids = append(ids, "num.hundred")
+		}
+		if t > 0 {
+			digit(t)
+		}
+		if u > 0 || (t > 0 && u == 0) {
+			digit(u)
+		}
+	}
+	out := make([]*Prompt, 0, len(ids))
+	for _, id := range ids {
+		p, ok := c.prompts[id]
+		if !ok {
+			return nil, fmt.Errorf("%w: %s", ErrMissing, id)
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}

@@ -61,3 +61,35 @@ func TestNumber(t *testing.T) {
 		t.Errorf("missing digit.1: %v", err)
 	}
 }
+
+func TestCardinal(t *testing.T) {
+	c, err := LoadEmbedded("zh-CN")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n, want := range map[int]string{
+		0: "0", 3: "3", 10: "十", 15: "十5", 23: "2十3", 40: "4十", 100: "1百", 105: "1百05", 110: "1百1十", 999: "9百9十9",
+	} {
+		ps, err := c.Cardinal(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got strings.Builder
+		for _, p := range ps {
+			switch p.ID {
+			case "num.ten":
+				got.WriteString("十")
+			case "num.hundred":
+				got.WriteString("百")
+			default:
+				got.WriteString(strings.TrimPrefix(p.ID, "digit."))
+			}
+		}
+		if got.String() != want {
+			t.Errorf("Cardinal(%d) = %s, want %s", n, got.String(), want)
+		}
+	}
+	if _, err := c.Cardinal(1000); err == nil {
+		t.Error("Cardinal(1000): no error")
+	}
+}
