@@ -152,6 +152,7 @@ type Step struct {
 	Answer *Answer `yaml:"answer"`
 	Goto   string  `yaml:"goto"`
 	Hold   *Hold   `yaml:"hold"`
+	Menu   *Menu   `yaml:"menu"`
 	// Exception states why this step deliberately departs from a call-
 	// script rule (e.g. hanging up without a closing phrase on a test
 	// line); `kefu check` lists it.
@@ -258,6 +259,9 @@ func (s *Step) Verb() string {
 	}
 	if s.Hold != nil {
 		names = append(names, "hold")
+	}
+	if s.Menu != nil {
+		names = append(names, "menu")
 	}
 	if len(names) != 1 {
 		return ""

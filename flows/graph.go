@@ -33,6 +33,15 @@ func (f *Flow) next(i int) []int {
 		} else {
 			following()
 		}
+	case s.Menu != nil:
+		for _, t := range s.Menu.targets() {
+			if t != "" {
+				add(t)
+			}
+		}
+		if s.Menu.OnTimeout == "" || s.Menu.OnInvalid == "" {
+			following()
+		}
 	case s.Listen != nil:
 		l := s.Listen
 		for _, t := range []string{l.OnSpeech, l.OnDigit, l.OnWeak, l.OnNoise} {

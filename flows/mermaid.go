@@ -45,6 +45,19 @@ func (f *Flow) Mermaid() string {
 			} else {
 				edge(i, following, "else")
 			}
+		case s.Menu != nil:
+			for k, to := range s.Menu.Choices {
+				edge(i, to, "key "+k)
+			}
+			if s.Menu.OnTimeout != "" {
+				edge(i, s.Menu.OnTimeout, "no key")
+			}
+			if s.Menu.OnInvalid != "" {
+				edge(i, s.Menu.OnInvalid, "wrong keys")
+			}
+			if s.Menu.OnTimeout == "" || s.Menu.OnInvalid == "" {
+				edge(i, following, "else")
+			}
 		case s.Listen != nil:
 			l := s.Listen
 			for _, o := range []struct{ to, text string }{{l.OnSpeech, "speech"}, {l.OnDigit, "key"}, {l.OnWeak, "weak voice"}, {l.OnNoise, "noise"}} {

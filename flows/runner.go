@@ -146,6 +146,8 @@ func (r *Runner) runStep(ctx context.Context, s *Step) (string, error) {
 		return "", errHungUp
 	case s.Hold != nil:
 		return "", r.hold(ctx, s.Hold)
+	case s.Menu != nil:
+		return r.menu(ctx, s.Menu)
 	case s.Goto != "":
 		return s.Goto, nil
 	case s.Branch != nil:

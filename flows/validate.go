@@ -86,6 +86,16 @@ func (c *Config) validate(file string, data []byte) error {
 	for _, name := range c.flowNames() {
 		c.Flows[name].validate(p, fmt.Sprintf("$.flows.%s", name))
 	}
+	for _, name := range c.flowNames() {
+		for i, s := range c.Flows[name].Steps {
+			if s == nil || s.Menu == nil || c.Louder.Off {
+				continue
+			}
+			if _, clash := s.Menu.Choices[c.Louder.Key]; clash {
+				p.at(fmt.Sprintf("$.flows.%s.steps[%d].menu.choices", name, i), "menu key %q is the louder key (CS-LOUDER), which kefu takes first: choose another key", c.Louder.Key)
+			}
+		}
+	}
 	if len(p.errs) == 0 {
 		c.lintClosing(p)
 	}
@@ -131,6 +141,19 @@ func (f *Flow) validate(p *problems, path string) {
 			}
 		case s.Listen != nil:
 			f.validateListen(p, sp+".listen", s.Listen)
+		case s.Menu != nil:
+			m := s.Menu
+			if m.Prompt == "" || len(m.Choices) == 0 {
+				p.at(sp+".menu", "a menu needs a prompt and choices: {\"1\": STEP, ...}")
+			}
+			for k, t := range m.Choices {
+				if len([]rune(k)) != 1 || !strings.ContainsRune("0123456789*#ABCD", []rune(k)[0]) {
+					p.at(sp+".menu.choices", "menu key %q is not a phone key (0-9 * # A-D)", k)
+				}
+				f.checkRef(p, sp+".menu.choices", t)
+			}
+			f.checkRef(p, sp+".menu.on_timeout", m.OnTimeout)
+			f.checkRef(p, sp+".menu.on_invalid", m.OnInvalid)
 		case s.Goto != "":
 			f.checkRef(p, sp+".goto", s.Goto)
 		case s.Branch != nil:
@@ -238,6 +261,9 @@ func (c *Config) CheckPrompts(file string, data []byte, cat *prompts.Catalog) er
 		for i, s := range f.Steps {
 			sp := fmt.Sprintf("$.flows.%s.steps[%d]", name, i)
 			switch {
+			case s.Menu != nil:
+				need(sp+".menu.prompt", s.Menu.Prompt)
+				need(sp+".menu.invalid", orStr(s.Menu.Invalid, "menu.invalid"))
 			case s.Say != nil:
 				need(sp+".say.prompt", s.Say.Prompt)
 				if pr, ok := cat.Get(s.Say.Prompt); ok && strings.Contains(pr.Text, "{"+prompts.VarNumber+"}") {

@@ -29,7 +29,7 @@ var wantIDs = func() []string {
 		"hold.ask", "hold.apology", "hold.resume", "shortwait.verify", "shortwait.query",
 		"system.slow", "system.down", "callback.confirm", "callback.confirm.end",
 		"close.ask", "close.bye", "close.hangup", "complaint.close", "notours",
-		"escalate", "dialect", "nuisance", "ack", "digit.yao", "num.ten", "num.hundred", "unit.minute", "unit.position",
+		"escalate", "dialect", "nuisance", "ack", "digit.yao", "num.ten", "num.hundred", "unit.minute", "unit.position", "menu.invalid",
 	}
 	for d := range 10 {
 		ids = append(ids, fmt.Sprintf("digit.%d", d))

@@ -1,0 +1,79 @@
+package flows
+
+import (
+	"context"
+	"fmt"
+	"sort"
+)
+
+// Menu offers keys to choose from (DTMF): the prompt, a wait for a key,
+// the invalid-key prompt and a retry on a wrong key or none, up to Retries
+// tries; then OnTimeout or OnInvalid (default: the following step).
+type Menu struct {
+	Prompt    string            `yaml:"prompt"`
+	Choices   map[string]string `yaml:"choices"` // key → step
+	Timeout   *Duration         `yaml:"timeout"` // for a key after the prompt; default 5s
+	Retries   int               `yaml:"retries"` // tries in all; default 3
+	Invalid   string            `yaml:"invalid"` // default menu.invalid
+	OnTimeout string            `yaml:"on_timeout"`
+	OnInvalid string            `yaml:"on_invalid"`
+}
+
+// DefaultMenuRetries is how many times a menu is offered.
+const DefaultMenuRetries = 3
+
+func (m *Menu) tries() int {
+	if m.Retries <= 0 {
+		return DefaultMenuRetries
+	}
+	return m.Retries
+}
+
+// targets returns the menu's choices in key order, for graphs and docs.
+func (m *Menu) targets() []string {
+	keys := make([]string, 0, len(m.Choices))
+	for k := range m.Choices {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]string, 0, len(keys)+2)
+	for _, k := range keys {
+		out = append(out, m.Choices[k])
+	}
+	return append(out, m.OnTimeout, m.OnInvalid)
+}
+
+// menu runs the menu verb. A key pressed during the prompt counts.
+func (r *Runner) menu(ctx context.Context, m *Menu) (string, error) {
+	lastInvalid := false
+	for try := range m.tries() {
+		if try > 0 && lastInvalid {
+			if _, err := r.play(ctx, orStr(m.Invalid, "menu.invalid")); err != nil {
+				return "", err
+			}
+		}
+		h, err := r.play(ctx, m.Prompt)
+		if err != nil {
+			return "", err
+		}
+		if h.key == 0 {
+			r.note("wait", "key "+m.Timeout.or(DefaultSilenceWait).String())
+			if h, err = r.pause(ctx, m.Timeout.or(DefaultSilenceWait), func(h heard) bool { return h.key != 0 }); err != nil {
+				return "", err
+			}
+		}
+		if h.key == 0 {
+			lastInvalid = false
+			continue
+		}
+		if next, ok := m.Choices[string(h.key)]; ok {
+			r.note("choice", fmt.Sprintf("%c -> %s", h.key, next))
+			return next, nil
+		}
+		lastInvalid = true
+	}
+	if lastInvalid {
+		return m.OnInvalid, nil
+	}
+	return m.OnTimeout, nil
+}
