@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/kefu-hotline/kefu/prompts"
 )
 
 // The integration tests drive the real kefu binary on loopback with real
@@ -207,6 +209,28 @@ func dial(t *testing.T, ctx context.Context, a *agent, args ...string) ([]timeli
 		evs = append(evs, ev)
 	}
 	return evs, code, stdout.String() + stderr.String()
+}
+
+// dialRecorded runs `kefu dial -record` against the agent, fails the test
+// unless the call succeeded, and returns the timeline, the output and the
+// 8 kHz audio the caller received.
+func dialRecorded(t *testing.T, ctx context.Context, a *agent, args ...string) ([]timelineEvent, string, []int16) {
+	t.Helper()
+	wav := filepath.Join(t.TempDir(), "heard.wav")
+	evs, code, out := dial(t, ctx, a, append(args, "-record", wav)...)
+	if code != 0 {
+		t.Fatalf("kefu dial exit %d\n%s", code, out)
+	}
+	f, err := os.Open(wav)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	heard, err := prompts.Decode(wav, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return evs, out, heard
 }
 
 // stretches returns the [start, end] of each stretch of audio heard.

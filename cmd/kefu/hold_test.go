@@ -41,22 +41,9 @@ flows:
 		t.Fatal(err)
 	}
 	a := startAgent(t, "-config", file)
-	wav := filepath.Join(t.TempDir(), "heard.wav")
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	_, code, out := dial(t, ctx, a, "-for", "25s", "-record", wav)
-	if code != 0 {
-		t.Fatalf("kefu dial exit %d\n%s", code, out)
-	}
-	f, err := os.Open(wav)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	heard, err := prompts.Decode(wav, f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, _, heard := dialRecorded(t, ctx, a, "-for", "25s")
 	cat, _ := prompts.LoadEmbedded("zh-CN")
 	music, _ := prompts.LoadMusic()
 	ask, _ := cat.Get("hold.ask")

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"math"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -21,22 +19,9 @@ func TestIntegrationHolidayOpening(t *testing.T) {
 	integration(t)
 	t.Parallel()
 	a := startAgent(t, "-now", "2026-10-01T10:00:00+08:00")
-	wav := filepath.Join(t.TempDir(), "heard.wav")
 	ctx, cancel := context.WithTimeout(t.Context(), 40*time.Second)
 	defer cancel()
-	_, code, out := dial(t, ctx, a, "-for", "7s", "-record", wav)
-	if code != 0 {
-		t.Fatalf("kefu dial exit %d\n%s", code, out)
-	}
-	f, err := os.Open(wav)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	heard, err := prompts.Decode(wav, f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, _, heard := dialRecorded(t, ctx, a, "-for", "7s")
 	cat, err := prompts.LoadEmbedded("zh-CN")
 	if err != nil {
 		t.Fatal(err)
@@ -84,18 +69,6 @@ func envelope(pcm []int16) []float64 {
 // bestMatch is the highest normalised correlation of want against got at
 // any offset within the first 1.5 s of got.
 func bestMatch(got, want []float64) float64 {
-	best := -1.0
-	for lag := 0; lag <= 75 && lag+len(want) <= len(got); lag++ {
-		var xy, xx, yy float64
-		for i, w := range want {
-			g := got[lag+i]
-			xy += g * w
-			xx += g * g
-			yy += w * w
-		}
-		if xx > 0 && yy > 0 {
-			best = max(best, xy/math.Sqrt(xx*yy))
-		}
-	}
+	_, best := locate(got, want, 0, 75)
 	return best
 }

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -18,26 +16,13 @@ func TestIntegrationLouder(t *testing.T) {
 	integration(t)
 	t.Parallel()
 	a := startAgent(t)
-	wav := filepath.Join(t.TempDir(), "heard.wav")
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	evs, code, out := dial(t, ctx, a, "-keys", "*@2s,*@2.2s", "-for", "22s", "-record", wav)
-	if code != 0 {
-		t.Fatalf("kefu dial exit %d\n%s", code, out)
-	}
+	evs, out, heard := dialRecorded(t, ctx, a, "-keys", "*@2s,*@2.2s", "-for", "22s")
 	for _, e := range evs {
 		if e.Ev == "key" && e.Code != 200 {
 			t.Errorf("key press answered %d, want 200", e.Code)
 		}
-	}
-	f, err := os.Open(wav)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	heard, err := prompts.Decode(wav, f)
-	if err != nil {
-		t.Fatal(err)
 	}
 	st := stretches(evs)
 	if len(st) < 2 {
