@@ -87,16 +87,23 @@ func loadDefault(t *testing.T) (*Config, *prompts.Catalog) {
 	return cfg, cat
 }
 
+// startFake prepares the default route's flow on a fake call inside a
+// synctest bubble; cancel ends the call with a cause.
+func startFake(t *testing.T, cfg *Config, cat *prompts.Catalog) (context.Context, context.CancelCauseFunc, *fakeCall, *Runner) {
+	t.Helper()
+	ctx, cancel := context.WithCancelCause(t.Context())
+	t.Cleanup(func() { cancel(nil) })
+	call := newFakeCall(cancel)
+	f, _ := cfg.Route("100")
+	return ctx, cancel, call, NewRunner(cfg, f, call, cat, Options{})
+}
+
 // TestSilentLadder checks CS-SILENT on the default flow in virtual time:
 // the opening, 5 s, the opening again, 5 s, the apology, 5 s, hang up.
 func TestSilentLadder(t *testing.T) {
 	cfg, cat := loadDefault(t)
 	synctest.Test(t, func(t *testing.T) {
-		ctx, cancel := context.WithCancelCause(t.Context())
-		defer cancel(nil)
-		call := newFakeCall(cancel)
-		f, _ := cfg.Route("100")
-		r := NewRunner(cfg, f, call, cat, Options{})
+		ctx, _, call, r := startFake(t, cfg, cat)
 		if err := r.Run(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -126,11 +133,7 @@ func TestSilentLadder(t *testing.T) {
 func TestSpeechStopsLadder(t *testing.T) {
 	cfg, cat := loadDefault(t)
 	synctest.Test(t, func(t *testing.T) {
-		ctx, cancel := context.WithCancelCause(t.Context())
-		defer cancel(nil)
-		call := newFakeCall(cancel)
-		f, _ := cfg.Route("100")
-		r := NewRunner(cfg, f, call, cat, Options{})
+		ctx, _, call, r := startFake(t, cfg, cat)
 		greet, _ := r.resolve(GreetTOD)
 		call.speakAt(2*greet.Duration() + 5*time.Second + 2*time.Second)
 		if err := r.Run(ctx); err != nil {
@@ -167,11 +170,7 @@ func TestSpeechStopsLadder(t *testing.T) {
 func TestCallerHangsUpFirst(t *testing.T) {
 	cfg, cat := loadDefault(t)
 	synctest.Test(t, func(t *testing.T) {
-		ctx, cancel := context.WithCancelCause(t.Context())
-		defer cancel(nil)
-		call := newFakeCall(cancel)
-		f, _ := cfg.Route("100")
-		r := NewRunner(cfg, f, call, cat, Options{})
+		ctx, cancel, call, r := startFake(t, cfg, cat)
 		call.speakAt(time.Second) // during the opening
 		ask, _ := cat.Get("close.ask")
 		ack, _ := cat.Get("ack")
@@ -200,11 +199,7 @@ func TestCallerHangsUpFirst(t *testing.T) {
 func TestLouderKey(t *testing.T) {
 	cfg, cat := loadDefault(t)
 	synctest.Test(t, func(t *testing.T) {
-		ctx, cancel := context.WithCancelCause(t.Context())
-		defer cancel(nil)
-		call := newFakeCall(cancel)
-		f, _ := cfg.Route("100")
-		r := NewRunner(cfg, f, call, cat, Options{})
+		ctx, _, call, r := startFake(t, cfg, cat)
 		greet, _ := r.resolve(GreetTOD)
 		for i := range 4 { // four presses during the first wait
 			at := greet.Duration() + time.Second + time.Duration(i)*10*time.Millisecond
