@@ -6,8 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -75,26 +73,6 @@ func integration(t *testing.T) {
 	}
 }
 
-// freePort returns a port free for both UDP and TCP on 127.0.0.1.
-func freePort(t *testing.T) int {
-	t.Helper()
-	for range 50 {
-		u, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := u.LocalAddr().(*net.UDPAddr).Port
-		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		_ = u.Close()
-		if err == nil {
-			_ = l.Close()
-			return port
-		}
-	}
-	t.Fatal("no free port")
-	return 0
-}
-
 // agent is a running kefu.
 type agent struct {
 	t       *testing.T
@@ -125,12 +103,31 @@ func (s *syncBuffer) String() string {
 }
 
 // startAgent runs kefu with free ports and extra flags, and waits until its
-// ops endpoint answers. The test's cleanup stops it.
+// ops endpoint answers. The test's cleanup stops it. If kefu loses a race for
+// one of its ports to another process it is started again on new ones.
 func startAgent(t *testing.T, extra ...string) *agent {
+	t.Helper()
+	for range 3 {
+		a, healthy := tryStartAgent(t, extra)
+		if healthy {
+			return a
+		}
+		if !strings.Contains(a.log.String(), "address already in use") {
+			t.Fatalf("kefu exited at start: %v\n%s", a.exitErr, a.log.String())
+		}
+		t.Logf("kefu lost a port race, starting again: %s", strings.TrimSpace(a.log.String()))
+	}
+	t.Fatal("kefu could not bind its ports in three tries")
+	return nil
+}
+
+// tryStartAgent starts kefu once; it reports false if kefu exited before it
+// became healthy.
+func tryStartAgent(t *testing.T, extra []string) (*agent, bool) {
 	t.Helper()
 	bin := kefuBinary(t)
 	sipPort, httpPort := freePort(t), freePort(t)
-	rtpLo := 20000 + 2*rand.IntN(10000)
+	rtpLo := freeBlock(t, 202)
 	a := &agent{t: t, sip: fmt.Sprintf("127.0.0.1:%d", sipPort), http: fmt.Sprintf("127.0.0.1:%d", httpPort), log: &syncBuffer{}, exited: make(chan struct{})}
 	args := append([]string{"run", "-listen", a.sip, "-http", a.http, "-rtp-ports", fmt.Sprintf("%d-%d", rtpLo, rtpLo+200),
 		"-data", t.TempDir(), "-log-level", "debug"}, extra...)
@@ -143,35 +140,40 @@ func startAgent(t *testing.T, extra ...string) *agent {
 		a.exitErr = a.cmd.Wait()
 		close(a.exited)
 	}()
-	t.Cleanup(func() {
-		_ = a.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-a.exited:
-		case <-time.After(15 * time.Second):
-			_ = a.cmd.Process.Kill()
-			<-a.exited
-		}
-		if t.Failed() {
-			t.Logf("kefu log:\n%s", a.log.String())
-		}
-	})
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		resp, err := http.Get("http://" + a.http + "/healthz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
-				return a
+				t.Cleanup(a.stop)
+				return a, true
 			}
 		}
 		select {
 		case <-a.exited:
-			t.Fatalf("kefu exited at start: %v\n%s", a.exitErr, a.log.String())
+			return a, false
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+	a.stop()
 	t.Fatalf("kefu did not become healthy\n%s", a.log.String())
-	return nil
+	return nil, false
+}
+
+// stop sends kefu SIGTERM, kills it if it has not exited after 15 s, and logs
+// its output if the test failed.
+func (a *agent) stop() {
+	_ = a.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-a.exited:
+	case <-time.After(15 * time.Second):
+		_ = a.cmd.Process.Kill()
+		<-a.exited
+	}
+	if a.t.Failed() {
+		a.t.Logf("kefu log:\n%s", a.log.String())
+	}
 }
 
 // timelineEvent is one line of `kefu dial`'s output.

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -88,7 +87,7 @@ func (s *sipp) run(scenario string, timeout time.Duration, extra ...string) *sip
 	base := filepath.Join(s.dir, fmt.Sprintf("%d-%s", s.n, strings.TrimSuffix(scenario, ".xml")))
 	r := &sippResult{name: scenario, port: freePort(t)}
 	args := append([]string{s.a.sip, "-sf", sf, "-m", "1", "-i", "127.0.0.1", "-mi", "127.0.0.1",
-		"-p", fmt.Sprint(r.port), "-mp", fmt.Sprint(freeMediaPort(t)), "-cp", fmt.Sprint(freePort(t)),
+		"-p", fmt.Sprint(r.port), "-mp", fmt.Sprint(freeBlock(t, 4)), "-cp", fmt.Sprint(freePort(t)),
 		"-nostdin", "-timeout", fmt.Sprintf("%ds", int(timeout.Seconds())), "-timeout_error",
 		"-trace_err", "-error_file", base + "_errors.log",
 		"-trace_msg", "-message_file", base + "_messages.log",
@@ -206,29 +205,6 @@ func (r *sippResult) first(t *testing.T, sent bool, prefix, cseq string) sippMsg
 		t.Fatalf("sipp %s never %s %q (CSeq %q)\n%s", r.name, dir, prefix, cseq, r.msgLog)
 	}
 	return ms[0]
-}
-
-// freeMediaPort returns an even port p with p and p+2 free: sipp binds both
-// for audio and video.
-func freeMediaPort(t *testing.T) int {
-	t.Helper()
-	for range 50 {
-		p := freePort(t) &^ 1
-		ok := true
-		for _, q := range []int{p, p + 1, p + 2, p + 3} {
-			c, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", q))
-			if err != nil {
-				ok = false
-				break
-			}
-			_ = c.Close()
-		}
-		if ok {
-			return p
-		}
-	}
-	t.Fatal("no free media port")
-	return 0
 }
 
 // writeULawSilenceWAV writes d of G.711 μ-law digital silence (0xFF) as a WAV
