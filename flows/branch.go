@@ -40,6 +40,8 @@ type CallInfo struct {
 	Called    string // the called user (Request-URI)
 	Anonymous bool   // the caller withheld the number
 	At        time.Time
+	CallID    string // the SIP Call-ID, for the records a call leaves
+	Version   string // the config version the call runs on
 }
 
 var weekdays = map[string]time.Weekday{"sun": time.Sunday, "mon": time.Monday, "tue": time.Tuesday, "wed": time.Wednesday, "thu": time.Thursday, "fri": time.Friday, "sat": time.Saturday}

@@ -31,6 +31,9 @@ type Call interface {
 	// SetGain sets the prompt gain in dB for prompts started from now on
 	// (CS-LOUDER).
 	SetGain(db float64)
+	// Record starts capturing what the caller says (a complaint); name is
+	// a file-name stem for the recording.
+	Record(name string) (Recording, error)
 }
 
 // EventKind says what the caller did.

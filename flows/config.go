@@ -153,6 +153,10 @@ type Step struct {
 	Goto   string  `yaml:"goto"`
 	Hold   *Hold   `yaml:"hold"`
 	Menu   *Menu   `yaml:"menu"`
+
+	Collect *Collect `yaml:"collect"`
+	Record  *Record  `yaml:"record"`
+	Survey  *Survey  `yaml:"survey"`
 	// Exception states why this step deliberately departs from a call-
 	// script rule (e.g. hanging up without a closing phrase on a test
 	// line); `kefu check` lists it.
@@ -262,6 +266,15 @@ func (s *Step) Verb() string {
 	}
 	if s.Menu != nil {
 		names = append(names, "menu")
+	}
+	if s.Collect != nil {
+		names = append(names, "collect")
+	}
+	if s.Record != nil {
+		names = append(names, "record")
+	}
+	if s.Survey != nil {
+		names = append(names, "survey")
 	}
 	if len(names) != 1 {
 		return ""

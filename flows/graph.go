@@ -42,6 +42,19 @@ func (f *Flow) next(i int) []int {
 		if s.Menu.OnTimeout == "" || s.Menu.OnInvalid == "" {
 			following()
 		}
+	case s.Collect != nil, s.Record != nil:
+		outs := s.outcomes()
+		fallsThrough := false
+		for _, o := range outs {
+			if o.to == "" {
+				fallsThrough = true
+			} else {
+				add(o.to)
+			}
+		}
+		if fallsThrough {
+			following()
+		}
 	case s.Listen != nil:
 		l := s.Listen
 		for _, t := range []string{l.OnSpeech, l.OnDigit, l.OnWeak, l.OnNoise} {
@@ -135,4 +148,19 @@ func (f *Flow) validateGraph(p *problems, path string) {
 			break
 		}
 	}
+}
+
+// outcome is a named way out of a step.
+type outcome struct{ to, label string }
+
+// outcomes returns the ways out of a collect or record step; an empty
+// target is the following step.
+func (s *Step) outcomes() []outcome {
+	switch {
+	case s.Collect != nil:
+		return []outcome{{s.Collect.OnDone, "confirmed"}, {s.Collect.OnFail, "no number"}}
+	case s.Record != nil:
+		return []outcome{{s.Record.OnDone, "recorded"}, {s.Record.OnEmpty, "nothing said"}}
+	}
+	return nil
 }

@@ -25,48 +25,78 @@ func (c *Config) lintClosing(p *problems) {
 	for _, name := range c.flowNames() {
 		f := c.Flows[name]
 		type state struct {
-			step int
-			last string
+			step      int
+			last      string
+			complaint string // after a recorded complaint: the phrase that must close the call
 		}
 		seen := map[state]bool{}
 		reported := map[int]bool{}
-		var walk func(i int, last string)
-		hangsUp := func(i int, last string) {
-			if !slices.Contains(closing, last) && !reported[i] && !f.Steps[i].excepted() {
+		report := func(i int, format string, args ...any) {
+			if !reported[i] && !f.Steps[i].excepted() {
 				reported[i] = true
-				what := "nothing"
-				if last != "" {
-					what = fmt.Sprintf("%q", last)
-				}
-				p.at(fmt.Sprintf("$.flows.%s.steps[%d]", name, i), "CS-CLOSE: the call can be hung up here after %s, not a closing phrase (end with close, or a say of one of %v)", what, closing)
+				p.at(fmt.Sprintf("$.flows.%s.steps[%d]", name, i), format, args...)
 			}
 		}
-		walk = func(i int, last string) {
-			if seen[state{i, last}] {
+		var walk func(i int, last, complaint string)
+		hangsUp := func(i int, last, complaint string) {
+			what := "nothing"
+			if last != "" {
+				what = fmt.Sprintf("%q", last)
+			}
+			switch {
+			case complaint != "" && last != complaint:
+				report(i, "CS-COMPLAINT-CLOSE: after a recorded complaint the call can be hung up here after %s, not %q (end with a say of %q)", what, complaint, complaint)
+			case !slices.Contains(closing, last):
+				report(i, "CS-CLOSE: the call can be hung up here after %s, not a closing phrase (end with close, or a say of one of %v)", what, closing)
+			}
+		}
+		walk = func(i int, last, complaint string) {
+			if seen[state{i, last, complaint}] {
 				return
 			}
-			seen[state{i, last}] = true
+			seen[state{i, last, complaint}] = true
 			s := f.Steps[i]
 			switch {
 			case s.Say != nil:
 				last = s.Say.Prompt
-			case s.Close != nil, s.Reject != nil:
-				return // the closing itself; a reject never answered
+			case s.Close != nil:
+				c := s.Close
+				if complaint != "" && last != complaint && c.Bye != complaint && c.Final != complaint {
+					report(i, "CS-COMPLAINT-CLOSE: after a recorded complaint this closing does not say %q (say it before, or set bye: %s)", complaint, complaint)
+				}
+				return // the closing itself
+			case s.Reject != nil:
+				return // a reject never answered
 			case s.Hangup != nil:
-				hangsUp(i, last)
+				hangsUp(i, last, complaint)
 				return
 			case s.Hold != nil:
 				last = orStr(s.Hold.Resume, "hold.resume")
+			case s.Record != nil:
+				// A recorded complaint must be closed with the complaint
+				// phrase; nothing said leaves no complaint to promise on.
+				rc := s.Record
+				done, empty := following(f, i, rc.OnDone), following(f, i, rc.OnEmpty)
+				if done < 0 || empty < 0 {
+					hangsUp(i, orStr(rc.Prompt, "complaint.ask"), complaint)
+				}
+				if done >= 0 {
+					walk(done, orStr(rc.Prompt, "complaint.ask"), orStr(rc.Closing, "complaint.close"))
+				}
+				if empty >= 0 {
+					walk(empty, orStr(rc.Prompt, "complaint.ask"), complaint)
+				}
+				return
 			case s.Listen != nil:
 				l := s.Listen
 				if n := len(l.Attempts); n > 0 {
 					if l.OnSilence == "" {
-						hangsUp(i, l.Attempts[n-1].Prompt)
+						hangsUp(i, l.Attempts[n-1].Prompt, complaint)
 					}
 					// An early exit may follow any attempt's prompt.
 					for _, a := range l.Attempts {
 						for _, j := range f.next(i) {
-							walk(j, a.Prompt)
+							walk(j, a.Prompt, complaint)
 						}
 					}
 					return
@@ -74,14 +104,14 @@ func (c *Config) lintClosing(p *problems) {
 			}
 			next := f.next(i)
 			if len(next) == 0 && s.Goto == "" && s.Branch == nil {
-				hangsUp(i, last) // the flow runs out: kefu hangs up
+				hangsUp(i, last, complaint) // the flow runs out: kefu hangs up
 			}
 			for _, j := range next {
-				walk(j, last)
+				walk(j, last, complaint)
 			}
 		}
 		if len(f.Steps) > 0 {
-			walk(0, "")
+			walk(0, "", "")
 		}
 	}
 }
@@ -89,4 +119,23 @@ func (c *Config) lintClosing(p *problems) {
 // excepted reports whether a step states an exception to the script rules.
 func (s *Step) excepted() bool {
 	return s.Listen != nil && s.Listen.Exception != "" || s.Exception != ""
+}
+
+// following returns the index of the step an outcome leads to: the named
+// step, or the next one when the outcome is unset (then -1 when there is
+// none and the flow ends).
+func following(f *Flow, i int, to string) int {
+	if to != "" {
+		if j, ok := f.index[to]; ok {
+			return j
+		}
+		return -1
+	}
+	if s := f.Steps[i]; s.Next != "" {
+		return following(f, i, s.Next)
+	}
+	if i+1 < len(f.Steps) {
+		return i + 1
+	}
+	return -1
 }

@@ -58,6 +58,10 @@ func (f *Flow) Mermaid() string {
 			if s.Menu.OnTimeout == "" || s.Menu.OnInvalid == "" {
 				edge(i, following, "else")
 			}
+		case s.Collect != nil, s.Record != nil:
+			for _, o := range s.outcomes() {
+				edge(i, orStr(o.to, following), o.label)
+			}
 		case s.Listen != nil:
 			l := s.Listen
 			for _, o := range []struct{ to, text string }{{l.OnSpeech, "speech"}, {l.OnDigit, "key"}, {l.OnWeak, "weak voice"}, {l.OnNoise, "noise"}} {

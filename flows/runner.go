@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kefu-hotline/kefu/flows/calendar"
+	"github.com/kefu-hotline/kefu/flows/records"
 	"github.com/kefu-hotline/kefu/prompts"
 )
 
@@ -24,6 +25,8 @@ type Runner struct {
 	info   CallInfo
 	vars   map[string]string
 	start  int
+
+	records records.Store // callbacks, complaints, survey answers; nil stores nothing
 
 	gainDB        float64 // CS-LOUDER: the call's prompt gain
 	louderPending bool    // a louder key was pressed: ask whether it helps
@@ -45,6 +48,8 @@ type Result struct {
 	LevelDB   float64
 	FloorDB   float64
 	HungUpBy  string // "agent" or "caller"
+	// The records the call left, by ID in the store (0: none).
+	Callback, Complaint, Survey int64
 }
 
 // TraceEntry is one line of a call's timeline (prompts, waits, events).
@@ -66,12 +71,15 @@ type Options struct {
 	// with (from Config.Start).
 	Info  CallInfo
 	Start int
+	// Records is where collect, record and survey keep what the caller
+	// left; nil keeps nothing (and logs it).
+	Records records.Store
 }
 
 // NewRunner prepares flow f of cfg for a call.
 func NewRunner(cfg *Config, f *Flow, call Call, cat *prompts.Catalog, o Options) *Runner {
 	r := &Runner{cfg: cfg, flow: f, call: call, cat: cat, clock: o.Clock, log: o.Logger, trace: o.Trace, waited: o.Waited,
-		info: o.Info, vars: map[string]string{}, start: o.Start}
+		info: o.Info, vars: map[string]string{}, start: o.Start, records: o.Records}
 	if r.clock == nil {
 		r.clock = WallClock{}
 	}
@@ -148,6 +156,12 @@ func (r *Runner) runStep(ctx context.Context, s *Step) (string, error) {
 		return "", r.hold(ctx, s.Hold)
 	case s.Menu != nil:
 		return r.menu(ctx, s.Menu)
+	case s.Collect != nil:
+		return r.collect(ctx, s.Collect)
+	case s.Record != nil:
+		return r.record(ctx, s.Record)
+	case s.Survey != nil:
+		return r.survey(ctx, s.Survey)
 	case s.Goto != "":
 		return s.Goto, nil
 	case s.Branch != nil:
@@ -201,10 +215,11 @@ func (r *Runner) resolve(id string) (*prompts.Prompt, error) {
 
 // heard is what the caller did while we played or waited.
 type heard struct {
-	speech bool // normal speech
-	weak   bool // speech too quiet to understand (CS-WEAK)
-	noise  bool // a loud, steady, non-speech line (CS-NOISY)
-	key    rune
+	speech bool   // normal speech
+	weak   bool   // speech too quiet to understand (CS-WEAK)
+	noise  bool   // a loud, steady, non-speech line (CS-NOISY)
+	key    rune   // the last key pressed
+	keys   string // every key pressed, in order
 }
 
 // any reports whether the caller showed they are there: speech of any
@@ -329,6 +344,7 @@ func (r *Runner) event(ev Event, h *heard) {
 		r.judge("noise", ev)
 	case Digit:
 		h.key = ev.Key
+		h.keys += string(ev.Key)
 	}
 	r.noteAt(ev.At, "event", fmt.Sprintf("%s level=%.1fdBFS floor=%.1fdBFS%s", ev.Kind, ev.LevelDB, ev.FloorDB, keyStr(ev.Key)))
 }

@@ -58,6 +58,18 @@ func (c *fakeCall) SetGain(db float64) {
 	c.mu.Unlock()
 }
 
+// Record keeps no audio; the recording lasts as long as the synctest
+// bubble's time says.
+func (c *fakeCall) Record(string) (Recording, error) {
+	return fakeRecording{start: time.Now()}, nil
+}
+
+type fakeRecording struct{ start time.Time }
+
+func (r fakeRecording) Stop() (RecordingInfo, error) {
+	return RecordingInfo{Path: "fake.wav", Duration: time.Since(r.start)}, nil
+}
+
 func (c *fakeCall) Hangup(context.Context) error {
 	c.mu.Lock()
 	c.hungUp = time.Since(c.start)

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kefu-hotline/kefu/flows/records"
 	"github.com/kefu-hotline/kefu/prompts"
 )
 
@@ -41,6 +42,9 @@ type Simulation struct {
 	Info CallInfo
 	// Rejected is the SIP status the flow refused the call with, if any.
 	Rejected int
+	// Records receives the callbacks, complaints and survey answers the
+	// flow stores; nil keeps nothing.
+	Records records.Store
 
 	musicAt time.Time
 }
@@ -72,7 +76,7 @@ func (s *Simulation) Run(ctx context.Context, cfg *Config, f *Flow, cat *prompts
 		s.record(TraceEntry{At: s.start, What: "reject", Detail: fmt.Sprintf("%d %s", st.Reject, st.Reason)})
 		return Result{Flow: f.Name()}, nil
 	}
-	r := NewRunner(cfg, f, s, cat, Options{Clock: s, Trace: s.record, Waited: s.Waited, Info: info, Start: st.Step})
+	r := NewRunner(cfg, f, s, cat, Options{Clock: s, Trace: s.record, Waited: s.Waited, Info: info, Start: st.Step, Records: s.Records})
 	err = r.Run(ctx)
 	return r.Result, err
 }
@@ -179,6 +183,21 @@ func (s *Simulation) SetGain(db float64) {
 	s.mu.Lock()
 	s.Gains = append(s.Gains, db)
 	s.mu.Unlock()
+}
+
+// Record implements Call: a simulated recording keeps no audio, only its
+// length in virtual time.
+func (s *Simulation) Record(string) (Recording, error) {
+	return &simRecording{s: s, start: s.Now()}, nil
+}
+
+type simRecording struct {
+	s     *Simulation
+	start time.Time
+}
+
+func (r *simRecording) Stop() (RecordingInfo, error) {
+	return RecordingInfo{Duration: r.s.Now().Sub(r.start)}, nil
 }
 
 // Elapsed returns how far into the call t is.

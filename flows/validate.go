@@ -3,6 +3,8 @@ package flows
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -10,6 +12,7 @@ import (
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/kefu-hotline/kefu/flows/calendar"
+	"github.com/kefu-hotline/kefu/flows/records"
 	"github.com/kefu-hotline/kefu/prompts"
 )
 
@@ -88,11 +91,24 @@ func (c *Config) validate(file string, data []byte) error {
 	}
 	for _, name := range c.flowNames() {
 		for i, s := range c.Flows[name].Steps {
-			if s == nil || s.Menu == nil || c.Louder.Off {
+			if s == nil || c.Louder.Off {
 				continue
 			}
-			if _, clash := s.Menu.Choices[c.Louder.Key]; clash {
-				p.at(fmt.Sprintf("$.flows.%s.steps[%d].menu.choices", name, i), "menu key %q is the louder key (CS-LOUDER), which kefu takes first: choose another key", c.Louder.Key)
+			sp := fmt.Sprintf("$.flows.%s.steps[%d]", name, i)
+			clash := func(path string, keys ...string) {
+				if slices.Contains(keys, c.Louder.Key) {
+					p.at(path, "key %q is the louder key (CS-LOUDER), which kefu takes first: choose another key", c.Louder.Key)
+				}
+			}
+			switch {
+			case s.Menu != nil:
+				clash(sp+".menu.choices", slices.Collect(maps.Keys(s.Menu.Choices))...)
+			case s.Survey != nil:
+				clash(sp+".survey.scores", s.Survey.keys()...)
+			case s.Collect != nil:
+				clash(sp+".collect.end_key", orStr(s.Collect.EndKey, "#"))
+			case s.Record != nil:
+				clash(sp+".record.end_key", orStr(s.Record.EndKey, "#"))
 			}
 		}
 	}
@@ -130,7 +146,7 @@ func (f *Flow) validate(p *problems, path string) {
 		}
 		seen[s.Name] = true
 		if s.Verb() == "" {
-			p.at(sp, "a step needs exactly one verb (say, listen, close, hangup, branch, goto, answer, reject)")
+			p.at(sp, "a step needs exactly one verb (say, listen, menu, collect, record, survey, hold, close, hangup, branch, goto, answer, reject)")
 			continue
 		}
 		f.checkRef(p, sp+".next", s.Next)
@@ -147,13 +163,30 @@ func (f *Flow) validate(p *problems, path string) {
 				p.at(sp+".menu", "a menu needs a prompt and choices: {\"1\": STEP, ...}")
 			}
 			for k, t := range m.Choices {
-				if len([]rune(k)) != 1 || !strings.ContainsRune("0123456789*#ABCD", []rune(k)[0]) {
+				if !isPhoneKey(k) {
 					p.at(sp+".menu.choices", "menu key %q is not a phone key (0-9 * # A-D)", k)
 				}
 				f.checkRef(p, sp+".menu.choices", t)
 			}
 			f.checkRef(p, sp+".menu.on_timeout", m.OnTimeout)
 			f.checkRef(p, sp+".menu.on_invalid", m.OnInvalid)
+		case s.Collect != nil:
+			validateCollect(p, sp+".collect", s.Collect)
+			f.checkRef(p, sp+".collect.on_done", s.Collect.OnDone)
+			f.checkRef(p, sp+".collect.on_fail", s.Collect.OnFail)
+		case s.Record != nil:
+			validateRecord(p, sp+".record", s.Record)
+			f.checkRef(p, sp+".record.on_done", s.Record.OnDone)
+			f.checkRef(p, sp+".record.on_empty", s.Record.OnEmpty)
+		case s.Survey != nil:
+			for k, v := range s.Survey.scores() {
+				if !isPhoneKey(k) {
+					p.at(sp+".survey.scores", "survey key %q is not a phone key (0-9 * # A-D)", k)
+				}
+				if v < records.MinScore || v > records.MaxScore {
+					p.at(sp+".survey.scores", "score %d for key %q: scores run from %d to %d", v, k, records.MinScore, records.MaxScore)
+				}
+			}
 		case s.Goto != "":
 			f.checkRef(p, sp+".goto", s.Goto)
 		case s.Branch != nil:
@@ -199,6 +232,35 @@ func (f *Flow) validateListen(p *problems, path string, l *Listen) {
 	f.checkRef(p, path+".on_speech", l.OnSpeech)
 	f.checkRef(p, path+".on_digit", l.OnDigit)
 	f.checkRef(p, path+".on_silence", l.OnSilence)
+}
+
+func isPhoneKey(k string) bool {
+	r := []rune(k)
+	return len(r) == 1 && strings.ContainsRune("0123456789*#ABCD", r[0])
+}
+
+func validateCollect(p *problems, path string, c *Collect) {
+	if c.MinDigits < 0 || c.MaxDigits < 0 || c.MaxDigits > 32 || c.minDigits() > c.maxDigits() {
+		p.at(path, "collect: min_digits %d and max_digits %d: want 1 <= min_digits <= max_digits <= 32", c.minDigits(), c.maxDigits())
+	}
+	if c.EndKey != "" && (!isPhoneKey(c.EndKey) || strings.ContainsAny(c.EndKey, "0123456789")) {
+		p.at(path+".end_key", "end_key %q: use * or # (or A-D), not a digit of the number", c.EndKey)
+	}
+	if c.Retries < 0 {
+		p.at(path+".retries", "retries must not be negative")
+	}
+}
+
+func validateRecord(p *problems, path string, r *Record) {
+	if r.EndKey != "" && !isPhoneKey(r.EndKey) {
+		p.at(path+".end_key", "end_key %q is not a phone key (0-9 * # A-D)", r.EndKey)
+	}
+	if r.Max.or(DefaultRecordMax) <= r.SilenceEnd.or(DefaultRecordSilence) {
+		p.at(path+".max", "max %v must be longer than silence_end %v", r.Max.or(DefaultRecordMax), r.SilenceEnd.or(DefaultRecordSilence))
+	}
+	if r.ReplyWithin != nil && r.ReplyWithin.D() <= 0 {
+		p.at(path+".reply_within", "reply_within must be positive (CS-COMPLAINT-CLOSE: 24h by default)")
+	}
 }
 
 func (f *Flow) isHangup(step string) bool {
@@ -284,13 +346,36 @@ func (c *Config) CheckPrompts(file string, data []byte, cat *prompts.Catalog) er
 				need(sp+".hold", orStr(h.Ask, "hold.ask"))
 				need(sp+".hold", orStr(h.Resume, "hold.resume"))
 				for k, an := range h.announcements() {
-					need(fmt.Sprintf("%s.hold.announce[%d]", sp, k), an.Prompt)
+					ap := fmt.Sprintf("%s.hold.announce[%d]", sp, k)
+					// The spec needs each apology heard whole: with a period
+					// no longer than its prompt the next would be due
+					// before the caller heard this one (and no music).
+					if d := need(ap, an.Prompt); an.Every != nil && an.Every.D() > 0 && an.Every.D() <= d {
+						p.at(ap+".every", "every %v is not longer than its prompt %q (%v): the next announcement would be due before the caller heard this one to the end; make every longer", an.Every.D(), an.Prompt, d.Round(10*time.Millisecond))
+					}
 				}
 				if m := orStr(h.Music, DefaultMusic); m != DefaultMusic {
 					need(sp+".hold.music", m)
 				} else if _, err := prompts.LoadMusic(); err != nil {
 					// Decoded now (once per process), not in a call's silence.
 					p.at(sp+".hold", "hold music: %v", err)
+				}
+			case s.Collect != nil:
+				cl := s.Collect
+				for _, id := range []string{orStr(cl.Prompt, "callback.ask"), orStr(cl.Confirm, "callback.confirm"),
+					orStr(cl.ConfirmEnd, "callback.confirm.end"), orStr(cl.Keys, "callback.keys"), orStr(cl.Invalid, "menu.invalid")} {
+					need(sp+".collect", id)
+				}
+				if _, err := cat.Number("0123456789"); err != nil {
+					p.at(sp+".collect", "the read-back needs the digit recordings: %v", err)
+				}
+			case s.Record != nil:
+				need(sp+".record.prompt", orStr(s.Record.Prompt, "complaint.ask"))
+				need(sp+".record.closing", orStr(s.Record.Closing, "complaint.close"))
+			case s.Survey != nil:
+				sv := s.Survey
+				for _, id := range []string{orStr(sv.Prompt, "survey.ask"), orStr(sv.Thanks, "survey.thanks"), orStr(sv.Invalid, "menu.invalid")} {
+					need(sp+".survey", id)
 				}
 			case s.Close != nil:
 				cl := s.Close

@@ -19,6 +19,7 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 	"github.com/kefu-hotline/kefu/flows"
+	"github.com/kefu-hotline/kefu/flows/records"
 	"github.com/kefu-hotline/kefu/flows/screen"
 	"github.com/kefu-hotline/kefu/media"
 	"github.com/kefu-hotline/kefu/media/rtp"
@@ -55,6 +56,11 @@ type Config struct {
 	// Clock is the time flows see (greetings, holidays); nil is the wall
 	// clock. Tests pin it to hear a given day's opening.
 	Clock flows.Clock
+	// DataDir holds recordings (complaints) under recordings/.
+	DataDir string
+	// Records keeps what calls leave: callbacks, complaints, survey
+	// answers. Nil keeps nothing.
+	Records records.Store
 }
 
 // Agent is a running SIP user agent.

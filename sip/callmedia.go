@@ -35,8 +35,9 @@ type callMedia struct {
 	det      *vad.Detector
 	localSDP []byte
 	ended    chan error
-	gainDB   atomic.Uint64 // CS-LOUDER gain in dB, float64 bits
-	lostFed  int           // Lost frames fed to the detector in the current gap
+	gainDB   atomic.Uint64            // CS-LOUDER gain in dB, float64 bits
+	lostFed  int                      // Lost frames fed to the detector in the current gap
+	rec      atomic.Pointer[recorder] // the caller's audio is being recorded
 
 	// receive goroutine only
 	judging   int // frames left before speech is judged weak or normal
@@ -111,6 +112,9 @@ func (m *callMedia) release() { m.c.a.ports.Release(m.conn) }
 // Audio implements rtp.Handler: one decoded frame of the caller's audio.
 func (m *callMedia) Audio(pcm []int16) {
 	m.lostFed = 0
+	if r := m.rec.Load(); r != nil {
+		r.frame(pcm)
+	}
 	m.classify(m.det.Frame(pcm))
 	if m.inband != nil {
 		if key, ok := m.inband.Frame(pcm); ok {
@@ -130,7 +134,11 @@ func (m *callMedia) ComfortNoise(level uint8) {
 // sending), so speech cannot hang on forever.
 func (m *callMedia) Silence(d time.Duration) {
 	n := min(media.Frames(d), 50) - m.lostFed
+	r := m.rec.Load()
 	for ; n > 0; n-- {
+		if r != nil {
+			r.frame(nil) // keep the recording in time with the call
+		}
 		m.classify(m.det.Lost())
 		m.lostFed++
 	}

@@ -35,16 +35,3 @@ func TestBadRequest(t *testing.T) {
 		t.Error("a response taken for a request")
 	}
 }
-
-func TestMask(t *testing.T) {
-	for in, want := range map[string]string{
-		"13812345678": "138******78",
-		"10086":       "*****",
-		"":            "",
-		"+8613812345": "+86******45",
-	} {
-		if got := Mask(in); got != want {
-			t.Errorf("Mask(%q) = %q, want %q", in, got, want)
-		}
-	}
-}

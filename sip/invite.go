@@ -11,6 +11,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 	"github.com/kefu-hotline/kefu/flows"
+	"github.com/kefu-hotline/kefu/flows/callerid"
 	"github.com/kefu-hotline/kefu/flows/screen"
 	"github.com/kefu-hotline/kefu/media"
 	"github.com/kefu-hotline/kefu/sip/sdp"
@@ -36,7 +37,7 @@ func (a *Agent) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	snap := a.cfg.Current()
 	called := req.Recipient.User
-	info := flows.CallInfo{Caller: fromUser(req), Called: called, Anonymous: anonymous(req), At: a.now()}
+	info := flows.CallInfo{Caller: fromUser(req), Called: called, Anonymous: anonymous(req), At: a.now(), CallID: callID(req)}
 	flow, ok := snap.Config.Route(called)
 	if v, screened := a.screen(req, snap, info); screened {
 		switch v.Kind {
@@ -99,6 +100,7 @@ func (a *Agent) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	c := a.newCall(req, tx, snap, flow, conn, ans, body, local, received)
+	info.Version = snap.Version
 	c.callInfo, c.start = info, start.Step
 	a.addCall(c)
 	a.wg.Add(1)
@@ -199,9 +201,18 @@ func (a *Agent) now() time.Time {
 	return time.Now()
 }
 
+// fromUser is the caller's number in its canonical form (callerid): what
+// screening, routing and records key on.
 func fromUser(req *sip.Request) string {
 	if f := req.From(); f != nil {
-		return f.Address.User
+		return callerid.Normalize(f.Address.User)
+	}
+	return ""
+}
+
+func callID(req *sip.Request) string {
+	if h := req.CallID(); h != nil {
+		return h.Value()
 	}
 	return ""
 }

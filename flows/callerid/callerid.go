@@ -18,13 +18,7 @@ import "strings"
 // it.
 func Normalize(s string) string {
 	s = strings.TrimSpace(s)
-	d := strings.Map(func(r rune) rune {
-		switch r {
-		case ' ', '-', '.', '(', ')':
-			return -1
-		}
-		return r
-	}, s)
+	d := dropSeparators(s)
 	plus := strings.HasPrefix(d, "+")
 	d = strings.TrimPrefix(d, "+")
 	if d == "" || strings.Trim(d, "0123456789") != "" {
@@ -68,12 +62,44 @@ func national(d string) string {
 // first three and last two characters, e.g. "13812345678" → "138******78".
 // Values of five characters or fewer are masked whole.
 func Mask(s string) string {
-	n := len(s)
-	if n == 0 {
-		return ""
-	}
+	r := []rune(s)
+	n := len(r)
 	if n <= 5 {
 		return strings.Repeat("*", n)
 	}
-	return s[:3] + strings.Repeat("*", n-5) + s[n-2:]
+	return string(r[:3]) + strings.Repeat("*", n-5) + string(r[n-2:])
+}
+
+// NormalizePrefix puts the leading digits of a number pattern (such as a
+// nuisance-list prefix "+86400*" without its '*') in the form that Normalize
+// gives the numbers it should match: "+86400" and "0086400" become "0400",
+// "+86139" becomes "139", "00852" becomes "+852". A whole number is better
+// given to Normalize.
+func NormalizePrefix(p string) string {
+	d := dropSeparators(strings.TrimSpace(p))
+	switch {
+	case strings.HasPrefix(d, "+86"):
+		d = d[3:]
+	case strings.HasPrefix(d, "0086"):
+		d = d[4:]
+	case strings.HasPrefix(d, "00"):
+		return "+" + d[2:]
+	default:
+		return d
+	}
+	if d == "" || strings.HasPrefix(d, "1") || strings.HasPrefix(d, "0") {
+		return d
+	}
+	return "0" + d
+}
+
+// dropSeparators removes what people type between digits.
+func dropSeparators(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case ' ', '-', '.', '(', ')':
+			return -1
+		}
+		return r
+	}, s)
 }

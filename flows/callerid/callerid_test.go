@@ -46,6 +46,7 @@ func TestMask(t *testing.T) {
 		{"95588", "*****"},
 		{"123456", "123*56"},
 		{"", ""},
+		{"张三李四王五", "张三李*王五"},
 	} {
 		if got := Mask(c.in); got != c.want {
 			t.Errorf("Mask(%q) = %q, want %q", c.in, got, c.want)
@@ -63,4 +64,21 @@ func FuzzNormalize(f *testing.F) {
 			t.Errorf("not idempotent: %q → %q → %q", s, once, Normalize(once))
 		}
 	})
+}
+
+func TestNormalizePrefix(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"+86400", "0400"},
+		{"0086400", "0400"},
+		{"+86139", "139"},
+		{"+86010", "010"},
+		{"400", "400"},
+		{"00852", "+852"},
+		{"+852", "+852"},
+		{"+86", ""},
+	} {
+		if got := NormalizePrefix(c.in); got != c.want {
+			t.Errorf("NormalizePrefix(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
 }

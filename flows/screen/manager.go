@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 	"unicode/utf8"
+
+	"github.com/kefu-hotline/kefu/flows/callerid"
 )
 
 // Limits on the free-text fields of a list entry.
@@ -164,7 +166,7 @@ func (m *Manager) ClearFlag(ctx context.Context, number string) error {
 		return invalid("number", "is required")
 	}
 	if err := m.st.DeleteFlag(ctx, n); err != nil {
-		return fmt.Errorf("clear flag of %q: %w", Mask(n), err)
+		return fmt.Errorf("clear flag of %q: %w", callerid.Mask(n), err)
 	}
 	return nil
 }

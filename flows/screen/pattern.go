@@ -3,6 +3,8 @@ package screen
 import (
 	"fmt"
 	"strings"
+
+	"github.com/kefu-hotline/kefu/flows/callerid"
 )
 
 // Nuisance list patterns are numbers, not regular expressions:
@@ -45,7 +47,16 @@ func ParsePattern(s string) (string, error) {
 	case prefix && digits < MinPrefixDigits:
 		return "", invalid("pattern", fmt.Sprintf("%q: a prefix needs at least %d digits, or it would match too many callers", MaskPattern(p), MinPrefixDigits))
 	}
-	return p, nil
+	// Stored in the form callers are matched in (callerid.Normalize), so
+	// "+8613812345678" and "13812345678" are one entry.
+	if prefix {
+		p = callerid.NormalizePrefix(body)
+		if d, _ := numberDigits(p); d < MinPrefixDigits {
+			return "", invalid("pattern", fmt.Sprintf("%q: a prefix needs at least %d digits after the country code, or it would match too many callers", MaskPattern(s), MinPrefixDigits))
+		}
+		return p + "*", nil
+	}
+	return callerid.Normalize(body), nil
 }
 
 // candidates returns the patterns that would match number: the number
@@ -53,7 +64,7 @@ func ParsePattern(s string) (string, error) {
 // followed by '*') to the shortest allowed. A number that is not a number
 // (a SIP user name, say) matches nothing.
 func candidates(number string) []string {
-	n := dropSeparators(number)
+	n := callerid.Normalize(dropSeparators(number))
 	digits, ok := numberDigits(n)
 	if !ok || digits > MaxPatternDigits {
 		return nil
@@ -99,26 +110,13 @@ func dropSeparators(s string) string {
 	}, strings.TrimSpace(s))
 }
 
-// Mask hides the middle of a caller number for logs and error messages
-// (CS-PRIVACY), as sip.Mask does: the first three and last two characters
-// stay, e.g. "13812345678" → "138******78"; five characters or fewer are
-// masked whole.
-func Mask(s string) string {
-	r := []rune(s)
-	n := len(r)
-	if n <= 5 {
-		return strings.Repeat("*", n)
-	}
-	return string(r[:3]) + strings.Repeat("*", n-5) + string(r[n-2:])
-}
-
 // MaskPattern masks a list pattern like a number, keeping a prefix's '*'
 // so the log still shows it was one.
 func MaskPattern(p string) string {
 	if body, ok := strings.CutSuffix(p, "*"); ok {
-		return Mask(body) + "*"
+		return callerid.Mask(body) + "*"
 	}
-	return Mask(p)
+	return callerid.Mask(p)
 }
 
 // ValidationError is a bad value given to the Manager or to New; it wraps

@@ -18,6 +18,8 @@ import (
 	"net/netip"
 	"sync/atomic"
 	"time"
+
+	"github.com/kefu-hotline/kefu/flows/callerid"
 )
 
 // The repeat-call rule by default (CS-NUISANCE, issue 6): more than
@@ -218,7 +220,7 @@ func (s *Screener) Screen(ctx context.Context, c Call) (Verdict, error) {
 // counterKey is the key the repeat rule counts a caller by: the number
 // without separators, cut to maxKeyLen bytes.
 func counterKey(caller string) string {
-	k := dropSeparators(caller)
+	k := callerid.Normalize(dropSeparators(caller))
 	if len(k) > maxKeyLen {
 		k = k[:maxKeyLen]
 	}

@@ -179,7 +179,8 @@ func listMatching(e *Env) {
 	e.Want("40", at(0), screen.Allow, screen.ReasonNone)
 	e.Want("+8613900000000", at(time.Hour-time.Second), screen.Reject, screen.ReasonList)
 	e.Want("+8613900000000", at(time.Hour), screen.Allow, screen.ReasonNone)
-	e.Want("13900000000", at(0), screen.Allow, screen.ReasonNone) // no +86 folding
+	e.Want("13900000000", at(0), screen.Reject, screen.ReasonList)     // +86 folded: one number
+	e.Want("008613900000000", at(0), screen.Reject, screen.ReasonList) // in any of its forms
 
 	e.Clock.Set(at(time.Hour))
 	active, err := e.M.List(e.T.Context(), false)

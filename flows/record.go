@@ -1,0 +1,124 @@
+package flows
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/kefu-hotline/kefu/flows/records"
+)
+
+// Record records what the caller says — a complaint (CS-COMPLAINT-CLOSE) —
+// and stores it with the caller's number, the time and a reply deadline.
+// The recording ends on the end key, after SilenceEnd of silence once the
+// caller has spoken, or at Max. A caller who says nothing for NoSpeech
+// leaves no complaint: OnEmpty. The flow must then close with the complaint
+// closing phrase (checked at load).
+type Record struct {
+	Prompt      string    `yaml:"prompt"`       // default complaint.ask
+	Max         *Duration `yaml:"max"`          // default 2m
+	SilenceEnd  *Duration `yaml:"silence_end"`  // default 5s
+	NoSpeech    *Duration `yaml:"no_speech"`    // default 10s
+	EndKey      string    `yaml:"end_key"`      // default "#"
+	Class       string    `yaml:"class"`        // complaint class; default "general"
+	ReplyWithin *Duration `yaml:"reply_within"` // default 24h
+	// Closing is the phrase that must end a call after this recording;
+	// default complaint.close.
+	Closing string `yaml:"closing"`
+	OnDone  string `yaml:"on_done"`
+	OnEmpty string `yaml:"on_empty"`
+}
+
+// Record defaults.
+const (
+	DefaultRecordMax     = 2 * time.Minute
+	DefaultRecordSilence = 5 * time.Second
+	DefaultNoSpeech      = 10 * time.Second
+	DefaultComplaint     = "general"
+)
+
+// Recording is a capture of the caller's audio in progress.
+type Recording interface {
+	// Stop ends the capture and says where it went.
+	Stop() (RecordingInfo, error)
+}
+
+// RecordingInfo describes a finished recording.
+type RecordingInfo struct {
+	Path     string // relative to the data directory; "" when nothing was kept
+	Duration time.Duration
+}
+
+// record runs the record verb.
+func (r *Runner) record(ctx context.Context, rc *Record) (string, error) {
+	if _, err := r.play(ctx, orStr(rc.Prompt, "complaint.ask")); err != nil {
+		return "", err
+	}
+	start := r.clock.Now()
+	rec, err := r.call.Record(fmt.Sprintf("complaint-%s", start.UTC().Format("20060102T150405.000")))
+	if err != nil {
+		return "", fmt.Errorf("record: %w", err)
+	}
+	r.note("record", "start")
+	spoke, stopped, err := r.recordUntil(ctx, rc, start)
+	info, stopErr := rec.Stop()
+	r.note("record", fmt.Sprintf("end (%s) %v", stopped, info.Duration.Round(10*time.Millisecond)))
+	if err != nil {
+		return "", err
+	}
+	if stopErr != nil {
+		return "", fmt.Errorf("record: %w", stopErr)
+	}
+	if !spoke {
+		return rc.OnEmpty, nil
+	}
+	c := records.Complaint{CallID: r.info.CallID, Caller: r.info.Caller, Class: orStr(rc.Class, DefaultComplaint),
+		At: start, Deadline: start.Add(rc.ReplyWithin.or(records.DefaultReplyWithin)), Recording: info.Path, Duration: info.Duration}
+	if r.records == nil {
+		r.log.Warn("no store for complaints: the complaint is only logged", "class", c.Class, "recording", c.Recording)
+		return rc.OnDone, nil
+	}
+	saved, err := r.records.AddComplaint(context.WithoutCancel(ctx), c)
+	if err != nil {
+		return "", fmt.Errorf("store complaint: %w", err)
+	}
+	r.Result.Complaint = saved.ID
+	r.note("stored", fmt.Sprintf("complaint %d (%s, reply by %s)", saved.ID, c.Class, saved.Deadline.In(r.cfg.Location()).Format(time.DateTime)))
+	return rc.OnDone, nil
+}
+
+// recordUntil takes the caller's events while recording and returns when
+// the recording should stop, and why.
+func (r *Runner) recordUntil(ctx context.Context, rc *Record, start time.Time) (spoke bool, why string, err error) {
+	end := start.Add(rc.Max.or(DefaultRecordMax))
+	quietUntil := start.Add(rc.NoSpeech.or(DefaultNoSpeech))
+	speaking := false
+	endKey := []rune(orStr(rc.EndKey, "#"))[0]
+	for {
+		deadline, reason := end, "max"
+		if !speaking && quietUntil.Before(deadline) {
+			deadline, reason = quietUntil, "silence"
+		}
+		left := deadline.Sub(r.clock.Now())
+		if left <= 0 {
+			return spoke, reason, nil
+		}
+		select {
+		case <-ctx.Done():
+			return spoke, "call ended", context.Cause(ctx)
+		case <-r.clock.After(left):
+		case ev := <-r.call.Events():
+			var h heard
+			r.event(ev, &h)
+			switch {
+			case ev.Kind == Digit && ev.Key == endKey:
+				return spoke, "end key", nil
+			case ev.Kind == SpeechStart, ev.Kind == WeakSpeech:
+				spoke, speaking = true, true
+			case ev.Kind == SpeechEnd:
+				speaking = false
+				quietUntil = r.clock.Now().Add(rc.SilenceEnd.or(DefaultRecordSilence))
+			}
+		}
+	}
+}
