@@ -124,8 +124,8 @@ func (r *Runner) digits(ctx context.Context, c *Collect, typed string) (string, 
 		wait := c.InterDigit.or(DefaultInterDigit)
 		if b.Len() == 0 {
 			wait = c.Timeout.or(DefaultSilenceWait)
+			r.note("wait", "digits "+wait.String())
 		}
-		r.note("wait", "digits "+wait.String())
 		h, err := r.pause(ctx, wait, func(h heard) bool { return h.key != 0 })
 		if err != nil {
 			return "", err

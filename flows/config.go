@@ -78,8 +78,10 @@ type Config struct {
 	ClosingPrompts []string `yaml:"closing_prompts"`
 	// Forbidden adds phrases to the CS-FORBIDDEN list every prompt text is
 	// checked against.
-	Forbidden []string         `yaml:"forbidden"`
-	Routes    []Route          `yaml:"routes"`
+	Forbidden []string `yaml:"forbidden"`
+	Routes    []Route  `yaml:"routes"`
+	// QueueDefs are kefu's own queues, used by the queue verb.
+	QueueDefs []QueueDef       `yaml:"queues"`
 	Flows     map[string]*Flow `yaml:"flows"`
 
 	loc *time.Location
@@ -157,6 +159,7 @@ type Step struct {
 	Collect *Collect `yaml:"collect"`
 	Record  *Record  `yaml:"record"`
 	Survey  *Survey  `yaml:"survey"`
+	Queue   *Enqueue `yaml:"queue"`
 	// Exception states why this step deliberately departs from a call-
 	// script rule (e.g. hanging up without a closing phrase on a test
 	// line); `kefu check` lists it.
@@ -275,6 +278,9 @@ func (s *Step) Verb() string {
 	}
 	if s.Survey != nil {
 		names = append(names, "survey")
+	}
+	if s.Queue != nil {
+		names = append(names, "queue")
 	}
 	if len(names) != 1 {
 		return ""

@@ -42,7 +42,7 @@ func (f *Flow) next(i int) []int {
 		if s.Menu.OnTimeout == "" || s.Menu.OnInvalid == "" {
 			following()
 		}
-	case s.Collect != nil, s.Record != nil:
+	case s.Collect != nil, s.Record != nil, s.Queue != nil:
 		outs := s.outcomes()
 		fallsThrough := false
 		for _, o := range outs {
@@ -153,7 +153,7 @@ func (f *Flow) validateGraph(p *problems, path string) {
 // outcome is a named way out of a step.
 type outcome struct{ to, label string }
 
-// outcomes returns the ways out of a collect or record step; an empty
+// outcomes returns the ways out of a collect, record or queue step; an empty
 // target is the following step.
 func (s *Step) outcomes() []outcome {
 	switch {
@@ -161,6 +161,8 @@ func (s *Step) outcomes() []outcome {
 		return []outcome{{s.Collect.OnDone, "confirmed"}, {s.Collect.OnFail, "no number"}}
 	case s.Record != nil:
 		return []outcome{{s.Record.OnDone, "recorded"}, {s.Record.OnEmpty, "nothing said"}}
+	case s.Queue != nil:
+		return []outcome{{s.Queue.OnAnswer, "taken"}, {s.Queue.OnTimeout, "max wait"}}
 	}
 	return nil
 }

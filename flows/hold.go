@@ -76,12 +76,31 @@ func (r *Runner) hold(ctx context.Context, h *Hold) error {
 	if _, err := r.play(ctx, orStr(h.Ask, "hold.ask")); err != nil {
 		return err
 	}
-	music, err := r.music(orStr(h.Music, DefaultMusic))
-	if err != nil {
+	if _, err := r.holdMusic(ctx, h, h.For.or(DefaultHoldFor), nil); err != nil {
 		return err
 	}
+	_, err := r.play(ctx, orStr(h.Resume, "hold.resume"))
+	return err
+}
+
+// holdWake lets something other than time end a hold early: wake fires,
+// and done says whether the hold is over (else wake is re-armed with
+// rearm). after runs after each announcement (a queue reads out the
+// caller's position there).
+type holdWake struct {
+	wake  func() <-chan struct{}
+	done  func() bool
+	after func(ctx context.Context) error
+}
+
+// holdMusic plays the music with h's announcements for up to end, or until
+// w says the hold is over; it reports whether w ended it.
+func (r *Runner) holdMusic(ctx context.Context, h *Hold, end time.Duration, w *holdWake) (bool, error) {
+	music, err := r.music(orStr(h.Music, DefaultMusic))
+	if err != nil {
+		return false, err
+	}
 	start := r.clock.Now()
-	end := h.For.or(DefaultHoldFor)
 	pos, elapsed := 0, time.Duration(0)
 	for elapsed < end {
 		an, at, ok := h.nextAnnouncement(elapsed)
@@ -96,21 +115,42 @@ func (r *Runner) hold(ctx context.Context, h *Hold) error {
 			p, _ := r.call.PlayLoop(mctx, music, pos)
 			done <- p
 		}()
-		_, err := r.pause(ctx, until-elapsed, never)
+		woken := false
+		for {
+			var wake <-chan struct{}
+			if w != nil {
+				wake = w.wake()
+			}
+			woke, err := r.pauseWake(ctx, until-r.clock.Now().Sub(start), wake)
+			if err != nil || !woke {
+				break
+			}
+			if w.done() {
+				woken = true
+				break
+			}
+		}
 		stop()
 		pos = <-done
-		if err != nil {
-			return err
+		if err := context.Cause(ctx); err != nil {
+			return false, err
+		}
+		if woken {
+			return true, nil
 		}
 		if until == end {
 			break
 		}
 		r.note("announce", fmt.Sprintf("at %v", at))
 		if _, err := r.play(ctx, an.Prompt); err != nil {
-			return err
+			return false, err
+		}
+		if w != nil && w.after != nil {
+			if err := w.after(ctx); err != nil {
+				return false, err
+			}
 		}
 		elapsed = r.clock.Now().Sub(start)
 	}
-	_, err = r.play(ctx, orStr(h.Resume, "hold.resume"))
-	return err
+	return false, nil
 }

@@ -72,6 +72,8 @@ func (c *Config) lintClosing(p *problems) {
 				return
 			case s.Hold != nil:
 				last = orStr(s.Hold.Resume, "hold.resume")
+			case s.Queue != nil:
+				last = orStr(s.Queue.Resume, "hold.resume") // taken; a timeout's step speaks next
 			case s.Record != nil:
 				// A recorded complaint must be closed with the complaint
 				// phrase; nothing said leaves no complaint to promise on.

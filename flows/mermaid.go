@@ -58,7 +58,7 @@ func (f *Flow) Mermaid() string {
 			if s.Menu.OnTimeout == "" || s.Menu.OnInvalid == "" {
 				edge(i, following, "else")
 			}
-		case s.Collect != nil, s.Record != nil:
+		case s.Collect != nil, s.Record != nil, s.Queue != nil:
 			for _, o := range s.outcomes() {
 				edge(i, orStr(o.to, following), o.label)
 			}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kefu-hotline/kefu/flows/calendar"
+	"github.com/kefu-hotline/kefu/flows/queue"
 	"github.com/kefu-hotline/kefu/flows/records"
 	"github.com/kefu-hotline/kefu/prompts"
 )
@@ -27,6 +28,7 @@ type Runner struct {
 	start  int
 
 	records records.Store // callbacks, complaints, survey answers; nil stores nothing
+	queues  *queue.Manager
 
 	gainDB        float64 // CS-LOUDER: the call's prompt gain
 	louderPending bool    // a louder key was pressed: ask whether it helps
@@ -74,12 +76,14 @@ type Options struct {
 	// Records is where collect, record and survey keep what the caller
 	// left; nil keeps nothing (and logs it).
 	Records records.Store
+	// Queues are kefu's queues, shared by all calls on one config.
+	Queues *queue.Manager
 }
 
 // NewRunner prepares flow f of cfg for a call.
 func NewRunner(cfg *Config, f *Flow, call Call, cat *prompts.Catalog, o Options) *Runner {
 	r := &Runner{cfg: cfg, flow: f, call: call, cat: cat, clock: o.Clock, log: o.Logger, trace: o.Trace, waited: o.Waited,
-		info: o.Info, vars: map[string]string{}, start: o.Start, records: o.Records}
+		info: o.Info, vars: map[string]string{}, start: o.Start, records: o.Records, queues: o.Queues}
 	if r.clock == nil {
 		r.clock = WallClock{}
 	}
@@ -162,6 +166,8 @@ func (r *Runner) runStep(ctx context.Context, s *Step) (string, error) {
 		return r.record(ctx, s.Record)
 	case s.Survey != nil:
 		return r.survey(ctx, s.Survey)
+	case s.Queue != nil:
+		return r.enqueue(ctx, s.Queue)
 	case s.Goto != "":
 		return s.Goto, nil
 	case s.Branch != nil:
@@ -311,6 +317,35 @@ func (r *Runner) pause(ctx context.Context, d time.Duration, stop func(heard) bo
 					return h, err
 				}
 				deadline = r.clock.Now().Add(d)
+			}
+		}
+	}
+}
+
+// pauseWake lets d pass like pause(never), but returns early, reporting
+// true, when wake fires. A nil wake never fires.
+func (r *Runner) pauseWake(ctx context.Context, d time.Duration, wake <-chan struct{}) (bool, error) {
+	deadline := r.clock.Now().Add(d)
+	var h heard
+	for {
+		left := deadline.Sub(r.clock.Now())
+		if left <= 0 {
+			return false, nil
+		}
+		select {
+		case <-ctx.Done():
+			return false, context.Cause(ctx)
+		case <-wake:
+			return true, nil
+		case <-r.clock.After(left):
+			return false, nil
+		case ev := <-r.call.Events():
+			r.event(ev, &h)
+			if r.louderPending {
+				r.louderPending = false
+				if _, err := r.play(ctx, r.cfg.Louder.Prompt); err != nil {
+					return false, err
+				}
 			}
 		}
 	}

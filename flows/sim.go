@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kefu-hotline/kefu/flows/queue"
 	"github.com/kefu-hotline/kefu/flows/records"
 	"github.com/kefu-hotline/kefu/prompts"
 )
@@ -45,6 +46,9 @@ type Simulation struct {
 	// Records receives the callbacks, complaints and survey answers the
 	// flow stores; nil keeps nothing.
 	Records records.Store
+	// Queues are the queues the flow's queue steps join; nil: a fresh set
+	// from the config.
+	Queues *queue.Manager
 
 	musicAt time.Time
 }
@@ -76,7 +80,12 @@ func (s *Simulation) Run(ctx context.Context, cfg *Config, f *Flow, cat *prompts
 		s.record(TraceEntry{At: s.start, What: "reject", Detail: fmt.Sprintf("%d %s", st.Reject, st.Reason)})
 		return Result{Flow: f.Name()}, nil
 	}
-	r := NewRunner(cfg, f, s, cat, Options{Clock: s, Trace: s.record, Waited: s.Waited, Info: info, Start: st.Step, Records: s.Records})
+	if s.Queues == nil {
+		if s.Queues, err = cfg.Queues(); err != nil {
+			return Result{Flow: f.Name()}, err
+		}
+	}
+	r := NewRunner(cfg, f, s, cat, Options{Clock: s, Trace: s.record, Waited: s.Waited, Info: info, Start: st.Step, Records: s.Records, Queues: s.Queues})
 	err = r.Run(ctx)
 	return r.Result, err
 }

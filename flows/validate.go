@@ -86,8 +86,19 @@ func (c *Config) validate(file string, data []byte) error {
 			p.at(fmt.Sprintf("$.routes[%d].flow", i), "route to unknown flow %q (flows: %s)", r.Flow, strings.Join(c.flowNames(), ", "))
 		}
 	}
+	if _, err := c.Queues(); err != nil {
+		p.at("$.queues", "%v", err)
+	}
 	for _, name := range c.flowNames() {
 		c.Flows[name].validate(p, fmt.Sprintf("$.flows.%s", name))
+		for i, s := range c.Flows[name].Steps {
+			if s == nil || s.Queue == nil {
+				continue
+			}
+			if !slices.ContainsFunc(c.QueueDefs, func(q QueueDef) bool { return q.Name == s.Queue.Queue }) {
+				p.at(fmt.Sprintf("$.flows.%s.steps[%d].queue.queue", name, i), "no queue named %q: declare it under queues: [{name: %s}]", s.Queue.Queue, orStr(s.Queue.Queue, "NAME"))
+			}
+		}
 	}
 	for _, name := range c.flowNames() {
 		for i, s := range c.Flows[name].Steps {
@@ -170,6 +181,9 @@ func (f *Flow) validate(p *problems, path string) {
 			}
 			f.checkRef(p, sp+".menu.on_timeout", m.OnTimeout)
 			f.checkRef(p, sp+".menu.on_invalid", m.OnInvalid)
+		case s.Queue != nil:
+			f.checkRef(p, sp+".queue.on_answer", s.Queue.OnAnswer)
+			f.checkRef(p, sp+".queue.on_timeout", s.Queue.OnTimeout)
 		case s.Collect != nil:
 			validateCollect(p, sp+".collect", s.Collect)
 			f.checkRef(p, sp+".collect.on_done", s.Collect.OnDone)
@@ -341,25 +355,16 @@ func (c *Config) CheckPrompts(file string, data []byte, cat *prompts.Catalog) er
 				if mt := c.MediaTimeout.or(DefaultMediaTimeout); mt <= total {
 					p.at(sp+".listen", "media_timeout %v is not longer than this silence ladder (%v): a caller sending no RTP would be cut off before the ladder ends; raise media_timeout", mt, total.Round(time.Millisecond))
 				}
+			case s.Queue != nil:
+				c.checkHold(p, sp+".queue", s.Queue.hold(), need)
+				for _, id := range []string{"queue.position", "queue.wait", "unit.position", "unit.minute"} {
+					need(sp+".queue", id)
+				}
+				if _, err := cat.Cardinal(99); err != nil {
+					p.at(sp+".queue", "positions and waits are read from the number recordings: %v", err)
+				}
 			case s.Hold != nil:
-				h := s.Hold
-				need(sp+".hold", orStr(h.Ask, "hold.ask"))
-				need(sp+".hold", orStr(h.Resume, "hold.resume"))
-				for k, an := range h.announcements() {
-					ap := fmt.Sprintf("%s.hold.announce[%d]", sp, k)
-					// The spec needs each apology heard whole: with a period
-					// no longer than its prompt the next would be due
-					// before the caller heard this one (and no music).
-					if d := need(ap, an.Prompt); an.Every != nil && an.Every.D() > 0 && an.Every.D() <= d {
-						p.at(ap+".every", "every %v is not longer than its prompt %q (%v): the next announcement would be due before the caller heard this one to the end; make every longer", an.Every.D(), an.Prompt, d.Round(10*time.Millisecond))
-					}
-				}
-				if m := orStr(h.Music, DefaultMusic); m != DefaultMusic {
-					need(sp+".hold.music", m)
-				} else if _, err := prompts.LoadMusic(); err != nil {
-					// Decoded now (once per process), not in a call's silence.
-					p.at(sp+".hold", "hold music: %v", err)
-				}
+				c.checkHold(p, sp+".hold", s.Hold, need)
 			case s.Collect != nil:
 				cl := s.Collect
 				for _, id := range []string{orStr(cl.Prompt, "callback.ask"), orStr(cl.Confirm, "callback.confirm"),
@@ -387,6 +392,27 @@ func (c *Config) CheckPrompts(file string, data []byte, cat *prompts.Catalog) er
 		}
 	}
 	return p.err()
+}
+
+// checkHold checks a hold's (or queue's) prompts and announcement timing.
+func (c *Config) checkHold(p *problems, path string, h *Hold, need func(path, id string) time.Duration) {
+	need(path, orStr(h.Ask, "hold.ask"))
+	need(path, orStr(h.Resume, "hold.resume"))
+	for k, an := range h.announcements() {
+		ap := fmt.Sprintf("%s.announce[%d]", path, k)
+		// The spec needs each apology heard whole: with a period no longer
+		// than its prompt the next would be due before the caller heard
+		// this one (and no music).
+		if d := need(ap, an.Prompt); an.Every != nil && an.Every.D() > 0 && an.Every.D() <= d {
+			p.at(ap+".every", "every %v is not longer than its prompt %q (%v): the next announcement would be due before the caller heard this one to the end; make every longer", an.Every.D(), an.Prompt, d.Round(10*time.Millisecond))
+		}
+	}
+	if m := orStr(h.Music, DefaultMusic); m != DefaultMusic {
+		need(path+".music", m)
+	} else if _, err := prompts.LoadMusic(); err != nil {
+		// Decoded now (once per process), not in a call's silence.
+		p.at(path, "hold music: %v", err)
+	}
 }
 
 func orStr(s, def string) string {

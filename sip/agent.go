@@ -19,6 +19,7 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 	"github.com/kefu-hotline/kefu/flows"
+	"github.com/kefu-hotline/kefu/flows/queue"
 	"github.com/kefu-hotline/kefu/flows/records"
 	"github.com/kefu-hotline/kefu/flows/screen"
 	"github.com/kefu-hotline/kefu/media"
@@ -38,6 +39,8 @@ type Snapshot struct {
 	// Screener screens INVITEs before answer (CS-NUISANCE); nil lets every
 	// caller through.
 	Screener *screen.Screener
+	// Queues are kefu's queues for this configuration's queue steps.
+	Queues *queue.Manager
 }
 
 // Config configures an Agent.

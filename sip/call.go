@@ -196,7 +196,7 @@ func (c *call) answerCall() bool {
 	go func() {
 		defer c.wg.Done()
 		r := flows.NewRunner(c.snap.Config, c.flow, c, c.snap.Catalog, flows.Options{Logger: c.log, Waited: time.Since(c.received), Clock: c.a.cfg.Clock,
-			Info: c.callInfo, Start: c.start, Records: c.a.cfg.Records})
+			Info: c.callInfo, Start: c.start, Records: c.a.cfg.Records, Queues: c.snap.Queues})
 		err := r.Run(c.ctx)
 		res := r.Result
 		c.log.Info("flow finished", "steps", res.Steps, "attempts", res.Attempts, "heard", res.Heard, "hung_up_by", res.HungUpBy,

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -21,6 +22,7 @@ import (
 	"time"
 
 	"github.com/kefu-hotline/kefu/flows"
+	"github.com/kefu-hotline/kefu/flows/queue"
 	"github.com/kefu-hotline/kefu/flows/screen"
 	"github.com/kefu-hotline/kefu/flows/store"
 	"github.com/kefu-hotline/kefu/ops"
@@ -118,7 +120,11 @@ func loadSnapshot(file string) (*sip.Snapshot, error) {
 	if err := cfg.CheckPrompts(name, data, cat); err != nil {
 		return nil, err
 	}
-	return &sip.Snapshot{Config: cfg, Catalog: cat, Version: fmt.Sprintf("%x", sha256.Sum256(data))[:12]}, nil
+	qs, err := cfg.Queues()
+	if err != nil {
+		return nil, fmt.Errorf("%s: queues: %w", name, err)
+	}
+	return &sip.Snapshot{Config: cfg, Catalog: cat, Version: fmt.Sprintf("%x", sha256.Sum256(data))[:12], Queues: qs}, nil
 }
 
 func newLogger(level string, w io.Writer) (*slog.Logger, error) {
@@ -193,6 +199,7 @@ func serve(f *runFlags, log *slog.Logger) error {
 	agent, err := sip.New(sip.Config{
 		Listen: f.listen, Advertise: adv, RTPLow: lo, RTPHigh: hi, Logger: log,
 		Current: current.Load, ShowNumbers: f.showNumbers, Metrics: sip.NewMetrics(reg), Clock: clock,
+		DataDir: f.dataDir, Records: st,
 	})
 	if err != nil {
 		return err
@@ -204,6 +211,8 @@ func serve(f *runFlags, log *slog.Logger) error {
 	doReload := func() (string, error) { return reload(f.config, &current, st, log) }
 	mux := ops.Handler(agent, reg, func() string { return current.Load().Version }, doReload)
 	ops.MountNuisance(mux, screen.NewManager(st, time.Now, screen.WithLogger(log)))
+	ops.MountRecords(mux, st, log)
+	ops.MountQueues(mux, func(now time.Time) []queue.Figures { return current.Load().Queues.Figures(now) })
 	hs := ops.NewServer(f.httpAddr, mux, log)
 	go func() {
 		if err := hs.Serve(hl); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -255,6 +264,10 @@ func reload(file string, current *atomic.Pointer[sip.Snapshot], st *store.SQLite
 	if err != nil {
 		log.Error("reload refused; the running configuration stays", "error", err.Error(), "running", current.Load().Version)
 		return "", err
+	}
+	if old := current.Load(); reflect.DeepEqual(old.Config.QueueDefs, snap.Config.QueueDefs) {
+		// The same queues: callers waiting and the figures carry over.
+		snap.Queues = old.Queues
 	}
 	old := current.Swap(snap)
 	log.Info("configuration reloaded", "from", old.Version, "to", snap.Version)

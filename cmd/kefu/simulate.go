@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/kefu-hotline/kefu/flows"
+	"github.com/kefu-hotline/kefu/flows/callerid"
+	"github.com/kefu-hotline/kefu/flows/records"
 	"github.com/kefu-hotline/kefu/prompts"
 )
 
@@ -74,7 +76,8 @@ func cmdSimulate(args []string, stdout, stderr io.Writer) int {
 	}
 	sim := flows.NewSimulation(start, script)
 	sim.Waited = *waited
-	sim.Info = flows.CallInfo{Caller: *from, Called: *to, Anonymous: *from == "" || *from == "anonymous"}
+	sim.Info = flows.CallInfo{Caller: callerid.Normalize(*from), Called: *to, Anonymous: *from == "" || *from == "anonymous", CallID: "simulated", Version: snap.Version}
+	sim.Records = &records.Memory{} // what the call stores shows in the timeline; nothing is kept
 	res, runErr := sim.Run(context.Background(), snap.Config, f, snap.Catalog)
 
 	entries := simTimeline(sim, snap.Catalog)

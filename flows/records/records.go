@@ -11,7 +11,7 @@
 // Caller numbers, callback numbers and recordings are personal data
 // (CS-PRIVACY): the records carry them as they are, and nothing in this
 // package puts them in an error message or a log line; mask them before
-// logging (screen.Mask).
+// logging (callerid.Mask).
 package records
 
 import (

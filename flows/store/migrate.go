@@ -45,6 +45,52 @@ CREATE TABLE repeat_flags (
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX repeat_flags_until ON repeat_flags (until);
 `,
+	// 2: what calls leave for people to act on: callbacks (CS-SYSTEM-DOWN,
+	// CS-ESCALATE), complaints with a reply deadline (CS-COMPLAINT-CLOSE,
+	// CS-SLA) and survey answers (CS-SURVEY). The partial indexes serve
+	// the open lists and counts; the plain ones the since queries.
+	`
+CREATE TABLE callbacks (
+	id      INTEGER PRIMARY KEY,
+	call_id TEXT    NOT NULL,
+	caller  TEXT    NOT NULL,
+	number  TEXT    NOT NULL CHECK (number <> ''),  -- the number to call back
+	reason  TEXT    NOT NULL,
+	queue   TEXT    NOT NULL,
+	at      INTEGER NOT NULL,            -- unix microseconds
+	done_at INTEGER                      -- unix microseconds; NULL: still to call
+) STRICT;
+CREATE INDEX callbacks_at ON callbacks (at);
+CREATE INDEX callbacks_open_at ON callbacks (at) WHERE done_at IS NULL;
+
+CREATE TABLE complaints (
+	id         INTEGER PRIMARY KEY,
+	call_id    TEXT    NOT NULL,
+	caller     TEXT    NOT NULL,
+	class      TEXT    NOT NULL,
+	at         INTEGER NOT NULL,         -- unix microseconds
+	deadline   INTEGER NOT NULL CHECK (deadline >= at),  -- unix microseconds
+	recording  TEXT    NOT NULL,         -- path relative to the data directory; '' if none
+	duration   INTEGER NOT NULL CHECK (duration >= 0),   -- of the recording, microseconds
+	replied_at INTEGER                   -- unix microseconds; NULL: not answered yet
+) STRICT;
+CREATE INDEX complaints_at ON complaints (at);
+CREATE INDEX complaints_open_at ON complaints (at) WHERE replied_at IS NULL;
+CREATE INDEX complaints_open_deadline ON complaints (deadline) WHERE replied_at IS NULL;
+
+CREATE TABLE survey_answers (
+	id      INTEGER PRIMARY KEY,
+	call_id TEXT    NOT NULL,
+	caller  TEXT    NOT NULL,
+	survey  TEXT    NOT NULL,
+	score   INTEGER NOT NULL CHECK (score BETWEEN 1 AND 9),
+	dtmf    TEXT    NOT NULL,            -- the key pressed; '' if none
+	at      INTEGER NOT NULL,            -- unix microseconds
+	flow    TEXT    NOT NULL,
+	version TEXT    NOT NULL
+) STRICT;
+CREATE INDEX survey_answers_at ON survey_answers (at);
+`,
 }
 
 // SchemaVersion is the schema version this binary brings a database to.

@@ -1,6 +1,7 @@
-// Package store keeps kefu's state on disk: for now the nuisance list and
-// the repeat-call counters that flows/screen uses (it implements
-// screen.Store). The embedded store is SQLite through modernc.org/sqlite
+// Package store keeps kefu's state on disk: the nuisance list and the
+// repeat-call counters that flows/screen uses (it implements screen.Store),
+// and the callbacks, complaints and survey answers calls leave (it
+// implements records.Backend). The embedded store is SQLite through modernc.org/sqlite
 // (pure Go, no cgo), one file kefu.db in the data directory.
 //
 // Durability: the database runs in WAL mode with synchronous=NORMAL. A

@@ -1,0 +1,256 @@
+package queue
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Manager holds kefu's named queues; make one with NewManager. It is safe
+// for concurrent use: each call's goroutine holds its own Ticket, and
+// agents take callers with Next, all under one mutex.
+type Manager struct {
+	mu     sync.Mutex
+	queues map[string]*queue
+	order  []*queue           // as configured, for Figures and Next without names
+	calls  map[string]*Ticket // call id → its ticket, while waiting
+	seq    uint64             // join order across all queues
+}
+
+// NewManager builds the queues of cfgs, in that order. It refuses an
+// unnamed queue, a name given twice, and negative or out-of-range values.
+func NewManager(cfgs []Config) (*Manager, error) {
+	m := &Manager{queues: make(map[string]*queue, len(cfgs)), calls: make(map[string]*Ticket)}
+	for _, c := range cfgs {
+		c, err := c.withDefaults()
+		if err != nil {
+			return nil, err
+		}
+		if _, dup := m.queues[c.Name]; dup {
+			return nil, fmt.Errorf("queue %q is configured twice", c.Name)
+		}
+		q := &queue{cfg: c, watchers: make(map[*Ticket]struct{}), recent: newWindow(c.Window)}
+		m.queues[c.Name] = q
+		m.order = append(m.order, q)
+	}
+	return m, nil
+}
+
+// Has reports whether a queue of that name is configured, for validating
+// flows and agents at load time.
+func (m *Manager) Has(name string) bool {
+	_, ok := m.queues[name] // never written after NewManager
+	return ok
+}
+
+// Join puts a call in the queue called name. Higher priority is served first;
+// callers of equal priority are served in the order they joined. A call
+// waits in at most one queue at a time: to route it on, leave the first
+// queue (TimedOut), then join the next one.
+func (m *Manager) Join(name, callID string, priority int, now time.Time) (*Ticket, error) {
+	if callID == "" {
+		return nil, fmt.Errorf("join %q: %w", name, ErrNoCallID)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	q, ok := m.queues[name]
+	if !ok {
+		return nil, fmt.Errorf("join %q: %w", name, ErrUnknownQueue)
+	}
+	if other, ok := m.calls[callID]; ok {
+		return nil, fmt.Errorf("call %s joining %q: %w (%q)", callID, name, ErrAlreadyQueued, other.q.cfg.Name)
+	}
+	m.seq++
+	t := &Ticket{m: m, q: q, callID: callID, prio: priority, seq: m.seq, joined: now}
+	q.add(t)
+	t.joinPos = q.position(t)
+	m.calls[callID] = t
+	q.notifyBehind(t)
+	return t, nil
+}
+
+// Next takes the caller an agent should serve next from the named queues
+// (all queues when none are named): the highest priority, then the one
+// that joined first, among the normal queues; from the queues with Yields
+// only when no named normal queue has a caller. The caller leaves its
+// queue as Answered at now, and its ticket's Changed fires. Next returns
+// nil and no error when nobody is waiting, and ErrUnknownQueue for a name
+// that is not configured.
+func (m *Manager) Next(now time.Time, names ...string) (*Ticket, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	qs := m.order
+	if len(names) > 0 {
+		qs = make([]*queue, 0, len(names))
+		for _, name := range names {
+			q, ok := m.queues[name]
+			if !ok {
+				return nil, fmt.Errorf("next from %q: %w", name, ErrUnknownQueue)
+			}
+			qs = append(qs, q)
+		}
+	}
+	var normal, lower *Ticket
+	for _, q := range qs {
+		h := q.head()
+		switch {
+		case h == nil:
+		case !q.cfg.Yields && (normal == nil || ahead(h, normal)):
+			normal = h
+		case q.cfg.Yields && (lower == nil || ahead(h, lower)):
+			lower = h
+		}
+	}
+	t := normal
+	if t == nil {
+		t = lower
+	}
+	if t != nil {
+		m.leave(t, now, Answered)
+	}
+	return t, nil
+}
+
+// leave takes t out of its queue with outcome o and counts it; m.mu is
+// held and t is still waiting.
+func (m *Manager) leave(t *Ticket, now time.Time, o Outcome) {
+	q := t.q
+	q.notifyBehind(t)
+	q.remove(t)
+	delete(m.calls, t.callID)
+	t.outcome, t.wait = o, waitBetween(t.joined, now)
+	switch o {
+	case Answered:
+		q.answered.add(t.wait)
+		q.recent.add(t.wait, t.joinPos)
+	case Abandoned:
+		q.abandoned.add(t.wait)
+	case TimedOut:
+		q.timedOut.add(t.wait)
+	}
+	if t.changed != nil {
+		delete(q.watchers, t)
+		t.fire()
+	}
+}
+
+// queue is one named queue; all of it is guarded by Manager.mu.
+type queue struct {
+	cfg      Config
+	lines    []line // one per distinct priority of the callers waiting, highest first
+	waiting  int
+	watchers map[*Ticket]struct{} // tickets whose Changed channel is open
+	recent   window               // the last answered waits, for the estimate
+
+	answered, abandoned, timedOut waitStats
+}
+
+// line is the callers of one priority in join order (ascending seq).
+type line struct {
+	prio    int
+	tickets []*Ticket
+}
+
+// ahead reports whether a is served before b in the same queue.
+func ahead(a, b *Ticket) bool {
+	return a.prio > b.prio || a.prio == b.prio && a.seq < b.seq
+}
+
+// find returns the index of the line of priority prio, or where it would
+// be inserted.
+func (q *queue) find(prio int) (int, bool) {
+	for i, l := range q.lines {
+		if l.prio <= prio {
+			return i, l.prio == prio
+		}
+	}
+	return len(q.lines), false
+}
+
+// index returns the line of t and t's index in it; t is waiting.
+func (q *queue) index(t *Ticket) (li, ti int) {
+	li, _ = q.find(t.prio)
+	ts := q.lines[li].tickets
+	ti, _ = slices.BinarySearchFunc(ts, t.seq, func(e *Ticket, seq uint64) int {
+		switch {
+		case e.seq < seq:
+			return -1
+		case e.seq > seq:
+			return 1
+		}
+		return 0
+	})
+	return li, ti
+}
+
+func (q *queue) add(t *Ticket) {
+	i, ok := q.find(t.prio)
+	if !ok {
+		q.lines = slices.Insert(q.lines, i, line{prio: t.prio})
+	}
+	q.lines[i].tickets = append(q.lines[i].tickets, t) // seq only grows: stays sorted
+	q.waiting++
+}
+
+func (q *queue) remove(t *Ticket) {
+	li, ti := q.index(t)
+	l := &q.lines[li]
+	if ti == 0 {
+		l.tickets[0] = nil // the head: no copy, the slice moves on
+		l.tickets = l.tickets[1:]
+	} else {
+		l.tickets = slices.Delete(l.tickets, ti, ti+1)
+	}
+	if len(l.tickets) == 0 {
+		q.lines = slices.Delete(q.lines, li, li+1)
+	}
+	q.waiting--
+}
+
+// position is t's 1-based place in line; t is waiting.
+func (q *queue) position(t *Ticket) int {
+	li, ti := q.index(t)
+	p := ti + 1
+	for _, l := range q.lines[:li] {
+		p += len(l.tickets)
+	}
+	return p
+}
+
+// head is the caller served next, or nil.
+func (q *queue) head() *Ticket {
+	if len(q.lines) == 0 {
+		return nil
+	}
+	return q.lines[0].tickets[0]
+}
+
+// notifyBehind fires the Changed channels of the tickets behind t, whose
+// position t's joining or leaving moves.
+func (q *queue) notifyBehind(t *Ticket) {
+	for w := range q.watchers {
+		if w != t && ahead(t, w) {
+			delete(q.watchers, w)
+			w.fire()
+		}
+	}
+}
+
+// perPlace is the estimated time one place in line takes to clear.
+func (q *queue) perPlace() time.Duration {
+	if s, ok := q.recent.perPlace(); ok {
+		return s
+	}
+	return q.cfg.InitialEstimate
+}
+
+// estimate is the wait left for a caller at position p.
+func (q *queue) estimate(p int) time.Duration {
+	return time.Duration(p) * q.perPlace()
+}
+
+// waitBetween is the wait from joined to now, never negative.
+func waitBetween(joined, now time.Time) time.Duration {
+	return max(now.Sub(joined), 0)
+}

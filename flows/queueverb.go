@@ -1,0 +1,146 @@
+package flows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/kefu-hotline/kefu/flows/queue"
+	"github.com/kefu-hotline/kefu/prompts"
+)
+
+// QueueDef declares one of kefu's own queues in the config.
+type QueueDef struct {
+	Name    string    `yaml:"name"`
+	MaxWait *Duration `yaml:"max_wait"` // then the flow's on_timeout (a callback offer); unset: no limit
+	Window  int       `yaml:"window"`   // recent answered waits in the estimate; default 20
+	// Yields marks a lower-class queue (the nuisance queue, CS-NUISANCE):
+	// never served while a customer queue has a caller.
+	Yields bool `yaml:"yields"`
+}
+
+// Enqueue puts the caller in one of kefu's queues and holds them there
+// (CS-HOLD-*): the ask phrase, music, the timed apologies, each followed
+// by the caller's position and estimated wait. The call leaves the queue
+// when it is taken (OnAnswer, after the resume phrase), when the queue's
+// maximum wait passes (OnTimeout), or when the caller hangs up (counted
+// abandoned).
+type Enqueue struct {
+	Queue    string     `yaml:"queue"`
+	Priority int        `yaml:"priority"` // higher is served first; default 0
+	Ask      string     `yaml:"ask"`      // default hold.ask
+	Music    string     `yaml:"music"`    // default music.hold
+	Resume   string     `yaml:"resume"`   // default hold.resume
+	Announce []Announce `yaml:"announce"` // default: hold.apology at 2m, then every 60s
+	// Quiet turns off the position and wait read-out after announcements.
+	Quiet     bool   `yaml:"quiet"`
+	OnAnswer  string `yaml:"on_answer"`
+	OnTimeout string `yaml:"on_timeout"`
+}
+
+// Queues builds the queue manager for the config's queues.
+func (c *Config) Queues() (*queue.Manager, error) {
+	cfgs := make([]queue.Config, 0, len(c.QueueDefs))
+	for _, q := range c.QueueDefs {
+		cfgs = append(cfgs, queue.Config{Name: q.Name, MaxWait: q.MaxWait.or(0), Window: q.Window, Yields: q.Yields})
+	}
+	return queue.NewManager(cfgs)
+}
+
+// hold returns the hold the queue plays.
+func (q *Enqueue) hold() *Hold {
+	return &Hold{Ask: q.Ask, Music: q.Music, Resume: q.Resume, Announce: q.Announce}
+}
+
+// errNoQueues: a flow uses queue, but the runner was given no manager.
+var errNoQueues = errors.New("no queue manager")
+
+// enqueue runs the queue verb.
+func (r *Runner) enqueue(ctx context.Context, q *Enqueue) (string, error) {
+	if r.queues == nil {
+		return "", errNoQueues
+	}
+	callID := r.info.CallID
+	if callID == "" {
+		callID = fmt.Sprintf("call-%p", r)
+	}
+	t, err := r.queues.Join(q.Queue, callID, q.Priority, r.clock.Now())
+	if err != nil {
+		return "", fmt.Errorf("queue %s: %w", q.Queue, err)
+	}
+	r.vars[VarQueue] = q.Queue
+	r.note("queue", fmt.Sprintf("joined %s at position %d, estimated wait %v", q.Queue, t.Position(), t.EstimatedWait()))
+	defer func() {
+		// A hang-up (or any end) while still waiting: abandoned.
+		if o := t.Leave(r.clock.Now(), queue.Abandoned); o == queue.Abandoned {
+			r.note("queue", fmt.Sprintf("abandoned %s after %v", q.Queue, t.Waited(r.clock.Now())))
+		}
+	}()
+	h := q.hold()
+	if _, err := r.play(ctx, orStr(h.Ask, "hold.ask")); err != nil {
+		return "", err
+	}
+	end := 24 * time.Hour // no limit: the caller or an agent ends the wait
+	if at, ok := t.Deadline(); ok {
+		end = max(at.Sub(r.clock.Now()), 0)
+	}
+	w := &holdWake{
+		wake: t.Changed,
+		done: func() bool { return t.Outcome() != queue.Waiting },
+	}
+	if !q.Quiet {
+		w.after = func(ctx context.Context) error { return r.sayPosition(ctx, t) }
+	}
+	taken, err := r.holdMusic(ctx, h, end, w)
+	if err != nil {
+		return "", err
+	}
+	if !taken {
+		t.Leave(r.clock.Now(), queue.TimedOut)
+		r.note("queue", fmt.Sprintf("max wait passed in %s after %v", q.Queue, t.Waited(r.clock.Now())))
+		return q.OnTimeout, nil
+	}
+	r.note("queue", fmt.Sprintf("taken from %s after %v", q.Queue, t.Waited(r.clock.Now())))
+	if _, err := r.play(ctx, orStr(h.Resume, "hold.resume")); err != nil {
+		return "", err
+	}
+	return q.OnAnswer, nil
+}
+
+// sayPosition reads out the caller's place and estimated wait: 您前面还有
+// N 位, 预计等待时间 M 分钟. The first caller in line has nobody ahead and
+// hears the wait only.
+func (r *Runner) sayPosition(ctx context.Context, t *queue.Ticket) error {
+	pos := t.Position()
+	if pos == 0 {
+		return nil // taken meanwhile
+	}
+	if ahead := pos - 1; ahead > 0 {
+		if err := r.sayCount(ctx, "queue.position", ahead, "unit.position"); err != nil {
+			return err
+		}
+	}
+	return r.sayCount(ctx, "queue.wait", queue.SpokenMinutes(t.EstimatedWait()), "unit.minute")
+}
+
+// sayCount plays a lead prompt, a cardinal number and its unit.
+func (r *Runner) sayCount(ctx context.Context, lead string, n int, unit string) error {
+	if _, err := r.play(ctx, lead); err != nil {
+		return err
+	}
+	ps, err := r.cat.Cardinal(n)
+	if err != nil {
+		return err
+	}
+	if p, ok := r.cat.Get("num.liang"); ok && n == 2 {
+		ps = []*prompts.Prompt{p} // 两分钟, not 二分钟
+	}
+	for _, p := range ps {
+		if _, err := r.playPrompt(ctx, p.ID, p); err != nil {
+			return err
+		}
+	}
+	_, err = r.play(ctx, unit)
+	return err
+}

@@ -1,0 +1,153 @@
+package store_test
+
+import (
+	"database/sql"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kefu-hotline/kefu/flows/records"
+	"github.com/kefu-hotline/kefu/flows/records/recordstest"
+	"github.com/kefu-hotline/kefu/flows/screen"
+	"github.com/kefu-hotline/kefu/flows/store"
+)
+
+// TestRecords runs the records scenarios on SQLite.
+func TestRecords(t *testing.T) {
+	recordstest.Run(t, func(t *testing.T) records.Backend { return open(t) })
+}
+
+// TestRecordsReopen: records and their marks survive a restart.
+func TestRecordsReopen(t *testing.T) {
+	dir := t.TempDir()
+	s, err := store.Open(t.Context(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	t0 := recordstest.T0
+	cb, err := s.AddCallback(ctx, recordstest.Callback("c1", t0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	open2, err := s.AddCallback(ctx, recordstest.Callback("c2", t0.Add(time.Minute)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.AddComplaint(ctx, recordstest.Complaint("c1", t0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := s.AddSurvey(ctx, recordstest.Survey("c1", t0, 8))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkCallbackDone(ctx, cb.ID, t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s = openIn(t, dir)
+	cb.Done, cb.DoneAt = true, t0.Add(time.Hour)
+	cbs, err := s.Callbacks(ctx, records.Filter{})
+	if err != nil || len(cbs) != 2 || cbs[0] != cb || cbs[1] != open2 {
+		t.Errorf("callbacks after reopen: %+v %v; want %+v %+v", cbs, err, cb, open2)
+	}
+	cs, err := s.Complaints(ctx, records.Filter{Open: true})
+	if err != nil || len(cs) != 1 || cs[0] != c {
+		t.Errorf("complaints after reopen: %+v %v; want %+v", cs, err, c)
+	}
+	as, err := s.Surveys(ctx, records.Filter{})
+	if err != nil || len(as) != 1 || as[0] != a {
+		t.Errorf("surveys after reopen: %+v %v; want %+v", as, err, a)
+	}
+	// New IDs continue after the old ones.
+	cb3, err := s.AddCallback(ctx, recordstest.Callback("c3", t0))
+	if err != nil || cb3.ID <= open2.ID {
+		t.Errorf("new callback %+v %v; want an ID after %d", cb3, err, open2.ID)
+	}
+}
+
+// TestMigrateFromV1: a database kefu's first schema made (the nuisance
+// list only) is brought to the current version with its rows kept.
+func TestMigrateFromV1(t *testing.T) {
+	dir := t.TempDir()
+	raw := rawDB(t, dir+"/"+store.FileName)
+	if _, err := raw.Exec(store.Migrations[0] + `
+PRAGMA user_version = 1;
+INSERT INTO nuisance (pattern, reason, added_by, added_at, action, code) VALUES ('400*', 'spam', 'ops', 0, 'reject', 603);
+INSERT INTO repeat_flags (number, since, until, calls) VALUES ('13900000000', 0, 9223372036854775807, 6);`); err != nil {
+		t.Fatal(err)
+	}
+	if err := raw.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s := openIn(t, dir)
+	ctx := t.Context()
+	var v int
+	if err := rawDB(t, s.Path()).QueryRow("PRAGMA user_version").Scan(&v); err != nil || v != store.SchemaVersion() || v < 2 {
+		t.Fatalf("user_version %d %v, want %d", v, err, store.SchemaVersion())
+	}
+	es, err := s.Entries(ctx)
+	if err != nil || len(es) != 1 || es[0].Pattern != "400*" || es[0].Action != (screen.Action{Kind: screen.Reject, Code: 603}) {
+		t.Fatalf("nuisance list after migration: %+v %v", es, err)
+	}
+	fs, err := s.Flags(ctx, recordstest.T0)
+	if err != nil || len(fs) != 1 || fs[0].Calls != 6 {
+		t.Fatalf("flags after migration: %+v %v", fs, err)
+	}
+	if _, err := s.AddComplaint(ctx, recordstest.Complaint("c1", recordstest.T0)); err != nil {
+		t.Fatalf("complaint after migration: %v", err)
+	}
+	if sum, err := s.Summary(ctx, recordstest.T0, time.Time{}); err != nil || sum.OpenComplaints != 1 {
+		t.Fatalf("summary after migration: %+v %v", sum, err)
+	}
+}
+
+// TestRecordsIndexes: the open lists read the partial indexes, the since
+// lists the at indexes, and the survey mean no table scan.
+func TestRecordsIndexes(t *testing.T) {
+	s := open(t)
+	raw := rawDB(t, s.Path())
+	for _, tc := range []struct{ q, index string }{
+		{`SELECT id FROM callbacks WHERE at >= 0 AND done_at IS NULL ORDER BY at, id LIMIT 10`, "callbacks_open_at"},
+		{`SELECT id FROM complaints WHERE at >= 0 AND replied_at IS NULL ORDER BY at, id LIMIT 10`, "complaints_open_at"},
+		{`SELECT id FROM callbacks WHERE at >= 0 ORDER BY at, id LIMIT 10`, "callbacks_at"},
+		{`SELECT id FROM survey_answers WHERE at >= 0 ORDER BY at, id LIMIT 10`, "survey_answers_at"},
+		{`SELECT count(*) FROM complaints WHERE replied_at IS NULL AND deadline < 0`, "complaints_open_deadline"},
+	} {
+		rows, err := raw.Query(`EXPLAIN QUERY PLAN ` + tc.q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, notused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		if p := strings.Join(plan, "; "); !strings.Contains(p, "INDEX "+tc.index) || strings.Contains(p, "TEMP B-TREE") {
+			t.Errorf("%s:\nplan %s\nwant index %s and no sort", tc.q, p, tc.index)
+		}
+	}
+}
+
+// rawDB opens the database file at path directly, closed at the end of
+// the test.
+func rawDB(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", (&url.URL{Scheme: "file", Path: path}).String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}

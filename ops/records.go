@@ -1,0 +1,291 @@
+package ops
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kefu-hotline/kefu/flows/records"
+)
+
+// List limits of the records API: ?limit= defaults to defaultListLimit
+// and may not exceed maxListLimit.
+const (
+	defaultListLimit = 1000
+	maxListLimit     = 10000
+)
+
+// RecordsOption configures MountRecords.
+type RecordsOption func(*recordsAPI)
+
+// WithRecordsClock sets the clock the API marks records done and judges
+// complaints overdue by (default time.Now).
+func WithRecordsClock(now func() time.Time) RecordsOption {
+	return func(a *recordsAPI) { a.now = now }
+}
+
+type recordsAPI struct {
+	l   records.Lister
+	log *slog.Logger
+	now func() time.Time
+}
+
+// MountRecords adds the API over what calls leave behind (package records)
+// to mux:
+//
+//	GET  /api/callbacks                 callbacks, oldest first (?open=1 &since=RFC3339 &limit=N)
+//	POST /api/callbacks/{id}/done       someone called back (again: no change)
+//	GET  /api/complaints                complaints, with "overdue" as of the request (same parameters)
+//	POST /api/complaints/{id}/replied   someone replied (again: no change)
+//	GET  /api/surveys                   survey answers (?since= &limit=)
+//	GET  /api/records/summary           open and overdue counts, answers and mean score (?since=)
+//
+// since is inclusive; limit defaults to 1000, at most 10000 (page with
+// since = the last record's at). Bad parameters and ids get 400, unknown
+// ids 404, each with {"error": "..."}. The JSON carries caller and
+// callback numbers, which ops need to call back; the log gets ids only
+// (CS-PRIVACY). log may be nil.
+func MountRecords(mux *http.ServeMux, l records.Lister, log *slog.Logger, opts ...RecordsOption) {
+	a := &recordsAPI{l: l, log: log, now: time.Now}
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
+	}
+	for _, o := range opts {
+		o(a)
+	}
+	mux.HandleFunc("GET /api/callbacks", a.callbacks)
+	mux.HandleFunc("POST /api/callbacks/{id}/done", a.mark("callback done", l.MarkCallbackDone))
+	mux.HandleFunc("GET /api/complaints", a.complaints)
+	mux.HandleFunc("POST /api/complaints/{id}/replied", a.mark("complaint replied", l.MarkComplaintReplied))
+	mux.HandleFunc("GET /api/surveys", a.surveys)
+	mux.HandleFunc("GET /api/records/summary", a.summary)
+}
+
+// callbackJSON is a records.Callback on the wire.
+type callbackJSON struct {
+	ID     int64     `json:"id"`
+	CallID string    `json:"call_id"`
+	Caller string    `json:"caller"`
+	Number string    `json:"number"`
+	Reason string    `json:"reason"`
+	Queue  string    `json:"queue"`
+	At     time.Time `json:"at"`
+	Done   bool      `json:"done"`
+	DoneAt time.Time `json:"done_at,omitzero"`
+}
+
+// complaintJSON is a records.Complaint on the wire, with Overdue judged
+// at the request.
+type complaintJSON struct {
+	ID        int64     `json:"id"`
+	CallID    string    `json:"call_id"`
+	Caller    string    `json:"caller"`
+	Class     string    `json:"class"`
+	At        time.Time `json:"at"`
+	Deadline  time.Time `json:"deadline"`
+	Recording string    `json:"recording"`
+	Duration  float64   `json:"duration_seconds"`
+	Replied   bool      `json:"replied"`
+	RepliedAt time.Time `json:"replied_at,omitzero"`
+	Overdue   bool      `json:"overdue"`
+}
+
+// surveyJSON is a records.SurveyAnswer on the wire.
+type surveyJSON struct {
+	ID      int64     `json:"id"`
+	CallID  string    `json:"call_id"`
+	Caller  string    `json:"caller"`
+	Survey  string    `json:"survey"`
+	Score   int       `json:"score"`
+	Key     string    `json:"key"`
+	At      time.Time `json:"at"`
+	Flow    string    `json:"flow"`
+	Version string    `json:"version"`
+}
+
+// summaryJSON is a records.Summary on the wire.
+type summaryJSON struct {
+	Now            time.Time `json:"now"`
+	Since          time.Time `json:"since,omitzero"`
+	OpenCallbacks  int       `json:"open_callbacks"`
+	OpenComplaints int       `json:"open_complaints"`
+	Overdue        int       `json:"overdue"`
+	Complaints     int       `json:"complaints"`
+	RepliedLate    int       `json:"replied_late"`
+	Surveys        int       `json:"surveys"`
+	MeanScore      float64   `json:"mean_score"`
+}
+
+func (a *recordsAPI) callbacks(w http.ResponseWriter, r *http.Request) {
+	f, err := listFilter(r, true)
+	if err != nil {
+		a.reply(w, r, 0, nil, err)
+		return
+	}
+	cbs, err := a.l.Callbacks(r.Context(), f)
+	out := make([]callbackJSON, len(cbs))
+	for i, c := range cbs {
+		out[i] = callbackJSON{ID: c.ID, CallID: c.CallID, Caller: c.Caller, Number: c.Number, Reason: c.Reason,
+			Queue: c.Queue, At: c.At, Done: c.Done, DoneAt: c.DoneAt}
+	}
+	a.reply(w, r, http.StatusOK, out, err)
+}
+
+func (a *recordsAPI) complaints(w http.ResponseWriter, r *http.Request) {
+	f, err := listFilter(r, true)
+	if err != nil {
+		a.reply(w, r, 0, nil, err)
+		return
+	}
+	now := a.now()
+	cs, err := a.l.Complaints(r.Context(), f)
+	out := make([]complaintJSON, len(cs))
+	for i, c := range cs {
+		out[i] = complaintJSON{ID: c.ID, CallID: c.CallID, Caller: c.Caller, Class: c.Class, At: c.At,
+			Deadline: c.Deadline, Recording: c.Recording, Duration: c.Duration.Seconds(),
+			Replied: c.Replied, RepliedAt: c.RepliedAt, Overdue: c.Overdue(now)}
+	}
+	a.reply(w, r, http.StatusOK, out, err)
+}
+
+func (a *recordsAPI) surveys(w http.ResponseWriter, r *http.Request) {
+	f, err := listFilter(r, false)
+	if err != nil {
+		a.reply(w, r, 0, nil, err)
+		return
+	}
+	as, err := a.l.Surveys(r.Context(), f)
+	out := make([]surveyJSON, len(as))
+	for i, s := range as {
+		out[i] = surveyJSON{ID: s.ID, CallID: s.CallID, Caller: s.Caller, Survey: s.Survey, Score: s.Score,
+			Key: s.Key, At: s.At, Flow: s.Flow, Version: s.Version}
+	}
+	a.reply(w, r, http.StatusOK, out, err)
+}
+
+func (a *recordsAPI) summary(w http.ResponseWriter, r *http.Request) {
+	q, err := recordsQuery(r, "since")
+	var since time.Time
+	if err == nil {
+		since, err = sinceParam(q)
+	}
+	if err != nil {
+		a.reply(w, r, 0, nil, err)
+		return
+	}
+	now := a.now()
+	s, err := a.l.Summary(r.Context(), now, since)
+	a.reply(w, r, http.StatusOK, summaryJSON{Now: now.UTC(), Since: since.UTC(), OpenCallbacks: s.OpenCallbacks,
+		OpenComplaints: s.OpenComplaints, Overdue: s.Overdue, Complaints: s.Complaints,
+		RepliedLate: s.RepliedLate, Surveys: s.Surveys, MeanScore: s.MeanScore}, err)
+}
+
+// mark serves POST .../{id}/done and .../{id}/replied with set.
+func (a *recordsAPI) mark(what string, set func(ctx context.Context, id int64, at time.Time) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+		if err != nil || id <= 0 {
+			a.reply(w, r, 0, nil, badParam("id", "want a positive integer"))
+			return
+		}
+		if err := set(r.Context(), id, a.now()); err != nil {
+			a.reply(w, r, 0, nil, err)
+			return
+		}
+		a.log.Info(what, "id", id)
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+// paramError is a bad query parameter or path value: 400.
+type paramError struct{ name, msg string }
+
+func (e *paramError) Error() string { return e.name + ": " + e.msg }
+
+func badParam(name, msg string) error { return &paramError{name, msg} }
+
+// recordsQuery parses r's query, which may hold only the parameters named
+// in allowed, each at most once.
+func recordsQuery(r *http.Request, allowed ...string) (url.Values, error) {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, badParam("query", "malformed")
+	}
+	for _, name := range slices.Sorted(maps.Keys(q)) {
+		if !slices.Contains(allowed, name) {
+			return nil, badParam(name, "unknown parameter; want "+strings.Join(allowed, ", "))
+		}
+		if len(q[name]) > 1 {
+			return nil, badParam(name, "given more than once")
+		}
+	}
+	return q, nil
+}
+
+// listFilter reads ?open=, ?since= and ?limit= (open only where withOpen).
+func listFilter(r *http.Request, withOpen bool) (records.Filter, error) {
+	allowed := []string{"since", "limit"}
+	if withOpen {
+		allowed = append(allowed, "open")
+	}
+	q, err := recordsQuery(r, allowed...)
+	if err != nil {
+		return records.Filter{}, err
+	}
+	f := records.Filter{Limit: defaultListLimit}
+	if v := q.Get("open"); v != "" {
+		if f.Open, err = strconv.ParseBool(v); err != nil {
+			return records.Filter{}, badParam("open", "want 1 or 0")
+		}
+	}
+	if f.Since, err = sinceParam(q); err != nil {
+		return records.Filter{}, err
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxListLimit {
+			return records.Filter{}, badParam("limit", fmt.Sprintf("want an integer from 1 to %d", maxListLimit))
+		}
+		f.Limit = n
+	}
+	return f, nil
+}
+
+// sinceParam reads ?since= (zero when absent).
+func sinceParam(q url.Values) (time.Time, error) {
+	v := q.Get("since")
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return time.Time{}, badParam("since", "want an RFC 3339 time with an offset, e.g. 2026-03-02T09:00:00+08:00")
+	}
+	return t, nil
+}
+
+// reply writes v with code, or err with the status it deserves: 400 for a
+// bad parameter or record, 404 for an unknown id, 500 (logged) otherwise.
+// Store errors carry no numbers, so logging them is safe.
+func (a *recordsAPI) reply(w http.ResponseWriter, r *http.Request, code int, v any, err error) {
+	var pe *paramError
+	switch {
+	case errors.As(err, &pe), errors.Is(err, records.ErrInvalid):
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": err.Error()})
+	case errors.Is(err, records.ErrNotFound):
+		writeJSON(w, http.StatusNotFound, map[string]any{"error": err.Error()})
+	case err != nil:
+		a.log.Error("records api", "method", r.Method, "path", r.URL.Path, "error", err)
+		writeJSON(w, http.StatusInternalServerError, map[string]any{"error": err.Error()})
+	default:
+		writeJSON(w, code, v)
+	}
+}
