@@ -25,6 +25,7 @@ import (
 	"github.com/kefu-hotline/kefu/media"
 	"github.com/kefu-hotline/kefu/media/rtp"
 	"github.com/kefu-hotline/kefu/prompts"
+	"github.com/kefu-hotline/kefu/sip/flood"
 )
 
 // Allowed lists the methods kefu serves (Allow header).
@@ -64,6 +65,9 @@ type Config struct {
 	// Records keeps what calls leave: callbacks, complaints, survey
 	// answers. Nil keeps nothing.
 	Records records.Store
+	// Flood limits request rates per source and caller and drops
+	// scanners; nil admits everything.
+	Flood *flood.Guard
 }
 
 // Agent is a running SIP user agent.

@@ -72,6 +72,9 @@ func (a *Agent) onOptions(req *sip.Request, tx sip.ServerTransaction) {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
 		return
 	}
+	if !a.admit(req, tx) {
+		return
+	}
 	code, reason := 200, "OK"
 	if a.draining.Load() {
 		code, reason = 503, "Service Unavailable"
@@ -92,6 +95,9 @@ func (a *Agent) onNoRoute(req *sip.Request, tx sip.ServerTransaction) {
 	if to := req.To(); to != nil && to.Params.Has("tag") && a.callFor(req) == nil {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
 		return
+	}
+	if !a.admit(req, tx) {
+		return // REGISTER floods and scanners among them
 	}
 	res := sip.NewResponseFromRequest(req, 405, "Method Not Allowed", nil)
 	res.AppendHeader(sip.NewHeader("Allow", Allowed))

@@ -30,6 +30,9 @@ func (a *Agent) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		a.inDialog(req, tx)
 		return
 	}
+	if !a.admit(req, tx) {
+		return
+	}
 	received := time.Now()
 	if a.draining.Load() {
 		a.reject(req, tx, 503, "Service Unavailable", sip.NewHeader("Retry-After", "30"))

@@ -14,6 +14,7 @@ type Metrics struct {
 	RTPSent    prometheus.Counter
 	RTPRecv    prometheus.Counter
 	RTPLost    prometheus.Counter
+	Flood      *prometheus.CounterVec // by method, action and reason
 }
 
 // NewMetrics creates the collectors and registers them on reg (nil: not
@@ -30,9 +31,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		RTPSent:    prometheus.NewCounter(prometheus.CounterOpts{Name: "kefu_rtp_packets_sent_total", Help: "RTP packets sent."}),
 		RTPRecv:    prometheus.NewCounter(prometheus.CounterOpts{Name: "kefu_rtp_packets_received_total", Help: "RTP packets received."}),
 		RTPLost:    prometheus.NewCounter(prometheus.CounterOpts{Name: "kefu_rtp_packets_lost_total", Help: "RTP packets lost in reception (sequence gaps)."}),
+		Flood:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kefu_flood_denied_total", Help: "Requests the flood guard refused, by method, action (reject, drop) and reason (scanner_ua, source_rate, caller_rate, source_banned)."}, []string{"method", "action", "reason"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.Screened, m.Calls, m.Active, m.Answered, m.Rejected, m.Malformed, m.AnswerTime, m.RTPSent, m.RTPRecv, m.RTPLost)
+		reg.MustRegister(m.Screened, m.Calls, m.Active, m.Answered, m.Rejected, m.Malformed, m.AnswerTime, m.RTPSent, m.RTPRecv, m.RTPLost, m.Flood)
 	}
 	return m
 }

@@ -6,10 +6,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -174,6 +176,34 @@ func (a *agent) stop() {
 	if a.t.Failed() {
 		a.t.Logf("kefu log:\n%s", a.log.String())
 	}
+}
+
+// metrics returns kefu's Prometheus exposition.
+func (a *agent) metrics() string {
+	a.t.Helper()
+	res, err := http.Get("http://" + a.http + "/metrics")
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return string(b)
+}
+
+// metric returns the value of one sample of the exposition (name with its
+// labels as printed, e.g. `kefu_flood_denied_total{action="reject",...}`),
+// 0 when absent.
+func metric(exposition, sample string) float64 {
+	for _, line := range strings.Split(exposition, "\n") {
+		if v, ok := strings.CutPrefix(line, sample+" "); ok {
+			f, _ := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			return f
+		}
+	}
+	return 0
 }
 
 // timelineEvent is one line of `kefu dial`'s output.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -60,15 +61,9 @@ func TestIntegrationNuisance(t *testing.T) {
 	if !a.waitLog(`"nuisance call"`, 5*time.Second) || !a.waitLog(`"reason":"repeat"`, 5*time.Second) {
 		t.Errorf("kefu's log lacks the verdicts")
 	}
-	m, err := http.Get("http://" + a.http + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Body.Close()
-	var buf bytes.Buffer
-	_, _ = buf.ReadFrom(m.Body)
+	m := a.metrics()
 	for _, want := range []string{`kefu_screened_total{kind="reject",reason="list"} 1`, `kefu_screened_total{kind="reject",reason="repeat"} 1`} {
-		if !bytes.Contains(buf.Bytes(), []byte(want)) {
+		if !strings.Contains(m, want) {
 			t.Errorf("metrics lack %s", want)
 		}
 	}

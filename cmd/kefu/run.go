@@ -28,6 +28,7 @@ import (
 	"github.com/kefu-hotline/kefu/ops"
 	"github.com/kefu-hotline/kefu/prompts"
 	"github.com/kefu-hotline/kefu/sip"
+	"github.com/kefu-hotline/kefu/sip/flood"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -36,7 +37,8 @@ import (
 // equivalent (flag wins over environment).
 type runFlags struct {
 	listen, rtpPorts, httpAddr, dataDir, config, advertise, logLevel string
-	now                                                              string
+	now, trusted                                                     string
+	noFlood                                                          bool
 	grace                                                            time.Duration
 	showNumbers                                                      bool
 }
@@ -58,6 +60,8 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	}
 	fs.DurationVar(&f.grace, "grace", grace, "on SIGTERM, how long active calls may finish before they get BYE (KEFU_GRACE)")
 	fs.StringVar(&f.now, "now", env("KEFU_NOW", ""), "pin the flows' clock to this RFC 3339 time at start, for tests of greetings and holidays (KEFU_NOW)")
+	fs.StringVar(&f.trusted, "trusted", env("KEFU_TRUSTED", ""), "PBX trunk addresses or CIDRs, comma-separated: exempt from the per-source flood limits, never banned (KEFU_TRUSTED)")
+	fs.BoolVar(&f.noFlood, "no-flood-guard", env("KEFU_NO_FLOOD_GUARD", "") == "true", "turn the SIP flood guard off, e.g. behind a proxy that limits rates itself (KEFU_NO_FLOOD_GUARD=true)")
 	fs.BoolVar(&f.showNumbers, "show-numbers", env("KEFU_SHOW_NUMBERS", "") == "true", "log caller numbers unmasked (KEFU_SHOW_NUMBERS=true)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -194,12 +198,16 @@ func serve(f *runFlags, log *slog.Logger) error {
 	var current atomic.Pointer[sip.Snapshot]
 	current.Store(snap)
 
+	guard, err := floodGuard(f)
+	if err != nil {
+		return err
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	agent, err := sip.New(sip.Config{
 		Listen: f.listen, Advertise: adv, RTPLow: lo, RTPHigh: hi, Logger: log,
 		Current: current.Load, ShowNumbers: f.showNumbers, Metrics: sip.NewMetrics(reg), Clock: clock,
-		DataDir: f.dataDir, Records: st,
+		DataDir: f.dataDir, Records: st, Flood: guard,
 	})
 	if err != nil {
 		return err
@@ -252,6 +260,33 @@ func serve(f *runFlags, log *slog.Logger) error {
 			return nil
 		}
 	}
+}
+
+// floodGuard builds the SIP flood guard from the flags: nil when turned off.
+func floodGuard(f *runFlags) (*flood.Guard, error) {
+	if f.noFlood {
+		return nil, nil
+	}
+	var cfg flood.Config
+	for _, s := range strings.Split(f.trusted, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			a, aerr := netip.ParseAddr(s)
+			if aerr != nil {
+				return nil, fmt.Errorf("-trusted %q: want an address or CIDR such as 10.0.0.5 or 10.0.0.0/24: %w", s, err)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		cfg.Trusted = append(cfg.Trusted, p)
+	}
+	g, err := flood.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("flood guard: %w", err)
+	}
+	return g, nil
 }
 
 // reload applies a changed configuration file to new calls; calls in
