@@ -31,7 +31,7 @@ var wantIDs = func() []string {
 		"callback.ask", "callback.keys", "callback.saved", "complaint.ask", "survey.ask", "survey.thanks",
 		"queue.position", "queue.wait", "queue.callback",
 		"close.ask", "close.bye", "close.hangup", "complaint.close", "notours",
-		"escalate", "dialect", "nuisance", "ack", "digit.yao", "num.ten", "num.hundred", "num.liang", "unit.minute", "unit.position", "menu.invalid",
+		"escalate", "dialect", "nuisance", "ack", "digit.yao", "num.ten", "num.hundred", "num.liang", "unit.minute", "unit.position", "menu.main", "menu.invalid",
 	}
 	for d := range 10 {
 		ids = append(ids, fmt.Sprintf("digit.%d", d))
