@@ -34,6 +34,10 @@ type Call interface {
 	// Record starts capturing what the caller says (a complaint); name is
 	// a file-name stem for the recording.
 	Record(name string) (Recording, error)
+	// Transfer hands the call to uri (REFER, else a bridged call). On
+	// success the call is no longer the flow's; ErrTransferFailed means
+	// it is still up and the flow goes on.
+	Transfer(ctx context.Context, uri string) (TransferResult, error)
 }
 
 // EventKind says what the caller did.

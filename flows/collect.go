@@ -67,8 +67,9 @@ func (r *Runner) collect(ctx context.Context, c *Collect) (string, error) {
 			if _, err := r.play(ctx, orStr(c.Invalid, "menu.invalid")); err != nil {
 				return "", err
 			}
+			tooShort = false
 		}
-		h, err := r.play(ctx, orStr(c.Prompt, "callback.ask"))
+		h, err := r.playKeys(ctx, orStr(c.Prompt, "callback.ask"))
 		if err != nil {
 			return "", err
 		}
@@ -76,7 +77,9 @@ func (r *Runner) collect(ctx context.Context, c *Collect) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		if tooShort = len(digits) < c.minDigits(); tooShort {
+		if len(digits) < c.minDigits() {
+			// Some keys but too few: say so; none: just ask again.
+			tooShort = len(digits) > 0
 			r.note("collect", fmt.Sprintf("%d digits, want at least %d", len(digits), c.minDigits()))
 			continue
 		}
@@ -155,7 +158,7 @@ func (r *Runner) confirmDigits(ctx context.Context, c *Collect, digits string) (
 		if _, err := r.play(ctx, orStr(c.ConfirmEnd, "callback.confirm.end")); err != nil {
 			return false, err
 		}
-		h, err := r.play(ctx, orStr(c.Keys, "callback.keys"))
+		h, err := r.playKeys(ctx, orStr(c.Keys, "callback.keys"))
 		if err != nil {
 			return false, err
 		}

@@ -80,6 +80,9 @@ type Config struct {
 	// checked against.
 	Forbidden []string `yaml:"forbidden"`
 	Routes    []Route  `yaml:"routes"`
+	// Destinations are the only places a transfer may send a caller:
+	// name → SIP URI (a PBX queue).
+	Destinations map[string]string `yaml:"destinations"`
 	// QueueDefs are kefu's own queues, used by the queue verb.
 	QueueDefs []QueueDef       `yaml:"queues"`
 	Flows     map[string]*Flow `yaml:"flows"`
@@ -156,10 +159,11 @@ type Step struct {
 	Hold   *Hold   `yaml:"hold"`
 	Menu   *Menu   `yaml:"menu"`
 
-	Collect *Collect `yaml:"collect"`
-	Record  *Record  `yaml:"record"`
-	Survey  *Survey  `yaml:"survey"`
-	Queue   *Enqueue `yaml:"queue"`
+	Collect  *Collect  `yaml:"collect"`
+	Record   *Record   `yaml:"record"`
+	Survey   *Survey   `yaml:"survey"`
+	Queue    *Enqueue  `yaml:"queue"`
+	Transfer *Transfer `yaml:"transfer"`
 	// Exception states why this step deliberately departs from a call-
 	// script rule (e.g. hanging up without a closing phrase on a test
 	// line); `kefu check` lists it.
@@ -222,7 +226,12 @@ type Close struct {
 }
 
 // Hangup ends the call from our side.
-type Hangup struct{}
+type Hangup struct {
+	// Wait gives the caller up to this long to hang up first (CS-CLOSE,
+	// CS-COMPLAINT-CLOSE: after the goodbye, the caller hangs up first);
+	// unset hangs up at once.
+	Wait *Duration `yaml:"wait"`
+}
 
 // Reject refuses the call before it is answered, with a SIP status
 // (default 603 Decline; 486 Busy Here, 403 Forbidden, 480, 404 ...).
@@ -281,6 +290,9 @@ func (s *Step) Verb() string {
 	}
 	if s.Queue != nil {
 		names = append(names, "queue")
+	}
+	if s.Transfer != nil {
+		names = append(names, "transfer")
 	}
 	if len(names) != 1 {
 		return ""

@@ -42,7 +42,7 @@ func (f *Flow) next(i int) []int {
 		if s.Menu.OnTimeout == "" || s.Menu.OnInvalid == "" {
 			following()
 		}
-	case s.Collect != nil, s.Record != nil, s.Queue != nil:
+	case s.Collect != nil, s.Record != nil, s.Queue != nil, s.Transfer != nil:
 		outs := s.outcomes()
 		fallsThrough := false
 		for _, o := range outs {
@@ -163,6 +163,9 @@ func (s *Step) outcomes() []outcome {
 		return []outcome{{s.Record.OnDone, "recorded"}, {s.Record.OnEmpty, "nothing said"}}
 	case s.Queue != nil:
 		return []outcome{{s.Queue.OnAnswer, "taken"}, {s.Queue.OnTimeout, "max wait"}}
+	case s.Transfer != nil:
+		// Success hands the call on; only a failure stays in the flow.
+		return []outcome{{s.Transfer.OnFail, "transfer failed"}}
 	}
 	return nil
 }

@@ -67,6 +67,15 @@ func (c *Config) lintClosing(p *problems) {
 				return // the closing itself
 			case s.Reject != nil:
 				return // a reject never answered
+			case s.Transfer != nil:
+				// Handed on, the caller is not hung up on; a failure
+				// goes on to OnFail.
+				if j := following(f, i, s.Transfer.OnFail); j >= 0 {
+					walk(j, last, complaint)
+				} else {
+					hangsUp(i, last, complaint)
+				}
+				return
 			case s.Hangup != nil:
 				hangsUp(i, last, complaint)
 				return

@@ -52,7 +52,7 @@ func (r *Runner) menu(ctx context.Context, m *Menu) (string, error) {
 				return "", err
 			}
 		}
-		h, err := r.play(ctx, m.Prompt)
+		h, err := r.playKeys(ctx, m.Prompt)
 		if err != nil {
 			return "", err
 		}

@@ -58,6 +58,9 @@ func (f *Flow) Mermaid() string {
 			if s.Menu.OnTimeout == "" || s.Menu.OnInvalid == "" {
 				edge(i, following, "else")
 			}
+		case s.Transfer != nil:
+			fmt.Fprintf(&b, "  %s --> end%d((transferred))\n", id(i), i)
+			edge(i, orStr(s.Transfer.OnFail, following), "transfer failed")
 		case s.Collect != nil, s.Record != nil, s.Queue != nil:
 			for _, o := range s.outcomes() {
 				edge(i, orStr(o.to, following), o.label)

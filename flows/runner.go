@@ -49,7 +49,9 @@ type Result struct {
 	Condition string
 	LevelDB   float64
 	FloorDB   float64
-	HungUpBy  string // "agent" or "caller"
+	HungUpBy  string // "agent", "caller", or "transfer" when the call was handed on
+	// Transferred names the destination the call was handed to.
+	Transferred string
 	// The records the call left, by ID in the store (0: none).
 	Callback, Complaint, Survey int64
 }
@@ -111,7 +113,7 @@ func (r *Runner) Run(ctx context.Context) error {
 		r.Result.Steps = append(r.Result.Steps, s.Name)
 		r.note("step", s.Name+" ("+s.Verb()+")")
 		next, err := r.runStep(ctx, s)
-		if errors.Is(err, errHungUp) {
+		if errors.Is(err, errHungUp) || errors.Is(err, errTransferred) {
 			return nil
 		}
 		if err != nil {
@@ -152,6 +154,12 @@ func (r *Runner) runStep(ctx context.Context, s *Step) (string, error) {
 	case s.Close != nil:
 		return "", r.close(ctx, s.Close)
 	case s.Hangup != nil:
+		if w := s.Hangup.Wait.or(0); w > 0 {
+			r.note("wait", "caller hang-up")
+			if _, err := r.pause(ctx, w, never); err != nil {
+				return "", err
+			}
+		}
 		if err := r.hangup(ctx); err != nil {
 			return "", err
 		}
@@ -168,6 +176,8 @@ func (r *Runner) runStep(ctx context.Context, s *Step) (string, error) {
 		return r.survey(ctx, s.Survey)
 	case s.Queue != nil:
 		return r.enqueue(ctx, s.Queue)
+	case s.Transfer != nil:
+		return r.transfer(ctx, s.Transfer)
 	case s.Goto != "":
 		return s.Goto, nil
 	case s.Branch != nil:
@@ -245,13 +255,48 @@ func (r *Runner) play(ctx context.Context, id string) (heard, error) {
 
 // playPrompt plays a resolved prompt; id is the reference it came from.
 func (r *Runner) playPrompt(ctx context.Context, id string, p *prompts.Prompt) (heard, error) {
+	return r.playing(ctx, id, p, false)
+}
+
+// playKeys plays a prompt that asks for keys (a menu, a number, a score):
+// a key stops it, as callers who know the menu expect (barge-in). The
+// louder key does not: it is not an answer.
+func (r *Runner) playKeys(ctx context.Context, id string) (heard, error) {
+	p, err := r.resolve(id)
+	if err != nil {
+		return heard{}, err
+	}
+	return r.playing(ctx, id, p, true)
+}
+
+// bargeInKey marks a Play context whose prompt a key may stop; its value
+// is the louder key, which does not. The simulation reads it to stop its
+// virtual playback at the key.
+type bargeInKey struct{}
+
+// errBargeIn stops a prompt at the caller's key.
+var errBargeIn = errors.New("key pressed")
+
+func (r *Runner) playing(ctx context.Context, id string, p *prompts.Prompt, barge bool) (heard, error) {
 	r.note("prompt_start", p.ID)
+	pctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	if barge {
+		louder := r.cfg.Louder.Key
+		if r.cfg.Louder.Off {
+			louder = ""
+		}
+		pctx = context.WithValue(pctx, bargeInKey{}, louder)
+	}
 	done := make(chan error, 1)
-	go func() { done <- r.call.Play(ctx, p) }()
+	go func() { done <- r.call.Play(pctx, p) }()
 	var h heard
 	for {
 		select {
 		case err := <-done:
+			if errors.Is(context.Cause(pctx), errBargeIn) && ctx.Err() == nil {
+				err = nil // stopped at the caller's key
+			}
 			r.note("prompt_end", p.ID)
 			if id == r.cfg.Louder.Prompt {
 				r.louderPending = false // presses during the question: asked already
@@ -261,11 +306,15 @@ func (r *Runner) playPrompt(ctx context.Context, id string, p *prompts.Prompt) (
 				r.louderPending = false
 				h2, err2 := r.play(ctx, r.cfg.Louder.Prompt)
 				h.speech, h.key = h.speech || h2.speech, max(h.key, h2.key)
+				h.keys += h2.keys
 				return h, err2
 			}
 			return h, err
 		case ev := <-r.call.Events():
 			r.event(ev, &h)
+			if barge && h.key != 0 {
+				stop(errBargeIn)
+			}
 		}
 	}
 }
@@ -362,7 +411,7 @@ func (r *Runner) event(ev Event, h *heard) {
 		r.call.SetGain(r.gainDB)
 		r.Result.GainDB = r.gainDB
 		r.louderPending = true
-		r.note("event", fmt.Sprintf("louder key: prompt gain now %+.0f dB", r.gainDB))
+		r.noteAt(ev.At, "event", fmt.Sprintf("louder key: prompt gain now %+.0f dB", r.gainDB))
 		return
 	}
 	switch ev.Kind {

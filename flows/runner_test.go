@@ -70,6 +70,11 @@ func (r fakeRecording) Stop() (RecordingInfo, error) {
 	return RecordingInfo{Path: "fake.wav", Duration: time.Since(r.start)}, nil
 }
 
+// Transfer fails: the fake call has nowhere to go.
+func (c *fakeCall) Transfer(context.Context, string) (TransferResult, error) {
+	return TransferResult{}, ErrTransferFailed
+}
+
 func (c *fakeCall) Hangup(context.Context) error {
 	c.mu.Lock()
 	c.hungUp = time.Since(c.start)
@@ -97,6 +102,17 @@ func loadDefault(t *testing.T) (*Config, *prompts.Catalog) {
 		t.Fatal(err)
 	}
 	return cfg, cat
+}
+
+// menuSkipped is how long the default hotline's main menu takes when the
+// caller presses no key: the prompt and its 5 s wait, twice.
+func menuSkipped(t *testing.T, cat *prompts.Catalog) time.Duration {
+	t.Helper()
+	m, ok := cat.Get("menu.main")
+	if !ok {
+		t.Fatal("no menu.main")
+	}
+	return 2 * (m.Duration() + DefaultSilenceWait)
 }
 
 // startFake prepares the default route's flow on a fake call inside a
@@ -155,7 +171,8 @@ func TestSpeechStopsLadder(t *testing.T) {
 		for _, p := range call.played {
 			ids = append(ids, p.id)
 		}
-		want := []string{greet.ID, greet.ID, "ack", "close.ask", "close.hangup"}
+		// After the ack, the main menu twice (no key), then the closing.
+		want := []string{greet.ID, greet.ID, "ack", "menu.main", "menu.main", "close.ask", "close.hangup"}
 		if len(ids) != len(want) {
 			t.Fatalf("played %v, want %v", ids, want)
 		}
@@ -168,7 +185,7 @@ func TestSpeechStopsLadder(t *testing.T) {
 		if gap := call.played[2].start - call.played[1].end; gap != 2*time.Second {
 			t.Errorf("ack %v after the second opening, want 2s", gap)
 		}
-		if d := call.hungUp - call.played[4].end; d != 5*time.Second {
+		if d := call.hungUp - call.played[6].end; d != 5*time.Second {
 			t.Errorf("hang-up %v after the final phrase, want 5s", d)
 		}
 		if !r.Result.Heard || r.Result.Attempts != 2 {
@@ -187,7 +204,7 @@ func TestCallerHangsUpFirst(t *testing.T) {
 		ask, _ := cat.Get("close.ask")
 		ack, _ := cat.Get("ack")
 		greet, _ := r.resolve(GreetTOD)
-		replyAt := greet.Duration() + ack.Duration() + ask.Duration() + time.Second
+		replyAt := greet.Duration() + ack.Duration() + menuSkipped(t, cat) + ask.Duration() + time.Second
 		call.speakAt(replyAt)
 		bye, _ := cat.Get("close.bye")
 		time.AfterFunc(replyAt+bye.Duration()+3*time.Second, func() { cancel(ErrCallerHangup) })

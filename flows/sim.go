@@ -46,6 +46,8 @@ type Simulation struct {
 	// Records receives the callbacks, complaints and survey answers the
 	// flow stores; nil keeps nothing.
 	Records records.Store
+	// TransferFails makes every transfer fail, to follow the on_fail path.
+	TransferFails bool
 	// Queues are the queues the flow's queue steps join; nil: a fresh set
 	// from the config.
 	Queues *queue.Manager
@@ -128,8 +130,10 @@ func (s *Simulation) After(d time.Duration) <-chan time.Time {
 }
 
 // sleep moves time by d, delivering every caller action due meanwhile. It
-// stops early when the caller hangs up.
+// stops early when the caller hangs up, and at a key when ctx says the
+// prompt may be stopped by one (barge-in), as a live call's player is.
 func (s *Simulation) sleep(ctx context.Context, d time.Duration) error {
+	louder, barge := ctx.Value(bargeInKey{}).(string)
 	for {
 		s.mu.Lock()
 		deadline := s.now.Add(d)
@@ -146,6 +150,9 @@ func (s *Simulation) sleep(ctx context.Context, d time.Duration) error {
 		s.deliver(a)
 		if a.Hangup {
 			return context.Cause(ctx)
+		}
+		if barge && a.Event.Kind == Digit && string(a.Event.Key) != louder {
+			return nil // the runner stops the prompt here
 		}
 	}
 }
@@ -207,6 +214,15 @@ type simRecording struct {
 
 func (r *simRecording) Stop() (RecordingInfo, error) {
 	return RecordingInfo{Duration: r.s.Now().Sub(r.start)}, nil
+}
+
+// Transfer implements Call: a simulated transfer succeeds by REFER, unless
+// TransferFails is set.
+func (s *Simulation) Transfer(_ context.Context, uri string) (TransferResult, error) {
+	if s.TransferFails {
+		return TransferResult{}, fmt.Errorf("%w: %s refused (simulated)", ErrTransferFailed, uri)
+	}
+	return TransferResult{How: "refer"}, nil
 }
 
 // Elapsed returns how far into the call t is.

@@ -51,7 +51,7 @@ func (r *Runner) survey(ctx context.Context, s *Survey) (string, error) {
 				return "", err
 			}
 		}
-		h, err := r.play(ctx, orStr(s.Prompt, "survey.ask"))
+		h, err := r.playKeys(ctx, orStr(s.Prompt, "survey.ask"))
 		if err != nil {
 			return "", err
 		}

@@ -89,9 +89,19 @@ func (c *Config) validate(file string, data []byte) error {
 	if _, err := c.Queues(); err != nil {
 		p.at("$.queues", "%v", err)
 	}
+	for _, name := range slices.Sorted(maps.Keys(c.Destinations)) {
+		if u := c.Destinations[name]; !strings.HasPrefix(u, "sip:") || !strings.Contains(u, "@") {
+			p.at("$.destinations."+name, "destination %q: want a SIP URI such as sip:8001@pbx.example.com", u)
+		}
+	}
 	for _, name := range c.flowNames() {
 		c.Flows[name].validate(p, fmt.Sprintf("$.flows.%s", name))
 		for i, s := range c.Flows[name].Steps {
+			if s != nil && s.Transfer != nil {
+				if _, ok := c.Destinations[s.Transfer.To]; !ok {
+					p.at(fmt.Sprintf("$.flows.%s.steps[%d].transfer.to", name, i), "no destination named %q: transfers go only to destinations: {NAME: sip:...} in this file (no arbitrary numbers)", s.Transfer.To)
+				}
+			}
 			if s == nil || s.Queue == nil {
 				continue
 			}
@@ -181,6 +191,8 @@ func (f *Flow) validate(p *problems, path string) {
 			}
 			f.checkRef(p, sp+".menu.on_timeout", m.OnTimeout)
 			f.checkRef(p, sp+".menu.on_invalid", m.OnInvalid)
+		case s.Transfer != nil:
+			f.checkRef(p, sp+".transfer.on_fail", s.Transfer.OnFail)
 		case s.Queue != nil:
 			f.checkRef(p, sp+".queue.on_answer", s.Queue.OnAnswer)
 			f.checkRef(p, sp+".queue.on_timeout", s.Queue.OnTimeout)

@@ -1,7 +1,9 @@
 // Package sip is kefu's SIP user agent on sipgo: it answers INVITEs (100,
 // 180, then 200 with an SDP answer after the answer delay), keeps one owner
 // goroutine per call, runs the call's flow through the flows.Call interface,
-// and handles ACK, BYE, CANCEL, OPTIONS, INFO and hold re-INVITEs.
+// and handles ACK, BYE, CANCEL, OPTIONS, INFO and hold re-INVITEs. It
+// transfers calls by REFER, or by bridging a call of its own to the
+// destination (transfer.go, bridge.go).
 package sip
 
 import (
@@ -29,7 +31,7 @@ import (
 )
 
 // Allowed lists the methods kefu serves (Allow header).
-const Allowed = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO"
+const Allowed = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REFER, NOTIFY"
 
 // Snapshot is one loaded version of the configuration with its prompts. A
 // call keeps the snapshot it started with for its whole life.
@@ -89,6 +91,7 @@ type Agent struct {
 
 	mu       sync.Mutex
 	calls    map[string]*call // by dialog key
+	legs     map[string]*leg  // bridged calls to transfer destinations, by dialog key
 	draining atomic.Bool
 	wg       sync.WaitGroup // one per call owner goroutine
 }
@@ -110,7 +113,7 @@ func New(cfg Config) (*Agent, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sip: listen address %q: %w", cfg.Listen, err)
 	}
-	a := &Agent{cfg: cfg, log: log, calls: map[string]*call{}, met: cfg.Metrics}
+	a := &Agent{cfg: cfg, log: log, calls: map[string]*call{}, legs: map[string]*leg{}, met: cfg.Metrics}
 	if a.met == nil {
 		a.met = NewMetrics(nil)
 	}
@@ -159,6 +162,8 @@ func New(cfg Config) (*Agent, error) {
 	a.srv.OnAck(a.onAck)
 	a.srv.OnBye(a.inDialog)
 	a.srv.OnInfo(a.inDialog)
+	a.srv.OnNotify(a.onReferOrNotify)
+	a.srv.OnRefer(a.onReferOrNotify)
 	a.srv.OnCancel(a.onCancel)
 	a.srv.OnOptions(a.onOptions)
 	a.srv.OnNoRoute(a.onNoRoute)

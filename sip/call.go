@@ -22,6 +22,7 @@ var (
 	errNoAck       = errors.New("no ACK for 200 OK")
 	errAgentHangup = errors.New("agent hung up")
 	errFlowEnded   = errors.New("flow ended")
+	errTransferred = errors.New("call transferred")
 )
 
 // call is one call. Its state belongs to the goroutine running run; SIP
@@ -44,6 +45,7 @@ type call struct {
 	reqs    chan inReq
 	acks    chan *sip.Request
 	hangups chan chan error
+	ops     chan func() // work the flow hands to the owner (transfer.go)
 	events  chan flows.Event
 
 	m        *callMedia
@@ -52,6 +54,7 @@ type call struct {
 	ok       *sip.Response // our 200 OK to the INVITE
 	cseq     uint32        // our in-dialog CSeq
 	byeSent  bool
+	refer    *referSub // the REFER subscription of a transfer in progress
 	callInfo flows.CallInfo
 	start    int            // the flow's first step after the answer
 	wg       sync.WaitGroup // media and flow goroutines
@@ -73,6 +76,7 @@ func (a *Agent) newCall(req *sip.Request, tx sip.ServerTransaction, snap *Snapsh
 		reqs:      make(chan inReq),
 		acks:      make(chan *sip.Request, 4),
 		hangups:   make(chan chan error),
+		ops:       make(chan func()),
 		events:    make(chan flows.Event, 32),
 		answer:    ans, local: local,
 		cseq: 1,
@@ -234,6 +238,8 @@ func (c *call) loop() {
 		case r := <-c.reqs:
 			c.serveInDialog(r)
 			close(r.done)
+		case op := <-c.ops:
+			op()
 		case reply := <-c.hangups:
 			err := c.sendBye()
 			c.cancel(errAgentHangup)
@@ -275,6 +281,8 @@ func causeLabel(err error) string {
 		return "caller_hangup"
 	case errors.Is(err, errAgentHangup):
 		return "agent_hangup"
+	case errors.Is(err, errTransferred):
+		return "transferred"
 	case errors.Is(err, errCanceled):
 		return "cancelled"
 	case errors.Is(err, errNoAck):

@@ -38,12 +38,11 @@ type callMedia struct {
 	gainDB   atomic.Uint64            // CS-LOUDER gain in dB, float64 bits
 	lostFed  int                      // Lost frames fed to the detector in the current gap
 	rec      atomic.Pointer[recorder] // the caller's audio is being recorded
+	tap      atomic.Pointer[relay]    // bridged: the caller's audio goes to the other leg
 
 	// receive goroutine only
-	judging   int // frames left before speech is judged weak or normal
-	judged    bool
-	lastClass vad.Class
-	inband    *dtmf.Detector // in-band keys, when no telephone-event was negotiated
+	judge  flows.LineJudge
+	inband *dtmf.Detector // in-band keys, when no telephone-event was negotiated
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -112,6 +111,10 @@ func (m *callMedia) release() { m.c.a.ports.Release(m.conn) }
 // Audio implements rtp.Handler: one decoded frame of the caller's audio.
 func (m *callMedia) Audio(pcm []int16) {
 	m.lostFed = 0
+	if r := m.tap.Load(); r != nil {
+		r.push(pcm) // bridged: the flow does not listen (bridge.go)
+		return
+	}
 	if r := m.rec.Load(); r != nil {
 		r.frame(pcm)
 	}
@@ -151,50 +154,13 @@ func (m *callMedia) digit(d rune) {
 	m.emit(flows.Event{Kind: flows.Digit, At: time.Now(), Key: d})
 }
 
-// judgeFrames is how long into a speech segment the detector's weak-or-
-// normal verdict is taken: its first syllable alone may be soft. With the
-// detector's 80 ms onset the flow hears of speech within 300 ms.
-const judgeFrames = 10
-
-// classify turns the detector's verdicts into flow events: speech (normal
-// or weak, judged 200 ms into the segment), the end of speech, a change
-// between weak and normal within a segment, and a line turning noisy.
+// classify turns the detector's verdicts into flow events (flows.LineJudge:
+// speech, weak or normal, judged 200 ms into the segment; its end; noise).
 func (m *callMedia) classify(r vad.Result) {
-	ev := flows.Event{At: time.Now(), LevelDB: r.LevelDB, FloorDB: r.FloorDB}
-	speechKind := func() flows.EventKind {
-		if r.Class == vad.WeakSpeech {
-			return flows.WeakSpeech
-		}
-		return flows.SpeechStart
-	}
-	switch {
-	case r.SpeechStart:
-		m.judging, m.judged = judgeFrames, false
-	case r.SpeechEnd:
-		if m.judging > 0 && !m.judged { // a short utterance: judge what there was
-			ev.Kind, ev.LevelDB = speechKind(), r.SegmentDB
-			m.emit(ev)
-		}
-		m.judging, m.judged = 0, false
-		ev.Kind = flows.SpeechEnd
+	m.judge.Frame(r, func(ev flows.Event) {
+		ev.At = time.Now()
 		m.emit(ev)
-		m.lastClass = r.Class
-		return
-	}
-	if m.judging > 0 {
-		if m.judging--; m.judging == 0 {
-			m.judged = true
-			ev.Kind, ev.LevelDB = speechKind(), r.SegmentDB
-			m.emit(ev)
-		}
-	} else if m.judged && r.Changed && r.Class.IsSpeech() && m.lastClass.IsSpeech() && r.Class != m.lastClass {
-		ev.Kind, ev.LevelDB = speechKind(), r.SegmentDB // louder, or fainter, now
-		m.emit(ev)
-	} else if r.Changed && r.Class == vad.Noise {
-		ev.Kind = flows.Noise
-		m.emit(ev)
-	}
-	m.lastClass = r.Class
+	})
 }
 
 // emit hands an event to the flow without ever blocking the media path.

@@ -27,9 +27,14 @@ func (a *Agent) callFor(req *sip.Request) *call {
 	return a.findCall(dialogKey(id.Value(), tag, from.Params))
 }
 
-// inDialog passes BYE, INFO and re-INVITE to the call's owner goroutine and
-// waits until it answered; unknown dialogs get 481.
+// inDialog passes BYE, INFO, NOTIFY, REFER and re-INVITE to the call's
+// owner goroutine (or to a bridged leg) and waits until it answered;
+// unknown dialogs get 481.
 func (a *Agent) inDialog(req *sip.Request, tx sip.ServerTransaction) {
+	if l := a.legFor(req); l != nil {
+		l.take(req, tx) // the destination's side of a bridged transfer
+		return
+	}
 	c := a.callFor(req)
 	if c == nil {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
@@ -68,7 +73,7 @@ func (a *Agent) onCancel(req *sip.Request, tx sip.ServerTransaction) {
 // onOptions answers capability queries and load-balancer pings: 200 with
 // what we speak, or 503 while draining.
 func (a *Agent) onOptions(req *sip.Request, tx sip.ServerTransaction) {
-	if to := req.To(); to != nil && to.Params.Has("tag") && a.callFor(req) == nil {
+	if to := req.To(); to != nil && to.Params.Has("tag") && a.callFor(req) == nil && a.legFor(req) == nil {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
 		return
 	}
@@ -92,7 +97,7 @@ func (a *Agent) onNoRoute(req *sip.Request, tx sip.ServerTransaction) {
 	if req.IsAck() {
 		return
 	}
-	if to := req.To(); to != nil && to.Params.Has("tag") && a.callFor(req) == nil {
+	if to := req.To(); to != nil && to.Params.Has("tag") && a.callFor(req) == nil && a.legFor(req) == nil {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
 		return
 	}
@@ -116,6 +121,13 @@ func (c *call) serveInDialog(r inReq) {
 		c.info(r)
 	case sip.INVITE:
 		c.reinvite(r)
+	case sip.NOTIFY:
+		c.notify(r)
+	case sip.REFER:
+		// Transfers go only to configured destinations (CS-NOT-OURS).
+		res := sip.NewResponseFromRequest(req, 403, "Forbidden", nil)
+		res.AppendHeader(warning("kefu transfers calls only to its configured destinations"))
+		_ = r.tx.Respond(res)
 	default:
 		res := sip.NewResponseFromRequest(req, 405, "Method Not Allowed", nil)
 		res.AppendHeader(sip.NewHeader("Allow", Allowed))
@@ -179,6 +191,41 @@ func (c *call) reinvite(r inReq) {
 	c.log.Info("re-INVITE", "direction", ans.Direction.String(), "hold", ans.Hold, "remote", ans.Remote.String())
 }
 
+// inDialogRequest builds a request of ours in the caller's dialog (RFC 3261
+// 12.2.1.1): to the caller's Contact, through the route set of the INVITE,
+// with our next CSeq. It runs on the owner goroutine.
+func (c *call) inDialogRequest(method sip.RequestMethod) *sip.Request {
+	inv := c.invite
+	target := inv.Recipient
+	if ct := inv.Contact(); ct != nil {
+		target = *ct.Address.Clone()
+	}
+	req := sip.NewRequest(method, target)
+	from := c.ok.To().AsFrom()
+	to := inv.From().AsTo()
+	req.AppendHeader(&from)
+	req.AppendHeader(&to)
+	req.AppendHeader(sip.HeaderClone(inv.CallID()))
+	c.cseq++
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: c.cseq, MethodName: method})
+	mf := sip.MaxForwardsHeader(70)
+	req.AppendHeader(&mf)
+	rrs := inv.GetHeaders("Record-Route")
+	for _, rr := range rrs {
+		req.AppendHeader(sip.NewHeader("Route", rr.Value()))
+	}
+	req.AppendHeader(sip.NewHeader("User-Agent", c.a.cfg.UserAgent))
+	req.SetTransport(inv.Transport())
+	if len(rrs) == 0 {
+		// Symmetric signalling: the caller's NAT lets in what comes back to
+		// where its INVITE came from.
+		req.SetDestination(inv.Source())
+	} else if rt := req.Route(); rt != nil {
+		req.SetDestination(rt.Address.HostPort())
+	}
+	return req
+}
+
 // sendBye ends the dialog from our side. It runs on the owner goroutine
 // under a context that the call's end does not cancel.
 func (c *call) sendBye() error {
@@ -186,34 +233,7 @@ func (c *call) sendBye() error {
 		return nil
 	}
 	c.byeSent = true
-	inv := c.invite
-	target := inv.Recipient
-	if ct := inv.Contact(); ct != nil {
-		target = *ct.Address.Clone()
-	}
-	bye := sip.NewRequest(sip.BYE, target)
-	from := c.ok.To().AsFrom()
-	to := inv.From().AsTo()
-	bye.AppendHeader(&from)
-	bye.AppendHeader(&to)
-	bye.AppendHeader(sip.HeaderClone(inv.CallID()))
-	c.cseq++
-	bye.AppendHeader(&sip.CSeqHeader{SeqNo: c.cseq, MethodName: sip.BYE})
-	mf := sip.MaxForwardsHeader(70)
-	bye.AppendHeader(&mf)
-	rrs := inv.GetHeaders("Record-Route")
-	for _, rr := range rrs {
-		bye.AppendHeader(sip.NewHeader("Route", rr.Value()))
-	}
-	bye.AppendHeader(sip.NewHeader("User-Agent", c.a.cfg.UserAgent))
-	bye.SetTransport(inv.Transport())
-	if len(rrs) == 0 {
-		// Symmetric signalling: the caller's NAT lets in what comes back to
-		// where its INVITE came from.
-		bye.SetDestination(inv.Source())
-	} else if rt := bye.Route(); rt != nil {
-		bye.SetDestination(rt.Address.HostPort())
-	}
+	bye := c.inDialogRequest(sip.BYE)
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), 32*sip.T1)
 	defer cancel()
 	tx, err := c.a.client.TransactionRequest(ctx, bye, sipgo.ClientRequestAddVia)

@@ -15,6 +15,7 @@ type Metrics struct {
 	RTPRecv    prometheus.Counter
 	RTPLost    prometheus.Counter
 	Flood      *prometheus.CounterVec // by method, action and reason
+	Transfers  *prometheus.CounterVec // by how (refer, bridge) and outcome
 }
 
 // NewMetrics creates the collectors and registers them on reg (nil: not
@@ -32,9 +33,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		RTPRecv:    prometheus.NewCounter(prometheus.CounterOpts{Name: "kefu_rtp_packets_received_total", Help: "RTP packets received."}),
 		RTPLost:    prometheus.NewCounter(prometheus.CounterOpts{Name: "kefu_rtp_packets_lost_total", Help: "RTP packets lost in reception (sequence gaps)."}),
 		Flood:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kefu_flood_denied_total", Help: "Requests the flood guard refused, by method, action (reject, drop) and reason (scanner_ua, source_rate, caller_rate, source_banned)."}, []string{"method", "action", "reason"}),
+		Transfers:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kefu_transfers_total", Help: "Transfer attempts, by how (refer, bridge) and outcome (ok, unconfirmed, refused, failed, timeout, hangup)."}, []string{"how", "outcome"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.Screened, m.Calls, m.Active, m.Answered, m.Rejected, m.Malformed, m.AnswerTime, m.RTPSent, m.RTPRecv, m.RTPLost, m.Flood)
+		reg.MustRegister(m.Screened, m.Calls, m.Active, m.Answered, m.Rejected, m.Malformed, m.AnswerTime, m.RTPSent, m.RTPRecv, m.RTPLost, m.Flood, m.Transfers)
 	}
 	return m
 }

@@ -70,8 +70,8 @@ func TestIntegrationSpeechStopsLadder(t *testing.T) {
 		t.Fatalf("kefu dial exit %d:\n%s", code, out)
 	}
 	// Without speech the opening would be followed by 5 s of silence. With
-	// it, the acknowledgement and the closing question follow at once: the
-	// first run of audio (gaps under 1 s bridged) holds all three prompts.
+	// it, the acknowledgement and the main menu follow at once: the first
+	// run of audio (gaps under 1 s bridged) holds all three prompts.
 	cat, err := prompts.LoadEmbedded("zh-CN")
 	if err != nil {
 		t.Fatal(err)
@@ -79,8 +79,8 @@ func TestIntegrationSpeechStopsLadder(t *testing.T) {
 	sh, _ := time.LoadLocation("Asia/Shanghai")
 	opening, _ := cat.Get("greet." + calendar.PeriodAt(time.Now(), sh).String())
 	ack, _ := cat.Get("ack")
-	ask, _ := cat.Get("close.ask")
-	want := (opening.Duration() + ack.Duration() + ask.Duration()).Seconds()
+	menu, _ := cat.Get("menu.main")
+	want := (opening.Duration() + ack.Duration() + menu.Duration()).Seconds()
 	st := stretches(evs)
 	if len(st) == 0 {
 		t.Fatalf("heard nothing\n%s", out)
@@ -93,9 +93,9 @@ func TestIntegrationSpeechStopsLadder(t *testing.T) {
 		run[1] = s[1]
 	}
 	if got := run[1] - run[0]; got < want-0.5 {
-		t.Errorf("first run of audio %.2f s, want ≈ %.2f s (opening, ack, close.ask back to back): the ladder did not stop for the caller's speech\n%s", got, want, out)
+		t.Errorf("first run of audio %.2f s, want ≈ %.2f s (opening, ack, menu.main back to back): the ladder did not stop for the caller's speech\n%s", got, want, out)
 	}
-	if !a.waitLog(`"heard":true`, 60*time.Second) {
+	if !a.waitLog(`"heard":true`, 80*time.Second) {
 		t.Errorf("kefu's log does not record that the caller was heard")
 	}
 	if _, ok := find(evs, "bye_received"); !ok {

@@ -32,7 +32,7 @@ func cmdSimulate(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	config := fs.String("config", "", "configuration file (default: the embedded one)")
 	flowName := fs.String("flow", "", "flow to run (default: the one routing picks for -to)")
-	caller := fs.String("caller", "silent", "the caller: silent, speech@T, keys@T:DIGITS, hangup@T, comma-separated")
+	caller := fs.String("caller", "silent", simCallerHelp)
 	at := fs.String("at", "", "date and time of the call, RFC 3339 with offset (default: now)")
 	to := fs.String("to", "hotline", "called user, for routing")
 	from := fs.String("from", "10000", "caller number")
@@ -57,7 +57,7 @@ func cmdSimulate(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 	}
-	script, err := flows.ParseCaller(*caller)
+	script, err := parseSimCaller(*caller)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 2

@@ -1,0 +1,54 @@
+package flows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Transfer hands the call to a destination named in the config's
+// destinations (a PBX queue: supervisors for CS-ESCALATE, a Cantonese
+// queue for CS-DIALECT). Only named destinations exist, so no flow can
+// send a caller to an arbitrary number (toll fraud, CS-NOT-OURS). kefu asks
+// the caller's side to make the call itself (REFER); where that is refused
+// it calls the destination and bridges the two. On success the call is no
+// longer kefu's and the flow ends; on failure the flow goes on at OnFail
+// (default: the following step), e.g. to take a callback number.
+type Transfer struct {
+	To     string `yaml:"to"` // a key of destinations
+	OnFail string `yaml:"on_fail"`
+}
+
+// TransferResult says how a transfer went.
+type TransferResult struct {
+	// How is "refer" when the caller's side took the call over (REFER
+	// accepted and the new call answered), "bridge" when kefu connected
+	// the caller to the destination itself.
+	How string
+}
+
+// ErrTransferFailed is the error a Call's Transfer returns when neither a
+// REFER nor a bridged call reached the destination; the call is still up.
+var ErrTransferFailed = errors.New("transfer failed")
+
+// errTransferred ends Run when a transfer took the call away.
+var errTransferred = errors.New("call transferred")
+
+// transfer runs the transfer verb.
+func (r *Runner) transfer(ctx context.Context, t *Transfer) (string, error) {
+	uri := r.cfg.Destinations[t.To]
+	r.note("transfer", fmt.Sprintf("to %s (%s)", t.To, uri))
+	res, err := r.call.Transfer(ctx, uri)
+	if errors.Is(err, ErrTransferFailed) {
+		r.note("transfer", fmt.Sprintf("failed: %v", err))
+		r.log.Warn("transfer failed", "to", t.To, "error", err)
+		return t.OnFail, nil
+	}
+	if err != nil {
+		return "", err
+	}
+	r.note("transfer", "done by "+res.How)
+	r.Result.Transferred = t.To
+	r.Result.HungUpBy = "transfer"
+	return "", errTransferred
+}
