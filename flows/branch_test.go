@@ -128,3 +128,46 @@ func TestSimulateReject(t *testing.T) {
 		t.Errorf("rejected %d, trace %+v", s.Rejected, s.Trace)
 	}
 }
+
+// TestRoutesByCaller: routes match the called user and the caller: a
+// number in any of its forms, a prefix, withheld numbers; the first match
+// wins; a bad caller pattern is refused at load.
+func TestRoutesByCaller(t *testing.T) {
+	src := `
+routes:
+  - to: hotline
+    from: "+8613900000001"
+    flow: vip
+  - from: "0400*"
+    flow: vip
+  - from: anonymous
+    flow: anon
+  - to: "*"
+    flow: main
+flows:
+  vip: {steps: [{name: a, say: {prompt: close.bye}}, {name: b, hangup: {}}]}
+  anon: {steps: [{name: a, say: {prompt: close.bye}}, {name: b, hangup: {}}]}
+  main: {steps: [{name: a, say: {prompt: close.bye}}, {name: b, hangup: {}}]}
+`
+	cfg, err := Parse("r.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ to, from, want string }{
+		{"hotline", "13900000001", "vip"},
+		{"other", "13900000001", "main"}, // the first route is for hotline only
+		{"other", "04001234567", "vip"},
+		{"other", "anonymous", "anon"},
+		{"other", "", "anon"},
+		{"hotline", "13800000000", "main"},
+	} {
+		f, ok := cfg.Route(c.to, c.from)
+		if !ok || f.Name() != c.want {
+			t.Errorf("Route(%q, %q) = %v, want %s", c.to, c.from, f, c.want)
+		}
+	}
+	bad := strings.Replace(src, `from: "0400*"`, `from: "^04.*"`, 1)
+	if _, err := Parse("r.yaml", []byte(bad)); err == nil || !strings.Contains(err.Error(), "r.yaml:6:") || !strings.Contains(err.Error(), "a prefix (400*)") {
+		t.Errorf("bad from: %v", err)
+	}
+}

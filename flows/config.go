@@ -8,6 +8,7 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/kefu-hotline/kefu/flows/calendar"
+	"github.com/kefu-hotline/kefu/flows/callerid"
 )
 
 //go:embed default.yaml
@@ -129,11 +130,33 @@ const (
 	DefaultLouderMaxDB  = 9.0
 )
 
-// Route picks the flow for a call by called user (and later caller).
-// To "*" or empty matches every called user.
+// Route picks the flow for a call by called user and caller; the first
+// route that matches both wins. To "*" or empty matches every called user.
+// From is a caller number ("13812345678", "+8613812345678": numbers are
+// compared in one form), a prefix ("400*"), "anonymous" for withheld
+// numbers, or empty for every caller.
 type Route struct {
 	To   string `yaml:"to"`
+	From string `yaml:"from"`
 	Flow string `yaml:"flow"`
+}
+
+// matches reports whether the route serves a call to user to from caller
+// from (normalised, "" or "anonymous" when withheld).
+func (r Route) matches(to, from string) bool {
+	if r.To != "" && r.To != "*" && r.To != to {
+		return false
+	}
+	switch {
+	case r.From == "" || r.From == "*":
+		return true
+	case r.From == "anonymous":
+		return from == "" || from == "anonymous"
+	case strings.HasSuffix(r.From, "*"):
+		return strings.HasPrefix(from, callerid.NormalizePrefix(strings.TrimSuffix(r.From, "*")))
+	default:
+		return from == callerid.Normalize(r.From)
+	}
 }
 
 // Flow is an ordered list of named steps; the first step runs first.
@@ -312,10 +335,11 @@ func (c *Config) Flow(name string) (*Flow, bool) {
 	return f, ok
 }
 
-// Route returns the flow for a call to the called user.
-func (c *Config) Route(to string) (*Flow, bool) {
+// Route returns the flow for a call to the called user from the caller
+// (a normalised number; "" or "anonymous" when withheld).
+func (c *Config) Route(to, from string) (*Flow, bool) {
 	for _, r := range c.Routes {
-		if r.To == "" || r.To == "*" || r.To == to {
+		if r.matches(to, from) {
 			return c.Flow(r.Flow)
 		}
 	}

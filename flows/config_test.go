@@ -17,7 +17,7 @@ func TestDefaultConfig(t *testing.T) {
 	if cfg.AnswerDelay.D() != 500*time.Millisecond || cfg.MediaTimeout.D() != 60*time.Second {
 		t.Errorf("answer delay %v media timeout %v", cfg.AnswerDelay.D(), cfg.MediaTimeout.D())
 	}
-	f, ok := cfg.Route("anything")
+	f, ok := cfg.Route("anything", "")
 	if !ok || f.Name() != "hotline" {
 		t.Fatalf("route: %v %v", f, ok)
 	}

@@ -122,7 +122,7 @@ func startFake(t *testing.T, cfg *Config, cat *prompts.Catalog) (context.Context
 	ctx, cancel := context.WithCancelCause(t.Context())
 	t.Cleanup(func() { cancel(nil) })
 	call := newFakeCall(cancel)
-	f, _ := cfg.Route("100")
+	f, _ := cfg.Route("100", "")
 	return ctx, cancel, call, NewRunner(cfg, f, call, cat, Options{})
 }
 

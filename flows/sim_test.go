@@ -31,7 +31,7 @@ func simulate(t *testing.T, at string, caller string) (*Simulation, Result, erro
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, _ := cfg.Route("hotline")
+	f, _ := cfg.Route("hotline", "")
 	s := NewSimulation(start, script)
 	res, err := s.Run(t.Context(), cfg, f, cat)
 	return s, res, err
@@ -141,7 +141,7 @@ func TestSimulateOpenings(t *testing.T) {
 			start, _ := time.Parse(time.RFC3339, tc.at)
 			s := NewSimulation(start, nil)
 			s.Waited = tc.waited
-			f, _ := cfg.Route("x")
+			f, _ := cfg.Route("x", "")
 			if _, err := s.Run(t.Context(), cfg, f, cat); err != nil {
 				t.Fatal(err)
 			}

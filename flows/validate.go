@@ -82,6 +82,10 @@ func (c *Config) validate(file string, data []byte) error {
 		p.at("$", "no routes: add routes: [{to: \"*\", flow: NAME}] so calls find a flow")
 	}
 	for i, r := range c.Routes {
+		if f := strings.TrimPrefix(strings.TrimSuffix(r.From, "*"), "+"); r.From != "" && r.From != "*" && r.From != "anonymous" &&
+			(f == "" || strings.Trim(f, "0123456789") != "") {
+			p.at(fmt.Sprintf("$.routes[%d].from", i), "from %q: want a caller number (13812345678), a prefix (400*) or anonymous", r.From)
+		}
 		if _, ok := c.Flows[r.Flow]; !ok {
 			p.at(fmt.Sprintf("$.routes[%d].flow", i), "route to unknown flow %q (flows: %s)", r.Flow, strings.Join(c.flowNames(), ", "))
 		}

@@ -41,7 +41,11 @@ func (a *Agent) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	snap := a.cfg.Current()
 	called := req.Recipient.User
 	info := flows.CallInfo{Caller: fromUser(req), Called: called, Anonymous: anonymous(req), At: a.now(), CallID: callID(req)}
-	flow, ok := snap.Config.Route(called)
+	routeFrom := info.Caller
+	if info.Anonymous {
+		routeFrom = "anonymous"
+	}
+	flow, ok := snap.Config.Route(called, routeFrom)
 	if v, screened := a.screen(req, snap, info); screened {
 		switch v.Kind {
 		case screen.Reject:

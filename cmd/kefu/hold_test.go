@@ -49,13 +49,7 @@ flows:
 	ask, _ := cat.Get("hold.ask")
 	apology, _ := cat.Get("hold.apology")
 	env := envelope(heard)
-	frames := func(p *prompts.Prompt, from, n int) []float64 {
-		var pcm []int16
-		for i := from; i < from+n && i < p.Frames(); i++ {
-			pcm = append(pcm, p.PCM(i)...)
-		}
-		return envelope(pcm)
-	}
+	frames := promptEnvelope
 	// The ask phrase opens the call; the music starts when it ends.
 	askAt, score := locate(env, frames(ask, 0, ask.Frames()), 0, 150)
 	t.Logf("ask phrase at %.2f s (match %.3f)", float64(askAt)/50, score)

@@ -76,11 +76,7 @@ flows:
 		if !ok {
 			t.Fatalf("no prompt %s", id)
 		}
-		var pcm []int16
-		for i := range p.Frames() {
-			pcm = append(pcm, p.PCM(i)...)
-		}
-		return envelope(pcm)
+		return promptEnvelope(p, 0, p.Frames())
 	}
 	heardIn := func(heard []int16, id string, fromS, toS float64) bool {
 		_, score := locate(envelope(heard), env(id), int(fromS*50), int(toS*50))

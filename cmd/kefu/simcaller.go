@@ -11,6 +11,7 @@ import (
 	"github.com/kefu-hotline/kefu/media/dtmf"
 	"github.com/kefu-hotline/kefu/media/g711"
 	"github.com/kefu-hotline/kefu/media/vad"
+	"github.com/kefu-hotline/kefu/prompts"
 )
 
 // simCallerHelp is the -caller flag's help.
@@ -74,13 +75,19 @@ func wavPart(p string) (file string, at time.Duration, ok bool, err error) {
 // wavCaller reads a recording and returns what the live detectors raise on
 // it, with time 0 of the file at offset at after the answer.
 func wavCaller(file string, at time.Duration) ([]flows.CallerAction, error) {
-	buf, err := os.ReadFile(file)
+	if !strings.HasSuffix(strings.ToLower(file), ".wav") {
+		return nil, fmt.Errorf("caller: %s: a recording is a .wav file", file)
+	}
+	f, err := os.Open(file)
 	if err != nil {
 		return nil, fmt.Errorf("caller: %w", err)
 	}
-	pcm, err := readWAV(buf)
+	defer f.Close()
+	// The prompts' decoder: PCM, float or G.711 WAV at any rate, to 8 kHz
+	// mono through the resampler's anti-aliasing filter.
+	pcm, err := prompts.Decode(file, f)
 	if err != nil {
-		return nil, fmt.Errorf("caller %s: %w", file, err)
+		return nil, fmt.Errorf("caller: %w", err)
 	}
 	acts := detectCaller(pcm)
 	for i := range acts {

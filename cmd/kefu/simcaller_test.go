@@ -16,6 +16,16 @@ import (
 	"github.com/kefu-hotline/kefu/flows"
 	"github.com/kefu-hotline/kefu/media/g711"
 	"github.com/kefu-hotline/kefu/media/vad"
+	"github.com/kefu-hotline/kefu/prompts"
+)
+
+// WAV format tags of the test files.
+const (
+	wavPCM        = 0x0001
+	wavFloat      = 0x0003
+	wavALaw       = 0x0006
+	wavULaw       = 0x0007
+	wavExtensible = 0xFFFE
 )
 
 // simSound is a test sound as a function of time in seconds, on the int16
@@ -340,8 +350,8 @@ func TestSimCallerParse(t *testing.T) {
 	adpcm := simWriteWAV(t, "adpcm.wav", simWAVFile(0x0011, 0, 1, 8000, 4, make([]byte, 800)))
 	for _, c := range []struct{ desc, want string }{
 		{filepath.Join(t.TempDir(), "missing.wav"), "no such file"},
-		{notWAV, "no RIFF WAVE header"},
-		{adpcm, "format tag 17"},
+		{notWAV, "not a RIFF WAVE file"},
+		{adpcm, "0x0011"},
 		{speech + "," + speech, "one recording"},
 		{"wav@soon:" + speech, "not a duration"},
 		{"wav@1s:", "needs a file"},
@@ -352,8 +362,8 @@ func TestSimCallerParse(t *testing.T) {
 			t.Errorf("parseSimCaller(%q) = %v, want an error with %q", c.desc, err, c.want)
 		}
 	}
-	if _, err := parseSimCaller(notWAV); !errors.Is(err, errWAV) {
-		t.Errorf("not a WAV: %v, want errWAV", err)
+	if _, err := parseSimCaller(notWAV); !errors.Is(err, prompts.ErrFormat) {
+		t.Errorf("not a WAV: %v, want prompts.ErrFormat", err)
 	}
 }
 

@@ -62,7 +62,7 @@ func cmdSimulate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 2
 	}
-	f, ok := snap.Config.Route(*to)
+	f, ok := snap.Config.Route(*to, callerid.Normalize(*from))
 	if *flowName != "" {
 		f, ok = snap.Config.Flow(*flowName)
 	}

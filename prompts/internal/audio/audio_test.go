@@ -99,6 +99,12 @@ func TestReadWAV(t *testing.T) {
 			22050, 2, []float32{100, 200}},
 		{"streamed: data size past the end", riff(fmtChunk(1, 1, 8000, 16), chunk{id: "data", body: le16(7, 8, 9), size: 0xFFFFFFFF}),
 			8000, 1, []float32{7, 8, 9}},
+		// G.711 as phones and sox record it: μ-law 0xFF is 0, 0x80 and 0x00
+		// are the extremes ±32124; A-law 0xD5 and 0x55 are ±8.
+		{"μ-law", riff(fmtChunk(7, 1, 8000, 8), chunk{id: "data", body: []byte{0xFF, 0x80, 0x00}}),
+			8000, 1, []float32{0, 32124, -32124}},
+		{"A-law", riff(fmtChunk(6, 1, 8000, 8), chunk{id: "data", body: []byte{0xD5, 0x55}}),
+			8000, 1, []float32{8, -8}},
 		{"partial sample frame dropped", riff(fmtChunk(1, 2, 8000, 16), chunk{id: "data", body: le16(1, 2, 3)}),
 			8000, 2, []float32{1, 2}},
 	}

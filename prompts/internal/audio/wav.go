@@ -5,17 +5,21 @@ import (
 	"fmt"
 	"io"
 	"math"
+
+	"github.com/kefu-hotline/kefu/media/g711"
 )
 
 // WAV format tags.
 const (
 	wavPCM        = 0x0001
 	wavFloat      = 0x0003
+	wavAlaw       = 0x0006
+	wavUlaw       = 0x0007
 	wavExtensible = 0xFFFE
 )
 
-// ReadWAV decodes a RIFF WAV file: integer PCM of 8, 16, 24 or 32 bits or
-// 32-bit float, 1 to 8 channels, any rate from 1 kHz to 384 kHz. Chunks
+// ReadWAV decodes a RIFF WAV file: integer PCM of 8, 16, 24 or 32 bits,
+// 32-bit float, or 8-bit G.711 μ-law or A-law (as phones and sox record), 1 to 8 channels, any rate from 1 kHz to 384 kHz. Chunks
 // other than "fmt " and "data" (LIST, fact, bext, ...) are skipped. A data
 // chunk whose declared size runs past the end of the file (as written by
 // tools streaming to a pipe) is read up to the end.
@@ -93,8 +97,9 @@ func parseFmt(b []byte) (wavFormat, error) {
 		return f, fmt.Errorf("%w: sample rate %d Hz", ErrUnsupported, f.rate)
 	case f.tag == wavPCM && (f.bits == 8 || f.bits == 16 || f.bits == 24 || f.bits == 32):
 	case f.tag == wavFloat && f.bits == 32:
+	case (f.tag == wavUlaw || f.tag == wavAlaw) && f.bits == 8:
 	default:
-		return f, fmt.Errorf("%w: WAV format tag 0x%04x with %d bits per sample (want PCM 8/16/24/32-bit or 32-bit float)",
+		return f, fmt.Errorf("%w: WAV format tag 0x%04x with %d bits per sample (want PCM 8/16/24/32-bit, 32-bit float, or 8-bit G.711 μ-law/A-law)",
 			ErrUnsupported, f.tag, f.bits)
 	}
 	return f, nil
@@ -107,9 +112,16 @@ func (f wavFormat) decode(data []byte) (*PCM, error) {
 		return nil, ErrEmpty
 	}
 	out := make([]float32, n)
+	var law [1]int16
 	for i := range out {
 		b := data[i*width:]
 		switch {
+		case f.tag == wavUlaw:
+			g711.DecodeUlaw(law[:], b[:1])
+			out[i] = float32(law[0])
+		case f.tag == wavAlaw:
+			g711.DecodeAlaw(law[:], b[:1])
+			out[i] = float32(law[0])
 		case f.bits == 8:
 			out[i] = float32(int(b[0])-128) * 256
 		case f.bits == 16:
