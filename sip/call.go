@@ -204,7 +204,8 @@ func (c *call) answerCall() bool {
 		err := r.Run(c.ctx)
 		res := r.Result
 		c.log.Info("flow finished", "steps", res.Steps, "attempts", res.Attempts, "heard", res.Heard, "hung_up_by", res.HungUpBy,
-			"condition", res.Condition, "level_db", round1(res.LevelDB), "floor_db", round1(res.FloorDB), "gain_db", res.GainDB, "error", err)
+			"condition", res.Condition, "level_db", round1(res.LevelDB), "floor_db", round1(res.FloorDB), "gain_db", res.GainDB,
+			"transferred", res.Transferred, "callback", res.Callback, "complaint", res.Complaint, "survey", res.Survey, "error", err)
 		c.cancel(errFlowEnded) // no-op when the call already ended
 	}()
 	return true

@@ -106,6 +106,12 @@ flows:
 	} else if w := after[0].Abandoned.Max; w < 12 || w > 17 {
 		t.Errorf("abandoned after %.1f s in the queue, want about 15 s", w)
 	}
+	m := a.metrics()
+	for _, sample := range []string{`kefu_queue_left_total{outcome="abandoned",queue="q"}`, `kefu_queue_left_total{outcome="timed_out",queue="q"}`} {
+		if metric(m, sample) != 1 {
+			t.Errorf("metrics: %s is %v, want 1", sample, metric(m, sample))
+		}
+	}
 }
 
 type waitStats struct {

@@ -220,7 +220,9 @@ func serve(f *runFlags, log *slog.Logger) error {
 	mux := ops.Handler(agent, reg, func() string { return current.Load().Version }, doReload)
 	ops.MountNuisance(mux, screen.NewManager(st, time.Now, screen.WithLogger(log)))
 	ops.MountRecords(mux, st, log)
-	ops.MountQueues(mux, func(now time.Time) []queue.Figures { return current.Load().Queues.Figures(now) })
+	queueFigures := func(now time.Time) []queue.Figures { return current.Load().Queues.Figures(now) }
+	ops.MountQueues(mux, queueFigures)
+	reg.MustRegister(ops.NewQueueCollector(queueFigures))
 	hs := ops.NewServer(f.httpAddr, mux, log)
 	go func() {
 		if err := hs.Serve(hl); err != nil && !errors.Is(err, http.ErrServerClosed) {
