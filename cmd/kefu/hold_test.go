@@ -5,9 +5,12 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/kefu-hotline/kefu/media"
+	"github.com/kefu-hotline/kefu/media/g711"
 	"github.com/kefu-hotline/kefu/prompts"
 )
 
@@ -76,67 +79,58 @@ flows:
 		if k == 2 {
 			continue
 		}
-		// Sample by sample (the recording places packets by timestamp, so
-		// frame boundaries line up and the same frames correlate near 1):
-		// which music frame was heard last before the apology, and which
-		// first after it? The second must follow the first.
+		// Sample by sample: the recording places packets by timestamp and
+		// decodes the μ-law kefu sent, so a music frame is heard exactly as
+		// its μ-law round trip. Which music frame was heard last before the
+		// apology, and which first after it? The second must follow the
+		// first. (A frame identical to its neighbour would be ambiguous: all
+		// the candidates count.)
 		guess := off - k*apology.Frames()
-		before, s1 := findMusic(heard, music, got-45, guess-45)
-		after, s2 := findMusic(heard, music, got+apology.Frames()+5, guess+5)
-		if s1 < 0.9 || s2 < 0.9 {
-			t.Fatalf("apology %d: music not found around it (%.2f, %.2f)", k+1, s1, s2)
+		lastSet, lastRec := nearestMusic(heard, music, got+3, -1, guess)
+		firstSet, firstRec := nearestMusic(heard, music, got+apology.Frames()-3, +1, guess)
+		if lastSet == nil || firstSet == nil {
+			t.Fatalf("apology %d: music not found around it (before %v, after %v)", k+1, lastSet, firstSet)
 		}
-		// Walk to the exact edges, frame by frame: the last recorded frame
-		// that is still the music running on before the apology, and the
-		// first one after it.
-		last := before + 44
-		for r := got - 1; r < got+5 && frameCorr(heard, r, music, before+(r-(got-45))) > 0.9; r++ {
-			last = before + (r - (got - 45))
-		}
-		first := after
-		for r := got + apology.Frames() + 4; r > got+apology.Frames()-5 && frameCorr(heard, r, music, after-(got+apology.Frames()+5-r)) > 0.9; r-- {
-			first = after - (got + apology.Frames() + 5 - r)
-		}
-		t.Logf("apology %d: music paused after frame %d, went on at frame %d", k+1, last, first)
-		if first != last+1 {
-			t.Errorf("after apology %d the music went on at frame %d, want %d (where it paused)", k+1, first, last+1)
-		}
-	}
-}
-
-// findMusic finds which 40 frames of the music the recording holds from
-// frame at on, searching around the guess.
-func findMusic(heard []int16, music *prompts.Prompt, at, guess int) (int, float64) {
-	rec := make([]float64, 40*160)
-	for i := range rec {
-		rec[i] = float64(heard[at*160+i])
-	}
-	best, from := -1.0, 0
-	for f := max(guess-8, 0); f <= guess+8; f++ {
-		var ref []float64
-		for i := f; i < f+40; i++ {
-			for _, v := range music.PCM(i % music.Frames()) {
-				ref = append(ref, float64(v))
+		t.Logf("apology %d: music paused after frame %v (recorded frame %d), went on at frame %v (recorded %d)", k+1, lastSet, lastRec, firstSet, firstRec)
+		follows := false
+		for _, a := range lastSet {
+			for _, b := range firstSet {
+				follows = follows || b == (a+1)%music.Frames()
 			}
 		}
-		if c := corr(rec, ref); c > best {
-			best, from = c, f
+		if !follows {
+			t.Errorf("after apology %d the music went on at frame %v, want the one after %v (where it paused)", k+1, firstSet, lastSet)
 		}
 	}
-	return from, best
 }
 
-// frameCorr compares recorded frame r with music frame m, sample by sample.
-func frameCorr(heard []int16, r int, music *prompts.Prompt, m int) float64 {
-	if r < 0 || (r+1)*160 > len(heard) || m < 0 {
-		return 0
+// nearestMusic walks the recording from frame r in direction dir (±1), at
+// most 20 frames, to the first frame that is exactly a music frame (its
+// μ-law round trip) within 60 frames of guess, and returns the music frames
+// it equals and where it was.
+func nearestMusic(heard []int16, music *prompts.Prompt, r, dir, guess int) ([]int, int) {
+	var ulaw [media.FrameSamples]byte
+	var back [media.FrameSamples]int16
+	for range 20 {
+		if r < 0 || (r+1)*media.FrameSamples > len(heard) {
+			break
+		}
+		rec := heard[r*media.FrameSamples : (r+1)*media.FrameSamples]
+		var out []int
+		for m := max(guess-60, 0); m <= guess+60; m++ {
+			i := m % music.Frames()
+			g711.EncodeUlaw(ulaw[:], music.PCM(i))
+			g711.DecodeUlaw(back[:], ulaw[:])
+			if slices.Equal(back[:], rec) {
+				out = append(out, i)
+			}
+		}
+		if out != nil {
+			return out, r
+		}
+		r += dir
 	}
-	a := make([]float64, 160)
-	b := make([]float64, 160)
-	for i, v := range music.PCM(m % music.Frames()) {
-		a[i], b[i] = float64(heard[r*160+i]), float64(v)
-	}
-	return corr(a, b)
+	return nil, -1
 }
 
 // locate finds where want best matches env, starting between lo and hi.
