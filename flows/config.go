@@ -182,6 +182,11 @@ type Step struct {
 	Hold   *Hold   `yaml:"hold"`
 	Menu   *Menu   `yaml:"menu"`
 
+	// Greet plays the opening for the moment (CS-GREET-*): say of greet.tod.
+	Greet *Greet `yaml:"greet"`
+	// Play is another name for say.
+	Play *Say `yaml:"play"`
+
 	Collect  *Collect  `yaml:"collect"`
 	Record   *Record   `yaml:"record"`
 	Survey   *Survey   `yaml:"survey"`
@@ -201,6 +206,21 @@ type Step struct {
 type Say struct {
 	Prompt string `yaml:"prompt"`
 	Number string `yaml:"number"`
+}
+
+// Greet is the greet verb: the opening the calendar picks for the moment
+// and the caller's wait (CS-GREET-TOD, CS-GREET-HOLIDAY, CS-GREET-BUSY).
+type Greet struct{}
+
+// settle turns the verbs that are other names (greet, play) into say, once
+// the step is known to have exactly one verb.
+func (s *Step) settle() {
+	switch s.Verb() {
+	case "greet":
+		s.Say, s.Greet = &Say{Prompt: GreetTOD}, nil
+	case "play":
+		s.Say, s.Play = s.Play, nil
+	}
 }
 
 // Attempt is one rung of a silence ladder: a prompt, then a wait for the
@@ -274,6 +294,12 @@ func (s *Step) Verb() string {
 	var names []string
 	if s.Say != nil {
 		names = append(names, "say")
+	}
+	if s.Greet != nil {
+		names = append(names, "greet")
+	}
+	if s.Play != nil {
+		names = append(names, "play")
 	}
 	if s.Listen != nil {
 		names = append(names, "listen")

@@ -171,9 +171,10 @@ func (f *Flow) validate(p *problems, path string) {
 		}
 		seen[s.Name] = true
 		if s.Verb() == "" {
-			p.at(sp, "a step needs exactly one verb (say, listen, menu, collect, record, survey, hold, close, hangup, branch, goto, answer, reject)")
+			p.at(sp, "a step needs exactly one verb (greet, say or play, listen, menu, queue, hold, collect, record, survey, transfer, close, hangup, branch, goto, answer, reject)")
 			continue
 		}
+		s.settle()
 		f.checkRef(p, sp+".next", s.Next)
 		switch {
 		case s.Say != nil:
