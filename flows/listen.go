@@ -75,6 +75,9 @@ func (r *Runner) listen(ctx context.Context, l *Listen) (string, error) {
 			}
 		}
 		if next, goOn := l.target(condition(h)); !goOn {
+			if condition(h) == condDigit {
+				r.typed = h.keys // a menu next takes them as its answer
+			}
 			return next, nil
 		}
 	}

@@ -43,8 +43,10 @@ func (m *Menu) targets() []string {
 	return append(out, m.OnTimeout, m.OnInvalid)
 }
 
-// menu runs the menu verb. A key pressed during the prompt counts.
-func (r *Runner) menu(ctx context.Context, m *Menu) (string, error) {
+// menu runs the menu verb. A key stops the prompt and counts; so does a
+// key that ended the listen before the menu (typed: the caller who knows
+// the menu presses 2 during the greeting and is not made to wait for it).
+func (r *Runner) menu(ctx context.Context, m *Menu, typed string) (string, error) {
 	lastInvalid := false
 	for try := range m.tries() {
 		if try > 0 && lastInvalid {
@@ -52,8 +54,12 @@ func (r *Runner) menu(ctx context.Context, m *Menu) (string, error) {
 				return "", err
 			}
 		}
-		h, err := r.playKeys(ctx, m.Prompt)
-		if err != nil {
+		var h heard
+		var err error
+		if k := []rune(typed); try == 0 && len(k) > 0 {
+			h.key = k[len(k)-1]
+			r.note("choice", fmt.Sprintf("%c pressed before the menu", h.key))
+		} else if h, err = r.playKeys(ctx, m.Prompt); err != nil {
 			return "", err
 		}
 		if h.key == 0 {

@@ -2,6 +2,7 @@ package flows
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -63,28 +64,35 @@ func (r *Runner) record(ctx context.Context, rc *Record) (string, error) {
 	spoke, stopped, err := r.recordUntil(ctx, rc, start)
 	info, stopErr := rec.Stop()
 	r.note("record", fmt.Sprintf("end (%s) %v", stopped, info.Duration.Round(10*time.Millisecond)))
-	if err != nil {
-		return "", err
-	}
 	if stopErr != nil {
-		return "", fmt.Errorf("record: %w", stopErr)
+		return "", errors.Join(err, fmt.Errorf("record: %w", stopErr))
 	}
 	if !spoke {
-		return rc.OnEmpty, nil
+		return rc.OnEmpty, err
 	}
+	// A caller who said it and hung up without the end key has still
+	// complained: it is stored all the same.
+	if err := r.storeComplaint(ctx, rc, start, info); err != nil {
+		return "", err
+	}
+	return rc.OnDone, err
+}
+
+// storeComplaint stores a recorded complaint with its reply deadline.
+func (r *Runner) storeComplaint(ctx context.Context, rc *Record, start time.Time, info RecordingInfo) error {
 	c := records.Complaint{CallID: r.info.CallID, Caller: r.info.Caller, Class: orStr(rc.Class, DefaultComplaint),
 		At: start, Deadline: start.Add(rc.ReplyWithin.or(records.DefaultReplyWithin)), Recording: info.Path, Duration: info.Duration}
 	if r.records == nil {
 		r.log.Warn("no store for complaints: the complaint is only logged", "class", c.Class, "recording", c.Recording)
-		return rc.OnDone, nil
+		return nil
 	}
 	saved, err := r.records.AddComplaint(context.WithoutCancel(ctx), c)
 	if err != nil {
-		return "", fmt.Errorf("store complaint: %w", err)
+		return fmt.Errorf("store complaint: %w", err)
 	}
 	r.Result.Complaint = saved.ID
 	r.note("stored", fmt.Sprintf("complaint %d (%s, reply by %s)", saved.ID, c.Class, saved.Deadline.In(r.cfg.Location()).Format(time.DateTime)))
-	return rc.OnDone, nil
+	return nil
 }
 
 // recordUntil takes the caller's events while recording and returns when

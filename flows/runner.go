@@ -30,6 +30,8 @@ type Runner struct {
 	records records.Store // callbacks, complaints, survey answers; nil stores nothing
 	queues  *queue.Manager
 
+	typed string // keys that ended a listen, for the menu that follows it
+
 	gainDB        float64 // CS-LOUDER: the call's prompt gain
 	louderPending bool    // a louder key was pressed: ask whether it helps
 
@@ -142,6 +144,8 @@ func (r *Runner) Run(ctx context.Context) error {
 }
 
 func (r *Runner) runStep(ctx context.Context, s *Step) (string, error) {
+	typed := r.typed // only the step right after the listen may take them
+	r.typed = ""
 	switch {
 	case s.Say != nil:
 		if s.Say.Number != "" {
@@ -167,7 +171,7 @@ func (r *Runner) runStep(ctx context.Context, s *Step) (string, error) {
 	case s.Hold != nil:
 		return "", r.hold(ctx, s.Hold)
 	case s.Menu != nil:
-		return r.menu(ctx, s.Menu)
+		return r.menu(ctx, s.Menu, typed)
 	case s.Collect != nil:
 		return r.collect(ctx, s.Collect)
 	case s.Record != nil:

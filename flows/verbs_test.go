@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -81,7 +82,7 @@ func verbCall(t *testing.T, script func(d func(id string) time.Duration, number 
 	s.Info = CallInfo{Caller: "13812345678", Called: "hotline", CallID: "call-1"}
 	mem := &records.Memory{}
 	s.Records = mem
-	if _, err := s.Run(t.Context(), cfg, f, cat); err != nil {
+	if _, err := s.Run(t.Context(), cfg, f, cat); err != nil && !errors.Is(err, ErrCallerHangup) {
 		t.Fatal(err)
 	}
 	var played []string
@@ -184,6 +185,23 @@ func TestRecordComplaint(t *testing.T) {
 	}
 	if !strings.Contains(timeline(s), "record end (silence)") {
 		t.Errorf("timeline:\n%s", timeline(s))
+	}
+}
+
+// TestRecordHangupStored: a caller who says the complaint and hangs up
+// without the end key has complained all the same: it is stored.
+func TestRecordHangupStored(t *testing.T) {
+	_, _, mem := verbCall(t, func(d, _ func(string) time.Duration) []CallerAction {
+		t1 := d("close.ask") + time.Second
+		t2 := t1 + d("complaint.ask") + time.Second
+		return append(keys(t1, "2"),
+			CallerAction{At: t2, Event: Event{Kind: SpeechStart, LevelDB: -20}},
+			CallerAction{At: t2 + 3*time.Second, Event: Event{Kind: SpeechEnd, LevelDB: -80}},
+			CallerAction{At: t2 + 4*time.Second, Hangup: true})
+	})
+	cs, err := mem.Complaints(t.Context(), records.Filter{})
+	if err != nil || len(cs) != 1 || cs[0].Duration != 5*time.Second {
+		t.Fatalf("complaints %+v, %v; want one of 5 s", cs, err)
 	}
 }
 
