@@ -81,6 +81,7 @@ type agent struct {
 	cmd     *exec.Cmd
 	sip     string // host:port
 	http    string
+	data    string // its data directory
 	log     *syncBuffer
 	exited  chan struct{} // closed when the process has exited
 	exitErr error         // its Wait result, valid once exited is closed
@@ -130,9 +131,9 @@ func tryStartAgent(t *testing.T, extra []string) (*agent, bool) {
 	bin := kefuBinary(t)
 	sipPort, httpPort := freePort(t), freePort(t)
 	rtpLo := freeBlock(t, 202)
-	a := &agent{t: t, sip: fmt.Sprintf("127.0.0.1:%d", sipPort), http: fmt.Sprintf("127.0.0.1:%d", httpPort), log: &syncBuffer{}, exited: make(chan struct{})}
+	a := &agent{t: t, sip: fmt.Sprintf("127.0.0.1:%d", sipPort), http: fmt.Sprintf("127.0.0.1:%d", httpPort), data: t.TempDir(), log: &syncBuffer{}, exited: make(chan struct{})}
 	args := append([]string{"run", "-listen", a.sip, "-http", a.http, "-rtp-ports", fmt.Sprintf("%d-%d", rtpLo, rtpLo+200),
-		"-data", t.TempDir(), "-log-level", "debug"}, extra...)
+		"-data", a.data, "-log-level", "debug"}, extra...)
 	a.cmd = exec.Command(bin, args...)
 	a.cmd.Stdout, a.cmd.Stderr = a.log, a.log
 	if err := a.cmd.Start(); err != nil {
