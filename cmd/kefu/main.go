@@ -4,6 +4,7 @@
 //	kefu dial     call a SIP URI as a scripted test softphone
 //	kefu check    validate a configuration file offline
 //	kefu config   print the embedded default configuration
+//	kefu prompts  list and check prompt sets
 package main
 
 import (
@@ -28,6 +29,7 @@ Usage:
   kefu config default         print the embedded default configuration
   kefu nuisance ...           list, add and remove nuisance callers (see kefu nuisance)
   kefu schema                 print the JSON Schema of the configuration, for editors
+  kefu prompts list|check     list a prompt set's texts, durations and levels, or check it (see kefu prompts)
 `
 
 func main() {
@@ -60,6 +62,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdSimulate(args[1:], stdout, stderr)
 	case "check":
 		return cmdCheck(args[1:], stdout, stderr)
+	case "prompts":
+		return cmdPrompts(args[1:], stdout, stderr)
 	case "config":
 		if len(args) == 2 && args[1] == "default" {
 			_, _ = stdout.Write(flows.DefaultYAML())

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestPromptsListAndCheck: `kefu prompts list` shows each prompt's text,
+// length and level; `kefu prompts check` passes the embedded sets and
+// names a recording too quiet for the set and a forbidden phrase in a
+// directory ops recorded.
+func TestPromptsListAndCheck(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := cmdPrompts([]string{"list"}, &out, &errb); code != 0 {
+		t.Fatalf("list: exit %d: %s", code, errb.String())
+	}
+	if !strings.Contains(out.String(), "menu.main") || !strings.Contains(out.String(), "咨询业务请按一") {
+		t.Errorf("list lacks the main menu:\n%s", out.String())
+	}
+	for _, lang := range []string{"zh-CN", "en"} {
+		out.Reset()
+		if code := cmdPrompts([]string{"check", "-lang", lang}, &out, &errb); code != 0 {
+			t.Errorf("check %s: exit %d:\n%s%s", lang, code, out.String(), errb.String())
+		}
+	}
+
+	dir := t.TempDir()
+	set := filepath.Join(dir, "zh-CN")
+	if err := os.MkdirAll(set, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	text := "ack\t好的,我明白了。\nsorry\t对不起,我不知道。\n"
+	if err := os.WriteFile(filepath.Join(set, "prompts.txt"), []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	writeToneWAV(t, filepath.Join(set, "ack.wav"), -40)
+	writeToneWAV(t, filepath.Join(set, "sorry.wav"), -18)
+	out.Reset()
+	if code := cmdPrompts([]string{"check", "-dir", dir}, &out, &errb); code != 1 {
+		t.Fatalf("check of a bad set: exit %d, want 1\n%s", code, out.String())
+	}
+	for _, want := range []string{"ack: speech level", "quieter", "我不知道", "2 problem(s)"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("check output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// writeToneWAV writes 1 s of a 440 Hz tone with syllable-like pauses at
+// about dbfs as 16-bit 8 kHz mono WAV.
+func writeToneWAV(t *testing.T, path string, dbfs float64) {
+	t.Helper()
+	amp := 32768 * math.Pow(10, dbfs/20) * math.Sqrt2 // a sine's RMS is amp/√2, 0 dBFS a full-scale square
+	var data []byte
+	for i := range 8000 {
+		v := 0.0
+		if (i/1600)%2 == 0 {
+			v = amp * math.Sin(2*math.Pi*440*float64(i)/8000)
+		}
+		data = binary.LittleEndian.AppendUint16(data, uint16(int16(v)))
+	}
+	h := []byte("RIFF")
+	h = binary.LittleEndian.AppendUint32(h, uint32(36+len(data)))
+	h = append(h, "WAVEfmt "...)
+	h = binary.LittleEndian.AppendUint32(h, 16)
+	h = binary.LittleEndian.AppendUint16(h, 1)
+	h = binary.LittleEndian.AppendUint16(h, 1)
+	h = binary.LittleEndian.AppendUint32(h, 8000)
+	h = binary.LittleEndian.AppendUint32(h, 16000)
+	h = binary.LittleEndian.AppendUint16(h, 2)
+	h = binary.LittleEndian.AppendUint16(h, 16)
+	h = append(h, "data"...)
+	h = binary.LittleEndian.AppendUint32(h, uint32(len(data)))
+	if err := os.WriteFile(path, append(h, data...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
