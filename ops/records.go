@@ -61,11 +61,11 @@ func MountRecords(mux *http.ServeMux, l records.Lister, log *slog.Logger, opts .
 	for _, o := range opts {
 		o(a)
 	}
-	mux.HandleFunc("GET /api/callbacks", a.callbacks)
+	mux.HandleFunc("GET /api/callbacks", list(a, true, l.Callbacks, callbackOut))
 	mux.HandleFunc("POST /api/callbacks/{id}/done", a.mark("callback done", l.MarkCallbackDone))
-	mux.HandleFunc("GET /api/complaints", a.complaints)
+	mux.HandleFunc("GET /api/complaints", list(a, true, l.Complaints, complaintOut))
 	mux.HandleFunc("POST /api/complaints/{id}/replied", a.mark("complaint replied", l.MarkComplaintReplied))
-	mux.HandleFunc("GET /api/surveys", a.surveys)
+	mux.HandleFunc("GET /api/surveys", list(a, false, l.Surveys, surveyOut))
 	mux.HandleFunc("GET /api/records/summary", a.summary)
 }
 
@@ -124,51 +124,39 @@ type summaryJSON struct {
 	MeanScore      float64   `json:"mean_score"`
 }
 
-func (a *recordsAPI) callbacks(w http.ResponseWriter, r *http.Request) {
-	f, err := listFilter(r, true)
-	if err != nil {
-		a.reply(w, r, 0, nil, err)
-		return
+// list serves a GET of one kind of record: the filter from the query
+// (withOpen: ?open=1 applies), the records, each as JSON judged at now.
+func list[R, J any](a *recordsAPI, withOpen bool, get func(context.Context, records.Filter) ([]R, error), toJSON func(R, time.Time) J) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		f, err := listFilter(r, withOpen)
+		if err != nil {
+			a.reply(w, r, 0, nil, err)
+			return
+		}
+		now := a.now()
+		rs, err := get(r.Context(), f)
+		out := make([]J, len(rs))
+		for i, rec := range rs {
+			out[i] = toJSON(rec, now)
+		}
+		a.reply(w, r, http.StatusOK, out, err)
 	}
-	cbs, err := a.l.Callbacks(r.Context(), f)
-	out := make([]callbackJSON, len(cbs))
-	for i, c := range cbs {
-		out[i] = callbackJSON{ID: c.ID, CallID: c.CallID, Caller: c.Caller, Number: c.Number, Reason: c.Reason,
-			Queue: c.Queue, At: c.At, Done: c.Done, DoneAt: c.DoneAt}
-	}
-	a.reply(w, r, http.StatusOK, out, err)
 }
 
-func (a *recordsAPI) complaints(w http.ResponseWriter, r *http.Request) {
-	f, err := listFilter(r, true)
-	if err != nil {
-		a.reply(w, r, 0, nil, err)
-		return
-	}
-	now := a.now()
-	cs, err := a.l.Complaints(r.Context(), f)
-	out := make([]complaintJSON, len(cs))
-	for i, c := range cs {
-		out[i] = complaintJSON{ID: c.ID, CallID: c.CallID, Caller: c.Caller, Class: c.Class, At: c.At,
-			Deadline: c.Deadline, Recording: c.Recording, Duration: c.Duration.Seconds(),
-			Replied: c.Replied, RepliedAt: c.RepliedAt, Overdue: c.Overdue(now)}
-	}
-	a.reply(w, r, http.StatusOK, out, err)
+func callbackOut(c records.Callback, _ time.Time) callbackJSON {
+	return callbackJSON{ID: c.ID, CallID: c.CallID, Caller: c.Caller, Number: c.Number, Reason: c.Reason,
+		Queue: c.Queue, At: c.At, Done: c.Done, DoneAt: c.DoneAt}
 }
 
-func (a *recordsAPI) surveys(w http.ResponseWriter, r *http.Request) {
-	f, err := listFilter(r, false)
-	if err != nil {
-		a.reply(w, r, 0, nil, err)
-		return
-	}
-	as, err := a.l.Surveys(r.Context(), f)
-	out := make([]surveyJSON, len(as))
-	for i, s := range as {
-		out[i] = surveyJSON{ID: s.ID, CallID: s.CallID, Caller: s.Caller, Survey: s.Survey, Score: s.Score,
-			Key: s.Key, At: s.At, Flow: s.Flow, Version: s.Version}
-	}
-	a.reply(w, r, http.StatusOK, out, err)
+func complaintOut(c records.Complaint, now time.Time) complaintJSON {
+	return complaintJSON{ID: c.ID, CallID: c.CallID, Caller: c.Caller, Class: c.Class, At: c.At,
+		Deadline: c.Deadline, Recording: c.Recording, Duration: c.Duration.Seconds(),
+		Replied: c.Replied, RepliedAt: c.RepliedAt, Overdue: c.Overdue(now)}
+}
+
+func surveyOut(s records.SurveyAnswer, _ time.Time) surveyJSON {
+	return surveyJSON{ID: s.ID, CallID: s.CallID, Caller: s.Caller, Survey: s.Survey, Score: s.Score,
+		Key: s.Key, At: s.At, Flow: s.Flow, Version: s.Version}
 }
 
 func (a *recordsAPI) summary(w http.ResponseWriter, r *http.Request) {
