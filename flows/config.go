@@ -291,62 +291,27 @@ type Answer struct{}
 // Verb returns the name of the step's verb, or "" when none or several are
 // set.
 func (s *Step) Verb() string {
-	var names []string
-	if s.Say != nil {
-		names = append(names, "say")
+	verbs := [...]struct {
+		name string
+		set  bool
+	}{
+		{"say", s.Say != nil}, {"greet", s.Greet != nil}, {"play", s.Play != nil}, {"listen", s.Listen != nil},
+		{"close", s.Close != nil}, {"hangup", s.Hangup != nil}, {"branch", s.Branch != nil}, {"reject", s.Reject != nil},
+		{"answer", s.Answer != nil}, {"goto", s.Goto != ""}, {"hold", s.Hold != nil}, {"menu", s.Menu != nil},
+		{"collect", s.Collect != nil}, {"record", s.Record != nil}, {"survey", s.Survey != nil},
+		{"queue", s.Queue != nil}, {"transfer", s.Transfer != nil},
 	}
-	if s.Greet != nil {
-		names = append(names, "greet")
+	verb := ""
+	for _, v := range verbs {
+		if !v.set {
+			continue
+		}
+		if verb != "" {
+			return "" // two verbs
+		}
+		verb = v.name
 	}
-	if s.Play != nil {
-		names = append(names, "play")
-	}
-	if s.Listen != nil {
-		names = append(names, "listen")
-	}
-	if s.Close != nil {
-		names = append(names, "close")
-	}
-	if s.Hangup != nil {
-		names = append(names, "hangup")
-	}
-	if s.Branch != nil {
-		names = append(names, "branch")
-	}
-	if s.Reject != nil {
-		names = append(names, "reject")
-	}
-	if s.Answer != nil {
-		names = append(names, "answer")
-	}
-	if s.Goto != "" {
-		names = append(names, "goto")
-	}
-	if s.Hold != nil {
-		names = append(names, "hold")
-	}
-	if s.Menu != nil {
-		names = append(names, "menu")
-	}
-	if s.Collect != nil {
-		names = append(names, "collect")
-	}
-	if s.Record != nil {
-		names = append(names, "record")
-	}
-	if s.Survey != nil {
-		names = append(names, "survey")
-	}
-	if s.Queue != nil {
-		names = append(names, "queue")
-	}
-	if s.Transfer != nil {
-		names = append(names, "transfer")
-	}
-	if len(names) != 1 {
-		return ""
-	}
-	return names[0]
+	return verb
 }
 
 // Calendar returns the holiday calendar in the caller-facing zone.
