@@ -282,8 +282,8 @@ func TestReferOutcomes(t *testing.T) {
 		outcome string
 		code    int
 	}{
-		{name: "refused", answer: 603, outcome: outcomeRefused, code: 603},
-		{name: "not implemented", answer: 501, outcome: outcomeRefused, code: 501},
+		{name: "declined 603", answer: 603, outcome: outcomeRefused, code: 603},
+		{name: "phone without REFER support (501)", answer: 501, outcome: outcomeRefused, code: 501},
 		{name: "busy", answer: 202, notes: [][2]string{{"active", "SIP/2.0 100 Trying"}, {"terminated", "SIP/2.0 486 Busy Here"}}, outcome: outcomeFailed, code: 486},
 		{name: "terminated early", answer: 202, notes: [][2]string{{"active", "SIP/2.0 180 Ringing"}, {"terminated;reason=timeout", "SIP/2.0 180 Ringing"}}, outcome: outcomeFailed},
 		{name: "malformed then ok", answer: 202, notes: [][2]string{{"active", "garbage"}, {"terminated", "SIP/2.0 200 OK"}}, outcome: outcomeOK, code: 200},
