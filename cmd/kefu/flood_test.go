@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -120,11 +119,4 @@ func sippFinals(r *sippResult) (int, map[string]int) {
 func finals486(r *sippResult) int {
 	_, f := sippFinals(r)
 	return f["486"]
-}
-
-func writeFile(t *testing.T, path, content string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
 }

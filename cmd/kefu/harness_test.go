@@ -179,6 +179,22 @@ func (a *agent) stop() {
 	}
 }
 
+// writeFile writes a test's input file.
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// configFile writes a kefu configuration for the test and returns its path.
+func configFile(t *testing.T, yaml string) string {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "kefu.yaml")
+	writeFile(t, file, yaml)
+	return file
+}
+
 // metrics returns kefu's Prometheus exposition.
 func (a *agent) metrics() string {
 	a.t.Helper()

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -39,10 +37,7 @@ flows:
       - name: close
         close: {}
 `
-	file := filepath.Join(t.TempDir(), "kefu.yaml")
-	if err := os.WriteFile(file, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	file := configFile(t, cfg)
 	a := startAgent(t, "-config", file)
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -44,10 +42,7 @@ flows:
       - name: close
         close: {}
 `
-	file := filepath.Join(t.TempDir(), "kefu.yaml")
-	if err := os.WriteFile(file, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	file := configFile(t, cfg)
 	a := startAgent(t, "-config", file)
 	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 	defer cancel()

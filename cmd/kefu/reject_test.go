@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -29,10 +27,7 @@ func TestIntegrationRejectBeforeAnswer(t *testing.T) {
           code: 486
           reason: test-list
 `, 1)
-	file := filepath.Join(t.TempDir(), "kefu.yaml")
-	if err := os.WriteFile(file, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	file := configFile(t, cfg)
 	a := startAgent(t, "-config", file)
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()

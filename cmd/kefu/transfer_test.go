@@ -41,10 +41,7 @@ flows:
       - name: end
         hangup: {}
 `, destPort)
-	file := filepath.Join(t.TempDir(), "kefu.yaml")
-	if err := os.WriteFile(file, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	file := configFile(t, cfg)
 	return file
 }
 
