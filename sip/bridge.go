@@ -277,22 +277,10 @@ func (l *leg) reinvite(r inReq) {
 		_ = r.tx.Respond(res)
 		return
 	}
-	offer, err := sdp.ParseOffer(r.req.Body())
-	if err != nil {
-		_ = r.tx.Respond(sip.NewResponseFromRequest(r.req, 400, "Bad Request", nil))
+	ans, ok := l.c.a.answerOffer(r, func() *sdp.Local { return &l.local }, func(*sip.Response) {})
+	if !ok {
 		return
 	}
-	ans, body, err := sdp.Negotiate(offer, l.local)
-	if err != nil {
-		res := sip.NewResponseFromRequest(r.req, 488, "Not Acceptable Here", nil)
-		res.AppendHeader(warning(err.Error()))
-		_ = r.tx.Respond(res)
-		return
-	}
-	res := sip.NewResponseFromRequest(r.req, 200, "OK", body)
-	res.AppendHeader(l.c.a.contact(r.req))
-	res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	_ = r.tx.Respond(res)
 	l.update(ans)
 	l.c.log.Info("re-INVITE from the transfer destination", "direction", ans.Direction.String(), "hold", ans.Hold)
 }

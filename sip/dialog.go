@@ -166,29 +166,43 @@ func (c *call) reinvite(r inReq) {
 		_ = r.tx.Respond(c.response(200, "OK", sdp.BuildOffer(c.local, true, sdp.SendRecv)))
 		return
 	}
+	ans, ok := c.a.answerOffer(r, func() *sdp.Local { c.local.SessionVersion++; return &c.local }, func(res *sip.Response) {
+		if to := res.To(); to != nil {
+			to.Params.Add("tag", c.localTag)
+		}
+	})
+	if !ok {
+		return
+	}
+	c.answer = ans
+	c.m.update(ans)
+	c.log.Info("re-INVITE", "direction", ans.Direction.String(), "hold", ans.Hold, "remote", ans.Remote.String())
+}
+
+// answerOffer answers a re-INVITE that carries an offer: 400 when it does
+// not parse, 488 when no codec is shared, else 200 with our answer from the
+// SDP local returns (called once the offer parsed); dialog adds the
+// dialog's own headers to the 200. It reports the answer the media must
+// follow, and whether there is one.
+func (a *Agent) answerOffer(r inReq, local func() *sdp.Local, dialog func(*sip.Response)) (sdp.Answer, bool) {
 	offer, err := sdp.ParseOffer(r.req.Body())
 	if err != nil {
 		_ = r.tx.Respond(sip.NewResponseFromRequest(r.req, 400, "Bad Request", nil))
-		return
+		return sdp.Answer{}, false
 	}
-	c.local.SessionVersion++
-	ans, body, err := sdp.Negotiate(offer, c.local)
+	ans, body, err := sdp.Negotiate(offer, *local())
 	if err != nil {
 		res := sip.NewResponseFromRequest(r.req, 488, "Not Acceptable Here", nil)
 		res.AppendHeader(warning(err.Error()))
 		_ = r.tx.Respond(res)
-		return
+		return sdp.Answer{}, false
 	}
 	res := sip.NewResponseFromRequest(r.req, 200, "OK", body)
-	if to := res.To(); to != nil {
-		to.Params.Add("tag", c.localTag)
-	}
-	res.AppendHeader(c.a.contact(r.req))
+	dialog(res)
+	res.AppendHeader(a.contact(r.req))
 	res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	_ = r.tx.Respond(res)
-	c.answer = ans
-	c.m.update(ans)
-	c.log.Info("re-INVITE", "direction", ans.Direction.String(), "hold", ans.Hold, "remote", ans.Remote.String())
+	return ans, true
 }
 
 // inDialogRequest builds a request of ours in the caller's dialog (RFC 3261
