@@ -15,8 +15,8 @@ import (
 	"unicode"
 
 	"github.com/kefu-hotline/kefu/media"
+	"github.com/kefu-hotline/kefu/media/audio"
 	"github.com/kefu-hotline/kefu/media/g711"
-	"github.com/kefu-hotline/kefu/prompts/internal/audio"
 )
 
 // wantIDs are the prompts every default set must have (flows refer to them).

@@ -8,8 +8,8 @@ import (
 	"strings"
 
 	"github.com/kefu-hotline/kefu/media"
+	"github.com/kefu-hotline/kefu/media/audio"
 	"github.com/kefu-hotline/kefu/media/resample"
-	"github.com/kefu-hotline/kefu/prompts/internal/audio"
 )
 
 // Errors wrapped by Decode and the catalog loaders; test with errors.Is.

@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/kefu-hotline/kefu/media"
-	"github.com/kefu-hotline/kefu/prompts/internal/audio"
+	"github.com/kefu-hotline/kefu/media/audio"
 )
 
 // toneAmp returns the amplitude of the freq component of 8 kHz pcm[lo:hi].
@@ -50,7 +50,7 @@ func TestDecodeMP3(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
-			f, err := os.Open(filepath.Join("testdata", tc.file))
+			f, err := os.Open(filepath.Join("..", "media", "audio", "testdata", tc.file))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -114,7 +114,7 @@ func TestDecodeWAV(t *testing.T) {
 }
 
 func TestDecodeErrors(t *testing.T) {
-	mpeg25, err := os.ReadFile(filepath.Join("testdata", "tone_8000.mp3"))
+	mpeg25, err := os.ReadFile(filepath.Join("..", "media", "audio", "testdata", "tone_8000.mp3"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/kefu-hotline/kefu/media"
-	"github.com/kefu-hotline/kefu/prompts/internal/audio"
+	"github.com/kefu-hotline/kefu/media/audio"
 )
 
 func promptPCM(p *Prompt) []int16 {

@@ -36,8 +36,8 @@ import (
 	"time"
 
 	"github.com/kefu-hotline/kefu/media"
+	"github.com/kefu-hotline/kefu/media/audio"
 	"github.com/kefu-hotline/kefu/prompts"
-	"github.com/kefu-hotline/kefu/prompts/internal/audio"
 	"github.com/kefu-hotline/kefu/prompts/internal/textfile"
 )
 

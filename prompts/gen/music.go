@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/kefu-hotline/kefu/media"
+	"github.com/kefu-hotline/kefu/media/audio"
 	"github.com/kefu-hotline/kefu/prompts"
-	"github.com/kefu-hotline/kefu/prompts/internal/audio"
 )
 
 // The hold music: the score of score.go played by four synthesized voices

@@ -198,7 +198,7 @@ func TestDecodeMP3Gapless(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
-			f, err := os.Open(filepath.Join("..", "..", "testdata", tc.file))
+			f, err := os.Open(filepath.Join("testdata", tc.file))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -230,7 +230,7 @@ func TestDecodeMP3Gapless(t *testing.T) {
 }
 
 func TestDecodeMP3Errors(t *testing.T) {
-	mpeg25, err := os.ReadFile(filepath.Join("..", "..", "testdata", "tone_8000.mp3"))
+	mpeg25, err := os.ReadFile(filepath.Join("testdata", "tone_8000.mp3"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Makes the MP3 test fixtures of package prompts. Needs sox and lame
+# Makes the MP3 test fixtures of packages media/audio and prompts. Needs sox and lame
 # (Debian: apt-get install sox lame). Run from this directory: sh make.sh
 #
 # lame picks a lower rate by itself at low bitrates, hence --resample on
