@@ -86,6 +86,10 @@ type Agent struct {
 	udp net.PacketConn
 	tcp net.Listener
 
+	// fakePorts, when set, hands out RTP sockets in place of ports: tests
+	// give calls fake packet conns (listenRTP).
+	fakePorts rtpPorts
+
 	pacer     *media.Pacer // steps every call's player
 	stopPacer context.CancelFunc
 

@@ -30,7 +30,7 @@ type leg struct {
 	c      *call
 	key    string // dialog key in Agent.legs
 	dlg    *sipgo.DialogClientSession
-	conn   *net.UDPConn
+	conn   net.PacketConn
 	local  sdp.Local
 	sess   *rtp.Session
 	player *media.Player
@@ -52,12 +52,12 @@ func (c *call) bridge(ctx context.Context, uri string, target sip.Uri) (flows.Tr
 		c.transferLog(uri, "bridge", outcomeHangup)
 		return flows.TransferResult{}, c.endCause(ctx)
 	}
-	conn, err := c.a.ports.Listen()
+	conn, err := c.a.listenRTP()
 	if err != nil {
 		c.transferLog(uri, "bridge", outcomeFailed, "error", err.Error())
 		return flows.TransferResult{}, fmt.Errorf("%w: no RTP port for the bridge: %w", flows.ErrTransferFailed, err)
 	}
-	defer c.a.ports.Release(conn)
+	defer c.a.releaseRTP(conn)
 	l := &leg{c: c, conn: conn, reqs: make(chan inReq), done: make(chan struct{}), ended: make(chan error, 1)}
 	defer c.a.removeLeg(l)
 	defer l.finish()

@@ -68,7 +68,7 @@ type inReq struct {
 	done chan struct{}
 }
 
-func (a *Agent) newCall(req *sip.Request, tx sip.ServerTransaction, snap *Snapshot, flow *flows.Flow, conn *net.UDPConn, ans sdp.Answer, body []byte, local sdp.Local, received time.Time) *call {
+func (a *Agent) newCall(req *sip.Request, tx sip.ServerTransaction, snap *Snapshot, flow *flows.Flow, conn net.PacketConn, ans sdp.Answer, body []byte, local sdp.Local, received time.Time) *call {
 	localTag := uuid.NewString()[:18]
 	c := &call{
 		a: a, localTag: localTag, invite: req, tx: tx, snap: snap, flow: flow, received: received,

@@ -29,7 +29,7 @@ var errMediaTimeout = rtp.ErrMediaTimeout
 // flow events.
 type callMedia struct {
 	c        *call
-	conn     *net.UDPConn
+	conn     net.PacketConn
 	sess     *rtp.Session
 	player   *media.Player
 	det      *vad.Detector
@@ -49,7 +49,7 @@ type callMedia struct {
 	wg     sync.WaitGroup
 }
 
-func newCallMedia(c *call, conn *net.UDPConn, ans sdp.Answer, localSDP []byte) *callMedia {
+func newCallMedia(c *call, conn net.PacketConn, ans sdp.Answer, localSDP []byte) *callMedia {
 	m := &callMedia{c: c, conn: conn, localSDP: localSDP, ended: make(chan error, 1)}
 	m.sess = rtp.NewSession(rtp.Config{
 		Conn: conn, Remote: ans.Remote, Codec: ans.Codec, PT: ans.PT, DTMFPT: ans.DTMFPT, CNPT: ans.CNPT,
@@ -106,7 +106,7 @@ func (m *callMedia) stop() {
 }
 
 // release returns the RTP port.
-func (m *callMedia) release() { m.c.a.ports.Release(m.conn) }
+func (m *callMedia) release() { m.c.a.releaseRTP(m.conn) }
 
 // Audio implements rtp.Handler: one decoded frame of the caller's audio.
 func (m *callMedia) Audio(pcm []int16) {

@@ -82,7 +82,7 @@ func (a *Agent) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		a.reject(req, tx, 400, "Bad Request", warning(err.Error()))
 		return
 	}
-	conn, err := a.ports.Listen()
+	conn, err := a.listenRTP()
 	if err != nil {
 		a.log.Error("no RTP port for a call", "error", err)
 		a.reject(req, tx, 503, "Service Unavailable", warning("no media port free"))
@@ -98,7 +98,7 @@ func (a *Agent) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	ans, body, err := sdp.Negotiate(offer, local)
 	if err != nil {
-		a.ports.Release(conn)
+		a.releaseRTP(conn)
 		if errors.Is(err, sdp.ErrNoCommonCodec) {
 			a.reject(req, tx, 488, "Not Acceptable Here", warning("kefu speaks PCMU and PCMA only"))
 			return
