@@ -55,10 +55,6 @@ func spokenUnits(lang, text string) int {
 	return n
 }
 
-func frameLevel(pcm []int16) float64 {
-	return 20 * math.Log10(rmsOf(pcm)/32768+1e-9)
-}
-
 func TestEmbeddedSets(t *testing.T) {
 	for _, lang := range []string{"zh-CN", "en"} {
 		t.Run(lang, func(t *testing.T) {
@@ -111,16 +107,16 @@ func checkRecording(t *testing.T, p *Prompt) {
 	// Trimmed to about 100 ms of silence: the first and last 60 ms are
 	// quiet, and speech begins within 200 ms.
 	const quiet = 3 * media.FrameSamples
-	if l := frameLevel(pcm[:quiet]); l > -50 {
+	if l := audio.RMSDB(pcm[:quiet]); l > -50 {
 		t.Errorf("%v: first 60 ms at %.1f dBFS, want silence", p, l)
 	}
 	// The tail may be longer by the padding to a whole frame.
 	tail := len(pcm) - quiet - media.FrameSamples
-	if l := frameLevel(pcm[tail:]); l > -50 {
+	if l := audio.RMSDB(pcm[tail:]); l > -50 {
 		t.Errorf("%v: last 80 ms at %.1f dBFS, want silence", p, l)
 	}
 	onset := 0
-	for onset < p.Frames()-1 && frameLevel(p.PCM(onset)) < -50 {
+	for onset < p.Frames()-1 && audio.RMSDB(p.PCM(onset)) < -50 {
 		onset++
 	}
 	if onset > 10 {
@@ -187,7 +183,7 @@ func TestLoadDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	var wav bytes.Buffer
-	if err := audio.WriteWAV(&wav, 16000, 1, make([]int16, 3200)); err != nil {
+	if err := audio.WriteWAV(&wav, audio.Format{Rate: 16000, Channels: 1}, make([]int16, 3200)); err != nil {
 		t.Fatal(err)
 	}
 	fsys := fstest.MapFS{

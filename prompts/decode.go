@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path"
-	"strings"
 
 	"github.com/kefu-hotline/kefu/media"
 	"github.com/kefu-hotline/kefu/media/audio"
@@ -29,18 +27,15 @@ var (
 	ErrMissing = errors.New("recording missing")
 )
 
-// convertHint is how to fix an MPEG-2.5 file, added to the error.
-const convertHint = "re-encode it at 22.05 kHz, e.g. `lame --resample 22.05 in.mp3 out.mp3` " +
-	"or `sox in.mp3 -r 22050 out.mp3`, or supply a WAV file"
-
 // Decode reads a recording and returns it as 8 kHz mono PCM. The format is
 // chosen by the extension of name (case-insensitive):
 //
 //   - .mp3: MPEG-1/2 layer III (go-mp3), 16 to 48 kHz, mono or stereo. LAME
 //     gapless information is honoured. 8 kHz MP3s are MPEG-2.5, which the
 //     decoder refuses: the error says how to convert them.
-//   - .wav: RIFF WAV, integer PCM of 8/16/24/32 bits or 32-bit float, any
-//     rate, 1 to 8 channels; unknown chunks are skipped.
+//   - .wav: RIFF WAV, integer PCM of 8/16/24/32 bits, 32-bit float or 8-bit
+//     G.711 μ-law/A-law, any rate, 1 to 8 channels; unknown chunks are
+//     skipped.
 //
 // Channels are averaged to mono, then the signal is resampled to 8 kHz
 // through a windowed-sinc low-pass a little below 4 kHz. Errors name the
@@ -64,21 +59,7 @@ func Decode(name string, r io.Reader) ([]int16, error) {
 // decodeFile decodes an MP3 or WAV recording at its own rate and channels,
 // choosing the decoder by the file name's extension.
 func decodeFile(name string, r io.Reader) (*audio.PCM, error) {
-	var (
-		pcm *audio.PCM
-		err error
-	)
-	switch ext := strings.ToLower(path.Ext(name)); ext {
-	case ".mp3":
-		pcm, err = audio.DecodeMP3(r)
-		if errors.Is(err, ErrMPEG25) {
-			err = fmt.Errorf("%w; %s", err, convertHint)
-		}
-	case ".wav":
-		pcm, err = audio.ReadWAV(r)
-	default:
-		err = fmt.Errorf("%w: file type %q (want .mp3 or .wav)", ErrUnsupported, ext)
-	}
+	pcm, err := audio.Decode(name, r)
 	if err != nil {
 		return nil, fmt.Errorf("prompts: decode %s: %w", name, err)
 	}

@@ -25,14 +25,6 @@ func toneAmp(pcm []int16, freq float64, lo, hi int) float64 {
 	return 2 * math.Hypot(si, co) / float64(hi-lo)
 }
 
-func rmsOf(pcm []int16) float64 {
-	var s float64
-	for _, v := range pcm {
-		s += float64(v) * float64(v)
-	}
-	return math.Sqrt(s / float64(len(pcm)))
-}
-
 // TestDecodeMP3 decodes the fixtures in testdata (see its README): 0.5 s,
 // a 440 Hz tone at amplitude 8192 from 0.1 s to 0.4 s.
 func TestDecodeMP3(t *testing.T) {
@@ -71,10 +63,10 @@ func TestDecodeMP3(t *testing.T) {
 				t.Errorf("tone level %.2f dB from the source, want within ±1 dB", got)
 			}
 			if tc.exact {
-				if r := rmsOf(pcm[:700]); r > 30 {
+				if r := audio.RMS(pcm[:700]); r > 30 {
 					t.Errorf("leading silence has RMS %.0f", r)
 				}
-				if r := rmsOf(pcm[3300:]); r > 30 {
+				if r := audio.RMS(pcm[3300:]); r > 30 {
 					t.Errorf("trailing silence has RMS %.0f", r)
 				}
 			}
@@ -95,7 +87,7 @@ func TestDecodeWAV(t *testing.T) {
 					}
 				}
 				var b bytes.Buffer
-				if err := audio.WriteWAV(&b, rate, ch, samples); err != nil {
+				if err := audio.WriteWAV(&b, audio.Format{Rate: rate, Channels: ch}, samples); err != nil {
 					t.Fatal(err)
 				}
 				pcm, err := Decode("tone.WAV", &b)

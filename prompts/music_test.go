@@ -63,12 +63,12 @@ func TestLoadMusic(t *testing.T) {
 	if level >= TargetLevel-2 {
 		t.Errorf("level %.1f dBFS, want it under the speech level %.0f dBFS", level, TargetLevel)
 	}
-	if pk := peakOf(pcm); pk > -3 {
+	if pk := audio.PeakDB(pcm); pk > -3 {
 		t.Errorf("peak %.1f dBFS, want under -3", pk)
 	}
 	// The music does not pause: every second has sound.
 	for s := 0; s+media.SampleRate <= len(pcm); s += media.SampleRate {
-		if l := frameLevel(pcm[s : s+media.SampleRate]); l < -40 {
+		if l := audio.RMSDB(pcm[s : s+media.SampleRate]); l < -40 {
 			t.Errorf("second %d at %.1f dBFS: dead air", s/media.SampleRate, l)
 		}
 	}
@@ -96,14 +96,6 @@ func TestLoadMusic(t *testing.T) {
 	}
 }
 
-func peakOf(pcm []int16) float64 {
-	peak := 0.0
-	for _, s := range pcm {
-		peak = max(peak, math.Abs(float64(s)))
-	}
-	return 20 * math.Log10(peak/32768)
-}
-
 // TestDecodeMusicLoop decodes a seamless 16 kHz WAV loop that is not a
 // whole number of 20 ms frames at 8 kHz: it is cut to whole frames and the
 // join stays smooth.
@@ -116,7 +108,7 @@ func TestDecodeMusicLoop(t *testing.T) {
 		pcm[i] = int16(8000 * math.Sin(2*math.Pi*cycles*float64(i)/n))
 	}
 	var wav bytes.Buffer
-	if err := audio.WriteWAV(&wav, rate, 1, pcm); err != nil {
+	if err := audio.WriteWAV(&wav, audio.Format{Rate: rate, Channels: 1}, pcm); err != nil {
 		t.Fatal(err)
 	}
 	p, err := DecodeMusic("loop", "loop.wav", bytes.NewReader(wav.Bytes()))
@@ -138,7 +130,7 @@ func TestDecodeMusicErrors(t *testing.T) {
 		t.Errorf("ogg: %v", err)
 	}
 	var wav bytes.Buffer
-	if err := audio.WriteWAV(&wav, 8000, 1, make([]int16, 100)); err != nil {
+	if err := audio.WriteWAV(&wav, audio.Format{Rate: 8000, Channels: 1}, make([]int16, 100)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := DecodeMusic("x", "short.wav", &wav); !errors.Is(err, ErrEmpty) {

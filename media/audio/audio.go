@@ -1,12 +1,18 @@
-// Package audio reads and writes the audio files kefu's prompt sets are
-// made of: RIFF WAV (read and write) and MP3 (read, through go-mp3). It
-// stops at interleaved PCM at the file's own rate; downmixing and
-// resampling to 8 kHz are left to the caller.
+// Package audio is kefu's one place for audio files and levels: it reads
+// RIFF WAV (integer PCM of 8 to 32 bits, float, G.711 μ-law and A-law) and
+// MP3 (through go-mp3) to PCM at the file's own rate, writes WAV (16-bit
+// PCM or G.711, in one go or streamed with Writer), and measures levels in
+// dBFS (RMS, peak, speech level). Resampling to 8 kHz is left to the
+// caller (package prompts does it for recordings).
 package audio
 
 import (
 	"errors"
 	"fmt"
+	"io"
+	"math"
+	"path"
+	"strings"
 )
 
 // PCM is decoded audio at its native rate. Samples are interleaved by
@@ -42,6 +48,42 @@ func (p *PCM) Mono() []float32 {
 		out[i] = sum * scale
 	}
 	return out
+}
+
+// MonoInt16 returns the signal downmixed to one channel (as Mono), rounded
+// to the nearest integer and clipped to the int16 range. For 16-bit mono
+// input it is the file's samples exactly.
+func (p *PCM) MonoInt16() []int16 {
+	m := p.Mono()
+	out := make([]int16, len(m))
+	for i, v := range m {
+		out[i] = int16(max(-32768, min(32767, math.Round(float64(v)))))
+	}
+	return out
+}
+
+// convertHint is how to fix an MPEG-2.5 file, added to the error.
+const convertHint = "re-encode it at 22.05 kHz, e.g. `lame --resample 22.05 in.mp3 out.mp3` " +
+	"or `sox in.mp3 -r 22050 out.mp3`, or supply a WAV file"
+
+// Decode decodes a WAV or MP3 recording at its own rate and channels,
+// choosing the decoder by the extension of name (.wav or .mp3, in any
+// case). An MPEG-2.5 (8 kHz) MP3 is refused with an error that wraps
+// ErrMPEG25 and says how to convert the file; an unknown extension wraps
+// ErrUnsupported.
+func Decode(name string, r io.Reader) (*PCM, error) {
+	switch ext := strings.ToLower(path.Ext(name)); ext {
+	case ".mp3":
+		p, err := DecodeMP3(r)
+		if errors.Is(err, ErrMPEG25) {
+			err = fmt.Errorf("%w; %s", err, convertHint)
+		}
+		return p, err
+	case ".wav":
+		return ReadWAV(r)
+	default:
+		return nil, fmt.Errorf("%w: file type %q (want .mp3 or .wav)", ErrUnsupported, ext)
+	}
 }
 
 // ErrMPEG25 reports an MPEG-2.5 MP3 (sample rate 8000, 11025 or 12000 Hz),

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -153,29 +154,39 @@ func TestReadWAVErrors(t *testing.T) {
 	}
 }
 
-func TestWriteWAVRoundTrip(t *testing.T) {
-	in := []int16{0, 1, -1, 32767, -32768, 1000}
-	var b bytes.Buffer
-	if err := WriteWAV(&b, 22050, 2, in); err != nil {
-		t.Fatal(err)
+func TestMono(t *testing.T) {
+	p := &PCM{Rate: 8000, Channels: 2, Samples: []float32{0, 1, -1, 32767, -32768, 1000, 32767, 32767, 2.5, 2.5}}
+	if got := p.Mono(); !slices.Equal(got, []float32{0.5, 16383, -15884, 32767, 2.5}) {
+		t.Errorf("Mono() = %v", got)
 	}
-	if b.Len() != 44+2*len(in) {
-		t.Fatalf("size %d", b.Len())
+	if got := p.MonoInt16(); !slices.Equal(got, []int16{1, 16383, -15884, 32767, 3}) {
+		t.Errorf("MonoInt16() = %v", got)
 	}
-	p, err := ReadWAV(&b)
+	clip := &PCM{Rate: 8000, Channels: 1, Samples: []float32{40000, -40000, -0.4}}
+	if got := clip.MonoInt16(); !slices.Equal(got, []int16{32767, -32768, 0}) {
+		t.Errorf("MonoInt16() of out-of-range samples = %v", got)
+	}
+}
+
+func TestDecodeByExtension(t *testing.T) {
+	wav := riff(fmtChunk(1, 1, 8000, 16), chunk{id: "data", body: le16(3, -3)})
+	p, err := Decode("Greeting.WAV", bytes.NewReader(wav))
+	if err != nil || !slices.Equal(p.MonoInt16(), []int16{3, -3}) {
+		t.Fatalf("Decode(.WAV) = %v, %v", p, err)
+	}
+	if _, err := Decode("greeting.mp3", bytes.NewReader(wav)); !errors.Is(err, ErrFormat) {
+		t.Errorf("WAV data named .mp3: %v, want ErrFormat", err)
+	}
+	if _, err := Decode("greeting.ogg", bytes.NewReader(wav)); !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), `".ogg"`) {
+		t.Errorf("an .ogg file: %v, want ErrUnsupported naming the type", err)
+	}
+	mpeg25, err := os.ReadFile(filepath.Join("testdata", "tone_8000.mp3"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Rate != 22050 || p.Channels != 2 || p.Frames() != 3 {
-		t.Fatalf("got %d Hz, %d ch, %d frames", p.Rate, p.Channels, p.Frames())
-	}
-	for i, s := range in {
-		if p.Samples[i] != float32(s) {
-			t.Fatalf("sample %d: %v, want %d", i, p.Samples[i], s)
-		}
-	}
-	if got := p.Mono(); !slices.Equal(got, []float32{0.5, 16383, -15884}) {
-		t.Errorf("Mono() = %v", got)
+	_, err = Decode("tone.mp3", bytes.NewReader(mpeg25))
+	if !errors.Is(err, ErrMPEG25) || !strings.Contains(err.Error(), "lame --resample 22.05") {
+		t.Errorf("an 8 kHz MP3: %v, want ErrMPEG25 with the conversion hint", err)
 	}
 }
 

@@ -19,8 +19,9 @@ const (
 )
 
 // ReadWAV decodes a RIFF WAV file: integer PCM of 8, 16, 24 or 32 bits,
-// 32-bit float, or 8-bit G.711 μ-law or A-law (as phones and sox record), 1 to 8 channels, any rate from 1 kHz to 384 kHz. Chunks
-// other than "fmt " and "data" (LIST, fact, bext, ...) are skipped. A data
+// 32-bit float, or 8-bit G.711 μ-law or A-law (as phones and sox record),
+// 1 to 8 channels, any rate from 1 kHz to 384 kHz. Chunks other than
+// "fmt " and "data" (LIST, fact, bext, ...) are skipped. A data
 // chunk whose declared size runs past the end of the file (as written by
 // tools streaming to a pipe) is read up to the end.
 func ReadWAV(r io.Reader) (*PCM, error) {
@@ -136,28 +137,4 @@ func (f wavFormat) decode(data []byte) (*PCM, error) {
 		}
 	}
 	return &PCM{Rate: f.rate, Channels: f.channels, Samples: out}, nil
-}
-
-// WriteWAV writes interleaved 16-bit PCM with the given rate and number of
-// channels as a canonical WAV file (44-byte header).
-func WriteWAV(w io.Writer, rate, channels int, samples []int16) error {
-	data := 2 * len(samples)
-	hdr := make([]byte, 44, 44+data)
-	copy(hdr[0:], "RIFF")
-	binary.LittleEndian.PutUint32(hdr[4:], uint32(36+data))
-	copy(hdr[8:], "WAVEfmt ")
-	binary.LittleEndian.PutUint32(hdr[16:], 16)
-	binary.LittleEndian.PutUint16(hdr[20:], wavPCM)
-	binary.LittleEndian.PutUint16(hdr[22:], uint16(channels))
-	binary.LittleEndian.PutUint32(hdr[24:], uint32(rate))
-	binary.LittleEndian.PutUint32(hdr[28:], uint32(rate*channels*2))
-	binary.LittleEndian.PutUint16(hdr[32:], uint16(channels*2))
-	binary.LittleEndian.PutUint16(hdr[34:], 16)
-	copy(hdr[36:], "data")
-	binary.LittleEndian.PutUint32(hdr[40:], uint32(data))
-	for _, s := range samples {
-		hdr = binary.LittleEndian.AppendUint16(hdr, uint16(s))
-	}
-	_, err := w.Write(hdr)
-	return err
 }

@@ -211,7 +211,7 @@ func (c *config) one(dir, tmp string, v voice, e textfile.Entry) result {
 	}
 	r.dur = time.Duration(len(pcm)) * time.Second / media.SampleRate
 	r.level = prompts.SpeechLevel(pcm)
-	r.peak = peakDB(pcm)
+	r.peak = audio.PeakDB(pcm)
 	if ref != nil {
 		r.snr = snr(ref, pcm)
 	}
@@ -277,7 +277,7 @@ func encode(x []float32, rate int, level float64, wav, out string, bitrate int) 
 		return nil, err
 	}
 	var buf bytes.Buffer
-	if err := audio.WriteWAV(&buf, rate, 1, pcm); err != nil {
+	if err := audio.WriteWAV(&buf, audio.Format{Rate: rate, Channels: 1}, pcm); err != nil {
 		return nil, err
 	}
 	if err := os.WriteFile(wav, buf.Bytes(), 0o644); err != nil {

@@ -50,7 +50,7 @@ func makeMusic(dir string, check bool) error {
 	level := prompts.SpeechLevel(pcm)
 	join, inside := joinJump(pcm)
 	fmt.Printf("%s: %.2f s, level %.1f dBFS, peak %.1f dBFS, %d bytes, loop join step %d (largest inside %d)",
-		out, p.Duration().Seconds(), level, peakDB(pcm), len(data), join, inside)
+		out, p.Duration().Seconds(), level, audio.PeakDB(pcm), len(data), join, inside)
 	if ref != nil {
 		fmt.Printf(", SNR %.1f dB", snr(clipPCM(ref), pcm))
 	}
@@ -113,7 +113,7 @@ func writeMusicWAV(x []float64, level float64, wav string) (*prompts.Prompt, err
 			pcm[i] = int16(math.Round(max(-32768, min(32767, v*gain*32768))))
 		}
 		var buf bytes.Buffer
-		if err := audio.WriteWAV(&buf, musicRate, 1, pcm); err != nil {
+		if err := audio.WriteWAV(&buf, audio.Format{Rate: musicRate, Channels: 1}, pcm); err != nil {
 			return nil, err
 		}
 		ref, err := prompts.DecodeMusic(prompts.MusicID, wav, bytes.NewReader(buf.Bytes()))

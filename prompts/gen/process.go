@@ -104,15 +104,6 @@ func limit(v float64) float64 {
 	return math.Copysign(a, v)
 }
 
-// peakDB returns the highest absolute sample of pcm in dBFS.
-func peakDB(pcm []int16) float64 {
-	peak := 0.0
-	for _, s := range pcm {
-		peak = max(peak, math.Abs(float64(s)))
-	}
-	return 20 * math.Log10(peak/32768)
-}
-
 // snr compares a decoded recording with the audio that was encoded: the
 // ratio, in dB, of the signal's energy to that of the difference. A
 // decoder that drops or adds samples at the start shows as a low ratio.
