@@ -15,6 +15,7 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 	"github.com/kefu-hotline/kefu/media"
+	"github.com/kefu-hotline/kefu/media/audio"
 	"github.com/kefu-hotline/kefu/media/g711"
 	"github.com/kefu-hotline/kefu/media/rtp"
 	"github.com/kefu-hotline/kefu/sip/sdp"
@@ -82,11 +83,11 @@ func (c *call) emit(e Event) {
 // on, so early media is heard and timed too; teardown stops the media,
 // waits for its goroutines, flushes what they held and emits the summary.
 func (c *call) run(ctx context.Context) error {
-	var wav *WAVWriter
+	var wav *audio.Writer
 	if c.cfg.Record != nil {
 		var err error
-		if wav, err = NewWAVWriter(c.cfg.Record); err != nil {
-			return err
+		if wav, err = audio.NewWriter(c.cfg.Record, audio.Format{Rate: media.SampleRate, Channels: 1}); err != nil {
+			return fmt.Errorf("softphone: record: %w", err)
 		}
 	}
 	mctx, stopMedia := context.WithCancel(context.WithoutCancel(ctx))

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kefu-hotline/kefu/media"
+	"github.com/kefu-hotline/kefu/media/audio"
 	"github.com/kefu-hotline/kefu/media/g711"
 	pionrtp "github.com/pion/rtp"
 )
@@ -30,7 +31,7 @@ type receiver struct {
 	conn  net.PacketConn
 	since func() time.Duration // time since the INVITE
 	emit  func(Event)
-	wav   *WAVWriter // nil: no recording
+	wav   *audio.Writer // nil: no recording
 	det   *Detector
 
 	asm       assembler
@@ -43,7 +44,7 @@ type receiver struct {
 	stretches []Stretch
 }
 
-func newReceiver(conn net.PacketConn, since func() time.Duration, emit func(Event), wav *WAVWriter, det DetectorConfig) *receiver {
+func newReceiver(conn net.PacketConn, since func() time.Duration, emit func(Event), wav *audio.Writer, det DetectorConfig) *receiver {
 	r := &receiver{conn: conn, since: since, emit: emit, wav: wav, det: NewDetector(det)}
 	r.asm = assembler{hold: media.FrameSamples * int(reorderHold/media.FrameDur), emit: r.frame}
 	return r

@@ -15,6 +15,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kefu-hotline/kefu/media"
+	"github.com/kefu-hotline/kefu/media/audio"
 )
 
 // Helpers for the loopback integration tests: sipp as the far end, the
@@ -193,17 +196,10 @@ func waitTCP(t *testing.T, addr string) {
 func writeTone(t *testing.T, d time.Duration) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "tone.wav")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	w, err := NewWAVWriter(f)
+	var b bytes.Buffer
+	err := audio.WriteWAV(&b, audio.Format{Rate: media.SampleRate, Channels: 1}, sine(d, 8000))
 	if err == nil {
-		err = w.Write(sine(d, 8000))
-	}
-	if err == nil {
-		err = w.Close()
+		err = os.WriteFile(path, b.Bytes(), 0o644)
 	}
 	if err != nil {
 		t.Fatal(err)

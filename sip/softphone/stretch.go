@@ -2,10 +2,10 @@ package softphone
 
 import (
 	"errors"
-	"math"
 	"time"
 
 	"github.com/kefu-hotline/kefu/media"
+	"github.com/kefu-hotline/kefu/media/audio"
 )
 
 // Defaults of the audio-stretch detector.
@@ -72,24 +72,10 @@ func (s Stretch) Duration() time.Duration { return s.End - s.Start }
 
 // LevelDB returns the RMS level of pcm in dBFS (a full-scale square wave is
 // 0 dBFS), or -120 for digital silence.
-func LevelDB(pcm []int16) float64 {
-	if len(pcm) == 0 {
-		return silenceDB
-	}
-	var sum float64
-	for _, s := range pcm {
-		v := float64(s)
-		sum += v * v
-	}
-	return powerDB(sum / float64(len(pcm)))
-}
+func LevelDB(pcm []int16) float64 { return max(silenceDB, audio.RMSDB(pcm)) }
 
-func powerDB(meanSquare float64) float64 {
-	if meanSquare <= 0 {
-		return silenceDB
-	}
-	return max(silenceDB, 10*math.Log10(meanSquare/(32768*32768)))
-}
+// powerDB is audio.PowerDB with digital silence at -120 dBFS.
+func powerDB(meanSquare float64) float64 { return max(silenceDB, audio.PowerDB(meanSquare)) }
 
 // Detector turns a sequence of timed frames into stretches of audio. It is
 // a pure state machine: it reads no clock, and the caller passes each
@@ -125,11 +111,7 @@ type Edge struct {
 // Bridge, with the end of the last loud frame.
 func (d *Detector) Push(t time.Duration, pcm []int16) (Edge, bool) {
 	end := t + time.Duration(len(pcm))*time.Second/media.SampleRate
-	var sum float64
-	for _, s := range pcm {
-		v := float64(s)
-		sum += v * v
-	}
+	sum := audio.SumSquares(pcm)
 	loud := len(pcm) > 0 && powerDB(sum/float64(len(pcm))) >= d.cfg.ThresholdDB
 	if loud {
 		if !d.in {

@@ -1,11 +1,14 @@
 package softphone
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/kefu-hotline/kefu/media"
+	"github.com/kefu-hotline/kefu/media/audio"
 	"github.com/kefu-hotline/kefu/media/g711"
 	pionrtp "github.com/pion/rtp"
 )
@@ -104,8 +107,12 @@ func TestSeqCounter(t *testing.T) {
 // them, and that the recording is exact.
 func TestReceiverJitter(t *testing.T) {
 	var events []Event
-	var rec memFile
-	wav, err := NewWAVWriter(&rec)
+	rec, err := os.Create(filepath.Join(t.TempDir(), "rec.wav"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Close()
+	wav, err := audio.NewWriter(rec, audio.Format{Rate: media.SampleRate, Channels: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
