@@ -2,7 +2,6 @@ package sip
 
 import (
 	"bufio"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/kefu-hotline/kefu/flows"
 	"github.com/kefu-hotline/kefu/media"
+	"github.com/kefu-hotline/kefu/media/audio"
 )
 
 // recorder writes the caller's decoded audio to a WAV file (16-bit PCM,
@@ -20,15 +20,28 @@ import (
 type recorder struct {
 	mu      sync.Mutex
 	f       *os.File
-	w       *bufio.Writer
+	w       *audio.Writer
 	rel     string // path relative to the data directory
-	samples int
 	err     error
 	stopped bool
-	buf     []byte
 }
 
-const wavHeaderLen = 44
+// silentFrame is what the recorder writes for a packet that did not come.
+var silentFrame [media.FrameSamples]int16
+
+// bufferedFile buffers the recorder's writes to its file and flushes them
+// before every seek, so the WAV writer can go back and fill in the header.
+type bufferedFile struct {
+	*bufio.Writer
+	f *os.File
+}
+
+func (b bufferedFile) Seek(offset int64, whence int) (int64, error) {
+	if err := b.Flush(); err != nil {
+		return 0, err
+	}
+	return b.f.Seek(offset, whence)
+}
 
 // Record implements flows.Call: the caller's audio from now on goes to
 // recordings/DATE/NAME-CALLID.wav under the data directory.
@@ -43,20 +56,30 @@ func (c *call) Record(name string) (flows.Recording, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("recording directory: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o640)
+	r, err := newRecorder(path, rel)
 	if err != nil {
-		return nil, fmt.Errorf("recording file: %w", err)
-	}
-	r := &recorder{f: f, w: bufio.NewWriterSize(f, 16<<10), rel: rel, buf: make([]byte, 2*media.FrameSamples)}
-	if _, err := r.w.Write(make([]byte, wavHeaderLen)); err != nil { // filled in by Stop
-		_ = f.Close()
-		return nil, fmt.Errorf("recording file: %w", err)
+		return nil, err
 	}
 	if old := c.m.rec.Swap(r); old != nil {
 		_, _ = old.Stop()
 	}
 	c.log.Info("recording started", "file", rel)
 	return &callRecording{m: c.m, r: r}, nil
+}
+
+// newRecorder creates the file at path (rel names it in reports) and
+// writes a WAV header with zero sizes; Stop fills them in.
+func newRecorder(path, rel string) (*recorder, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o640)
+	if err != nil {
+		return nil, fmt.Errorf("recording file: %w", err)
+	}
+	w, err := audio.NewWriter(bufferedFile{bufio.NewWriterSize(f, 16<<10), f}, audio.Format{Rate: media.SampleRate, Channels: 1})
+	if err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("recording file: %w", err)
+	}
+	return &recorder{f: f, w: w, rel: rel}, nil
 }
 
 // callRecording detaches the recorder from the media path when stopped.
@@ -78,41 +101,24 @@ func (r *recorder) frame(pcm []int16) {
 	if r.stopped || r.err != nil {
 		return
 	}
-	n := media.FrameSamples
-	if pcm != nil {
-		n = len(pcm)
+	if pcm == nil {
+		pcm = silentFrame[:]
 	}
-	b := r.buf[:0]
-	for i := range n {
-		var s int16
-		if pcm != nil {
-			s = pcm[i]
-		}
-		b = binary.LittleEndian.AppendUint16(b, uint16(s))
-	}
-	r.buf = b
-	if _, err := r.w.Write(b); err != nil {
-		r.err = err
-		return
-	}
-	r.samples += n
+	r.err = r.w.Write(pcm)
 }
 
 // Stop finishes the WAV file and reports its length.
 func (r *recorder) Stop() (flows.RecordingInfo, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	info := flows.RecordingInfo{Path: r.rel, Duration: time.Duration(r.samples) * time.Second / media.SampleRate}
+	info := flows.RecordingInfo{Path: r.rel, Duration: time.Duration(r.w.Samples()) * time.Second / media.SampleRate}
 	if r.stopped {
 		return info, r.err
 	}
 	r.stopped = true
 	err := r.err
 	if err == nil {
-		err = r.w.Flush()
-	}
-	if err == nil {
-		_, err = r.f.WriteAt(wavHeader(r.samples), 0)
+		err = r.w.Close() // flushes the data and writes the header's sizes
 	}
 	if err == nil {
 		err = r.f.Sync() // a complaint is a promise: keep it through a crash
@@ -124,22 +130,4 @@ func (r *recorder) Stop() (flows.RecordingInfo, error) {
 		r.err = fmt.Errorf("recording %s: %w", r.rel, err)
 	}
 	return info, r.err
-}
-
-// wavHeader is the RIFF header of n 16-bit mono samples at 8 kHz.
-func wavHeader(n int) []byte {
-	data := uint32(2 * n)
-	h := make([]byte, 0, wavHeaderLen)
-	h = append(h, "RIFF"...)
-	h = binary.LittleEndian.AppendUint32(h, 36+data)
-	h = append(h, "WAVEfmt "...)
-	h = binary.LittleEndian.AppendUint32(h, 16)
-	h = binary.LittleEndian.AppendUint16(h, 1) // PCM
-	h = binary.LittleEndian.AppendUint16(h, 1) // mono
-	h = binary.LittleEndian.AppendUint32(h, media.SampleRate)
-	h = binary.LittleEndian.AppendUint32(h, 2*media.SampleRate)
-	h = binary.LittleEndian.AppendUint16(h, 2)
-	h = binary.LittleEndian.AppendUint16(h, 16)
-	h = append(h, "data"...)
-	return binary.LittleEndian.AppendUint32(h, data)
 }

@@ -1,0 +1,78 @@
+package sip
+
+import (
+	"bytes"
+	"encoding/binary"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// TestRecorderFile records two frames, a lost packet and a short frame,
+// and checks the file byte for byte: the canonical 44-byte header of
+// 8 kHz mono 16-bit PCM with its sizes filled in, then the samples, the
+// lost packet as 20 ms of zeros.
+func TestRecorderFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "complaint.wav")
+	r, err := newRecorder(path, "recordings/complaint.wav")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var data []byte
+	for _, frame := range [][]int16{ramp(160, 0), nil, ramp(80, -500)} {
+		r.frame(frame)
+		if frame == nil {
+			frame = make([]int16, 160)
+		}
+		for _, s := range frame {
+			data = binary.LittleEndian.AppendUint16(data, uint16(s))
+		}
+	}
+	info, err := r.Stop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Path != "recordings/complaint.wav" || info.Duration != 50*time.Millisecond {
+		t.Errorf("Stop() = %+v, want 50 ms at recordings/complaint.wav", info)
+	}
+	r.frame(ramp(160, 7)) // after Stop: dropped
+	if again, err := r.Stop(); err != nil || again != info {
+		t.Errorf("second Stop() = %+v, %v", again, err)
+	}
+
+	le := binary.LittleEndian
+	want := []byte("RIFF")
+	want = le.AppendUint32(want, uint32(36+len(data)))
+	want = append(want, "WAVEfmt "...)
+	want = le.AppendUint32(want, 16)
+	want = le.AppendUint16(want, 1)     // PCM
+	want = le.AppendUint16(want, 1)     // mono
+	want = le.AppendUint32(want, 8000)  // rate
+	want = le.AppendUint32(want, 16000) // byte rate
+	want = le.AppendUint16(want, 2)     // block align
+	want = le.AppendUint16(want, 16)    // bits
+	want = append(want, "data"...)
+	want = le.AppendUint32(want, uint32(len(data)))
+	want = append(want, data...)
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("file is %d bytes, want %d\n% x\nwant\n% x", len(got), len(want), got[:min(64, len(got))], want[:64])
+	}
+
+	if _, err := newRecorder(path, "again"); err == nil {
+		t.Error("a second recorder overwrote an existing recording")
+	}
+}
+
+// ramp returns n samples counting up by 97 from start, wrapping.
+func ramp(n int, start int16) []int16 {
+	out := make([]int16, n)
+	for i := range out {
+		out[i] = start + int16(97*i)
+	}
+	return out
+}
