@@ -43,8 +43,7 @@ type Player struct {
 	pacer   *Pacer
 	start   time.Time // of the stream
 	next    time.Time // when frame n is due
-	n       int64
-	frame   uint32
+	n       int64     // frame number of the tick due next, counted from start
 	started bool
 	closed  chan struct{}
 	sent    atomic.Uint64
@@ -129,7 +128,6 @@ func (p *Player) tick(now time.Time) time.Time {
 		if late := now.Sub(p.next); late > MaxLag {
 			behind := int64(late / FrameDur)
 			p.n += behind
-			p.frame += uint32(behind)
 			p.skipped.Add(uint64(behind))
 		} else {
 			p.step()
@@ -140,7 +138,8 @@ func (p *Player) tick(now time.Time) time.Time {
 	return p.next
 }
 
-// step sends one frame: the next of the current source, or silence.
+// step sends frame n: the next of the current source, or silence. The
+// caller (tick) advances n.
 func (p *Player) step() {
 	var payload []byte
 	marker := !p.started
@@ -165,12 +164,10 @@ func (p *Player) step() {
 	if payload == nil {
 		payload = p.silence[:]
 	}
-	frame := p.frame
-	p.frame++
 	if p.muted.Load() {
 		return
 	}
-	if err := p.out.WriteFrame(frame, payload, marker); err == nil {
+	if err := p.out.WriteFrame(uint32(p.n), payload, marker); err == nil {
 		p.sent.Add(1)
 	}
 }

@@ -3,6 +3,7 @@ package media
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -159,3 +160,22 @@ type pcmClip struct{ pcm []int16 }
 func (c pcmClip) Frames() int               { return 1 }
 func (c pcmClip) Payload(Codec, int) []byte { return make([]byte, FrameBytes) }
 func (c pcmClip) PCM(int) []int16           { return c.pcm }
+
+// TestPlayerSkipsAfterStall drives tick by hand: after a stall longer than
+// MaxLag the missed ticks are skipped, not burst, and the frame number
+// still moves with the clock, so the RTP timestamp does too.
+func TestPlayerSkipsAfterStall(t *testing.T) {
+	r := &rec{}
+	p := NewPlayer(r, CodecPCMU, 0xFF)
+	t0 := time.Unix(1000, 0)
+	p.start, p.next = t0, t0
+	for _, at := range []time.Duration{0, FrameDur, time.Second, time.Second + 2*FrameDur} {
+		p.tick(t0.Add(at))
+	}
+	if want := []uint32{0, 1, 50, 51, 52}; !slices.Equal(r.frames, want) {
+		t.Errorf("frame numbers %v, want %v", r.frames, want)
+	}
+	if sent, skipped := p.Stats(); sent != 5 || skipped != 48 {
+		t.Errorf("sent %d, skipped %d; want 5 and 48", sent, skipped)
+	}
+}
