@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"slices"
@@ -147,4 +148,50 @@ func (b *Branch) pick(info CallInfo, vars map[string]string, cfg *Config) string
 		}
 	}
 	return b.Else
+}
+
+func (*Branch) instant() {}
+
+func (b *Branch) run(_ context.Context, r *Runner) (string, error) {
+	info := r.info
+	info.At = r.clock.Now()
+	return b.pick(info, r.vars, r.cfg), nil
+}
+
+// exits: each case, then else (the following step when unset).
+func (b *Branch) exits() []exit {
+	out := make([]exit, 0, len(b.Cases)+1)
+	for k, c := range b.Cases {
+		out = append(out, exit{label: caseLabel(c), to: c.Goto, field: fmt.Sprintf("cases[%d].goto", k)})
+	}
+	return append(out, exit{label: "else", to: b.Else, field: "else"})
+}
+
+func (b *Branch) check(sc *stepCheck) {
+	for k := range b.Cases {
+		c := &b.Cases[k]
+		sub := fmt.Sprintf("cases[%d]", k)
+		for _, e := range c.compile() {
+			sc.at(sub, "%s", e)
+		}
+		if c.Goto == "" {
+			sc.at(sub, "a case needs goto: STEP")
+		}
+	}
+}
+
+func (b *Branch) label() string { return "branch" }
+
+// caseLabel describes a case's conditions for a diagram edge.
+func caseLabel(c Case) string {
+	var parts []string
+	for _, kv := range [][2]string{{"holiday", c.Holiday}, {"time", c.Time}, {"dates", c.Dates}, {"caller", c.Caller}, {"called", c.Called}, {"weekday", strings.Join(c.Weekday, " ")}} {
+		if kv[1] != "" {
+			parts = append(parts, kv[0]+" "+kv[1])
+		}
+	}
+	if c.Anonymous != nil && *c.Anonymous {
+		parts = append(parts, "anonymous")
+	}
+	return strings.NewReplacer(`"`, "'", "|", "/").Replace(strings.Join(parts, ", "))
 }

@@ -59,48 +59,74 @@ func orInt(v, def int) int {
 	return v
 }
 
-// collect runs the collect verb.
-func (r *Runner) collect(ctx context.Context, c *Collect) (string, error) {
-	tooShort := false
-	for range orInt(c.Retries, DefaultMenuRetries) {
-		if tooShort {
-			if _, err := r.play(ctx, orStr(c.Invalid, "menu.invalid")); err != nil {
-				return "", err
-			}
-			tooShort = false
-		}
+func (c *Collect) run(ctx context.Context, r *Runner) (string, error) {
+	a, err := r.retry(ctx, orInt(c.Retries, DefaultMenuRetries), orStr(c.Invalid, "menu.invalid"), func(int) (answer, error) {
 		h, err := r.playKeys(ctx, orStr(c.Prompt, "callback.ask"))
 		if err != nil {
-			return "", err
+			return noAnswer, err
 		}
 		digits, err := r.digits(ctx, c, h.keys)
 		if err != nil {
-			return "", err
+			return noAnswer, err
 		}
 		if len(digits) < c.minDigits() {
 			// Some keys but too few: say so; none: just ask again.
-			tooShort = len(digits) > 0
 			r.note("collect", fmt.Sprintf("%d digits, want at least %d", len(digits), c.minDigits()))
-			continue
+			if len(digits) > 0 {
+				return wrongAnswer, nil
+			}
+			return noAnswer, nil
 		}
 		ok, err := r.confirmDigits(ctx, c, digits)
-		if err != nil {
-			return "", err
-		}
-		if !ok {
-			continue
+		if err != nil || !ok {
+			return noAnswer, err
 		}
 		r.vars[orStr(c.Var, DefaultCollectVar)] = digits
 		r.note("collect", "confirmed "+mask(digits))
 		if c.Callback != "" {
 			if err := r.saveCallback(ctx, c.Callback, digits); err != nil {
-				return "", err
+				return noAnswer, err
 			}
 		}
+		return gotAnswer, nil
+	})
+	switch {
+	case err != nil:
+		return "", err
+	case a == gotAnswer:
 		return c.OnDone, nil
 	}
 	return c.OnFail, nil
 }
+
+func (c *Collect) exits() []exit {
+	return []exit{{label: "confirmed", to: c.OnDone, field: "on_done"}, {label: "no number", to: c.OnFail, field: "on_fail"}}
+}
+
+func (c *Collect) check(sc *stepCheck) {
+	if c.MinDigits < 0 || c.MaxDigits < 0 || c.MaxDigits > 32 || c.minDigits() > c.maxDigits() {
+		sc.at("", "collect: min_digits %d and max_digits %d: want 1 <= min_digits <= max_digits <= 32", c.minDigits(), c.maxDigits())
+	}
+	if c.EndKey != "" && (!isPhoneKey(c.EndKey) || strings.ContainsAny(c.EndKey, "0123456789")) {
+		sc.at("end_key", "end_key %q: use * or # (or A-D), not a digit of the number", c.EndKey)
+	}
+	if c.Retries < 0 {
+		sc.at("retries", "retries must not be negative")
+	}
+	sc.louderClash("end_key", orStr(c.EndKey, "#"))
+}
+
+func (c *Collect) checkPrompts(pc *promptCheck) {
+	for _, id := range []string{orStr(c.Prompt, "callback.ask"), orStr(c.Confirm, "callback.confirm"),
+		orStr(c.ConfirmEnd, "callback.confirm.end"), orStr(c.Keys, "callback.keys"), orStr(c.Invalid, "menu.invalid")} {
+		pc.need(pc.path, id)
+	}
+	if _, err := pc.cat.Number("0123456789"); err != nil {
+		pc.at("", "the read-back needs the digit recordings: %v", err)
+	}
+}
+
+func (c *Collect) label() string { return "collect" }
 
 // digits gathers keys until the end key, the maximum, or a pause; typed
 // holds the keys pressed during the prompt (type-ahead).
@@ -129,7 +155,7 @@ func (r *Runner) digits(ctx context.Context, c *Collect, typed string) (string, 
 			wait = c.Timeout.or(DefaultSilenceWait)
 			r.note("wait", "digits "+wait.String())
 		}
-		h, err := r.pause(ctx, wait, func(h heard) bool { return h.key != 0 })
+		h, err := r.pause(ctx, wait, keyPressed)
 		if err != nil {
 			return "", err
 		}
@@ -162,11 +188,9 @@ func (r *Runner) confirmDigits(ctx context.Context, c *Collect, digits string) (
 		if err != nil {
 			return false, err
 		}
-		if h.key == 0 {
-			r.note("wait", "confirm key "+DefaultSilenceWait.String())
-			if h, err = r.pause(ctx, c.Timeout.or(DefaultSilenceWait), func(h heard) bool { return h.key != 0 }); err != nil {
-				return false, err
-			}
+		wait := c.Timeout.or(DefaultSilenceWait)
+		if h, err = r.waitKey(ctx, h, wait, "confirm key "+wait.String()); err != nil {
+			return false, err
 		}
 		if h.key != 0 {
 			return h.key == '1', nil

@@ -168,19 +168,22 @@ type Flow struct {
 }
 
 // Step is one verb with its parameters and outcomes. Exactly one verb field
-// is set.
+// is set. The verb fields are the table of verbs: every field whose type
+// implements verb is one (its YAML key is the verb's name), resolved once at
+// load; each verb's type, defaults, run, checks and exits are in its own
+// file.
 type Step struct {
-	Name   string  `yaml:"name"`
-	Say    *Say    `yaml:"say"`
-	Listen *Listen `yaml:"listen"`
-	Close  *Close  `yaml:"close"`
-	Hangup *Hangup `yaml:"hangup"`
-	Branch *Branch `yaml:"branch"`
-	Reject *Reject `yaml:"reject"`
-	Answer *Answer `yaml:"answer"`
-	Goto   string  `yaml:"goto"`
-	Hold   *Hold   `yaml:"hold"`
-	Menu   *Menu   `yaml:"menu"`
+	Name   string   `yaml:"name"`
+	Say    *Say     `yaml:"say"`
+	Listen *Listen  `yaml:"listen"`
+	Close  *Close   `yaml:"close"`
+	Hangup *Hangup  `yaml:"hangup"`
+	Branch *Branch  `yaml:"branch"`
+	Reject *Reject  `yaml:"reject"`
+	Answer *Answer  `yaml:"answer"`
+	Goto   GotoStep `yaml:"goto"`
+	Hold   *Hold    `yaml:"hold"`
+	Menu   *Menu    `yaml:"menu"`
 
 	// Greet plays the opening for the moment (CS-GREET-*): say of greet.tod.
 	Greet *Greet `yaml:"greet"`
@@ -199,119 +202,10 @@ type Step struct {
 	// Next is where to go when the verb has no outcome of its own; empty
 	// means the following step.
 	Next string `yaml:"next"`
-}
 
-// Say plays one prompt. A prompt whose text ends in {number} (CS-NOT-OURS:
-// 「不好意思,请您拨打{number}。」) is followed by Number read digit by digit.
-type Say struct {
-	Prompt string `yaml:"prompt"`
-	Number string `yaml:"number"`
-}
-
-// Greet is the greet verb: the opening the calendar picks for the moment
-// and the caller's wait (CS-GREET-TOD, CS-GREET-HOLIDAY, CS-GREET-BUSY).
-type Greet struct{}
-
-// settle turns the verbs that are other names (greet, play) into say, once
-// the step is known to have exactly one verb.
-func (s *Step) settle() {
-	switch s.Verb() {
-	case "greet":
-		s.Say, s.Greet = &Say{Prompt: GreetTOD}, nil
-	case "play":
-		s.Say, s.Play = s.Play, nil
-	}
-}
-
-// Attempt is one rung of a silence ladder: a prompt, then a wait for the
-// caller, measured from the end of the prompt.
-type Attempt struct {
-	Prompt string    `yaml:"prompt"`
-	Wait   *Duration `yaml:"wait"`
-}
-
-// Listen is the silence ladder (CS-SILENT): each attempt plays its prompt
-// and waits; the caller's speech or a key ends the ladder.
-type Listen struct {
-	Attempts []Attempt `yaml:"attempts"`
-	OnSpeech string    `yaml:"on_speech"`
-	OnDigit  string    `yaml:"on_digit"`
-	// OnWeak is where a caller who speaks too quietly goes (CS-WEAK);
-	// empty treats weak speech as speech.
-	OnWeak string `yaml:"on_weak"`
-	// OnNoise is where a noisy line goes (CS-NOISY); empty treats noise
-	// as silence.
-	OnNoise string `yaml:"on_noise"`
-	// RepeatOn lists conditions (weak, noise, silence) that do not end
-	// the ladder but go on to its next attempt after the full wait: the
-	// CS-WEAK and CS-NOISY ladders repeat their prompt while the line
-	// stays so.
-	RepeatOn []string `yaml:"repeat_on"`
-	// OnSilence is where to go when every attempt went unanswered; empty
-	// means hang up.
-	OnSilence string `yaml:"on_silence"`
-	// Exception, when set, states why this ladder deliberately breaks a
-	// call-script rule (e.g. fewer than three attempts); `kefu check`
-	// lists it.
-	Exception string `yaml:"exception"`
-}
-
-// Close is the standard closing (CS-CLOSE): the question, then the goodbye
-// and waiting for the caller to hang up first, or the polite hang-up.
-type Close struct {
-	Ask          string    `yaml:"ask"`           // default close.ask
-	Bye          string    `yaml:"bye"`           // default close.bye
-	Final        string    `yaml:"final"`         // default close.hangup
-	Repeat       string    `yaml:"repeat"`        // default repeat: asks again for a reply too faint to understand (CS-REPEAT)
-	AnswerWait   *Duration `yaml:"answer_wait"`   // for a reply to the question; default 5s
-	CallerHangup *Duration `yaml:"caller_hangup"` // for the caller to hang up after the goodbye; default 10s
-	HangupAfter  *Duration `yaml:"hangup_after"`  // after the final phrase; default 5s (CS-CLOSE)
-}
-
-// Hangup ends the call from our side.
-type Hangup struct {
-	// Wait gives the caller up to this long to hang up first (CS-CLOSE,
-	// CS-COMPLAINT-CLOSE: after the goodbye, the caller hangs up first);
-	// unset hangs up at once.
-	Wait *Duration `yaml:"wait"`
-}
-
-// Reject refuses the call before it is answered, with a SIP status
-// (default 603 Decline; 486 Busy Here, 403 Forbidden, 480, 404 ...).
-type Reject struct {
-	Code   int    `yaml:"code"`
-	Reason string `yaml:"reason"` // a reason code for the call record and the log
-}
-
-// Answer marks where the call is answered; steps before it (branch, goto,
-// reject) run on the INVITE. Without it the first step that needs audio
-// answers the call.
-type Answer struct{}
-
-// Verb returns the name of the step's verb, or "" when none or several are
-// set.
-func (s *Step) Verb() string {
-	verbs := [...]struct {
-		name string
-		set  bool
-	}{
-		{"say", s.Say != nil}, {"greet", s.Greet != nil}, {"play", s.Play != nil}, {"listen", s.Listen != nil},
-		{"close", s.Close != nil}, {"hangup", s.Hangup != nil}, {"branch", s.Branch != nil}, {"reject", s.Reject != nil},
-		{"answer", s.Answer != nil}, {"goto", s.Goto != ""}, {"hold", s.Hold != nil}, {"menu", s.Menu != nil},
-		{"collect", s.Collect != nil}, {"record", s.Record != nil}, {"survey", s.Survey != nil},
-		{"queue", s.Queue != nil}, {"transfer", s.Transfer != nil},
-	}
-	verb := ""
-	for _, v := range verbs {
-		if !v.set {
-			continue
-		}
-		if verb != "" {
-			return "" // two verbs
-		}
-		verb = v.name
-	}
-	return verb
+	v    verb   // the resolved verb
+	key  string // its YAML key
+	name string // its name in timelines: say for greet and play
 }
 
 // Calendar returns the holiday calendar in the caller-facing zone.

@@ -71,17 +71,27 @@ func (r *Runner) music(id string) (*prompts.Prompt, error) {
 	return nil, fmt.Errorf("hold music %q is neither a prompt nor %s", id, DefaultMusic)
 }
 
-// hold runs the hold verb.
-func (r *Runner) hold(ctx context.Context, h *Hold) error {
+func (h *Hold) run(ctx context.Context, r *Runner) (string, error) {
 	if _, err := r.play(ctx, orStr(h.Ask, "hold.ask")); err != nil {
-		return err
+		return "", err
 	}
 	if _, err := r.holdMusic(ctx, h, h.For.or(DefaultHoldFor), nil); err != nil {
-		return err
+		return "", err
 	}
 	_, err := r.play(ctx, orStr(h.Resume, "hold.resume"))
-	return err
+	return "", err
 }
+
+func (h *Hold) exits() []exit { return onward }
+
+func (h *Hold) check(*stepCheck) {}
+
+func (h *Hold) checkPrompts(pc *promptCheck) { pc.checkHold(h) }
+
+// lastSaid: every way off hold ends with the resume phrase.
+func (h *Hold) lastSaid() string { return orStr(h.Resume, "hold.resume") }
+
+func (h *Hold) label() string { return "hold" }
 
 // holdWake lets something other than time end a hold early: wake fires,
 // and done says whether the hold is over (else wake is re-armed with
@@ -121,7 +131,7 @@ func (r *Runner) holdMusic(ctx context.Context, h *Hold, end time.Duration, w *h
 			if w != nil {
 				wake = w.wake()
 			}
-			woke, err := r.pauseWake(ctx, until-r.clock.Now().Sub(start), wake)
+			_, woke, err := r.waitFor(ctx, waitSpec{d: until - r.clock.Now().Sub(start), wake: wake, timeline: true})
 			if err != nil || !woke {
 				break
 			}

@@ -14,6 +14,26 @@ var DefaultClosingPrompts = []string{
 	"weak.bye", "noisy", "nuisance", "system.down",
 }
 
+// closeWalk follows every path through one flow with the last prompt the
+// caller heard, for the CS-CLOSE lint. Verbs that must be followed in
+// their own way implement closeWalker; the rest leave by their exits, the
+// caller having last heard what a speaker says.
+type closeWalk struct {
+	c       *Config
+	p       *problems
+	name    string
+	f       *Flow
+	closing []string
+	seen    map[closeState]bool
+	done    map[int]bool // steps reported
+}
+
+type closeState struct {
+	step      int
+	last      string
+	complaint string // after a recorded complaint: the phrase that must close the call
+}
+
 // lintClosing reports every way a flow can hang up without a closing
 // phrase as the last prompt (CS-CLOSE). A step with an exception is let
 // through.
@@ -23,130 +43,86 @@ func (c *Config) lintClosing(p *problems) {
 		closing = c.ClosingPrompts
 	}
 	for _, name := range c.flowNames() {
-		f := c.Flows[name]
-		type state struct {
-			step      int
-			last      string
-			complaint string // after a recorded complaint: the phrase that must close the call
+		w := &closeWalk{c: c, p: p, name: name, f: c.Flows[name], closing: closing, seen: map[closeState]bool{}, done: map[int]bool{}}
+		if len(w.f.Steps) > 0 {
+			w.walk(0, "", "")
 		}
-		seen := map[state]bool{}
-		reported := map[int]bool{}
-		report := func(i int, format string, args ...any) {
-			if !reported[i] && !f.Steps[i].excepted() {
-				reported[i] = true
-				p.at(fmt.Sprintf("$.flows.%s.steps[%d]", name, i), format, args...)
+	}
+}
+
+// report flags step i once, unless it states an exception.
+func (w *closeWalk) report(i int, format string, args ...any) {
+	if !w.done[i] && !w.f.Steps[i].excepted() {
+		w.done[i] = true
+		w.p.at(fmt.Sprintf("$.flows.%s.steps[%d]", w.name, i), format, args...)
+	}
+}
+
+// hangsUp checks that kefu hanging up at step i after last is polite.
+func (w *closeWalk) hangsUp(i int, last, complaint string) {
+	what := "nothing"
+	if last != "" {
+		what = fmt.Sprintf("%q", last)
+	}
+	switch {
+	case complaint != "" && last != complaint:
+		w.report(i, "CS-COMPLAINT-CLOSE: after a recorded complaint the call can be hung up here after %s, not %q (end with a say of %q)", what, complaint, complaint)
+	case !slices.Contains(w.closing, last):
+		w.report(i, "CS-CLOSE: the call can be hung up here after %s, not a closing phrase (end with close, or a say of one of %v)", what, w.closing)
+	}
+}
+
+// walk follows step i, reached with last the prompt heard last.
+func (w *closeWalk) walk(i int, last, complaint string) {
+	st := closeState{i, last, complaint}
+	if w.seen[st] {
+		return
+	}
+	w.seen[st] = true
+	v := w.f.Steps[i].v
+	if cw, ok := v.(closeWalker); ok {
+		cw.walkClose(w, i, last, complaint)
+		return
+	}
+	if sp, ok := v.(speaker); ok {
+		last = sp.lastSaid()
+	}
+	w.onward(i, last, complaint)
+}
+
+// onward leaves step i by each of its exits: a hang-up is checked, other
+// ends (a reject, a transfer) are not kefu hanging up, and an exit past
+// the last step is the flow running out, which hangs up.
+func (w *closeWalk) onward(i int, last, complaint string) {
+	for _, e := range w.f.Steps[i].v.exits() {
+		switch {
+		case e.end == endHangup:
+			w.hangsUp(i, last, complaint)
+		case e.end != "":
+		default:
+			if j, ok := w.f.index[w.f.target(i, e)]; ok {
+				w.walk(j, last, complaint)
+			} else {
+				w.hangsUp(i, last, complaint)
 			}
-		}
-		var walk func(i int, last, complaint string)
-		hangsUp := func(i int, last, complaint string) {
-			what := "nothing"
-			if last != "" {
-				what = fmt.Sprintf("%q", last)
-			}
-			switch {
-			case complaint != "" && last != complaint:
-				report(i, "CS-COMPLAINT-CLOSE: after a recorded complaint the call can be hung up here after %s, not %q (end with a say of %q)", what, complaint, complaint)
-			case !slices.Contains(closing, last):
-				report(i, "CS-CLOSE: the call can be hung up here after %s, not a closing phrase (end with close, or a say of one of %v)", what, closing)
-			}
-		}
-		walk = func(i int, last, complaint string) {
-			if seen[state{i, last, complaint}] {
-				return
-			}
-			seen[state{i, last, complaint}] = true
-			s := f.Steps[i]
-			switch {
-			case s.Say != nil:
-				last = s.Say.Prompt
-			case s.Close != nil:
-				c := s.Close
-				if complaint != "" && last != complaint && c.Bye != complaint && c.Final != complaint {
-					report(i, "CS-COMPLAINT-CLOSE: after a recorded complaint this closing does not say %q (say it before, or set bye: %s)", complaint, complaint)
-				}
-				return // the closing itself
-			case s.Reject != nil:
-				return // a reject never answered
-			case s.Transfer != nil:
-				// Handed on, the caller is not hung up on; a failure
-				// goes on to OnFail.
-				if j := following(f, i, s.Transfer.OnFail); j >= 0 {
-					walk(j, last, complaint)
-				} else {
-					hangsUp(i, last, complaint)
-				}
-				return
-			case s.Hangup != nil:
-				hangsUp(i, last, complaint)
-				return
-			case s.Hold != nil:
-				last = orStr(s.Hold.Resume, "hold.resume")
-			case s.Queue != nil:
-				last = orStr(s.Queue.Resume, "hold.resume") // taken; a timeout's step speaks next
-			case s.Record != nil:
-				// A recorded complaint must be closed with the complaint
-				// phrase; nothing said leaves no complaint to promise on.
-				rc := s.Record
-				done, empty := following(f, i, rc.OnDone), following(f, i, rc.OnEmpty)
-				if done < 0 || empty < 0 {
-					hangsUp(i, orStr(rc.Prompt, "complaint.ask"), complaint)
-				}
-				if done >= 0 {
-					walk(done, orStr(rc.Prompt, "complaint.ask"), orStr(rc.Closing, "complaint.close"))
-				}
-				if empty >= 0 {
-					walk(empty, orStr(rc.Prompt, "complaint.ask"), complaint)
-				}
-				return
-			case s.Listen != nil:
-				l := s.Listen
-				if n := len(l.Attempts); n > 0 {
-					if l.OnSilence == "" {
-						hangsUp(i, l.Attempts[n-1].Prompt, complaint)
-					}
-					// An early exit may follow any attempt's prompt.
-					for _, a := range l.Attempts {
-						for _, j := range f.next(i) {
-							walk(j, a.Prompt, complaint)
-						}
-					}
-					return
-				}
-			}
-			next := f.next(i)
-			if len(next) == 0 && s.Goto == "" && s.Branch == nil {
-				hangsUp(i, last, complaint) // the flow runs out: kefu hangs up
-			}
-			for _, j := range next {
-				walk(j, last, complaint)
-			}
-		}
-		if len(f.Steps) > 0 {
-			walk(0, "", "")
 		}
 	}
 }
 
 // excepted reports whether a step states an exception to the script rules.
 func (s *Step) excepted() bool {
-	return s.Listen != nil && s.Listen.Exception != "" || s.Exception != ""
+	if e, ok := s.v.(excepter); ok && e.exception() != "" {
+		return true
+	}
+	return s.Exception != ""
 }
 
 // following returns the index of the step an outcome leads to: the named
 // step, or the next one when the outcome is unset (then -1 when there is
 // none and the flow ends).
-func following(f *Flow, i int, to string) int {
-	if to != "" {
-		if j, ok := f.index[to]; ok {
-			return j
-		}
-		return -1
-	}
-	if s := f.Steps[i]; s.Next != "" {
-		return following(f, i, s.Next)
-	}
-	if i+1 < len(f.Steps) {
-		return i + 1
+func (f *Flow) following(i int, to string) int {
+	if j, ok := f.index[f.target(i, exit{to: to})]; ok {
+		return j
 	}
 	return -1
 }

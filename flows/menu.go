@@ -3,7 +3,8 @@ package flows
 import (
 	"context"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 )
 
 // Menu offers keys to choose from (DTMF): the prompt, a wait for a key,
@@ -29,57 +30,70 @@ func (m *Menu) tries() int {
 	return m.Retries
 }
 
-// targets returns the menu's choices in key order, for graphs and docs.
-func (m *Menu) targets() []string {
-	keys := make([]string, 0, len(m.Choices))
-	for k := range m.Choices {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	out := make([]string, 0, len(keys)+2)
-	for _, k := range keys {
-		out = append(out, m.Choices[k])
-	}
-	return append(out, m.OnTimeout, m.OnInvalid)
-}
-
-// menu runs the menu verb. A key stops the prompt and counts; so does a
-// key that ended the listen before the menu (typed: the caller who knows
-// the menu presses 2 during the greeting and is not made to wait for it).
-func (r *Runner) menu(ctx context.Context, m *Menu, typed string) (string, error) {
-	lastInvalid := false
-	for try := range m.tries() {
-		if try > 0 && lastInvalid {
-			if _, err := r.play(ctx, orStr(m.Invalid, "menu.invalid")); err != nil {
-				return "", err
-			}
-		}
+// run offers the menu. A key stops the prompt and counts; so does a key
+// that ended the listen before the menu (typed: the caller who knows the
+// menu presses 2 during the greeting and is not made to wait for it).
+func (m *Menu) run(ctx context.Context, r *Runner) (string, error) {
+	typed := []rune(r.typedNow)
+	var next string
+	a, err := r.retry(ctx, m.tries(), orStr(m.Invalid, "menu.invalid"), func(n int) (answer, error) {
 		var h heard
 		var err error
-		if k := []rune(typed); try == 0 && len(k) > 0 {
-			h.key = k[len(k)-1]
+		if n == 0 && len(typed) > 0 {
+			h.key = typed[len(typed)-1]
 			r.note("choice", fmt.Sprintf("%c pressed before the menu", h.key))
 		} else if h, err = r.playKeys(ctx, m.Prompt); err != nil {
-			return "", err
+			return noAnswer, err
 		}
-		if h.key == 0 {
-			r.note("wait", "key "+m.Timeout.or(DefaultSilenceWait).String())
-			if h, err = r.pause(ctx, m.Timeout.or(DefaultSilenceWait), func(h heard) bool { return h.key != 0 }); err != nil {
-				return "", err
-			}
+		wait := m.Timeout.or(DefaultSilenceWait)
+		if h, err = r.waitKey(ctx, h, wait, keyWaitNote(wait)); err != nil || h.key == 0 {
+			return noAnswer, err
 		}
-		if h.key == 0 {
-			lastInvalid = false
-			continue
+		to, ok := m.Choices[string(h.key)]
+		if !ok {
+			return wrongAnswer, nil
 		}
-		if next, ok := m.Choices[string(h.key)]; ok {
-			r.note("choice", fmt.Sprintf("%c -> %s", h.key, next))
-			return next, nil
-		}
-		lastInvalid = true
-	}
-	if lastInvalid {
+		r.note("choice", fmt.Sprintf("%c -> %s", h.key, to))
+		next = to
+		return gotAnswer, nil
+	})
+	switch {
+	case err != nil:
+		return "", err
+	case a == gotAnswer:
+		return next, nil
+	case a == wrongAnswer:
 		return m.OnInvalid, nil
 	}
 	return m.OnTimeout, nil
 }
+
+// exits: each choice in key order, then no key and wrong keys (the
+// following step when unset).
+func (m *Menu) exits() []exit {
+	keys := slices.Sorted(maps.Keys(m.Choices))
+	out := make([]exit, 0, len(keys)+2)
+	for _, k := range keys {
+		out = append(out, exit{label: "key " + k, to: m.Choices[k], field: "choices"})
+	}
+	return append(out, exit{label: "no key", to: m.OnTimeout, field: "on_timeout"}, exit{label: "wrong keys", to: m.OnInvalid, field: "on_invalid"})
+}
+
+func (m *Menu) check(sc *stepCheck) {
+	if m.Prompt == "" || len(m.Choices) == 0 {
+		sc.at("", "a menu needs a prompt and choices: {\"1\": STEP, ...}")
+	}
+	for _, k := range slices.Sorted(maps.Keys(m.Choices)) {
+		if !isPhoneKey(k) {
+			sc.at("choices", "menu key %q is not a phone key (0-9 * # A-D)", k)
+		}
+	}
+	sc.louderClash("choices", slices.Collect(maps.Keys(m.Choices))...)
+}
+
+func (m *Menu) checkPrompts(pc *promptCheck) {
+	pc.need(pc.path+".prompt", m.Prompt)
+	pc.need(pc.path+".invalid", orStr(m.Invalid, "menu.invalid"))
+}
+
+func (m *Menu) label() string { return "menu" }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/kefu-hotline/kefu/flows/queue"
@@ -56,8 +57,7 @@ func (q *Enqueue) hold() *Hold {
 // errNoQueues: a flow uses queue, but the runner was given no manager.
 var errNoQueues = errors.New("no queue manager")
 
-// enqueue runs the queue verb.
-func (r *Runner) enqueue(ctx context.Context, q *Enqueue) (string, error) {
+func (q *Enqueue) run(ctx context.Context, r *Runner) (string, error) {
 	if r.queues == nil {
 		return "", errNoQueues
 	}
@@ -107,6 +107,32 @@ func (r *Runner) enqueue(ctx context.Context, q *Enqueue) (string, error) {
 	}
 	return q.OnAnswer, nil
 }
+
+func (q *Enqueue) exits() []exit {
+	return []exit{{label: "taken", to: q.OnAnswer, field: "on_answer"}, {label: "max wait", to: q.OnTimeout, field: "on_timeout"}}
+}
+
+func (q *Enqueue) check(sc *stepCheck) {
+	if !slices.ContainsFunc(sc.cfg.QueueDefs, func(d QueueDef) bool { return d.Name == q.Queue }) {
+		sc.at("queue", "no queue named %q: declare it under queues: [{name: %s}]", q.Queue, orStr(q.Queue, "NAME"))
+	}
+}
+
+func (q *Enqueue) checkPrompts(pc *promptCheck) {
+	pc.checkHold(q.hold())
+	for _, id := range []string{"queue.position", "queue.wait", "unit.position", "unit.minute"} {
+		pc.need(pc.path, id)
+	}
+	if _, err := pc.cat.Cardinal(99); err != nil {
+		pc.at("", "positions and waits are read from the number recordings: %v", err)
+	}
+}
+
+// lastSaid: taken, the caller hears the resume phrase; after the maximum
+// wait the next step speaks.
+func (q *Enqueue) lastSaid() string { return orStr(q.Resume, "hold.resume") }
+
+func (q *Enqueue) label() string { return "queue" }
 
 // sayPosition reads out the caller's place and estimated wait: 您前面还有
 // N 位, 预计等待时间 M 分钟. The first caller in line has nobody ahead and

@@ -50,8 +50,7 @@ type RecordingInfo struct {
 	Duration time.Duration
 }
 
-// record runs the record verb.
-func (r *Runner) record(ctx context.Context, rc *Record) (string, error) {
+func (rc *Record) run(ctx context.Context, r *Runner) (string, error) {
 	if _, err := r.play(ctx, orStr(rc.Prompt, "complaint.ask")); err != nil {
 		return "", err
 	}
@@ -77,6 +76,46 @@ func (r *Runner) record(ctx context.Context, rc *Record) (string, error) {
 	}
 	return rc.OnDone, err
 }
+
+func (rc *Record) exits() []exit {
+	return []exit{{label: "recorded", to: rc.OnDone, field: "on_done"}, {label: "nothing said", to: rc.OnEmpty, field: "on_empty"}}
+}
+
+func (rc *Record) check(sc *stepCheck) {
+	if rc.EndKey != "" && !isPhoneKey(rc.EndKey) {
+		sc.at("end_key", "end_key %q is not a phone key (0-9 * # A-D)", rc.EndKey)
+	}
+	if rc.Max.or(DefaultRecordMax) <= rc.SilenceEnd.or(DefaultRecordSilence) {
+		sc.at("max", "max %v must be longer than silence_end %v", rc.Max.or(DefaultRecordMax), rc.SilenceEnd.or(DefaultRecordSilence))
+	}
+	if rc.ReplyWithin != nil && rc.ReplyWithin.D() <= 0 {
+		sc.at("reply_within", "reply_within must be positive (CS-COMPLAINT-CLOSE: 24h by default)")
+	}
+	sc.louderClash("end_key", orStr(rc.EndKey, "#"))
+}
+
+func (rc *Record) checkPrompts(pc *promptCheck) {
+	pc.need(pc.path+".prompt", orStr(rc.Prompt, "complaint.ask"))
+	pc.need(pc.path+".closing", orStr(rc.Closing, "complaint.close"))
+}
+
+// walkClose: a recorded complaint must be closed with the complaint
+// phrase; nothing said leaves no complaint to promise on.
+func (rc *Record) walkClose(w *closeWalk, i int, _, complaint string) {
+	asked := orStr(rc.Prompt, "complaint.ask")
+	done, empty := w.f.following(i, rc.OnDone), w.f.following(i, rc.OnEmpty)
+	if done < 0 || empty < 0 {
+		w.hangsUp(i, asked, complaint)
+	}
+	if done >= 0 {
+		w.walk(done, asked, orStr(rc.Closing, "complaint.close"))
+	}
+	if empty >= 0 {
+		w.walk(empty, asked, complaint)
+	}
+}
+
+func (rc *Record) label() string { return "record" }
 
 // storeComplaint stores a recorded complaint with its reply deadline.
 func (r *Runner) storeComplaint(ctx context.Context, rc *Record, start time.Time, info RecordingInfo) error {

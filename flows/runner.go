@@ -30,7 +30,8 @@ type Runner struct {
 	records records.Store // callbacks, complaints, survey answers; nil stores nothing
 	queues  *queue.Manager
 
-	typed string // keys that ended a listen, for the menu that follows it
+	typed    string // keys that ended a listen, for the menu that follows it
+	typedNow string // the keys the running step may take
 
 	gainDB        float64 // CS-LOUDER: the call's prompt gain
 	louderPending bool    // a louder key was pressed: ask whether it helps
@@ -114,7 +115,11 @@ func (r *Runner) Run(ctx context.Context) error {
 		s := r.flow.Steps[i]
 		r.Result.Steps = append(r.Result.Steps, s.Name)
 		r.note("step", s.Name+" ("+s.Verb()+")")
-		next, err := r.runStep(ctx, s)
+		r.typedNow, r.typed = r.typed, "" // only the step right after the listen may take them
+		if s.v == nil {
+			return errNoVerb(s)
+		}
+		next, err := s.v.run(ctx, r)
 		if errors.Is(err, errHungUp) || errors.Is(err, errTransferred) {
 			return nil
 		}
@@ -141,75 +146,6 @@ func (r *Runner) Run(ctx context.Context) error {
 	}
 	r.log.Error("flow ran too many steps; hanging up", "flow", r.flow.Name(), "limit", maxSteps)
 	return r.hangup(ctx)
-}
-
-func (r *Runner) runStep(ctx context.Context, s *Step) (string, error) {
-	typed := r.typed // only the step right after the listen may take them
-	r.typed = ""
-	switch {
-	case s.Say != nil:
-		if s.Say.Number != "" {
-			return "", r.sayNumber(ctx, s.Say)
-		}
-		_, err := r.play(ctx, s.Say.Prompt)
-		return "", err
-	case s.Listen != nil:
-		return r.listen(ctx, s.Listen)
-	case s.Close != nil:
-		return "", r.close(ctx, s.Close)
-	case s.Hangup != nil:
-		if w := s.Hangup.Wait.or(0); w > 0 {
-			r.note("wait", "caller hang-up")
-			if _, err := r.pause(ctx, w, never); err != nil {
-				return "", err
-			}
-		}
-		if err := r.hangup(ctx); err != nil {
-			return "", err
-		}
-		return "", errHungUp
-	case s.Hold != nil:
-		return "", r.hold(ctx, s.Hold)
-	case s.Menu != nil:
-		return r.menu(ctx, s.Menu, typed)
-	case s.Collect != nil:
-		return r.collect(ctx, s.Collect)
-	case s.Record != nil:
-		return r.record(ctx, s.Record)
-	case s.Survey != nil:
-		return r.survey(ctx, s.Survey)
-	case s.Queue != nil:
-		return r.enqueue(ctx, s.Queue)
-	case s.Transfer != nil:
-		return r.transfer(ctx, s.Transfer)
-	case s.Goto != "":
-		return s.Goto, nil
-	case s.Branch != nil:
-		info := r.info
-		info.At = r.clock.Now()
-		return s.Branch.pick(info, r.vars, r.cfg), nil
-	case s.Answer != nil:
-		return "", nil // answered already
-	case s.Reject != nil:
-		// Validation keeps reject before the answer; once answered, the
-		// polite way out is the closing, so this is a bug in the flow.
-		return "", fmt.Errorf("step %q: reject after the call was answered", s.Name)
-	}
-	return "", fmt.Errorf("step %q has no verb", s.Name)
-}
-
-// sayNumber plays a prompt followed by a number read digit by digit.
-func (r *Runner) sayNumber(ctx context.Context, s *Say) error {
-	ps, err := r.cat.Compose(s.Prompt, map[string]string{prompts.VarNumber: s.Number})
-	if err != nil {
-		return err
-	}
-	for _, p := range ps {
-		if _, err := r.playPrompt(ctx, p.ID, p); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 func (r *Runner) hangup(ctx context.Context) error {
@@ -336,78 +272,6 @@ func (r *Runner) drain(h *heard) {
 	}
 }
 
-// wait waits up to d for the caller to speak or press a key.
-func (r *Runner) wait(ctx context.Context, d time.Duration) (heard, error) {
-	r.note("wait", d.String())
-	return r.pause(ctx, d, heard.any)
-}
-
-// pause lets d pass while taking the caller's events; it ends early when
-// stop says what was heard is enough. The timer is re-armed for the time
-// left after each event, so a virtual clock sees every wait.
-func (r *Runner) pause(ctx context.Context, d time.Duration, stop func(heard) bool) (heard, error) {
-	deadline := r.clock.Now().Add(d)
-	var h heard
-	for {
-		left := deadline.Sub(r.clock.Now())
-		if left <= 0 {
-			return h, nil
-		}
-		select {
-		case <-ctx.Done():
-			return h, context.Cause(ctx)
-		case <-r.clock.After(left):
-			return h, nil
-		case ev := <-r.call.Events():
-			if r.event(ev, &h); stop(h) {
-				return h, nil
-			}
-			if r.louderPending {
-				// Ask at once whether the caller hears better, then give
-				// the caller the whole wait again to answer.
-				r.louderPending = false
-				if h, err := r.play(ctx, r.cfg.Louder.Prompt); err != nil || stop(h) {
-					return h, err
-				}
-				deadline = r.clock.Now().Add(d)
-			}
-		}
-	}
-}
-
-// pauseWake lets d pass like pause(never), but returns early, reporting
-// true, when wake fires. A nil wake never fires.
-func (r *Runner) pauseWake(ctx context.Context, d time.Duration, wake <-chan struct{}) (bool, error) {
-	deadline := r.clock.Now().Add(d)
-	var h heard
-	for {
-		left := deadline.Sub(r.clock.Now())
-		if left <= 0 {
-			return false, nil
-		}
-		select {
-		case <-ctx.Done():
-			return false, context.Cause(ctx)
-		case <-wake:
-			return true, nil
-		case <-r.clock.After(left):
-			return false, nil
-		case ev := <-r.call.Events():
-			r.event(ev, &h)
-			if r.louderPending {
-				r.louderPending = false
-				if _, err := r.play(ctx, r.cfg.Louder.Prompt); err != nil {
-					return false, err
-				}
-			}
-		}
-	}
-}
-
-// never is a stop condition for pauses that only time or the call's end
-// may end.
-func never(heard) bool { return false }
-
 func (r *Runner) event(ev Event, h *heard) {
 	if l := r.cfg.Louder; ev.Kind == Digit && !l.Off && string(ev.Key) == l.Key {
 		// CS-LOUDER: one step per press, capped, for the rest of the call.
@@ -442,55 +306,6 @@ func keyStr(k rune) string {
 		return ""
 	}
 	return " key=" + string(k)
-}
-
-// close runs CS-CLOSE: ask if there is anything more; after a reply say
-// goodbye and give the caller time to hang up first; if the caller stays
-// silent, or stays on the line, say the final phrase and hang up after 5 s.
-func (r *Runner) close(ctx context.Context, c *Close) error {
-	h, err := r.play(ctx, orStr(c.Ask, "close.ask"))
-	if err != nil {
-		return err
-	}
-	if !h.any() {
-		if h, err = r.wait(ctx, c.AnswerWait.or(DefaultSilenceWait)); err != nil {
-			return err
-		}
-	}
-	if h.weak && !h.speech && h.key == 0 {
-		// CS-REPEAT: a reply too faint to understand; ask once, politely,
-		// for it again.
-		if h, err = r.play(ctx, orStr(c.Repeat, "repeat")); err != nil {
-			return err
-		}
-		if !h.any() {
-			if h, err = r.wait(ctx, c.AnswerWait.or(DefaultSilenceWait)); err != nil {
-				return err
-			}
-		}
-	}
-	if h.any() {
-		if _, err := r.play(ctx, orStr(c.Bye, "close.bye")); err != nil {
-			return err
-		}
-		// Wait for the caller to hang up first: only the call's end
-		// (cancelling ctx) or the timeout ends this wait.
-		r.note("wait", "caller hang-up")
-		if _, err := r.pause(ctx, c.CallerHangup.or(10*time.Second), never); err != nil {
-			return err
-		}
-	}
-	if _, err := r.play(ctx, orStr(c.Final, "close.hangup")); err != nil {
-		return err
-	}
-	r.note("wait", "before hang-up")
-	if _, err := r.pause(ctx, c.HangupAfter.or(DefaultSilenceWait), never); err != nil {
-		return err
-	}
-	if err := r.hangup(ctx); err != nil {
-		return err
-	}
-	return errHungUp
 }
 
 func (r *Runner) note(what, detail string) { r.noteAt(time.Time{}, what, detail) }

@@ -2,6 +2,8 @@ package flows
 
 import (
 	"encoding/json"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -49,6 +51,43 @@ func TestMermaid(t *testing.T) {
 	for _, want := range []string{"flowchart TD", `s0["open: listen greet.tod +5s, greet.tod +5s, silent.apology +5s"]`, "s0 -->|speech| s1", "s0 -->|key| s2", "s0 -->|weak voice| s15", "s0 -->|noise| s16", "s0 -->|silent| end0((hang up))", "s1 --> s2", "s2 -->|key 1| s3", "s3 -->|max wait| s8", "s9 -->|confirmed| s10", "s11 -->|nothing said| s17"} {
 		if !strings.Contains(m, want) {
 			t.Errorf("diagram lacks %q:\n%s", want, m)
+		}
+	}
+}
+
+// TestVerbTable: every verb field of Step is in the table of verbs (its
+// type implements verb, or stands for one), and every verb of the default
+// configuration resolves, lists its exits and labels itself.
+func TestVerbTable(t *testing.T) {
+	other := map[string]bool{"Name": true, "Exception": true, "Next": true}
+	st := reflect.TypeFor[Step]()
+	var keys []string
+	for _, f := range verbFields() {
+		keys = append(keys, f.key)
+	}
+	for i := range st.NumField() {
+		f := st.Field(i)
+		if !f.IsExported() || other[f.Name] {
+			continue
+		}
+		key, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if !slices.Contains(keys, key) {
+			t.Errorf("Step.%s (%s) is not a verb: its type must implement verb (run, exits, check, label)", f.Name, key)
+		}
+	}
+	want := []string{"say", "listen", "close", "hangup", "branch", "reject", "answer", "goto", "hold", "menu", "greet", "play", "collect", "record", "survey", "queue", "transfer"}
+	if !slices.Equal(keys, want) {
+		t.Errorf("verbs %v, want %v", keys, want)
+	}
+	cfg, err := Parse("default.yaml", DefaultYAML())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range cfg.Flows {
+		for _, s := range f.Steps {
+			if s.v == nil || s.v.label() == "" || len(s.v.exits()) == 0 {
+				t.Errorf("%s/%s: verb %v, label %q", f.Name(), s.Name, s.v, s.v.label())
+			}
 		}
 	}
 }

@@ -42,43 +42,53 @@ func (s *Survey) keys() []string {
 	return out
 }
 
-// survey runs the survey verb.
-func (r *Runner) survey(ctx context.Context, s *Survey) (string, error) {
-	invalid := false
-	for range orInt(s.Retries, 2) {
-		if invalid {
-			if _, err := r.play(ctx, orStr(s.Invalid, "menu.invalid")); err != nil {
-				return "", err
-			}
-		}
+func (s *Survey) run(ctx context.Context, r *Runner) (string, error) {
+	a, err := r.retry(ctx, orInt(s.Retries, 2), orStr(s.Invalid, "menu.invalid"), func(int) (answer, error) {
 		h, err := r.playKeys(ctx, orStr(s.Prompt, "survey.ask"))
 		if err != nil {
-			return "", err
+			return noAnswer, err
 		}
-		if h.key == 0 {
-			r.note("wait", "key "+s.Timeout.or(DefaultSilenceWait).String())
-			if h, err = r.pause(ctx, s.Timeout.or(DefaultSilenceWait), func(h heard) bool { return h.key != 0 }); err != nil {
-				return "", err
-			}
-		}
-		if h.key == 0 {
-			invalid = false
-			continue
+		wait := s.Timeout.or(DefaultSilenceWait)
+		if h, err = r.waitKey(ctx, h, wait, keyWaitNote(wait)); err != nil || h.key == 0 {
+			return noAnswer, err
 		}
 		score, ok := s.scores()[string(h.key)]
 		if !ok {
-			invalid = true
-			continue
+			return wrongAnswer, nil
 		}
 		if err := r.saveSurvey(ctx, s, string(h.key), score); err != nil {
-			return "", err
+			return noAnswer, err
 		}
 		_, err = r.play(ctx, orStr(s.Thanks, "survey.thanks"))
-		return "", err
+		return gotAnswer, err
+	})
+	if err == nil && a != gotAnswer {
+		r.note("survey", "no answer")
 	}
-	r.note("survey", "no answer")
-	return "", nil
+	return "", err
 }
+
+func (s *Survey) exits() []exit { return onward }
+
+func (s *Survey) check(sc *stepCheck) {
+	for _, k := range s.keys() {
+		if !isPhoneKey(k) {
+			sc.at("scores", "survey key %q is not a phone key (0-9 * # A-D)", k)
+		}
+		if v := s.scores()[k]; v < records.MinScore || v > records.MaxScore {
+			sc.at("scores", "score %d for key %q: scores run from %d to %d", v, k, records.MinScore, records.MaxScore)
+		}
+	}
+	sc.louderClash("scores", s.keys()...)
+}
+
+func (s *Survey) checkPrompts(pc *promptCheck) {
+	for _, id := range []string{orStr(s.Prompt, "survey.ask"), orStr(s.Thanks, "survey.thanks"), orStr(s.Invalid, "menu.invalid")} {
+		pc.need(pc.path, id)
+	}
+}
+
+func (s *Survey) label() string { return "survey" }
 
 func (r *Runner) saveSurvey(ctx context.Context, s *Survey, key string, score int) error {
 	a := records.SurveyAnswer{CallID: r.info.CallID, Caller: r.info.Caller, Survey: orStr(s.Name, "satisfaction"),

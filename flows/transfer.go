@@ -34,8 +34,7 @@ var ErrTransferFailed = errors.New("transfer failed")
 // errTransferred ends Run when a transfer took the call away.
 var errTransferred = errors.New("call transferred")
 
-// transfer runs the transfer verb.
-func (r *Runner) transfer(ctx context.Context, t *Transfer) (string, error) {
+func (t *Transfer) run(ctx context.Context, r *Runner) (string, error) {
 	uri := r.cfg.Destinations[t.To]
 	r.note("transfer", fmt.Sprintf("to %s (%s)", t.To, uri))
 	res, err := r.call.Transfer(ctx, uri)
@@ -52,3 +51,16 @@ func (r *Runner) transfer(ctx context.Context, t *Transfer) (string, error) {
 	r.Result.HungUpBy = "transfer"
 	return "", errTransferred
 }
+
+// exits: success hands the call on; only a failure stays in the flow.
+func (t *Transfer) exits() []exit {
+	return []exit{{end: endTransferred}, {label: "transfer failed", to: t.OnFail, field: "on_fail"}}
+}
+
+func (t *Transfer) check(sc *stepCheck) {
+	if _, ok := sc.cfg.Destinations[t.To]; !ok {
+		sc.at("to", "no destination named %q: transfers go only to destinations: {NAME: sip:...} in this file (no arbitrary numbers)", t.To)
+	}
+}
+
+func (t *Transfer) label() string { return "transfer" }

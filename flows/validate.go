@@ -12,7 +12,6 @@ import (
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/kefu-hotline/kefu/flows/calendar"
-	"github.com/kefu-hotline/kefu/flows/records"
 	"github.com/kefu-hotline/kefu/prompts"
 )
 
@@ -99,43 +98,7 @@ func (c *Config) validate(file string, data []byte) error {
 		}
 	}
 	for _, name := range c.flowNames() {
-		c.Flows[name].validate(p, fmt.Sprintf("$.flows.%s", name))
-		for i, s := range c.Flows[name].Steps {
-			if s != nil && s.Transfer != nil {
-				if _, ok := c.Destinations[s.Transfer.To]; !ok {
-					p.at(fmt.Sprintf("$.flows.%s.steps[%d].transfer.to", name, i), "no destination named %q: transfers go only to destinations: {NAME: sip:...} in this file (no arbitrary numbers)", s.Transfer.To)
-				}
-			}
-			if s == nil || s.Queue == nil {
-				continue
-			}
-			if !slices.ContainsFunc(c.QueueDefs, func(q QueueDef) bool { return q.Name == s.Queue.Queue }) {
-				p.at(fmt.Sprintf("$.flows.%s.steps[%d].queue.queue", name, i), "no queue named %q: declare it under queues: [{name: %s}]", s.Queue.Queue, orStr(s.Queue.Queue, "NAME"))
-			}
-		}
-	}
-	for _, name := range c.flowNames() {
-		for i, s := range c.Flows[name].Steps {
-			if s == nil || c.Louder.Off {
-				continue
-			}
-			sp := fmt.Sprintf("$.flows.%s.steps[%d]", name, i)
-			clash := func(path string, keys ...string) {
-				if slices.Contains(keys, c.Louder.Key) {
-					p.at(path, "key %q is the louder key (CS-LOUDER), which kefu takes first: choose another key", c.Louder.Key)
-				}
-			}
-			switch {
-			case s.Menu != nil:
-				clash(sp+".menu.choices", slices.Collect(maps.Keys(s.Menu.Choices))...)
-			case s.Survey != nil:
-				clash(sp+".survey.scores", s.Survey.keys()...)
-			case s.Collect != nil:
-				clash(sp+".collect.end_key", orStr(s.Collect.EndKey, "#"))
-			case s.Record != nil:
-				clash(sp+".record.end_key", orStr(s.Record.EndKey, "#"))
-			}
-		}
+		c.Flows[name].validate(p, fmt.Sprintf("$.flows.%s", name), c)
 	}
 	if len(p.errs) == 0 {
 		c.lintClosing(p)
@@ -152,7 +115,7 @@ func (c *Config) flowNames() []string {
 	return names
 }
 
-func (f *Flow) validate(p *problems, path string) {
+func (f *Flow) validate(p *problems, path string, c *Config) {
 	if f == nil || len(f.Steps) == 0 {
 		p.at(path, "flow has no steps")
 		return
@@ -170,99 +133,20 @@ func (f *Flow) validate(p *problems, path string) {
 			p.at(sp+".name", "step name %q used twice in this flow", s.Name)
 		}
 		seen[s.Name] = true
-		if s.Verb() == "" {
+		if !s.resolve() {
 			p.at(sp, "a step needs exactly one verb (greet, say or play, listen, menu, queue, hold, collect, record, survey, transfer, close, hangup, branch, goto, answer, reject)")
 			continue
 		}
-		s.settle()
-		f.checkRef(p, sp+".next", s.Next)
-		switch {
-		case s.Say != nil:
-			if s.Say.Prompt == "" {
-				p.at(sp+".say", "say needs a prompt")
-			}
-		case s.Listen != nil:
-			f.validateListen(p, sp+".listen", s.Listen)
-		case s.Menu != nil:
-			m := s.Menu
-			if m.Prompt == "" || len(m.Choices) == 0 {
-				p.at(sp+".menu", "a menu needs a prompt and choices: {\"1\": STEP, ...}")
-			}
-			for k, t := range m.Choices {
-				if !isPhoneKey(k) {
-					p.at(sp+".menu.choices", "menu key %q is not a phone key (0-9 * # A-D)", k)
-				}
-				f.checkRef(p, sp+".menu.choices", t)
-			}
-			f.checkRef(p, sp+".menu.on_timeout", m.OnTimeout)
-			f.checkRef(p, sp+".menu.on_invalid", m.OnInvalid)
-		case s.Transfer != nil:
-			f.checkRef(p, sp+".transfer.on_fail", s.Transfer.OnFail)
-		case s.Queue != nil:
-			f.checkRef(p, sp+".queue.on_answer", s.Queue.OnAnswer)
-			f.checkRef(p, sp+".queue.on_timeout", s.Queue.OnTimeout)
-		case s.Collect != nil:
-			validateCollect(p, sp+".collect", s.Collect)
-			f.checkRef(p, sp+".collect.on_done", s.Collect.OnDone)
-			f.checkRef(p, sp+".collect.on_fail", s.Collect.OnFail)
-		case s.Record != nil:
-			validateRecord(p, sp+".record", s.Record)
-			f.checkRef(p, sp+".record.on_done", s.Record.OnDone)
-			f.checkRef(p, sp+".record.on_empty", s.Record.OnEmpty)
-		case s.Survey != nil:
-			for k, v := range s.Survey.scores() {
-				if !isPhoneKey(k) {
-					p.at(sp+".survey.scores", "survey key %q is not a phone key (0-9 * # A-D)", k)
-				}
-				if v < records.MinScore || v > records.MaxScore {
-					p.at(sp+".survey.scores", "score %d for key %q: scores run from %d to %d", v, k, records.MinScore, records.MaxScore)
-				}
-			}
-		case s.Goto != "":
-			f.checkRef(p, sp+".goto", s.Goto)
-		case s.Branch != nil:
-			for k := range s.Branch.Cases {
-				c := &s.Branch.Cases[k]
-				cp := fmt.Sprintf("%s.branch.cases[%d]", sp, k)
-				for _, e := range c.compile() {
-					p.at(cp, "%s", e)
-				}
-				if c.Goto == "" {
-					p.at(cp, "a case needs goto: STEP")
-				}
-				f.checkRef(p, cp+".goto", c.Goto)
-			}
-			f.checkRef(p, sp+".branch.else", s.Branch.Else)
+		if _, ok := f.index[s.Next]; s.Next != "" && !ok {
+			p.at(sp+".next", "no step named %q in this flow", s.Next)
 		}
+		sc := &stepCheck{p: p, path: sp, key: s.key, flow: f, cfg: c}
+		s.v.check(sc)
+		sc.checkExits(s.v)
 	}
 	if len(p.errs) == 0 {
 		f.validateGraph(p, path)
 	}
-}
-
-func (f *Flow) validateListen(p *problems, path string, l *Listen) {
-	if len(l.Attempts) == 0 {
-		p.at(path, "listen needs attempts: each a prompt and a wait")
-	}
-	for i, a := range l.Attempts {
-		if a.Prompt == "" {
-			p.at(fmt.Sprintf("%s.attempts[%d]", path, i), "attempt needs a prompt")
-		}
-	}
-	hangsUp := l.OnSilence == "" || f.isHangup(l.OnSilence)
-	if hangsUp && len(l.Attempts) < MinSilentAttempts && l.Exception == "" {
-		p.at(path+".attempts", "CS-SILENT: this ladder hangs up after %d attempt(s); the script demands at least %d (add attempts, or state exception: REASON)", len(l.Attempts), MinSilentAttempts)
-	}
-	for i, c := range l.RepeatOn {
-		if c != condWeak && c != condNoise && c != condSilence {
-			p.at(fmt.Sprintf("%s.repeat_on[%d]", path, i), "repeat_on takes weak, noise or silence, not %q", c)
-		}
-	}
-	f.checkRef(p, path+".on_weak", l.OnWeak)
-	f.checkRef(p, path+".on_noise", l.OnNoise)
-	f.checkRef(p, path+".on_speech", l.OnSpeech)
-	f.checkRef(p, path+".on_digit", l.OnDigit)
-	f.checkRef(p, path+".on_silence", l.OnSilence)
 }
 
 func isPhoneKey(k string) bool {
@@ -270,42 +154,9 @@ func isPhoneKey(k string) bool {
 	return len(r) == 1 && strings.ContainsRune("0123456789*#ABCD", r[0])
 }
 
-func validateCollect(p *problems, path string, c *Collect) {
-	if c.MinDigits < 0 || c.MaxDigits < 0 || c.MaxDigits > 32 || c.minDigits() > c.maxDigits() {
-		p.at(path, "collect: min_digits %d and max_digits %d: want 1 <= min_digits <= max_digits <= 32", c.minDigits(), c.maxDigits())
-	}
-	if c.EndKey != "" && (!isPhoneKey(c.EndKey) || strings.ContainsAny(c.EndKey, "0123456789")) {
-		p.at(path+".end_key", "end_key %q: use * or # (or A-D), not a digit of the number", c.EndKey)
-	}
-	if c.Retries < 0 {
-		p.at(path+".retries", "retries must not be negative")
-	}
-}
-
-func validateRecord(p *problems, path string, r *Record) {
-	if r.EndKey != "" && !isPhoneKey(r.EndKey) {
-		p.at(path+".end_key", "end_key %q is not a phone key (0-9 * # A-D)", r.EndKey)
-	}
-	if r.Max.or(DefaultRecordMax) <= r.SilenceEnd.or(DefaultRecordSilence) {
-		p.at(path+".max", "max %v must be longer than silence_end %v", r.Max.or(DefaultRecordMax), r.SilenceEnd.or(DefaultRecordSilence))
-	}
-	if r.ReplyWithin != nil && r.ReplyWithin.D() <= 0 {
-		p.at(path+".reply_within", "reply_within must be positive (CS-COMPLAINT-CLOSE: 24h by default)")
-	}
-}
-
 func (f *Flow) isHangup(step string) bool {
 	i, ok := f.index[step]
-	return ok && f.Steps[i].Hangup != nil
-}
-
-func (f *Flow) checkRef(p *problems, path, ref string) {
-	if ref == "" {
-		return
-	}
-	if _, ok := f.index[ref]; !ok {
-		p.at(path, "no step named %q in this flow", ref)
-	}
+	return ok && f.Steps[i] != nil && f.Steps[i].Hangup != nil
 }
 
 // CheckPrompts verifies against a loaded catalog that every prompt the
@@ -350,69 +201,37 @@ func (c *Config) CheckPrompts(file string, data []byte, cat *prompts.Catalog) er
 		p.at("$.language", "%v: replace the recording and its text", err)
 	}
 	for _, name := range c.flowNames() {
-		f := c.Flows[name]
-		for i, s := range f.Steps {
-			sp := fmt.Sprintf("$.flows.%s.steps[%d]", name, i)
-			switch {
-			case s.Menu != nil:
-				need(sp+".menu.prompt", s.Menu.Prompt)
-				need(sp+".menu.invalid", orStr(s.Menu.Invalid, "menu.invalid"))
-			case s.Say != nil:
-				need(sp+".say.prompt", s.Say.Prompt)
-				if pr, ok := cat.Get(s.Say.Prompt); ok && strings.Contains(pr.Text, "{"+prompts.VarNumber+"}") {
-					if _, err := cat.Compose(s.Say.Prompt, map[string]string{prompts.VarNumber: s.Say.Number}); err != nil {
-						p.at(sp+".say", "%v: give the number to read with number: \"10086\"", err)
-					}
-				}
-			case s.Listen != nil:
-				var total time.Duration
-				for k, a := range s.Listen.Attempts {
-					total += need(fmt.Sprintf("%s.listen.attempts[%d].prompt", sp, k), a.Prompt) + a.Wait.or(DefaultSilenceWait)
-				}
-				if mt := c.MediaTimeout.or(DefaultMediaTimeout); mt <= total {
-					p.at(sp+".listen", "media_timeout %v is not longer than this silence ladder (%v): a caller sending no RTP would be cut off before the ladder ends; raise media_timeout", mt, total.Round(time.Millisecond))
-				}
-			case s.Queue != nil:
-				c.checkHold(p, sp+".queue", s.Queue.hold(), need)
-				for _, id := range []string{"queue.position", "queue.wait", "unit.position", "unit.minute"} {
-					need(sp+".queue", id)
-				}
-				if _, err := cat.Cardinal(99); err != nil {
-					p.at(sp+".queue", "positions and waits are read from the number recordings: %v", err)
-				}
-			case s.Hold != nil:
-				c.checkHold(p, sp+".hold", s.Hold, need)
-			case s.Collect != nil:
-				cl := s.Collect
-				for _, id := range []string{orStr(cl.Prompt, "callback.ask"), orStr(cl.Confirm, "callback.confirm"),
-					orStr(cl.ConfirmEnd, "callback.confirm.end"), orStr(cl.Keys, "callback.keys"), orStr(cl.Invalid, "menu.invalid")} {
-					need(sp+".collect", id)
-				}
-				if _, err := cat.Number("0123456789"); err != nil {
-					p.at(sp+".collect", "the read-back needs the digit recordings: %v", err)
-				}
-			case s.Record != nil:
-				need(sp+".record.prompt", orStr(s.Record.Prompt, "complaint.ask"))
-				need(sp+".record.closing", orStr(s.Record.Closing, "complaint.close"))
-			case s.Survey != nil:
-				sv := s.Survey
-				for _, id := range []string{orStr(sv.Prompt, "survey.ask"), orStr(sv.Thanks, "survey.thanks"), orStr(sv.Invalid, "menu.invalid")} {
-					need(sp+".survey", id)
-				}
-			case s.Close != nil:
-				cl := s.Close
-				need(sp+".close", orStr(cl.Ask, "close.ask"))
-				need(sp+".close", orStr(cl.Bye, "close.bye"))
-				need(sp+".close", orStr(cl.Final, "close.hangup"))
-				need(sp+".close", orStr(cl.Repeat, "repeat"))
+		for i, s := range c.Flows[name].Steps {
+			if pu, ok := s.v.(promptUser); ok {
+				pu.checkPrompts(&promptCheck{p: p, path: fmt.Sprintf("$.flows.%s.steps[%d].%s", name, i, s.key), need: need, cfg: c, cat: cat})
 			}
 		}
 	}
 	return p.err()
 }
 
+// promptCheck is what a verb's prompt check sees: the loaded prompt set,
+// and need, which reports a prompt missing from it and returns its length.
+type promptCheck struct {
+	p    *problems
+	path string // "$.flows.NAME.steps[I].VERB"
+	need func(path, id string) time.Duration
+	cfg  *Config
+	cat  *prompts.Catalog
+}
+
+// at reports a problem at a path under the verb ("" for the verb itself).
+func (pc *promptCheck) at(sub, format string, args ...any) {
+	path := pc.path
+	if sub != "" {
+		path += "." + sub
+	}
+	pc.p.at(path, format, args...)
+}
+
 // checkHold checks a hold's (or queue's) prompts and announcement timing.
-func (c *Config) checkHold(p *problems, path string, h *Hold, need func(path, id string) time.Duration) {
+func (pc *promptCheck) checkHold(h *Hold) {
+	p, path, need := pc.p, pc.path, pc.need
 	need(path, orStr(h.Ask, "hold.ask"))
 	need(path, orStr(h.Resume, "hold.resume"))
 	for k, an := range h.announcements() {
@@ -445,8 +264,8 @@ func (c *Config) Exceptions() []string {
 	var out []string
 	for _, name := range c.flowNames() {
 		for _, s := range c.Flows[name].Steps {
-			if s.Listen != nil && s.Listen.Exception != "" {
-				out = append(out, fmt.Sprintf("%s/%s: %s", name, s.Name, s.Listen.Exception))
+			if e, ok := s.v.(excepter); ok && e.exception() != "" {
+				out = append(out, fmt.Sprintf("%s/%s: %s", name, s.Name, e.exception()))
 			}
 			if s.Exception != "" {
 				out = append(out, fmt.Sprintf("%s/%s: %s", name, s.Name, s.Exception))

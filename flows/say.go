@@ -1,0 +1,66 @@
+package flows
+
+import (
+	"context"
+	"strings"
+
+	"github.com/kefu-hotline/kefu/prompts"
+)
+
+// Say plays one prompt. A prompt whose text ends in {number} (CS-NOT-OURS:
+// 「不好意思,请您拨打{number}。」) is followed by Number read digit by digit.
+// play is another name for it.
+type Say struct {
+	Prompt string `yaml:"prompt"`
+	Number string `yaml:"number"`
+}
+
+// Greet is the greet verb: the opening the calendar picks for the moment
+// and the caller's wait (CS-GREET-TOD, CS-GREET-HOLIDAY, CS-GREET-BUSY). It
+// is a say of greet.tod.
+type Greet struct{}
+
+func (*Greet) settle() verb { return &Say{Prompt: GreetTOD} }
+
+func (s *Say) run(ctx context.Context, r *Runner) (string, error) {
+	if s.Number != "" {
+		return "", r.sayNumber(ctx, s)
+	}
+	_, err := r.play(ctx, s.Prompt)
+	return "", err
+}
+
+func (s *Say) exits() []exit { return onward }
+
+func (s *Say) check(sc *stepCheck) {
+	if s.Prompt == "" {
+		sc.at("", "say needs a prompt")
+	}
+}
+
+func (s *Say) checkPrompts(pc *promptCheck) {
+	pc.need(pc.path+".prompt", s.Prompt)
+	if pr, ok := pc.cat.Get(s.Prompt); ok && strings.Contains(pr.Text, "{"+prompts.VarNumber+"}") {
+		if _, err := pc.cat.Compose(s.Prompt, map[string]string{prompts.VarNumber: s.Number}); err != nil {
+			pc.at("", "%v: give the number to read with number: \"10086\"", err)
+		}
+	}
+}
+
+func (s *Say) lastSaid() string { return s.Prompt }
+
+func (s *Say) label() string { return "say " + s.Prompt }
+
+// sayNumber plays a prompt followed by a number read digit by digit.
+func (r *Runner) sayNumber(ctx context.Context, s *Say) error {
+	ps, err := r.cat.Compose(s.Prompt, map[string]string{prompts.VarNumber: s.Number})
+	if err != nil {
+		return err
+	}
+	for _, p := range ps {
+		if _, err := r.playPrompt(ctx, p.ID, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
