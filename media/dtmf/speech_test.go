@@ -1,7 +1,7 @@
 package dtmf
 
 import (
-	"encoding/binary"
+	"bytes"
 	"fmt"
 	"math"
 	"os"
@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/kefu-hotline/kefu/media"
+	"github.com/kefu-hotline/kefu/media/audio"
 	"github.com/kefu-hotline/kefu/prompts"
 )
 
@@ -17,32 +18,21 @@ import (
 // of testdata/audio and in every embedded prompt, at the level they come in
 // and louder, through G.711.
 
-// readWAV8k reads an 8 kHz 16-bit mono WAV file as testdata/audio/make.sh
+// readWAV8k reads an 8 kHz mono WAV file as testdata/audio/make.sh
 // writes them.
 func readWAV8k(path string) ([]int16, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	le := binary.LittleEndian
-	if len(b) < 44 || string(b[0:4]) != "RIFF" || string(b[8:16]) != "WAVEfmt " ||
-		le.Uint16(b[20:]) != 1 || le.Uint16(b[22:]) != 1 || le.Uint32(b[24:]) != media.SampleRate || le.Uint16(b[34:]) != 16 {
-		return nil, fmt.Errorf("%s: not 8 kHz 16-bit mono PCM WAV", path)
+	p, err := audio.ReadWAV(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	off := 20 + int(le.Uint32(b[16:]))
-	for off+8 <= len(b) && string(b[off:off+4]) != "data" {
-		off += 8 + int(le.Uint32(b[off+4:]))
+	if p.Rate != media.SampleRate || p.Channels != 1 {
+		return nil, fmt.Errorf("%s: %d Hz, %d channels; want 8000 Hz mono", path, p.Rate, p.Channels)
 	}
-	if off+8 > len(b) {
-		return nil, fmt.Errorf("%s: no data chunk", path)
-	}
-	data := b[off+8:]
-	data = data[:min(len(data), int(le.Uint32(b[off+4:])))]
-	pcm := make([]int16, len(data)/2)
-	for i := range pcm {
-		pcm[i] = int16(le.Uint16(data[2*i:]))
-	}
-	return pcm, nil
+	return p.MonoInt16(), nil
 }
 
 // gain returns pcm scaled by db, clipped.

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/kefu-hotline/kefu/media"
+	"github.com/kefu-hotline/kefu/media/audio"
 )
 
 // tone returns n samples of a sine at freq Hz, sampled at rate Hz, with the
@@ -20,14 +21,7 @@ func tone(freq float64, rate, n int, amp float64) []float32 {
 }
 
 // rms of x, ignoring edge samples at each end (the filter's ramp-up).
-func rms(x []int16, edge int) float64 {
-	x = x[edge : len(x)-edge]
-	var s float64
-	for _, v := range x {
-		s += float64(v) * float64(v)
-	}
-	return math.Sqrt(s / float64(len(x)))
-}
+func rms(x []int16, edge int) float64 { return audio.RMS(x[edge : len(x)-edge]) }
 
 // toneLevel returns the amplitude of the freq component of x (sampled at
 // rate), by correlating with sine and cosine; edges are ignored.

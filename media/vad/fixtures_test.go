@@ -2,7 +2,7 @@ package vad
 
 import (
 	"bufio"
-	"encoding/binary"
+	"bytes"
 	"fmt"
 	"math"
 	"os"
@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/kefu-hotline/kefu/media"
+	audiofile "github.com/kefu-hotline/kefu/media/audio"
 	"github.com/kefu-hotline/kefu/prompts"
 )
 
@@ -91,35 +92,22 @@ func loadAudioFixtures(dir string) ([]audioFixture, error) {
 	return out, sc.Err()
 }
 
-// readWAV8k reads a canonical 8 kHz 16-bit mono WAV file, as make.sh
-// writes them, cut to whole frames.
+// readWAV8k reads an 8 kHz mono WAV file, as make.sh writes them, cut to
+// whole frames.
 func readWAV8k(path string) ([]int16, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	if len(b) < 44 || string(b[0:4]) != "RIFF" || string(b[8:16]) != "WAVEfmt " {
-		return nil, fmt.Errorf("%s: not a canonical WAV file", path)
+	p, err := audiofile.ReadWAV(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	le := binary.LittleEndian
-	if tag, ch, rate, bits := le.Uint16(b[20:]), le.Uint16(b[22:]), le.Uint32(b[24:]), le.Uint16(b[34:]); tag != 1 || ch != 1 || rate != media.SampleRate || bits != 16 {
-		return nil, fmt.Errorf("%s: format %d, %d channels, %d Hz, %d bits; want PCM mono 8000 Hz 16 bits", path, tag, ch, rate, bits)
+	if p.Rate != media.SampleRate || p.Channels != 1 {
+		return nil, fmt.Errorf("%s: %d Hz, %d channels; want 8000 Hz mono", path, p.Rate, p.Channels)
 	}
-	off := 12 + 8 + int(le.Uint32(b[16:]))
-	for off+8 <= len(b) && string(b[off:off+4]) != "data" {
-		off += 8 + int(le.Uint32(b[off+4:]))
-	}
-	if off+8 > len(b) {
-		return nil, fmt.Errorf("%s: no data chunk", path)
-	}
-	data := b[off+8:]
-	data = data[:min(len(data), int(le.Uint32(b[off+4:])))]
-	n := len(data) / 2 / fs * fs
-	pcm := make([]int16, n)
-	for i := range pcm {
-		pcm[i] = int16(le.Uint16(data[2*i:]))
-	}
-	return pcm, nil
+	pcm := p.MonoInt16()
+	return pcm[:len(pcm)/fs*fs], nil
 }
 
 // TestFixtureLevels checks fixtures.tsv against the files: speech at its
