@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kefu-hotline/kefu/media/audio"
 	"github.com/kefu-hotline/kefu/prompts"
 )
 
@@ -78,22 +79,5 @@ snd_path %[2]s
 // writeSilenceWAV writes d of 8 kHz 16-bit mono digital silence.
 func writeSilenceWAV(t *testing.T, path string, d time.Duration) {
 	t.Helper()
-	n := int(d.Seconds() * 8000 * 2)
-	h := make([]byte, 44, 44+n)
-	copy(h, "RIFF")
-	le32(h[4:], uint32(36+n))
-	copy(h[8:], "WAVEfmt ")
-	le32(h[16:], 16)
-	h[20], h[22] = 1, 1 // PCM, mono
-	le32(h[24:], 8000)
-	le32(h[28:], 16000)
-	h[32], h[34] = 2, 16
-	copy(h[36:], "data")
-	le32(h[40:], uint32(n))
-	h = append(h, make([]byte, n)...)
-	if err := os.WriteFile(path, h, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeWAVFile(t, path, audio.Format{Rate: 8000, Channels: 1}, make([]int16, int(d.Seconds()*8000)))
 }
-
-func le32(b []byte, v uint32) { b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24) }

@@ -2,12 +2,12 @@ package main
 
 import (
 	"context"
-	"math"
 	"testing"
 	"time"
 
 	"github.com/kefu-hotline/kefu/flows/calendar"
 	"github.com/kefu-hotline/kefu/media"
+	"github.com/kefu-hotline/kefu/media/audio"
 	"github.com/kefu-hotline/kefu/prompts"
 )
 
@@ -62,11 +62,7 @@ func promptEnvelope(p *prompts.Prompt, from, n int) []float64 {
 func envelope(pcm []int16) []float64 {
 	var env []float64
 	for i := 0; i+media.FrameSamples <= len(pcm); i += media.FrameSamples {
-		var sum float64
-		for _, s := range pcm[i : i+media.FrameSamples] {
-			sum += float64(s) * float64(s)
-		}
-		env = append(env, math.Sqrt(sum/float64(media.FrameSamples)))
+		env = append(env, audio.RMS(pcm[i:i+media.FrameSamples]))
 	}
 	return env
 }

@@ -2,12 +2,13 @@ package main
 
 import (
 	"bytes"
-	"encoding/binary"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kefu-hotline/kefu/media/audio"
 )
 
 // TestPromptsListAndCheck: `kefu prompts list` shows each prompt's text,
@@ -56,27 +57,11 @@ func TestPromptsListAndCheck(t *testing.T) {
 func writeToneWAV(t *testing.T, path string, dbfs float64) {
 	t.Helper()
 	amp := 32768 * math.Pow(10, dbfs/20) * math.Sqrt2 // a sine's RMS is amp/√2, 0 dBFS a full-scale square
-	var data []byte
-	for i := range 8000 {
-		v := 0.0
+	pcm := make([]int16, 8000)
+	for i := range pcm {
 		if (i/1600)%2 == 0 {
-			v = amp * math.Sin(2*math.Pi*440*float64(i)/8000)
+			pcm[i] = int16(amp * math.Sin(2*math.Pi*440*float64(i)/8000))
 		}
-		data = binary.LittleEndian.AppendUint16(data, uint16(int16(v)))
 	}
-	h := []byte("RIFF")
-	h = binary.LittleEndian.AppendUint32(h, uint32(36+len(data)))
-	h = append(h, "WAVEfmt "...)
-	h = binary.LittleEndian.AppendUint32(h, 16)
-	h = binary.LittleEndian.AppendUint16(h, 1)
-	h = binary.LittleEndian.AppendUint16(h, 1)
-	h = binary.LittleEndian.AppendUint32(h, 8000)
-	h = binary.LittleEndian.AppendUint32(h, 16000)
-	h = binary.LittleEndian.AppendUint16(h, 2)
-	h = binary.LittleEndian.AppendUint16(h, 16)
-	h = append(h, "data"...)
-	h = binary.LittleEndian.AppendUint32(h, uint32(len(data)))
-	if err := os.WriteFile(path, append(h, data...), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeWAVFile(t, path, audio.Format{Rate: 8000, Channels: 1}, pcm)
 }

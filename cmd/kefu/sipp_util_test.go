@@ -2,8 +2,8 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kefu-hotline/kefu/media/audio"
 )
 
 // The sipp tests drive kefu with the scenarios of testdata/sipp (one call
@@ -211,29 +213,17 @@ func (r *sippResult) first(t *testing.T, sent bool, prefix, cseq string) sippMsg
 // file (format 7, 8 kHz, mono), the input of sipp's rtp_stream.
 func writeULawSilenceWAV(t *testing.T, path string, d time.Duration) {
 	t.Helper()
-	n := int(d.Seconds() * 8000)
-	b := make([]byte, 0, 58+n)
-	le := binary.LittleEndian
-	b = append(b, "RIFF"...)
-	b = le.AppendUint32(b, uint32(50+n))
-	b = append(b, "WAVEfmt "...)
-	b = le.AppendUint32(b, 18)
-	b = le.AppendUint16(b, 7) // μ-law
-	b = le.AppendUint16(b, 1)
-	b = le.AppendUint32(b, 8000)
-	b = le.AppendUint32(b, 8000)
-	b = le.AppendUint16(b, 1)
-	b = le.AppendUint16(b, 8)
-	b = le.AppendUint16(b, 0)
-	b = append(b, "fact"...)
-	b = le.AppendUint32(b, 4)
-	b = le.AppendUint32(b, uint32(n))
-	b = append(b, "data"...)
-	b = le.AppendUint32(b, uint32(n))
-	for range n {
-		b = append(b, 0xFF)
+	writeWAVFile(t, path, audio.Format{Rate: 8000, Channels: 1, Encoding: audio.ULaw}, make([]int16, int(d.Seconds()*8000)))
+}
+
+// writeWAVFile writes pcm to path as a WAV file in format f.
+func writeWAVFile(t *testing.T, path string, f audio.Format, pcm []int16) {
+	t.Helper()
+	var b bytes.Buffer
+	if err := audio.WriteWAV(&b, f, pcm); err != nil {
+		t.Fatal(err)
 	}
-	if err := os.WriteFile(path, b, 0o644); err != nil {
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
