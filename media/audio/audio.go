@@ -17,7 +17,8 @@ import (
 
 // PCM is decoded audio at its native rate. Samples are interleaved by
 // channel and on the int16 scale (full scale ±32768), whatever the bit
-// depth of the source.
+// depth of the source. They are float32 so that 24-bit, float and
+// downmixed audio reach the resampler unrounded; MonoInt16 gives int16.
 type PCM struct {
 	Rate     int
 	Channels int

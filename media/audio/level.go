@@ -100,5 +100,5 @@ func SpeechLevel(pcm []int16) float64 {
 	if count == 0 {
 		return math.Inf(-1)
 	}
-	return 10 * math.Log10(sum/float64(count)/fullScale2)
+	return PowerDB(sum / float64(count))
 }
