@@ -65,30 +65,66 @@ func NewSimulation(start time.Time, script []CallerAction) *Simulation {
 
 // Run executes flow f of cfg and returns the runner's result.
 func (s *Simulation) Run(ctx context.Context, cfg *Config, f *Flow, cat *prompts.Catalog) (Result, error) {
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	s.cancel = cancel
 	info := s.Info
 	info.At = s.start
 	st, err := cfg.Start(f, info)
 	if err != nil {
 		return Result{Flow: f.Name()}, err
 	}
-	for _, name := range st.Path[:len(st.Path)-1] {
+	b := &Bundle{Config: cfg, Catalog: cat, Version: info.Version, Queues: s.Queues, Records: s.Records}
+	adm := Admission{Info: info, Flow: f, Start: st.Step, Path: st.Path}
+	var ref *Refusal
+	if st.Reject != 0 {
+		ref = &Refusal{Code: st.Reject, By: f.Name(), Reason: st.Reason}
+	}
+	return s.run(ctx, b, adm, ref)
+}
+
+// Admit runs the simulated call as a live INVITE is admitted on bundle b
+// (routing by called user and caller, nuisance screening, the steps before
+// the answer), then plays the flow it gets. A nuisance verdict shows in the
+// trace.
+func (s *Simulation) Admit(ctx context.Context, b *Bundle, inv Invite) (Result, error) {
+	inv.At = s.start
+	adm, ref, err := b.Admit(ctx, inv)
+	if sc := adm.Screening; sc.Nuisance() {
+		s.record(TraceEntry{At: s.start, What: "screen", Detail: sc.Verdict})
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	if ref != nil && adm.Flow == nil {
+		s.Rejected = ref.Code
+		s.record(TraceEntry{At: s.start, What: "reject", Detail: fmt.Sprintf("%d %s", ref.Code, ref.Reason)})
+		return Result{}, nil
+	}
+	return s.run(ctx, b, adm, ref)
+}
+
+// run plays an admitted call: the steps before the answer, a refusal, or
+// the flow from its first step after the answer.
+func (s *Simulation) run(ctx context.Context, b *Bundle, adm Admission, ref *Refusal) (Result, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	s.cancel = cancel
+	f := adm.Flow
+	for _, name := range adm.Path[:len(adm.Path)-1] {
 		s.record(TraceEntry{At: s.start, What: "step", Detail: name + " (before answer)"})
 	}
-	if st.Reject != 0 {
-		s.Rejected = st.Reject
-		s.record(TraceEntry{At: s.start, What: "reject", Detail: fmt.Sprintf("%d %s", st.Reject, st.Reason)})
+	if ref != nil {
+		s.Rejected = ref.Code
+		s.record(TraceEntry{At: s.start, What: "reject", Detail: fmt.Sprintf("%d %s", ref.Code, ref.Reason)})
 		return Result{Flow: f.Name()}, nil
 	}
-	if s.Queues == nil {
-		if s.Queues, err = cfg.Queues(); err != nil {
+	if b.Queues == nil {
+		var err error
+		if b.Queues, err = b.Config.Queues(); err != nil {
 			return Result{Flow: f.Name()}, err
 		}
 	}
-	r := NewRunner(cfg, f, s, cat, Options{Clock: s, Trace: s.record, Waited: s.Waited, Info: info, Start: st.Step, Records: s.Records, Queues: s.Queues})
-	err = r.Run(ctx)
+	s.Queues = b.Queues
+	r := b.Runner(adm, s, Options{Clock: s, Trace: s.record, Waited: s.Waited})
+	err := r.Run(ctx)
 	return r.Result, err
 }
 

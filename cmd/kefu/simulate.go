@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"sort"
 	"time"
 
@@ -39,13 +40,15 @@ func cmdSimulate(args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "print the timeline as JSON")
 	waited := fs.Duration("waited", 0, "how long the caller waited before the answer (CS-GREET-BUSY)")
 	diagram := fs.Bool("diagram", false, "print the flow as a Mermaid flowchart instead of running it")
+	dataDir := fs.String("data", env("KEFU_DATA", "./kefu-data"), "data directory whose nuisance list and repeat-call flags screen the call (read, never written)")
+	calls := fs.Int("calls", 0, "the caller's earlier calls within the repeat-call window, for the repeat-call rule (CS-NUISANCE)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
 		return 2
 	}
-	snap, err := loadSnapshot(*config)
+	snap, err := flows.Load(*config)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
@@ -76,18 +79,50 @@ func cmdSimulate(args []string, stdout, stderr io.Writer) int {
 	}
 	sim := flows.NewSimulation(start, script)
 	sim.Waited = *waited
-	sim.Info = flows.CallInfo{Caller: callerid.Normalize(*from), Called: *to, Anonymous: *from == "" || *from == "anonymous", CallID: "simulated", Version: snap.Version}
-	sim.Records = &records.Memory{} // what the call stores shows in the timeline; nothing is kept
-	res, runErr := sim.Run(context.Background(), snap.Config, f, snap.Catalog)
+	anonymous := *from == "" || *from == "anonymous"
+	sim.Info = flows.CallInfo{Caller: callerid.Normalize(*from), Called: *to, Anonymous: anonymous, CallID: "simulated", Version: snap.Version}
+	snap.Records = &records.Memory{} // what the call stores shows in the timeline; nothing is kept
+	sim.Records = snap.Records
+	var res flows.Result
+	var runErr error
+	if *flowName != "" {
+		// A flow named outright: no routing, no screening.
+		res, runErr = sim.Run(context.Background(), snap.Config, f, snap.Catalog)
+	} else {
+		// As a live INVITE: routing, screening against the data store's
+		// nuisance list and flags, the steps before the answer.
+		dry, closeDry, err := openDryScreen(context.Background(), *dataDir, *calls)
+		if err == nil {
+			err = snap.Screen(dry, func() time.Time { return start }, slog.New(slog.DiscardHandler))
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		defer closeDry()
+		inv := flows.Invite{From: *from, To: *to, Anonymous: anonymous, CallID: "simulated"}
+		res, runErr = sim.Admit(context.Background(), snap, inv)
+		if res.Flow != "" {
+			f, _ = snap.Config.Flow(res.Flow)
+		}
+	}
+	if runErr != nil && !errors.Is(runErr, flows.ErrCallerHangup) && res.Flow == "" {
+		fmt.Fprintln(stderr, runErr)
+		return 1
+	}
 
 	entries := simTimeline(sim, snap.Catalog)
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetEscapeHTML(false)
-		_ = enc.Encode(map[string]any{
+		out := map[string]any{
 			"flow": f.Name(), "config": snap.Version, "at": start.Format(time.RFC3339), "from": *from, "to": *to,
 			"caller": *caller, "timeline": entries, "hung_up_by": res.HungUpBy, "attempts": res.Attempts,
-		})
+		}
+		if sim.Rejected != 0 {
+			out["refused"] = sim.Rejected
+		}
+		_ = enc.Encode(out)
 		return 0
 	}
 	fmt.Fprintf(stdout, "flow %s (config %s), call at %s from %s to %s, caller %s\n", f.Name(), snap.Version, start.Format(time.RFC3339), *from, *to, *caller)
@@ -98,6 +133,10 @@ func cmdSimulate(args []string, stdout, stderr io.Writer) int {
 		default:
 			fmt.Fprintf(stdout, "%8.3f          %-6s %s\n", e.T, e.What, e.Detail)
 		}
+	}
+	if sim.Rejected != 0 {
+		fmt.Fprintf(stdout, "refused before the answer with %d: the caller hears their network's tone, nothing of kefu's\n", sim.Rejected)
+		return 0
 	}
 	who := res.HungUpBy
 	if who == "" && errors.Is(runErr, flows.ErrCallerHangup) {
