@@ -12,8 +12,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/kefu-hotline/kefu/flows"
 	"github.com/kefu-hotline/kefu/sip/softphone"
@@ -41,11 +39,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, hup, stop := handleSignals(context.Background())
 	defer stop()
 	switch args[0] {
 	case "run":
-		return cmdRun(args[1:], stderr)
+		return cmdRun(ctx, hup, args[1:], stderr)
 	case "dial":
 		return softphone.Main(ctx, args[1:], stdout, stderr)
 	case "nuisance":

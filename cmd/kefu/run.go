@@ -12,13 +12,11 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/kefu-hotline/kefu/flows"
@@ -139,7 +137,9 @@ func newLogger(level string, w io.Writer) (*slog.Logger, error) {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l})), nil
 }
 
-func cmdRun(args []string, stderr io.Writer) int {
+// cmdRun serves until ctx ends (SIGTERM, SIGINT), reloading the
+// configuration on each hup (SIGHUP).
+func cmdRun(ctx context.Context, hup <-chan struct{}, args []string, stderr io.Writer) int {
 	f, err := parseRunFlags(args, stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -153,14 +153,14 @@ func cmdRun(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "kefu run:", err)
 		return 2
 	}
-	if err := serve(f, log); err != nil {
+	if err := serve(ctx, hup, f, log); err != nil {
 		log.Error("kefu stopped", "error", err.Error())
 		return 1
 	}
 	return 0
 }
 
-func serve(f *runFlags, log *slog.Logger) error {
+func serve(sigctx context.Context, hup <-chan struct{}, f *runFlags, log *slog.Logger) error {
 	lo, hi, err := parsePorts(f.rtpPorts)
 	if err != nil {
 		return err
@@ -237,19 +237,14 @@ func serve(f *runFlags, log *slog.Logger) error {
 	log.Info("kefu serving", "sip", agent.UDPAddr().String(), "rtp", f.rtpPorts, "http", hl.Addr().String(),
 		"config", snap.Version, "language", snap.Config.Language, "flows", len(snap.Config.Flows))
 
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGTERM, os.Interrupt, syscall.SIGHUP)
-	defer signal.Stop(sigs)
 	for {
 		select {
 		case err := <-serveErr:
 			return err
-		case s := <-sigs:
-			if s == syscall.SIGHUP {
-				_, _ = doReload()
-				continue
-			}
-			log.Info("shutting down: refusing new calls", "signal", s.String(), "active_calls", agent.ActiveCalls(), "grace", f.grace)
+		case <-hup:
+			_, _ = doReload()
+		case <-sigctx.Done():
+			log.Info("shutting down: refusing new calls", "signal", signalName(sigctx), "active_calls", agent.ActiveCalls(), "grace", f.grace)
 			gctx, cancel := context.WithTimeout(context.Background(), f.grace)
 			agent.Shutdown(gctx)
 			cancel()
