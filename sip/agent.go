@@ -140,7 +140,7 @@ func New(cfg Config) (*Agent, error) {
 		_ = udp.Close()
 		return nil, fmt.Errorf("sip: listen tcp: %w", err)
 	}
-	a.udp, a.tcp = &guardConn{PacketConn: udp, log: log, met: a.met}, tcp
+	a.udp, a.tcp = &badRequestConn{PacketConn: udp, log: log, met: a.met}, tcp
 
 	// sipgo logs whole messages (caller numbers) at debug: keep it quiet.
 	sipLog := slog.New(levelFilter{log.Handler(), slog.LevelWarn})

@@ -8,11 +8,11 @@ import (
 	"github.com/emiago/sipgo/sip"
 )
 
-// guardConn sits under sipgo's UDP transport. A datagram that sipgo could
+// badRequestConn (the malformed-request filter) sits under sipgo's UDP transport. A datagram that sipgo could
 // not parse would be dropped there (and logged in full, caller numbers and
-// all); guardConn answers a malformed request with 400 Bad Request itself,
+// all); badRequestConn answers a malformed request with 400 Bad Request itself,
 // built from whatever header lines it can find, and keeps serving.
-type guardConn struct {
+type badRequestConn struct {
 	net.PacketConn
 	log    *slog.Logger
 	met    *Metrics
@@ -20,7 +20,7 @@ type guardConn struct {
 }
 
 // ReadFrom returns the next datagram that parses as SIP (or is a keep-alive).
-func (g *guardConn) ReadFrom(b []byte) (int, net.Addr, error) {
+func (g *badRequestConn) ReadFrom(b []byte) (int, net.Addr, error) {
 	if g.parser == nil {
 		g.parser = sip.NewParser()
 	}
