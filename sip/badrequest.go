@@ -8,10 +8,11 @@ import (
 	"github.com/emiago/sipgo/sip"
 )
 
-// badRequestConn (the malformed-request filter) sits under sipgo's UDP transport. A datagram that sipgo could
-// not parse would be dropped there (and logged in full, caller numbers and
-// all); badRequestConn answers a malformed request with 400 Bad Request itself,
-// built from whatever header lines it can find, and keeps serving.
+// badRequestConn is the malformed-request filter under sipgo's UDP
+// transport. A datagram that sipgo could not parse would be dropped there
+// (and logged in full, caller numbers and all); badRequestConn answers a
+// malformed request with 400 Bad Request itself, built from whatever header
+// lines it can find, and keeps serving.
 type badRequestConn struct {
 	net.PacketConn
 	log    *slog.Logger
