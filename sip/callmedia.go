@@ -12,10 +12,8 @@ import (
 
 	"github.com/kefu-hotline/kefu/flows"
 	"github.com/kefu-hotline/kefu/media"
-	"github.com/kefu-hotline/kefu/media/dtmf"
 	"github.com/kefu-hotline/kefu/media/g711"
 	"github.com/kefu-hotline/kefu/media/rtp"
-	"github.com/kefu-hotline/kefu/media/vad"
 	"github.com/kefu-hotline/kefu/prompts"
 	"github.com/kefu-hotline/kefu/sip/sdp"
 )
@@ -24,25 +22,23 @@ import (
 var errMediaTimeout = rtp.ErrMediaTimeout
 
 // callMedia is a call's audio: the RTP session on its own port, the paced
-// player that sends prompts and silence, and the detector that listens to
-// the caller. Wired as: Player -> RTP out; RTP in -> G.711 decode -> VAD ->
-// flow events.
+// player that sends prompts and silence, and the caller's line listener.
+// Wired as: Player -> RTP out; RTP in -> G.711 decode -> flows.LineListener
+// (VAD -> in-band DTMF -> LineJudge) -> flow events.
 type callMedia struct {
 	c        *call
 	conn     net.PacketConn
 	sess     *rtp.Session
 	player   *media.Player
-	det      *vad.Detector
 	localSDP []byte
 	ended    chan error
 	gainDB   atomic.Uint64            // CS-LOUDER gain in dB, float64 bits
-	lostFed  int                      // Lost frames fed to the detector in the current gap
 	rec      atomic.Pointer[recorder] // the caller's audio is being recorded
 	tap      atomic.Pointer[relay]    // bridged: the caller's audio goes to the other leg
 
-	// receive goroutine only
-	judge  flows.LineJudge
-	inband *dtmf.Detector // in-band keys, when no telephone-event was negotiated
+	// receive goroutine only (line.Digit excepted)
+	line    *flows.LineListener
+	lostFed int // Lost frames fed to the listener in the current gap
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -56,16 +52,11 @@ func newCallMedia(c *call, conn net.PacketConn, ans sdp.Answer, localSDP []byte)
 		SSRC: rand.Uint32(), Timeout: c.snap.Config.MediaTimeout.D(), Ptime: ans.Ptime, Logger: c.log,
 	})
 	m.player = media.NewPlayer(m.sess, ans.Codec, g711.Silence(ans.Codec), media.WithPacer(c.a.pacer))
-	det, err := vad.New(vad.DefaultOptions())
+	line, err := flows.NewLineListener(flows.LineOptions{InBand: ans.DTMFPT == 0}, m.heard)
 	if err != nil {
-		panic(err) // the defaults are valid; a test guards it
+		panic(err) // the default detectors are valid; flows' tests guard it
 	}
-	m.det = det
-	if ans.DTMFPT == 0 {
-		if m.inband, err = dtmf.New(dtmf.DefaultOptions()); err != nil {
-			panic(err) // the defaults are valid; a test guards it
-		}
-	}
+	m.line = line
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	m.update(ans)
 	return m
@@ -118,49 +109,38 @@ func (m *callMedia) Audio(pcm []int16) {
 	if r := m.rec.Load(); r != nil {
 		r.frame(pcm)
 	}
-	m.classify(m.det.Frame(pcm))
-	if m.inband != nil {
-		if key, ok := m.inband.Frame(pcm); ok {
-			m.digit(key)
-		}
-	}
+	m.line.Frame(pcm)
 }
 
 // ComfortNoise implements rtp.Handler.
 func (m *callMedia) ComfortNoise(level uint8) {
 	m.lostFed = 0
-	m.classify(m.det.ComfortNoise(level))
+	m.line.ComfortNoise(level)
 }
 
 // Silence implements rtp.Handler: the frames that did not arrive since the
-// last packet count as silence for the detector (the caller stopped
+// last packet count as lost for the listener (the caller stopped
 // sending), so speech cannot hang on forever.
 func (m *callMedia) Silence(d time.Duration) {
-	n := min(media.Frames(d), 50) - m.lostFed
+	n := min(media.Frames(d), flows.MaxGapFrames) - m.lostFed
 	r := m.rec.Load()
 	for ; n > 0; n-- {
 		if r != nil {
 			r.frame(nil) // keep the recording in time with the call
 		}
-		m.classify(m.det.Lost())
+		m.line.Lost()
 		m.lostFed++
 	}
 }
 
-// Digit implements rtp.Handler.
-func (m *callMedia) Digit(d rune) { m.digit(d) }
+// Digit implements rtp.Handler: an RFC 4733 key.
+func (m *callMedia) Digit(d rune) { m.line.Digit(d) }
 
-func (m *callMedia) digit(d rune) {
-	m.emit(flows.Event{Kind: flows.Digit, At: time.Now(), Key: d})
-}
-
-// classify turns the detector's verdicts into flow events (flows.LineJudge:
-// speech, weak or normal, judged 200 ms into the segment; its end; noise).
-func (m *callMedia) classify(r vad.Result) {
-	m.judge.Frame(r, func(ev flows.Event) {
-		ev.At = time.Now()
-		m.emit(ev)
-	})
+// heard hands an event of the caller's line to the flow, stamped with the
+// wall clock.
+func (m *callMedia) heard(ev flows.Event) {
+	ev.At = time.Now()
+	m.emit(ev)
 }
 
 // emit hands an event to the flow without ever blocking the media path.

@@ -152,7 +152,7 @@ func (c *call) info(r inReq) {
 			continue
 		}
 		if v = strings.TrimSpace(v); len(v) == 1 && strings.Contains("0123456789*#ABCDabcd", v) {
-			c.m.digit(rune(strings.ToUpper(v)[0]))
+			c.m.line.Digit(rune(strings.ToUpper(v)[0]))
 		}
 	}
 }

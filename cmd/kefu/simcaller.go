@@ -8,9 +8,7 @@ import (
 
 	"github.com/kefu-hotline/kefu/flows"
 	"github.com/kefu-hotline/kefu/media"
-	"github.com/kefu-hotline/kefu/media/dtmf"
 	"github.com/kefu-hotline/kefu/media/g711"
-	"github.com/kefu-hotline/kefu/media/vad"
 	"github.com/kefu-hotline/kefu/prompts"
 )
 
@@ -97,48 +95,38 @@ func wavCaller(file string, at time.Duration) ([]flows.CallerAction, error) {
 }
 
 // trailingLost is how many frames of no audio the detector is fed after a
-// recording ends: the cap of a live call's gap (sip's callMedia.Silence),
-// longer than the hangover, so speech still in progress ends.
-const trailingLost = 50
+// recording ends: the cap of a live call's gap, longer than the hangover,
+// so speech still in progress ends.
+const trailingLost = flows.MaxGapFrames
 
 // detectCaller runs 8 kHz mono audio through the caller's path of a live
-// call: G.711 μ-law and back, 20 ms frames, the line-condition detector
-// and the in-band DTMF detector (as on a trunk without telephone-event),
-// and maps their verdicts to flow events as the call does. Frame i's
-// events are at i × 20 ms.
+// call: G.711 μ-law and back, 20 ms frames, and the live call's
+// flows.LineListener with in-band DTMF (as on a trunk without
+// telephone-event). Frame i's events are at i × 20 ms; keys carry the
+// level of their frame, which the timeline shows.
 func detectCaller(pcm []int16) []flows.CallerAction {
-	det, err := vad.New(vad.DefaultOptions())
-	if err != nil {
-		panic(err) // the defaults are valid; media/vad's tests guard it
-	}
-	keys, err := dtmf.New(dtmf.DefaultOptions())
-	if err != nil {
-		panic(err) // likewise
-	}
 	var (
 		out   []flows.CallerAction
-		le    flows.LineJudge
 		at    time.Duration
 		ulaw  [media.FrameBytes]byte
 		frame [media.FrameSamples]int16
 	)
-	emit := func(ev flows.Event) { out = append(out, flows.CallerAction{At: at, Event: ev}) }
+	line, err := flows.NewLineListener(flows.LineOptions{InBand: true, KeyLevels: true}, func(ev flows.Event) {
+		out = append(out, flows.CallerAction{At: at, Event: ev})
+	})
+	if err != nil {
+		panic(err) // the default detectors are valid; flows' tests guard it
+	}
 	for i := 0; i < len(pcm); i += media.FrameSamples {
 		in := pcm[i:min(i+media.FrameSamples, len(pcm))] // the last frame may be partial
 		g711.EncodeUlaw(ulaw[:], in)
 		f := frame[:len(in)]
 		g711.DecodeUlaw(f, ulaw[:len(in)])
-		r := det.Frame(f)
-		le.Frame(r, emit)
-		if key, ok := keys.Frame(f); ok {
-			// The live call reports keys without levels; the frame's
-			// level shows in the timeline here.
-			emit(flows.Event{Kind: flows.Digit, Key: key, LevelDB: r.LevelDB, FloorDB: r.FloorDB})
-		}
+		line.Frame(f)
 		at += media.FrameDur
 	}
 	for range trailingLost {
-		le.Frame(det.Lost(), emit)
+		line.Lost()
 		at += media.FrameDur
 	}
 	return out
