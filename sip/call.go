@@ -272,8 +272,9 @@ func (c *call) teardown() {
 	c.m.release()
 	c.a.removeCall(c)
 	c.a.met.Calls.WithLabelValues(causeLabel(cause)).Inc()
+	st := c.m.audio.sess.Stats()
 	c.log.Info("call ended", "cause", cause.Error(), "duration", time.Since(c.received).Round(time.Millisecond),
-		"rtp_sent", c.m.sess.Stats().Sent.Load(), "rtp_received", c.m.sess.Stats().Received.Load(), "rtp_lost", c.m.sess.Stats().Lost.Load())
+		"rtp_sent", st.Sent.Load(), "rtp_received", st.Received.Load(), "rtp_lost", st.Lost.Load())
 }
 
 func causeLabel(err error) string {

@@ -2,11 +2,8 @@ package sip
 
 import (
 	"context"
-	"errors"
 	"math"
-	"math/rand/v2"
 	"net"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -21,17 +18,17 @@ import (
 // errMediaTimeout is how the receive loop reports a silent RTP port.
 var errMediaTimeout = rtp.ErrMediaTimeout
 
-// callMedia is a call's audio: the RTP session on its own port, the paced
-// player that sends prompts and silence, and the caller's line listener.
-// Wired as: Player -> RTP out; RTP in -> G.711 decode -> flows.LineListener
-// (VAD -> in-band DTMF -> LineJudge) -> flow events.
+// callMedia is the caller's audio: a mediaLeg (the RTP session on the
+// call's port, and the paced player that sends prompts and silence) whose
+// receive loop feeds the caller's line listener. Wired as: Player -> RTP
+// out; RTP in -> G.711 decode -> flows.LineListener (VAD -> in-band DTMF
+// -> LineJudge) -> flow events; while recording, the decoded audio also
+// goes to the recorder, and while bridged, to the other leg instead.
 type callMedia struct {
 	c        *call
-	conn     net.PacketConn
-	sess     *rtp.Session
-	player   *media.Player
+	audio    *mediaLeg
 	localSDP []byte
-	ended    chan error
+	ended    <-chan error             // the caller's RTP timed out (the leg's ended)
 	gainDB   atomic.Uint64            // CS-LOUDER gain in dB, float64 bits
 	rec      atomic.Pointer[recorder] // the caller's audio is being recorded
 	tap      atomic.Pointer[relay]    // bridged: the caller's audio goes to the other leg
@@ -39,65 +36,31 @@ type callMedia struct {
 	// receive goroutine only (line.Digit excepted)
 	line    *flows.LineListener
 	lostFed int // Lost frames fed to the listener in the current gap
-
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
 }
 
 func newCallMedia(c *call, conn net.PacketConn, ans sdp.Answer, localSDP []byte) *callMedia {
-	m := &callMedia{c: c, conn: conn, localSDP: localSDP, ended: make(chan error, 1)}
-	m.sess = rtp.NewSession(rtp.Config{
-		Conn: conn, Remote: ans.Remote, Codec: ans.Codec, PT: ans.PT, DTMFPT: ans.DTMFPT, CNPT: ans.CNPT,
-		SSRC: rand.Uint32(), Timeout: c.snap.Config.MediaTimeout.D(), Ptime: ans.Ptime, Logger: c.log,
-	})
-	m.player = media.NewPlayer(m.sess, ans.Codec, g711.Silence(ans.Codec), media.WithPacer(c.a.pacer))
+	m := &callMedia{c: c, localSDP: localSDP}
+	m.audio = c.a.newMediaLeg(conn, ans, c.snap.Config.MediaTimeout.D(), c.log)
+	m.ended = m.audio.ended
 	line, err := flows.NewLineListener(flows.LineOptions{InBand: ans.DTMFPT == 0}, m.heard)
 	if err != nil {
 		panic(err) // the default detectors are valid; flows' tests guard it
 	}
 	m.line = line
-	m.ctx, m.cancel = context.WithCancel(context.Background())
-	m.update(ans)
 	return m
 }
 
 // start runs the player and the receive loop.
-func (m *callMedia) start() {
-	m.wg.Add(2)
-	go func() {
-		defer m.wg.Done()
-		_ = m.player.Run(m.ctx)
-	}()
-	go func() {
-		defer m.wg.Done()
-		err := m.sess.Receive(m.ctx, m)
-		if errors.Is(err, rtp.ErrMediaTimeout) {
-			m.ended <- err
-		}
-	}()
-}
+func (m *callMedia) start() { m.audio.start(m) }
 
-// update applies a negotiated answer (the first, or a re-INVITE's): where to
-// send, and whether we may send and should expect media.
-func (m *callMedia) update(ans sdp.Answer) {
-	m.sess.SetRemote(ans.Remote)
-	m.player.SetMuted(!ans.Direction.Sends() || ans.Hold && !ans.Remote.Addr().IsValid())
-	m.sess.SetSuspended(!ans.Direction.Receives() || ans.Hold)
-}
+// update applies a negotiated answer (a re-INVITE's).
+func (m *callMedia) update(ans sdp.Answer) { m.audio.update(ans) }
 
 // stop ends the media goroutines and waits for them.
-func (m *callMedia) stop() {
-	m.cancel()
-	m.wg.Wait()
-	st := m.sess.Stats()
-	m.c.a.met.RTPSent.Add(float64(st.Sent.Load()))
-	m.c.a.met.RTPRecv.Add(float64(st.Received.Load()))
-	m.c.a.met.RTPLost.Add(float64(st.Lost.Load()))
-}
+func (m *callMedia) stop() { m.audio.stop() }
 
 // release returns the RTP port.
-func (m *callMedia) release() { m.c.a.releaseRTP(m.conn) }
+func (m *callMedia) release() { m.audio.release() }
 
 // Audio implements rtp.Handler: one decoded frame of the caller's audio.
 func (m *callMedia) Audio(pcm []int16) {
@@ -158,7 +121,7 @@ func (c *call) Play(ctx context.Context, p *prompts.Prompt) error {
 	if g := math.Float64frombits(c.m.gainDB.Load()); g != 0 {
 		src = media.NewGainSource(media.NewClipSource(p.ID, p, false), g, g711.Encode)
 	}
-	return c.m.player.Play(ctx, src)
+	return c.m.audio.player.Play(ctx, src)
 }
 
 // SetGain implements flows.Call.
@@ -169,7 +132,7 @@ func (c *call) SetGain(db float64) { c.m.gainDB.Store(math.Float64bits(db)) }
 func (c *call) PlayLoop(ctx context.Context, p *prompts.Prompt, from int) (int, error) {
 	src := media.NewClipSource(p.ID, p, true)
 	src.Seek(from)
-	err := c.m.player.Play(ctx, src)
+	err := c.m.audio.player.Play(ctx, src)
 	if ctx.Err() != nil {
 		err = nil // stopped for an announcement or the end of the hold
 	}

@@ -3,6 +3,7 @@ package sip
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/kefu-hotline/kefu/media"
 	"github.com/kefu-hotline/kefu/media/g711"
@@ -14,7 +15,8 @@ import (
 const relayDepth = 8
 
 // relay carries one direction of a bridge's audio. The receiving leg's RTP
-// goroutine pushes decoded audio into it; the other leg's paced player
+// goroutine pushes decoded audio into it (relay is the rtp.Handler of a
+// leg whose audio goes to the other side); the other leg's paced player
 // takes one frame per tick (relay is a media.Source), encoded in that
 // leg's codec, or silence when nothing is waiting. Each leg's own session
 // packetizes what its player sends, so SSRC, sequence numbers and
@@ -59,6 +61,18 @@ func (r *relay) push(pcm []int16) {
 		r.n++
 	}
 }
+
+// Audio implements rtp.Handler: the far end's audio is pushed.
+func (r *relay) Audio(pcm []int16) { r.push(pcm) }
+
+// ComfortNoise implements rtp.Handler; Next fills gaps with silence.
+func (r *relay) ComfortNoise(uint8) {}
+
+// Digit implements rtp.Handler; keys are not relayed.
+func (r *relay) Digit(rune) {}
+
+// Silence implements rtp.Handler; Next fills gaps with silence.
+func (r *relay) Silence(time.Duration) {}
 
 // Next implements media.Source: the oldest waiting frame in codec c, or a
 // frame of silence. A relay never runs out; its Play ends with its ctx.
