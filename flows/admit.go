@@ -147,7 +147,7 @@ func (r *Refusal) Warning() string {
 	case RefusedByScreening:
 		return "refused: " + r.Reason
 	case RefusedByRoutes:
-		return r.Reason
+		return "" // 404 says it all
 	}
 	return "rejected by flow " + r.By + " (" + r.Reason + ")"
 }
@@ -208,3 +208,11 @@ func (b *Bundle) Runner(adm Admission, call Call, o Options) *Runner {
 	o.Info, o.Start, o.Records, o.Queues = adm.Info, adm.Start, b.Records, b.Queues
 	return NewRunner(b.Config, adm.Flow, call, b.Catalog, o)
 }
+
+// CallerNumber returns a caller's number in its canonical form (+86, 0086
+// and trunk prefixes dropped): what screening, routing, rate limits and
+// records key on.
+func CallerNumber(raw string) string { return callerid.Normalize(raw) }
+
+// MaskNumber hides all but the end of a number, for logs (CS-PRIVACY).
+func MaskNumber(n string) string { return callerid.Mask(n) }

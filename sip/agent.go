@@ -21,30 +21,13 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 	"github.com/kefu-hotline/kefu/flows"
-	"github.com/kefu-hotline/kefu/flows/queue"
-	"github.com/kefu-hotline/kefu/flows/records"
-	"github.com/kefu-hotline/kefu/flows/screen"
 	"github.com/kefu-hotline/kefu/media"
 	"github.com/kefu-hotline/kefu/media/rtp"
-	"github.com/kefu-hotline/kefu/prompts"
 	"github.com/kefu-hotline/kefu/sip/flood"
 )
 
 // Allowed lists the methods kefu serves (Allow header).
 const Allowed = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REFER, NOTIFY"
-
-// Snapshot is one loaded version of the configuration with its prompts. A
-// call keeps the snapshot it started with for its whole life.
-type Snapshot struct {
-	Config  *flows.Config
-	Catalog *prompts.Catalog
-	Version string
-	// Screener screens INVITEs before answer (CS-NUISANCE); nil lets every
-	// caller through.
-	Screener *screen.Screener
-	// Queues are kefu's queues for this configuration's queue steps.
-	Queues *queue.Manager
-}
 
 // Config configures an Agent.
 type Config struct {
@@ -54,8 +37,9 @@ type Config struct {
 	RTPHigh   int
 	UserAgent string
 	Logger    *slog.Logger
-	// Current returns the configuration new calls get.
-	Current func() *Snapshot
+	// Current returns the configuration new calls get (its Records keep
+	// what calls leave; its Screener screens them).
+	Current func() *flows.Bundle
 	// ShowNumbers disables masking of caller numbers in logs.
 	ShowNumbers bool
 	Metrics     *Metrics
@@ -64,9 +48,6 @@ type Config struct {
 	Clock flows.Clock
 	// DataDir holds recordings (complaints) under recordings/.
 	DataDir string
-	// Records keeps what calls leave: callbacks, complaints, survey
-	// answers. Nil keeps nothing.
-	Records records.Store
 	// Flood limits request rates per source and caller and drops
 	// scanners; nil admits everything.
 	Flood *flood.Guard

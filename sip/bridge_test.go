@@ -106,7 +106,7 @@ func TestIntegrationTransferBridgeRelay(t *testing.T) {
 		c.a.ports = pool
 		c.a.pacer = media.NewPacer(pctx, 1)
 		timeout := flows.Duration(time.Minute)
-		c.snap = &Snapshot{Config: &flows.Config{MediaTimeout: &timeout}}
+		c.snap = &flows.Bundle{Config: &flows.Config{MediaTimeout: &timeout}}
 		if conn, err = pool.Listen(); err != nil {
 			t.Fatal(err)
 		}

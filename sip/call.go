@@ -33,8 +33,8 @@ type call struct {
 	localTag string
 	invite   *sip.Request
 	tx       sip.ServerTransaction
-	snap     *Snapshot
-	flow     *flows.Flow
+	snap     *flows.Bundle
+	adm      flows.Admission // the call's flow and where it starts
 	log      *slog.Logger
 	received time.Time
 
@@ -55,8 +55,6 @@ type call struct {
 	cseq     uint32        // our in-dialog CSeq
 	byeSent  bool
 	refer    *referSub // the REFER subscription of a transfer in progress
-	callInfo flows.CallInfo
-	start    int            // the flow's first step after the answer
 	wg       sync.WaitGroup // media and flow goroutines
 }
 
@@ -68,10 +66,10 @@ type inReq struct {
 	done chan struct{}
 }
 
-func (a *Agent) newCall(req *sip.Request, tx sip.ServerTransaction, snap *Snapshot, flow *flows.Flow, conn net.PacketConn, ans sdp.Answer, body []byte, local sdp.Local, received time.Time) *call {
+func (a *Agent) newCall(req *sip.Request, tx sip.ServerTransaction, snap *flows.Bundle, adm flows.Admission, conn net.PacketConn, ans sdp.Answer, body []byte, local sdp.Local, received time.Time) *call {
 	localTag := uuid.NewString()[:18]
 	c := &call{
-		a: a, localTag: localTag, invite: req, tx: tx, snap: snap, flow: flow, received: received,
+		a: a, localTag: localTag, invite: req, tx: tx, snap: snap, adm: adm, received: received,
 		finalSent: make(chan struct{}),
 		reqs:      make(chan inReq),
 		acks:      make(chan *sip.Request, 4),
@@ -84,7 +82,7 @@ func (a *Agent) newCall(req *sip.Request, tx sip.ServerTransaction, snap *Snapsh
 	c.key = dialogKey(req.CallID().Value(), localTag, req.From().Params)
 	c.ctx, c.cancel = context.WithCancelCause(context.Background())
 	c.log = a.log.With("call", req.CallID().Value(), "from", a.user(fromUser(req)), "to", req.Recipient.User,
-		"flow", flow.Name(), "version", snap.Version)
+		"flow", adm.Flow.Name(), "version", snap.Version)
 	c.m = newCallMedia(c, conn, ans, body)
 	return c
 }
@@ -199,8 +197,7 @@ func (c *call) answerCall() bool {
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
-		r := flows.NewRunner(c.snap.Config, c.flow, c, c.snap.Catalog, flows.Options{Logger: c.log, Waited: time.Since(c.received), Clock: c.a.cfg.Clock,
-			Info: c.callInfo, Start: c.start, Records: c.a.cfg.Records, Queues: c.snap.Queues})
+		r := c.snap.Runner(c.adm, c, flows.Options{Logger: c.log, Waited: time.Since(c.received), Clock: c.a.cfg.Clock})
 		err := r.Run(c.ctx)
 		res := r.Result
 		c.log.Info("flow finished", "steps", res.Steps, "attempts", res.Attempts, "heard", res.Heard, "hung_up_by", res.HungUpBy,

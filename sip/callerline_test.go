@@ -91,7 +91,7 @@ speech_end level=-96.00 floor=-33.46 key='\x00'`},
 	} {
 		timeout := flows.Duration(time.Minute)
 		c := &call{a: &Agent{met: NewMetrics(nil)}, log: slog.New(slog.DiscardHandler), events: make(chan flows.Event, 256),
-			snap: &Snapshot{Config: &flows.Config{MediaTimeout: &timeout}}}
+			snap: &flows.Bundle{Config: &flows.Config{MediaTimeout: &timeout}}}
 		c.m = newCallMedia(c, newFakeRTP(30000), sdp.Answer{Codec: media.CodecPCMU, DTMFPT: tc.dtmfPT, Ptime: 20 * time.Millisecond}, nil)
 		before := time.Now()
 		feed := func(frames [][]int16) {

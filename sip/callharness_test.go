@@ -112,7 +112,7 @@ func newUA(t *testing.T, cfgYAML string) *ua {
 	if err != nil {
 		t.Fatal(err)
 	}
-	snap := &Snapshot{Config: cfg, Version: "test"}
+	snap := &flows.Bundle{Config: cfg, Version: "test"}
 	sipua, err := sipgo.NewUA()
 	if err != nil {
 		t.Fatal(err)
@@ -135,7 +135,7 @@ func newUA(t *testing.T, cfgYAML string) *ua {
 		return sip.NewResponseFromRequest(req, 200, "OK", nil)
 	}
 	pctx, stopPacer := context.WithCancel(context.Background())
-	u.a = &Agent{cfg: Config{UserAgent: "kefu", Current: func() *Snapshot { return snap }},
+	u.a = &Agent{cfg: Config{UserAgent: "kefu", Current: func() *flows.Bundle { return snap }},
 		log: slog.New(slog.NewTextHandler(t.Output(), nil)), client: client, met: NewMetrics(nil),
 		adv: netip.MustParseAddr("127.0.0.1"), udp: fakeConn{}, calls: map[string]*call{}, legs: map[string]*leg{},
 		fakePorts: u.ports, pacer: media.NewPacer(pctx, 1)}

@@ -18,7 +18,7 @@ import (
 func BenchmarkCallerAudio(b *testing.B) {
 	timeout := flows.Duration(time.Minute)
 	c := &call{a: &Agent{met: NewMetrics(nil)}, log: slog.New(slog.DiscardHandler), events: make(chan flows.Event, 32),
-		snap: &Snapshot{Config: &flows.Config{MediaTimeout: &timeout}}}
+		snap: &flows.Bundle{Config: &flows.Config{MediaTimeout: &timeout}}}
 	c.m = newCallMedia(c, newFakeRTP(30000), sdp.Answer{Codec: media.CodecPCMU, Ptime: 20 * time.Millisecond}, nil)
 	var tone, quiet [media.FrameSamples]int16
 	for i := range tone {

@@ -11,19 +11,19 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 	"github.com/kefu-hotline/kefu/flows"
-	"github.com/kefu-hotline/kefu/flows/callerid"
-	"github.com/kefu-hotline/kefu/flows/screen"
 	"github.com/kefu-hotline/kefu/media"
 	"github.com/kefu-hotline/kefu/sip/sdp"
 )
 
 // onInvite takes a new INVITE (or passes a re-INVITE to its call). For a new
-// call it checks the request, allocates media, and hands the call to its
-// owner goroutine; the handler returns once the final response is out, so
-// sipgo keeps the transaction alive through the ringing.
+// call it checks the request, admits it (flows.Bundle.Admit: route,
+// screening, the steps before the answer), allocates media, and hands the
+// call to its owner goroutine; the handler returns once the final response
+// is out, so sipgo keeps the transaction alive through the ringing. Every
+// refusal is a *statusError carrying its SIP status.
 func (a *Agent) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if h := missingHeader(req); h != "" {
-		a.reject(req, tx, 400, "Bad Request", warning("missing "+h+" header"))
+		a.reject(req, tx, refuse(400, "missing "+h+" header"))
 		return
 	}
 	if to := req.To(); to != nil && to.Params.Has("tag") {
@@ -33,60 +33,49 @@ func (a *Agent) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if !a.admit(req, tx) {
 		return
 	}
-	received := time.Now()
-	if a.draining.Load() {
-		a.reject(req, tx, 503, "Service Unavailable", sip.NewHeader("Retry-After", "30"))
+	c, err := a.newInvite(req, tx, time.Now())
+	if err != nil {
+		a.reject(req, tx, err)
 		return
+	}
+	a.addCall(c)
+	a.wg.Add(1)
+	go c.run()
+	<-c.finalSent
+}
+
+// newInvite admits a new call and prepares its media: the call, or the
+// error to refuse it with.
+func (a *Agent) newInvite(req *sip.Request, tx sip.ServerTransaction, received time.Time) (*call, error) {
+	if a.draining.Load() {
+		return nil, refuse(503, "", sip.NewHeader("Retry-After", "30"))
 	}
 	snap := a.cfg.Current()
-	called := req.Recipient.User
-	info := flows.CallInfo{Caller: fromUser(req), Called: called, Anonymous: anonymous(req), At: a.now(), CallID: callID(req)}
-	routeFrom := info.Caller
-	if info.Anonymous {
-		routeFrom = "anonymous"
-	}
-	flow, ok := snap.Config.Route(called, routeFrom)
-	if v, screened := a.screen(req, snap, info); screened {
-		switch v.Kind {
-		case screen.Reject:
-			a.reject(req, tx, v.Code, reasonPhrase(v.Code), warning("refused: "+string(v.Reason)))
-			return
-		case screen.Route:
-			flow, ok = snap.Config.Flow(snap.Config.NuisanceFlow())
-		}
-	}
-	if !ok {
-		a.reject(req, tx, 404, "Not Found")
-		return
-	}
-	start, err := snap.Config.Start(flow, info)
+	src, _ := netip.ParseAddrPort(req.Source())
+	adm, ref, err := snap.Admit(context.Background(), flows.Invite{From: req.From().Address.User, To: req.Recipient.User,
+		Anonymous: anonymous(req), CallID: callID(req), Source: src, At: a.now()})
+	a.screened(adm)
 	if err != nil {
-		a.log.Error("flow cannot start", "flow", flow.Name(), "error", err)
-		a.reject(req, tx, 500, "Server Internal Error")
-		return
+		a.log.Error("flow cannot start", "flow", adm.Flow.Name(), "error", err)
+		return nil, refuse(500, "")
 	}
-	if start.Reject != 0 {
-		a.reject(req, tx, start.Reject, reasonPhrase(start.Reject), warning("rejected by flow "+flow.Name()+" ("+start.Reason+")"))
-		return
+	if ref != nil {
+		return nil, &statusError{code: ref.Code, warning: ref.Warning(), err: ref}
 	}
 	if len(req.Body()) == 0 {
-		a.reject(req, tx, 488, "Not Acceptable Here", warning("an SDP offer is required in the INVITE"))
-		return
+		return nil, refuse(488, "an SDP offer is required in the INVITE")
 	}
 	if ct := req.ContentType(); ct != nil && !strings.EqualFold(strings.TrimSpace(strings.Split(ct.Value(), ";")[0]), "application/sdp") {
-		a.reject(req, tx, 415, "Unsupported Media Type", sip.NewHeader("Accept", "application/sdp"))
-		return
+		return nil, refuse(415, "", sip.NewHeader("Accept", "application/sdp"))
 	}
 	offer, err := sdp.ParseOffer(req.Body())
 	if err != nil {
-		a.reject(req, tx, 400, "Bad Request", warning(err.Error()))
-		return
+		return nil, refuse(400, err.Error())
 	}
 	conn, err := a.listenRTP()
 	if err != nil {
 		a.log.Error("no RTP port for a call", "error", err)
-		a.reject(req, tx, 503, "Service Unavailable", warning("no media port free"))
-		return
+		return nil, refuse(503, "no media port free")
 	}
 	local := sdp.Local{
 		Addr:           a.adv,
@@ -100,19 +89,50 @@ func (a *Agent) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if err != nil {
 		a.releaseRTP(conn)
 		if errors.Is(err, sdp.ErrNoCommonCodec) {
-			a.reject(req, tx, 488, "Not Acceptable Here", warning("kefu speaks PCMU and PCMA only"))
-			return
+			return nil, refuse(488, "kefu speaks PCMU and PCMA only")
 		}
-		a.reject(req, tx, 500, "Server Internal Error")
+		return nil, refuse(500, "")
+	}
+	return a.newCall(req, tx, snap, adm, conn, ans, body, local, received), nil
+}
+
+// statusError is a refused INVITE: its SIP status, the text of a Warning
+// header for the caller's engineer, and the headers the status needs.
+type statusError struct {
+	code    int
+	warning string
+	hdrs    []sip.Header
+	err     error // the cause, when there is one
+}
+
+// refuse builds the error for status code with a warning ("" for none)
+// and extra headers.
+func refuse(code int, warning string, hdrs ...sip.Header) *statusError {
+	return &statusError{code: code, warning: warning, hdrs: hdrs}
+}
+
+func (e *statusError) Error() string {
+	if e.warning == "" {
+		return fmt.Sprintf("%d %s", e.code, reasonPhrase(e.code))
+	}
+	return fmt.Sprintf("%d %s: %s", e.code, reasonPhrase(e.code), e.warning)
+}
+
+func (e *statusError) Unwrap() error { return e.err }
+
+// screened counts and logs the screening verdict of an admitted call.
+func (a *Agent) screened(adm flows.Admission) {
+	sc := adm.Screening
+	if !sc.Done {
 		return
 	}
-	c := a.newCall(req, tx, snap, flow, conn, ans, body, local, received)
-	info.Version = snap.Version
-	c.callInfo, c.start = info, start.Step
-	a.addCall(c)
-	a.wg.Add(1)
-	go c.run()
-	<-c.finalSent
+	if sc.Err != nil {
+		a.log.Warn("screening failed; the call goes on", "error", sc.Err)
+	}
+	a.met.Screened.WithLabelValues(sc.Kind, sc.Reason).Inc()
+	if sc.Nuisance() {
+		a.log.Info("nuisance call", "verdict", sc.Verdict, "from", a.user(adm.Info.Caller), "to", adm.Info.Called)
+	}
 }
 
 // missingHeader names a header that RFC 3261 8.1.1 makes mandatory and req
@@ -133,10 +153,19 @@ func missingHeader(req *sip.Request) string {
 	return ""
 }
 
-// reject sends a final error response to a new INVITE.
-func (a *Agent) reject(req *sip.Request, tx sip.ServerTransaction, code int, reason string, hdrs ...sip.Header) {
+// reject sends a final error response to a new INVITE: err's status
+// (500 for an error without one), its Warning and headers.
+func (a *Agent) reject(req *sip.Request, tx sip.ServerTransaction, err error) {
+	se, ok := err.(*statusError)
+	if !ok {
+		se = &statusError{code: 500, err: err}
+	}
+	code, reason := se.code, reasonPhrase(se.code)
 	res := sip.NewResponseFromRequest(req, code, reason, nil)
-	for _, h := range hdrs {
+	if se.warning != "" {
+		res.AppendHeader(warning(se.warning))
+	}
+	for _, h := range se.hdrs {
 		res.AppendHeader(h)
 	}
 	if code == 415 || code == 405 {
@@ -164,29 +193,6 @@ func warning(text string) sip.Header {
 	return sip.NewHeader("Warning", `399 kefu "`+text+`"`)
 }
 
-// screen runs the nuisance screening on an INVITE (CS-NUISANCE); screened
-// is false when the call goes on as any other.
-func (a *Agent) screen(req *sip.Request, snap *Snapshot, info flows.CallInfo) (v screen.Verdict, screened bool) {
-	if snap.Screener == nil {
-		return v, false
-	}
-	src, _ := netip.ParseAddrPort(req.Source())
-	v, err := snap.Screener.Screen(context.Background(), screen.Call{Caller: info.Caller, Anonymous: info.Anonymous, Called: info.Called, Source: src, At: info.At})
-	if err != nil {
-		a.log.Warn("screening failed; the call goes on", "error", err)
-	}
-	kind := string(v.Kind)
-	if kind == "" {
-		kind = string(screen.Allow)
-	}
-	a.met.Screened.WithLabelValues(kind, string(v.Reason)).Inc()
-	if v.Allowed() {
-		return v, false
-	}
-	a.log.Info("nuisance call", "verdict", v, "from", a.user(info.Caller), "to", info.Called)
-	return v, true
-}
-
 // anonymous reports whether the caller withheld the number (RFC 3323
 // Privacy, or an anonymous From).
 func anonymous(req *sip.Request) bool {
@@ -212,7 +218,7 @@ func (a *Agent) now() time.Time {
 // screening, routing and records key on.
 func fromUser(req *sip.Request) string {
 	if f := req.From(); f != nil {
-		return callerid.Normalize(f.Address.User)
+		return flows.CallerNumber(f.Address.User)
 	}
 	return ""
 }
@@ -224,10 +230,16 @@ func callID(req *sip.Request) string {
 	return ""
 }
 
-// reasonPhrase is the standard reason phrase of the statuses a flow may
-// reject with.
+// reasonPhrase is the standard reason phrase of the statuses kefu refuses
+// an INVITE with.
 func reasonPhrase(code int) string {
 	switch code {
+	case 400:
+		return "Bad Request"
+	case 415:
+		return "Unsupported Media Type"
+	case 500:
+		return "Server Internal Error"
 	case 403:
 		return "Forbidden"
 	case 404:

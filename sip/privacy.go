@@ -1,6 +1,6 @@
 package sip
 
-import "github.com/kefu-hotline/kefu/flows/callerid"
+import "github.com/kefu-hotline/kefu/flows"
 
 // user returns the number kefu logs for a caller: masked unless ops chose
 // to show numbers.
@@ -8,5 +8,5 @@ func (a *Agent) user(u string) string {
 	if a.cfg.ShowNumbers {
 		return u
 	}
-	return callerid.Mask(u)
+	return flows.MaskNumber(u)
 }

@@ -84,7 +84,7 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, "usage: kefu check FILE\n")
 		return 2
 	}
-	snap, err := loadSnapshot(args[0])
+	snap, err := flows.Load(args[0])
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"flag"
 	"fmt"
@@ -12,7 +11,6 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -24,7 +22,6 @@ import (
 	"github.com/kefu-hotline/kefu/flows/screen"
 	"github.com/kefu-hotline/kefu/flows/store"
 	"github.com/kefu-hotline/kefu/ops"
-	"github.com/kefu-hotline/kefu/prompts"
 	"github.com/kefu-hotline/kefu/sip"
 	"github.com/kefu-hotline/kefu/sip/flood"
 	"github.com/prometheus/client_golang/prometheus"
@@ -91,44 +88,6 @@ func parsePorts(s string) (lo, hi int, err error) {
 	return lo, hi, nil
 }
 
-// loadSnapshot reads and checks a configuration (the embedded default when
-// file is empty) with its prompts.
-func loadSnapshot(file string) (*sip.Snapshot, error) {
-	name, data := "embedded default", flows.DefaultYAML()
-	if file != "" {
-		var err error
-		if data, err = os.ReadFile(file); err != nil {
-			return nil, fmt.Errorf("read config: %w", err)
-		}
-		name = file
-	}
-	cfg, err := flows.Parse(name, data)
-	if err != nil {
-		return nil, err
-	}
-	var cat *prompts.Catalog
-	if cfg.PromptsDir != "" {
-		dir := cfg.PromptsDir
-		if !filepath.IsAbs(dir) && file != "" {
-			dir = filepath.Join(filepath.Dir(file), dir)
-		}
-		cat, err = prompts.LoadDir(os.DirFS(dir), cfg.Language)
-	} else {
-		cat, err = prompts.LoadEmbedded(cfg.Language)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%s: prompts: %w", name, err)
-	}
-	if err := cfg.CheckPrompts(name, data, cat); err != nil {
-		return nil, err
-	}
-	qs, err := cfg.Queues()
-	if err != nil {
-		return nil, fmt.Errorf("%s: queues: %w", name, err)
-	}
-	return &sip.Snapshot{Config: cfg, Catalog: cat, Version: fmt.Sprintf("%x", sha256.Sum256(data))[:12], Queues: qs}, nil
-}
-
 func newLogger(level string, w io.Writer) (*slog.Logger, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
@@ -174,7 +133,7 @@ func serve(sigctx context.Context, hup <-chan struct{}, f *runFlags, log *slog.L
 	if err := os.MkdirAll(f.dataDir, 0o750); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
-	snap, err := loadSnapshot(f.config)
+	snap, err := flows.Load(f.config)
 	if err != nil {
 		return err
 	}
@@ -192,10 +151,10 @@ func serve(sigctx context.Context, hup <-chan struct{}, f *runFlags, log *slog.L
 		return fmt.Errorf("data store: %w", err)
 	}
 	defer st.Close()
-	if err := attachScreener(snap, st, log); err != nil {
+	if err := attach(snap, st, log); err != nil {
 		return err
 	}
-	var current atomic.Pointer[sip.Snapshot]
+	var current atomic.Pointer[flows.Bundle]
 	current.Store(snap)
 
 	guard, err := floodGuard(f)
@@ -207,7 +166,7 @@ func serve(sigctx context.Context, hup <-chan struct{}, f *runFlags, log *slog.L
 	agent, err := sip.New(sip.Config{
 		Listen: f.listen, Advertise: adv, RTPLow: lo, RTPHigh: hi, Logger: log,
 		Current: current.Load, ShowNumbers: f.showNumbers, Metrics: sip.NewMetrics(reg), Clock: clock,
-		DataDir: f.dataDir, Records: st, Flood: guard,
+		DataDir: f.dataDir, Flood: guard,
 	})
 	if err != nil {
 		return err
@@ -288,10 +247,10 @@ func floodGuard(f *runFlags) (*flood.Guard, error) {
 
 // reload applies a changed configuration file to new calls; calls in
 // progress keep theirs. A bad file is refused and the running one stays.
-func reload(file string, current *atomic.Pointer[sip.Snapshot], st *store.SQLite, log *slog.Logger) (string, error) {
-	snap, err := loadSnapshot(file)
+func reload(file string, current *atomic.Pointer[flows.Bundle], st *store.SQLite, log *slog.Logger) (string, error) {
+	snap, err := flows.Load(file)
 	if err == nil {
-		err = attachScreener(snap, st, log)
+		err = attach(snap, st, log)
 	}
 	if err != nil {
 		log.Error("reload refused; the running configuration stays", "error", err.Error(), "running", current.Load().Version)
@@ -306,14 +265,9 @@ func reload(file string, current *atomic.Pointer[sip.Snapshot], st *store.SQLite
 	return snap.Version, nil
 }
 
-// attachScreener gives a configuration its nuisance screening on the store.
-func attachScreener(snap *sip.Snapshot, st *store.SQLite, log *slog.Logger) error {
-	sc, err := snap.Config.ScreenConfig()
-	if err == nil {
-		snap.Screener, err = screen.New(st, sc, time.Now, screen.WithLogger(log))
-	}
-	if err != nil {
-		return fmt.Errorf("screening: %w", err)
-	}
-	return nil
+// attach gives a configuration its nuisance screening and its records on
+// the store.
+func attach(snap *flows.Bundle, st *store.SQLite, log *slog.Logger) error {
+	snap.Records = st
+	return snap.Screen(st, time.Now, log)
 }
