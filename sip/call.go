@@ -48,14 +48,14 @@ type call struct {
 	ops     chan func() // work the flow hands to the owner (transfer.go)
 	events  chan flows.Event
 
-	m        *callMedia
-	answer   sdp.Answer
-	local    sdp.Local
-	ok       *sip.Response // our 200 OK to the INVITE
-	cseq     uint32        // our in-dialog CSeq
-	byeSent  bool
-	refer    *referSub // the REFER subscription of a transfer in progress
-	wg       sync.WaitGroup // media and flow goroutines
+	m       *callMedia
+	answer  sdp.Answer
+	local   sdp.Local
+	ok      *sip.Response // our 200 OK to the INVITE
+	cseq    uint32        // our in-dialog CSeq
+	byeSent bool
+	refer   *referSub      // the REFER subscription of a transfer in progress
+	wg      sync.WaitGroup // media and flow goroutines
 }
 
 // inReq is an in-dialog request handed to the owner goroutine; done closes
