@@ -116,7 +116,9 @@ type ScreenResult struct {
 	Done    bool   // the call was screened
 	Kind    string // allow, reject or route
 	Reason  string // list, repeat, anonymous, error; "" when allowed
-	Verdict string // the verdict for the log, without the number
+	Verdict string // the verdict in words, without the number
+	// Log is the verdict for a structured log (the number masked).
+	Log slog.Value
 	// Err is a store failure: the call was let through (a sick disk must
 	// not turn customers away).
 	Err error
@@ -179,7 +181,7 @@ func (b *Bundle) Admit(ctx context.Context, inv Invite) (Admission, *Refusal, er
 		if kind == "" {
 			kind = screen.Allow
 		}
-		adm.Screening = ScreenResult{Done: true, Kind: string(kind), Reason: string(v.Reason), Verdict: v.String(), Err: err}
+		adm.Screening = ScreenResult{Done: true, Kind: string(kind), Reason: string(v.Reason), Verdict: v.String(), Log: v.LogValue(), Err: err}
 		switch v.Kind {
 		case screen.Reject:
 			return adm, &Refusal{Code: v.Code, By: RefusedByScreening, Reason: string(v.Reason)}, nil

@@ -131,7 +131,7 @@ func (a *Agent) screened(adm flows.Admission) {
 	}
 	a.met.Screened.WithLabelValues(sc.Kind, sc.Reason).Inc()
 	if sc.Nuisance() {
-		a.log.Info("nuisance call", "verdict", sc.Verdict, "from", a.user(adm.Info.Caller), "to", adm.Info.Called)
+		a.log.Info("nuisance call", "verdict", sc.Log, "from", a.user(adm.Info.Caller), "to", adm.Info.Called)
 	}
 }
 
