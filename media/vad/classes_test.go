@@ -192,13 +192,14 @@ func TestPeriodicity(t *testing.T) {
 // periodicityFull is the reference for periodicity: every lag at 4 kHz.
 func (p *pitch) periodicityFull() float64 {
 	const start = pitchHist - pitchWin
-	cur := p.hist()[start:]
+	h := p.emphasise()
+	cur := h[start:]
 	e0 := float64(dot(cur, cur))
 	if e0 <= 0 {
 		return 0
 	}
 	var r [pitchMaxLag + 2]float64
-	correlate(p.hist()[:], start, e0, pitchMinLag-1, pitchMaxLag+1, r[:])
+	correlate(h[:], start, e0, pitchMinLag-1, pitchMaxLag+1, r[:])
 	best := 0.0
 	for lag := pitchMinLag; lag <= pitchMaxLag; lag++ {
 		a, b, c := r[lag-1], r[lag], r[lag+1]
@@ -303,5 +304,37 @@ func TestExtremeOptions(t *testing.T) {
 			d.ComfortNoise(40)
 			d.Reset()
 		}
+	}
+}
+
+// TestSinceVoiced: SinceVoiced is 0 on the voiced frames of speech, counts
+// the frames after the last one through the hangover (the hangover on
+// SpeechEnd) and on after it, and restarts with the next segment.
+func TestSinceVoiced(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 17))
+	hang := ms(DefaultHangoverMs)
+	rs := run(newDefault(t), viaCodec(media.CodecPCMU, cat(silence(25), syllables(rng, -30, -10, 40), silence(60),
+		syllables(rng, -30, -10, 30), silence(40))))
+	last, ends := -1, 0
+	for i, r := range rs {
+		speech := r.Class.IsSpeech() || r.SpeechEnd
+		switch {
+		case speech && r.Voiced:
+			last = i
+			if r.SinceVoiced != 0 {
+				t.Fatalf("frame %d: voiced speech with SinceVoiced %d", i, r.SinceVoiced)
+			}
+		case last >= 0 && r.SinceVoiced != i-last:
+			t.Fatalf("frame %d: SinceVoiced %d, want %d", i, r.SinceVoiced, i-last)
+		}
+		if r.SpeechEnd {
+			ends++
+			if r.SinceVoiced != hang {
+				t.Errorf("frame %d: SpeechEnd with SinceVoiced %d, want the hangover %d", i, r.SinceVoiced, hang)
+			}
+		}
+	}
+	if ends != 2 {
+		t.Errorf("%d ends of speech, want 2", ends)
 	}
 }

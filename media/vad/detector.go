@@ -42,8 +42,12 @@ type Result struct {
 	// and reports.
 	Window Class
 	// Voiced reports whether this frame was loud enough above the floor,
-	// and periodic enough, to count toward speech.
+	// and periodic enough, to count toward speech; a Tone never is.
 	Voiced bool
+	// Tone reports that this frame, outside speech or in its hangover,
+	// was a tone: one or two sinusoids (a DTMF key, a dial, busy or test
+	// tone). It is never voiced.
+	Tone bool
 	// Steady reports whether the last Options.SteadyMs were a steady
 	// signal: SpreadDB at most Options.SteadyRangeDB over a full window.
 	Steady bool
@@ -52,8 +56,20 @@ type Result struct {
 	// SpeechStart reports that speech started on this frame: Class went
 	// from Silence or Noise to Speech or WeakSpeech.
 	SpeechStart bool
-	// SpeechEnd reports that speech ended on this frame.
+	// SpeechEnd reports that speech ended on this frame: on the
+	// Options.HangoverMs-th frame after the last voiced frame of speech,
+	// or at once when a steady noise replaced it.
 	SpeechEnd bool
+	// SinceVoiced is the number of frames since the last voiced frame of
+	// the current or last speech segment: 0 on a voiced frame of speech,
+	// growing through the pauses and the hangover (the hangover in frames
+	// on SpeechEnd) and after it, until the next segment starts. Then it
+	// is the frames since that segment's last voiced frame, which speech
+	// is reported after (OnsetMs after its first). Before any speech it
+	// counts from New or Reset. The end of an utterance (CS-LISTEN: 0.8 s
+	// without speech, pauses within a sentence bridged) is SinceVoiced
+	// reaching 40 frames without a SpeechStart.
+	SinceVoiced int
 	// Frame is the index of this frame, counted from 0 since New or Reset;
 	// multiply by media.FrameDur for its start time.
 	Frame uint64
@@ -62,13 +78,6 @@ type Result struct {
 // WindowSpeechFrames is how many voiced frames (60 ms) the last
 // Options.WindowMs must hold, with speech, for Result.Window to be speech.
 const WindowSpeechFrames = 3
-
-// startSwing multiplies Options.SwingDB for a run of voiced frames that
-// began while the floor was still capped at Options.StartFloorDB: 12.6 dB
-// by default. A one-syllable word spoken from the first frame (两, 0.5 s)
-// rises about 13 dB within itself; at 1.5 (13.5 dB) it was only confirmed
-// by its fall, 360 ms late. The accuracy report is the same at both.
-const startSwing = 1.4
 
 // noiseShare is the share of the window's frames outside speech that must
 // be at least Options.NoiseDB for the line to be Noise.
@@ -97,6 +106,8 @@ type Detector struct {
 	pend     voicedRun // the last run long enough to start speech, not yet confirmed
 	pendAge  int       // frames since pend ended
 	quiet    int       // consecutive unvoiced frames while in speech
+	gap      int       // quiet before the voiced frames now going on in speech
+	fresh    int       // voiced frames since that gap (0: none since speech began)
 	since    int       // frames since speech ended
 	segPow   float64   // power sum of the voiced frames of the segment
 	segN     int       // voiced frames of the segment
@@ -104,22 +115,18 @@ type Detector struct {
 
 	bgN, loudN, voicedN int     // frames of the window flagged background, loud, voiced
 	powSum              float64 // sum of powers over the window
-}
 
-// voicedRun is a run of consecutive voiced frames.
-type voicedRun struct {
-	n         int
-	pow, peak float64 // power sum and highest level of its frames
-	capped    bool    // it began while the floor was the capped start
-}
+	bgTilt        float64 // the background's tilt (pitch.tilt), averaged over its frames
+	bgTilted      bool    // bgTilt has been sampled
+	lastTone      bool    // the previous frame was a tone
+	lastL, lastL2 float64 // the levels of the previous frame and the one before
+	sinceVoiced   int     // Result.SinceVoiced
+	spreads       ring    // the spread of the levels over SteadyMs, every spreadEvery frames over FloorMs
+	bgSpread      float64 // the least of spreads
 
-func (r *voicedRun) add(l, pow float64, capped bool) {
-	if r.n == 0 {
-		r.peak, r.capped = l, capped
-	}
-	r.n++
-	r.pow += pow
-	r.peak = max(r.peak, l)
+	tones toneHistory
+	pcm   []int16 // the frame being classified, during Frame
+	mean  float64 // its mean
 }
 
 // Flags of a frame in the window ring.
@@ -172,6 +179,7 @@ func New(o Options) (*Detector, error) {
 		floors:      newRing(frames(o.FloorMs)),
 		window:      newRing(frames(o.WindowMs)),
 		powers:      newRing(frames(o.WindowMs)),
+		spreads:     newRing((frames(o.FloorMs) + spreadEvery - 1) / spreadEvery),
 	}
 	d.Reset()
 	return d, nil
@@ -188,8 +196,12 @@ func (d *Detector) Reset() {
 	d.n, d.floor, d.speech, d.class = 0, MinDB, false, Silence
 	d.capped, d.capSlot, d.capLevel = 0, 0, 0
 	d.cur, d.pend, d.pendAge, d.quiet, d.since = voicedRun{}, voicedRun{}, 0, 0, math.MaxInt/2
+	d.gap, d.fresh = 0, 0
 	d.segPow, d.segN = 0, 0
 	d.bgN, d.loudN, d.voicedN, d.powSum = 0, 0, 0, 0
+	d.bgTilt, d.bgTilted, d.lastTone, d.sinceVoiced, d.lastL, d.lastL2 = 0, false, false, 0, MinDB, MinDB
+	d.spreads.reset()
+	d.tones.ok = false
 }
 
 // Options returns the detector's options.
@@ -204,7 +216,11 @@ func (d *Detector) Class() Class { return d.class }
 func (d *Detector) Frame(pcm []int16) Result {
 	l, mean := level(pcm)
 	d.pitch.push(pcm, mean)
-	return d.step(l, audio)
+	d.pcm, d.mean = pcm, mean
+	r := d.step(l, audio)
+	d.tones.keep(pcm)
+	d.pcm = nil
+	return r
 }
 
 // ComfortNoise takes an RFC 3389 comfort-noise packet in place of the next
@@ -215,6 +231,7 @@ func (d *Detector) Frame(pcm []int16) Result {
 // speech.
 func (d *Detector) ComfortNoise(levelDBov uint8) Result {
 	d.pitch.gap(media.FrameSamples)
+	d.tones.ok = false
 	return d.step(max(-float64(levelDBov&0x7f), MinDB), comfortNoise)
 }
 
@@ -226,6 +243,7 @@ func (d *Detector) ComfortNoise(levelDBov uint8) Result {
 // LevelDB is MinDB.
 func (d *Detector) Lost() Result {
 	d.pitch.gap(media.FrameSamples)
+	d.tones.ok = false
 	return d.step(MinDB, lost)
 }
 
@@ -279,28 +297,72 @@ func (d *Detector) step(l float64, in input) Result {
 		}
 	}
 
-	// The margin above the floor: EnterDB to begin a run of voiced frames
-	// outside speech, ExitDB to go on with it, or with speech.
-	above := d.floor + d.o.ExitDB
+	// The background's own spread: the least spread over SteadyMs seen
+	// within FloorMs, sampled every spreadEvery frames.
+	if in != lost && d.levels.full() && d.n%spreadEvery == 0 {
+		d.spreads.push(hi - lo)
+		d.bgSpread, _ = d.spreads.minMax()
+	}
+	enter, exit, swing := d.margins()
+
+	// The margin above the floor: enter to begin a run of voiced frames
+	// outside speech, exit to go on with it, or with speech.
+	above := d.floor + exit
 	if !d.speech && d.cur.n == 0 {
-		above = d.floor + d.o.EnterDB
+		above = d.floor + enter
 	}
-	periodicity := 0.0
+	periodicity, tone := 0.0, false
 	if in == audio && !steady && l > d.o.MinLevelDB && l > above {
+		d.pitch.emphasis = d.bgTilt >= emphasisTilt
 		periodicity = d.pitch.periodicity()
+		// A tone, on the first frames of a run outside speech, in the
+		// hangover or on the first frames of voice after it: it starts no
+		// speech and draws none out. (A tone breaks a run, so every frame
+		// of one is the first of a run.) A tone holds its level: only a
+		// frame within toneStepDB of one of the two before is looked at
+		// (two tones 25 Hz apart beat every other frame).
+		if periodicity >= d.o.MinPeriodicity && min(math.Abs(l-d.lastL), math.Abs(l-d.lastL2)) <= toneStepDB &&
+			(!d.speech && d.cur.n < d.onsetFrames || d.speech && (d.quiet > 0 || d.fresh > 0 && d.fresh <= d.onsetFrames)) {
+			tone = d.tones.tonality(d.pcm, d.mean) >= toneShare
+		}
 	}
-	voiced := periodicity > 0 && periodicity >= d.o.MinPeriodicity
+	voiced := periodicity > 0 && periodicity >= d.o.MinPeriodicity && !tone
 	pow := power(l)
+	// The background's tilt, from every bgTiltEvery-th frame near the
+	// floor.
+	if in == audio && d.n%bgTiltEvery == 0 && !voiced && !d.speech && l <= d.floor+exit && len(d.pcm) >= 2 {
+		t := d.pitch.tilt(len(d.pcm) / 2)
+		if !d.bgTilted {
+			d.bgTilt, d.bgTilted = t, true
+		}
+		d.bgTilt += (t - d.bgTilt) / bgTiltFrames
+	}
 
 	start, end := false, false
 	if !d.speech {
-		start = d.onset(voiced, l, pow, lo)
+		start = d.onset(voiced, l, pow, lo, swing)
 	} else {
-		if voiced {
+		switch {
+		case voiced && d.lastTone:
+			// The frame in which a tone stops holds less of it than a
+			// tone's: its end, not voice.
+			d.quiet++
+		case voiced:
+			if d.quiet > 0 {
+				// Voice again after a gap: the first frames of a tone
+				// pressed in the hangover may pass for it, until the tone
+				// shows.
+				d.gap, d.fresh = d.quiet, 0
+			}
+			d.fresh++
 			d.quiet = 0
 			d.segPow += pow
 			d.segN++
-		} else {
+		case tone && d.fresh > 0 && d.fresh <= d.onsetFrames:
+			// They did: the hangover goes on as if they had been tone.
+			d.quiet = d.gap + d.fresh + 1
+			d.fresh = 0
+		default:
 			d.quiet++
 		}
 		// A steady noise is not speech: end at once, without hangover.
@@ -309,10 +371,13 @@ func (d *Detector) step(l float64, in input) Result {
 			d.speech = false
 		}
 	}
+	d.lastTone, d.lastL, d.lastL2 = tone, l, d.lastL
 	if d.speech {
 		d.since = 0
+		d.sinceVoiced = d.quiet
 	} else {
 		d.since++
+		d.sinceVoiced = min(d.sinceVoiced+1, math.MaxInt32)
 	}
 
 	// The window: frames outside speech (and which of them were loud),
@@ -320,7 +385,7 @@ func (d *Detector) step(l float64, in input) Result {
 	flags := 0
 	if !d.speech {
 		flags |= windowBackground
-		if in != lost && l >= d.o.NoiseDB {
+		if in != lost && held >= d.o.NoiseDB {
 			flags |= windowLoud
 		}
 	}
@@ -366,66 +431,16 @@ func (d *Detector) step(l float64, in input) Result {
 		Class:       d.class,
 		Window:      win,
 		Voiced:      voiced,
+		Tone:        tone,
 		Steady:      steady,
 		Changed:     d.class != prev,
 		SpeechStart: start,
 		SpeechEnd:   end,
+		SinceVoiced: d.sinceVoiced,
 		Frame:       d.n,
 	}
 	d.n++
 	return r
-}
-
-// onset advances the runs of voiced frames while not in speech and reports
-// whether speech starts on this frame. A run of onsetFrames voiced frames
-// starts speech once it is confirmed: its loudest frame stands SwingDB
-// above the quietest frame of the last SteadyMs. Speech rises out of a
-// quieter background and falls back between syllables, so a run is
-// confirmed by the quiet before it (the usual case, at once) or by the
-// dip after it, within SteadyMs (a caller speaking from the first frame
-// over a capped starting floor). A loud noise present from the first frame
-// does neither.
-func (d *Detector) onset(voiced bool, l, pow, lo float64) bool {
-	if voiced {
-		d.cur.add(l, pow, d.capped > 0)
-	} else {
-		if d.cur.n >= d.onsetFrames {
-			d.pend, d.pendAge = d.cur, 0
-		}
-		d.cur = voicedRun{}
-	}
-	if d.pend.n > 0 {
-		d.pendAge++
-	}
-	// A run that began while the floor was the capped start stood above a
-	// background not yet known: a crowd from the first frame does that as
-	// well as speech. Only a larger swing (speech falling to a pause)
-	// confirms it.
-	confirmed := func(r voicedRun) bool {
-		swing := d.o.SwingDB
-		if r.capped {
-			swing *= startSwing
-		}
-		return r.n >= d.onsetFrames && r.peak >= lo+swing
-	}
-	var r voicedRun
-	switch {
-	case confirmed(d.cur):
-		r, d.quiet = d.cur, 0
-	case d.pendAge < min(d.levels.len(), d.hangFrames) && confirmed(d.pend):
-		r, d.quiet = d.pend, d.pendAge
-	default:
-		if d.pendAge >= min(d.levels.len(), d.hangFrames) {
-			d.pend, d.pendAge = voicedRun{}, 0
-		}
-		return false
-	}
-	d.speech = true
-	d.segPow, d.segN = r.pow, r.n
-	// The run's frames already in the window were speech, not background.
-	d.claim(d.quiet-min(d.quiet, 1), r.n-1+min(d.quiet, 1))
-	d.cur, d.pend, d.pendAge = voicedRun{}, voicedRun{}, 0
-	return true
 }
 
 // segmentDB returns the level of the current or last speech segment.

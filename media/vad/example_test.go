@@ -10,10 +10,24 @@ import (
 	"github.com/kefu-hotline/kefu/media/vad"
 )
 
+// voice returns sample n of a vowel-like sound: five harmonics of a pitch
+// gliding around 200 Hz, at amplitude a. (A pure tone is not a voice: the
+// detector takes it for a dial or DTMF tone.)
+func voice(n int, a float64) int16 {
+	t := float64(n) / media.SampleRate
+	phase := 2 * math.Pi * (200*t - 20/(2*math.Pi*1.5)*math.Cos(2*math.Pi*1.5*t))
+	v := 0.0
+	for k := 1; k <= 5; k++ {
+		v += math.Sin(float64(k)*phase) / float64(k)
+	}
+	return int16(a * v / 1.3)
+}
+
 // The receive loop of a call: one Frame per decoded 20 ms frame, acting on
 // changes of class. Here, 300 ms of silence, 600 ms of a vowel-like sound
-// whose level swings at 4 Hz, then silence: speech is reported on the fourth
-// frame of sound (OnsetMs, 80 ms) and ends on the twentieth frame after it
+// whose level swings at 4 Hz, then silence: speech is reported on the fifth
+// frame of sound (OnsetMs, 80 ms, and a frame more for its level to move
+// as no tone's or hum's does) and ends on the twentieth frame after it
 // (HangoverMs, 400 ms).
 func Example() {
 	d, err := vad.New(vad.DefaultOptions())
@@ -26,7 +40,7 @@ func Example() {
 		if f >= 15 && f < 45 {
 			a := 3000 * (1.1 + math.Sin(2*math.Pi*4*float64(f)/50))
 			for i := range frame {
-				frame[i] = int16(a * math.Sin(2*math.Pi*220*float64(f*len(frame)+i)/media.SampleRate))
+				frame[i] = voice(f*len(frame)+i, a)
 			}
 		}
 		if r := d.Frame(frame[:]); r.Changed {
@@ -35,7 +49,7 @@ func Example() {
 		}
 	}
 	// Output:
-	// speech at 360ms, floor -96 dBFS
+	// speech at 380ms, floor -96 dBFS
 	// silence at 1.28s, floor -96 dBFS
 }
 
@@ -56,8 +70,7 @@ func Example_lineConditions() {
 			case f < 50: // white noise at about -25 dBFS
 				frame[i] = int16(1850 * rng.NormFloat64())
 			case f >= 100 && f < 150: // a voice at about -45 dBFS
-				a := 180 * (1.1 + math.Sin(2*math.Pi*4*float64(f)/50))
-				frame[i] = int16(a * math.Sin(2*math.Pi*220*float64(n)/media.SampleRate))
+				frame[i] = voice(n, 180*(1.1+math.Sin(2*math.Pi*4*float64(f)/50)))
 			default:
 				frame[i] = 0
 			}
@@ -70,7 +83,7 @@ func Example_lineConditions() {
 	}
 	// Output:
 	// noise at 0s: level -26, floor -35, segment -96 dBFS; window noise
-	// silence at 1.12s: level -96, floor -96, segment -96 dBFS; window silence
-	// weak speech at 2.06s: level -42, floor -96, segment -44 dBFS; window weak speech
+	// silence at 1.16s: level -96, floor -96, segment -96 dBFS; window silence
+	// weak speech at 2.06s: level -43, floor -96, segment -44 dBFS; window weak speech
 	// silence at 3.38s: level -96, floor -96, segment -45 dBFS; window silence
 }

@@ -158,16 +158,14 @@ func trimFrames(pcm []int16) []int16 {
 func pink(rng *rand.Rand, db float64, n int) []int16 {
 	x := make([]float64, n*fs)
 	var b0, b1, b2 float64
-	var sum2 float64
 	for i := range x {
 		w := rng.NormFloat64()
 		b0 = 0.99765*b0 + w*0.0990460
 		b1 = 0.96300*b1 + w*0.2965164
 		b2 = 0.57000*b2 + w*1.0526913
 		x[i] = b0 + b1 + b2 + w*0.1848
-		sum2 += x[i] * x[i]
 	}
-	return scaleTo(x, sum2, db)
+	return scaleTo(x, db)
 }
 
 // babble returns n frames of the talkers summed at equal levels, each
@@ -181,16 +179,15 @@ func babble(rng *rand.Rand, talkers [][]int16, db float64, n int) []int16 {
 			x[i] += g * float64(tk[(off+i)%len(tk)])
 		}
 	}
+	return scaleTo(x, db)
+}
+
+// scaleTo returns x scaled so that its RMS is db dBFS.
+func scaleTo(x []float64, db float64) []int16 {
 	var sum2 float64
 	for _, v := range x {
 		sum2 += v * v
 	}
-	return scaleTo(x, sum2, db)
-}
-
-// scaleTo returns x scaled so that its RMS (sum of squares sum2) is db
-// dBFS.
-func scaleTo(x []float64, sum2, db float64) []int16 {
 	g := amp(db) / math.Sqrt(sum2/float64(len(x)))
 	out := make([]int16, len(x))
 	for i, v := range x {

@@ -42,6 +42,12 @@ type pitch struct {
 	buf  [pitchHist + pitchSpare]float32
 	end  int     // the history is buf[end-pitchHist:end], oldest first
 	prev float32 // last input sample (mean removed) of the previous frame
+
+	// emph is the history with its low frequencies taken down
+	// (emphasise), for the periodicity of the frame being measured, when
+	// emphasis is set.
+	emph     [pitchHist]float32
+	emphasis bool
 }
 
 // reset forgets the history.
@@ -85,6 +91,22 @@ func (p *pitch) push(pcm []int16, mean float64) {
 	p.prev = prev
 }
 
+// tilt returns the correlation of neighbouring samples of the newest n
+// decimated samples (a frame), the lower their power lies the higher:
+// about 0 for white noise in the telephone band, 0.4 for pink noise or a
+// crowd, 0.75 for brown noise or a buzz, 0.97 for mains hum or rumble; 0
+// for silence.
+func (p *pitch) tilt(n int) float64 {
+	h := p.hist()
+	x := h[pitchHist-n:]
+	y := h[pitchHist-n-1 : pitchHist-1]
+	e0 := dot(x, x)
+	if e0 <= 0 {
+		return 0
+	}
+	return float64(dot(x, y) / e0)
+}
+
 // gap stands for a frame of n samples that never arrived: zeros, so audio on
 // either side of the gap does not correlate across it.
 func (p *pitch) gap(n int) {
@@ -102,7 +124,7 @@ func (p *pitch) gap(n int) {
 // there, the neighbouring lags at 4 kHz over the full window. That is
 // about 2,500 multiplications instead of 8,500.
 func (p *pitch) periodicity() float64 {
-	h := p.hist()
+	h := p.emphasise()
 	var c [coarseHist]float32
 	for k := range c {
 		i := pitchHist - 2*(coarseHist-k)
@@ -146,6 +168,36 @@ func (p *pitch) periodicity() float64 {
 	return min(best, 1)
 }
 
+// emphasisCoef is the coefficient of the first-order pre-emphasis of the
+// history, y[i] = x[i] - emphasisCoef x[i-1]: at 4 kHz it takes 50 Hz down
+// by 15 dB and 100 Hz by 12 dB against 500 Hz, so mains hum, rumble and
+// brown noise, whose power lies there, weigh less against a voice's
+// harmonics, most of which the telephone band keeps above 300 Hz.
+const emphasisCoef = 0.9
+
+// emphasise fills and returns p.emph, or returns the history itself when
+// emphasis is off.
+func (p *pitch) emphasise() *[pitchHist]float32 {
+	h := p.hist()
+	if !p.emphasis {
+		return h
+	}
+	e := &p.emph
+	e[0] = h[0] * (1 - emphasisCoef)
+	for i := 1; i < pitchHist; i++ {
+		e[i] = h[i] - emphasisCoef*h[i-1]
+	}
+	return e
+}
+
+// emphasised returns what emphasise returned last.
+func (p *pitch) emphasised() *[pitchHist]float32 {
+	if p.emphasis {
+		return &p.emph
+	}
+	return p.hist()
+}
+
 // refine returns the highest local peak of the normalised autocorrelation
 // at 4 kHz within one lag of lag, refined by a parabola; e0 is the energy
 // of the window.
@@ -154,7 +206,7 @@ func (p *pitch) refine(lag int, e0 float64) float64 {
 	lo := max(lag-2, pitchMinLag-1)
 	hi := min(lag+2, pitchMaxLag+1)
 	var r [pitchMaxLag + 2]float64
-	correlate(p.hist()[:], start, e0, lo, hi, r[:])
+	correlate(p.emphasised()[:], start, e0, lo, hi, r[:])
 	best := 0.0
 	for l := lo + 1; l < hi; l++ {
 		a, b, c := r[l-1], r[l], r[l+1]

@@ -1,94 +1,3 @@
-// Package vad is kefu's line-condition detector: it listens to the caller's
-// decoded audio, one 20 ms frame at a time, and says what the line carries:
-// silence, speech, weak speech (CS-WEAK) or noise (CS-NOISY). It reads no
-// clock: time is the number of frames it has been fed, so a call's receive
-// goroutine (or a test) drives it directly.
-//
-// # What it measures
-//
-// Each frame's level is its RMS in dBFS with the frame's mean removed, where
-// 0 dBFS is the RMS of a full-scale square wave (the convention of sox and of
-// prompts.SpeechLevel; a full-scale sine is -3 dBFS). Digital silence reads
-// MinDB.
-//
-// The noise floor is the quietest level the line held for three frames (60
-// ms) within the last Options.FloorMs: speech falls back to it between
-// words, a noise stays above it, and it follows a background that rises or
-// falls within FloorMs. The first frame's level counts as at most
-// Options.StartFloorDB until SteadyMs of audio have shown the real
-// background, so a caller speaking from the first frame is heard. A signal
-// whose levels spread by no more than Options.SteadyRangeDB over
-// Options.SteadyMs (hiss, hum, a tone, a fan, white noise) is steady: it
-// becomes the floor at once, and if it stood above the floor (a new noise,
-// not the quiet after speech), speech in progress ends without hangover.
-//
-// The periodicity of a frame is the highest peak of its normalised
-// autocorrelation at pitch lags (50 to 400 Hz), on the signal low-passed to
-// 2 kHz: vowels have a pitch (0.7 and more), white and pink noise and most
-// machine noise do not (0.2 to 0.4). It is computed only for frames loud
-// enough to be voiced.
-//
-// # How it decides
-//
-// A frame is voiced when it is above Options.MinLevelDB, above the floor by
-// a margin, and at least Options.MinPeriodicity periodic. The margin is
-// Options.EnterDB for the first frame of a run while the line is silent,
-// Options.ExitDB for the next frames of the run and while the caller speaks
-// (hysteresis).
-//
-// Speech starts on a run of Options.OnsetMs voiced frames that is confirmed
-// as speech rising out of the background or falling back to it: its
-// loudest frame stands Options.SwingDB above the quietest frame of the last
-// SteadyMs, either before the run (usually: speech is reported on the run's
-// last frame) or in the dip after it, within SteadyMs (then speech is
-// reported on the frame of the dip). A run that began while the floor was
-// still the capped start needs one and a half times the swing: a crowd
-// present from the first frame stands above the cap as speech does, but
-// does not fall silent between syllables. Speech ends on the
-// Options.HangoverMs-th consecutive unvoiced frame.
-//
-// While the caller speaks the class is Speech, or WeakSpeech when the
-// segment level (the power average of the segment's voiced frames,
-// Result.SegmentDB) is below Options.WeakDB. Otherwise it is Noise when at
-// least three quarters of the frames of the last Options.WindowMs that were
-// not speech were at least Options.NoiseDB, else Silence. Result.Window is
-// the class of the last WindowMs as a whole, without hangover: speech if the
-// window holds WindowSpeechFrames voiced frames and speech, else Noise or
-// Silence as above. Use Result.Class and its SpeechStart and SpeechEnd
-// events to react at once (barge-in, the end of a silent wait); use
-// Result.Window to judge the line (CS-WEAK, CS-NOISY) and to report it.
-//
-// RFC 3389 comfort-noise packets go through ComfortNoise: each stands for
-// one frame of background at the level it carries, which becomes the floor;
-// it is never voiced.
-//
-// # Accuracy
-//
-// TestReport classifies the 500 ms windows of the fixtures of testdata/audio
-// (made by its make.sh: espeak-ng speech in zh-CN and en at four levels,
-// in white, pink and babble noise at four SNRs, noise alone, a hiss and
-// digital silence, through G.711) and of held-out cases built from the
-// embedded prompts, prints the confusion matrices, and holds them to the
-// bounds of issue 4: speech told from silence in at least 97% of the
-// windows, weak from normal speech in 90%, at most 5% of noise-only
-// windows called speech, at most 1% of silent windows called anything
-// else. Known limit: a crowd (babble) that starts suddenly out of silence
-// reads as speech until the floor has risen to it, within FloorMs.
-//
-// # Feeding it
-//
-// Call Frame with every decoded frame the caller sends, in order;
-// ComfortNoise for a comfort-noise packet; and Lost for every 20 ms in which
-// nothing arrived (a lost packet, or a phone that stopped sending), so speech
-// still ends after the hangover when the RTP stops. Do not feed zero frames
-// for lost packets: a burst of zeros lowers the floor below a hiss. Frames
-// of other lengths are measured whole but count as one frame, so split 40
-// ms packets into two calls.
-//
-// A Detector is not safe for concurrent use; it belongs to the goroutine that
-// receives the call's audio. Frame, ComfortNoise and Lost allocate nothing;
-// a frame costs a few hundred nanoseconds, and a few microseconds when its
-// periodicity is measured.
 package vad
 
 import (
@@ -220,11 +129,13 @@ type Options struct {
 	// above the default.
 	MinLevelDB float64
 	// EnterDB is how far above the floor a frame must be to begin a run of
-	// voiced frames while the line is silent.
+	// voiced frames while the line is silent (less over a steady
+	// background, with AdaptMargins).
 	EnterDB float64
 	// ExitDB is how far above the floor a frame must be to go on with a
 	// run of voiced frames, or to count as voiced while the caller speaks.
-	// It is at most EnterDB: the gap is the hysteresis.
+	// It is at most EnterDB: the gap is the hysteresis. AdaptMargins may
+	// lower it too.
 	ExitDB float64
 	// MinPeriodicity is the periodicity (Result.Periodicity, 0..1) a frame
 	// needs to be voiced: the vowels of speech have a pitch, noise does
@@ -235,11 +146,14 @@ type Options struct {
 	// run, or just after it) for the run to start speech. Speech rises out
 	// of the background and falls back between syllables by more than the
 	// default; a crowd, whose voices fill each other's gaps, rarely does.
+	// AdaptMargins may lower it over a steady background.
 	SwingDB float64
 	// OnsetMs is the run of consecutive voiced frames that starts speech,
-	// once confirmed (SwingDB). Speech is reported on the last frame of the
-	// run, OnsetMs after the first voiced frame began, or on the dip that
-	// confirms it. Isolated clicks and blips are shorter.
+	// once confirmed (SwingDB, and a level that moves within the run as a
+	// voice's does and a tone's or hum's does not). Speech is reported on
+	// the last frame of the run, OnsetMs after the first voiced frame
+	// began or a frame or two later, or on the dip that confirms it.
+	// Isolated clicks and blips are shorter.
 	OnsetMs int
 	// HangoverMs is the run of consecutive unvoiced frames that ends speech,
 	// so pauses between words do not.
@@ -271,6 +185,13 @@ type Options struct {
 	// Noise: when at least three quarters of the frames of the last
 	// WindowMs that were not speech are at least NoiseDB.
 	NoiseDB float64
+	// AdaptMargins lowers EnterDB, ExitDB and SwingDB over a steady
+	// background, to the background's spread (the least spread of the
+	// frame levels over SteadyMs seen within FloorMs) plus 2, 1 and 4 dB,
+	// but not below 3, 3 and 6 dB: speech at SNR 5 dB rises only 4 to 8
+	// dB above a white or pink noise, whose levels spread by 2 dB. Over a
+	// crowd, whose levels spread by more, the margins stay as set.
+	AdaptMargins bool
 }
 
 // DefaultOptions returns the default options: onset after 80 ms of voiced
@@ -279,7 +200,7 @@ type Options struct {
 // floor the quietest level of the last second, steady signals recognised
 // within 300 ms, a starting floor of at most -35 dBFS, a 500 ms window,
 // speech weak below -35 dBFS and a line without speech noisy from -45
-// dBFS.
+// dBFS, the margins adapted to a steady background.
 func DefaultOptions() Options {
 	return Options{
 		MinLevelDB:     DefaultMinLevelDB,
@@ -296,6 +217,7 @@ func DefaultOptions() Options {
 		WindowMs:       DefaultWindowMs,
 		WeakDB:         DefaultWeakDB,
 		NoiseDB:        DefaultNoiseDB,
+		AdaptMargins:   true,
 	}
 }
 

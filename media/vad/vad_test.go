@@ -137,6 +137,7 @@ func TestHysteresis(t *testing.T) {
 	o.EnterDB, o.ExitDB = 12, 4
 	o.HangoverMs = 100
 	o.MinLevelDB = -80
+	o.AdaptMargins = false // the margins as set: AdaptMargins would lower them over the hiss
 	// Floor: hiss at -60. Mid: -56..-50, above floor+4, below floor+12.
 	for _, tc := range []struct {
 		name      string
@@ -222,7 +223,8 @@ func TestNoAllocs(t *testing.T) {
 
 // BenchmarkFrame measures one frame: a voice whose every frame is voiced
 // (the worst case: periodicity on every frame), a real utterance with its
-// pauses, white noise, and digital silence.
+// pauses, white noise, digital silence, and DTMF keys (periodicity and
+// tonality on most frames).
 func BenchmarkFrame(b *testing.B) {
 	rng := rand.New(rand.NewPCG(10, 10))
 	var speech []int16
@@ -239,6 +241,8 @@ func BenchmarkFrame(b *testing.B) {
 		{"speech", speech},
 		{"noise", white(rng, -30, 250)},
 		{"silence", silence(250)},
+		// DTMF keys, 100 ms on and off: the tone check on every key frame.
+		{"keys", keyRun("123A456B789C*0#D", -13, 2, 800, 800)},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			d := newDefault(b)
