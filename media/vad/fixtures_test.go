@@ -26,15 +26,19 @@ var fixtureDir = filepath.Join("..", "..", "testdata", "audio")
 
 // audioFixture is one file of testdata/audio and what it holds.
 type audioFixture struct {
-	name     string  // file name
-	kind     string  // speech, mix, noise, hiss or silence
-	lang     string  // zh or en for speech and mix, else ""
-	speechDB float64 // speech level, dBFS (speech and mix)
-	noise    string  // white, pink or babble (mix, noise, hiss), else ""
-	noiseDB  float64 // noise RMS level, dBFS (mix, noise, hiss)
-	snr      float64 // dB (mix)
+	name     string  // file name, relative to testdata/audio
+	kind     string  // speech, mix, noise, hiss, silence, tone or phrase
+	lang     string  // zh or en for speech, mix and phrase, else ""
+	speechDB float64 // speech level, dBFS (speech, mix, phrase)
+	noise    string  // the noise (mix, noise, hiss, a noisy phrase) or tone (dtmf, or its Hz), else ""
+	noiseDB  float64 // noise RMS level, dBFS; a tone's level
+	snr      float64 // dB (mix, a noisy phrase)
+	parts    []span  // a phrase's spoken parts, in frames (phrases.tsv)
 	pcm      []int16
 }
+
+// span is a stretch of frames [start, end).
+type span struct{ start, end int }
 
 var (
 	audioOnce sync.Once
@@ -89,7 +93,45 @@ func loadAudioFixtures(dir string) ([]audioFixture, error) {
 		}
 		out = append(out, fx)
 	}
-	return out, sc.Err()
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	return out, readPhraseParts(dir, out)
+}
+
+// readPhraseParts sets the spoken parts of the phrase fixtures from
+// phrases.tsv ("file<TAB>start-end start-end", in ms; frames rounded to
+// the nearest).
+func readPhraseParts(dir string, fxs []audioFixture) error {
+	b, err := os.ReadFile(filepath.Join(dir, "phrases.tsv"))
+	if err != nil {
+		return err
+	}
+	parts := map[string][]span{}
+	for i, line := range strings.Split(string(b), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		name, list, ok := strings.Cut(line, "\t")
+		if !ok {
+			return fmt.Errorf("phrases.tsv:%d: no tab", i+1)
+		}
+		for _, p := range strings.Fields(list) {
+			var a, z int
+			if _, err := fmt.Sscanf(p, "%d-%d", &a, &z); err != nil || z <= a {
+				return fmt.Errorf("phrases.tsv:%d: part %q", i+1, p)
+			}
+			parts[name] = append(parts[name], span{(a + frameMs/2) / frameMs, (z + frameMs/2) / frameMs})
+		}
+	}
+	for i := range fxs {
+		if fxs[i].kind == "phrase" {
+			if fxs[i].parts = parts[fxs[i].name]; fxs[i].parts == nil {
+				return fmt.Errorf("phrases.tsv: no parts for %s", fxs[i].name)
+			}
+		}
+	}
+	return nil
 }
 
 // readWAV8k reads an 8 kHz mono WAV file, as make.sh writes them, cut to
@@ -113,16 +155,22 @@ func readWAV8k(path string) ([]int16, error) {
 // TestFixtureLevels checks fixtures.tsv against the files: speech at its
 // level (prompts.SpeechLevel; -50 dBFS speech reads about a dB high, its
 // quietest frames being below that measure's -60 dBFS gate), noise at its
-// RMS level, digital silence all zeros.
+// RMS level, a tone at the level of its loudest frame, digital silence all
+// zeros.
 func TestFixtureLevels(t *testing.T) {
 	for _, fx := range audioFixtures(t) {
 		var got, want float64
-		switch fx.kind {
-		case "speech":
+		switch {
+		case fx.kind == "speech", fx.kind == "phrase" && fx.noise == "":
 			got, want = prompts.SpeechLevel(fx.pcm), fx.speechDB
-		case "noise", "hiss":
+		case fx.kind == "noise", fx.kind == "hiss":
 			got, want = Level(fx.pcm), fx.noiseDB
-		case "mix":
+		case fx.kind == "tone":
+			got, want = MinDB, fx.noiseDB
+			for f := range len(fx.pcm) / fs {
+				got = max(got, Level(fx.pcm[f*fs:(f+1)*fs]))
+			}
+		case fx.kind == "mix", fx.kind == "phrase":
 			continue
 		default:
 			for _, v := range fx.pcm {

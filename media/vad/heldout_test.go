@@ -103,7 +103,7 @@ func buildPromptCases() ([]evalCase, error) {
 		for _, kind := range []string{"white", "pink", "babble"} {
 			for _, snr := range []float64{20, 10, 5, 0} {
 				out = append(out, evalCase{name: fmt.Sprintf("%s %s snr%v", names[i], kind, snr), kind: "mix",
-					speechDB: -20, noiseDB: -20 - snr, snr: snr, ref: ref,
+					speechDB: -20, noise: kind, noiseDB: -20 - snr, snr: snr, ref: ref,
 					pcm: viaCodec(codec, mix(clean, noise(kind, -20-snr, n)))})
 			}
 		}
@@ -112,7 +112,7 @@ func buildPromptCases() ([]evalCase, error) {
 		codec := codecs[r]
 		for _, kind := range []string{"white", "pink", "babble"} {
 			for _, db := range []float64{-20, -30, -40, -50} {
-				out = append(out, evalCase{name: fmt.Sprintf("%s %v #%d", kind, db, r), kind: "noise", noiseDB: db,
+				out = append(out, evalCase{name: fmt.Sprintf("%s %v #%d", kind, db, r), kind: "noise", noise: kind, noiseDB: db,
 					pcm: viaCodec(codec, noise(kind, db, 150))})
 			}
 		}
@@ -121,6 +121,9 @@ func buildPromptCases() ([]evalCase, error) {
 	}
 	out = append(out, evalCase{name: "ulaw idle", kind: "silence", pcm: idle(media.CodecPCMU, 150)},
 		evalCase{name: "alaw idle", kind: "silence", pcm: idle(media.CodecPCMA, 150)})
+	out = append(out, heldColours(speech, names)...)
+	out = append(out, heldTones()...)
+	out = append(out, heldPhrases(speech, names)...)
 	return out, nil
 }
 
