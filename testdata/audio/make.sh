@@ -64,7 +64,8 @@ manifest="$out/fixtures.tsv"
 {
 	echo "# Written by make.sh: what each fixture holds. Levels in dBFS; snr in dB."
 	echo "# kind is speech (clean speech after ${LEAD} s of silence), mix (speech at"
-	echo "# $NORMAL dBFS over noise from the first sample), noise, hiss or silence."
+	echo "# $NORMAL dBFS over noise from the first sample), noise, hiss, silence, tone"
+	echo "# (noise is the tone: dtmf, or its Hz) or phrase (its parts in phrases.tsv)."
 	printf '#file\tkind\tlang\tspeech_db\tnoise\tnoise_db\tsnr_db\n'
 } >"$manifest"
 row() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$manifest"; }
@@ -307,4 +308,4 @@ for lang in zh en; do
 	done
 done
 
-echo "make.sh: wrote $(($(wc -l <"$manifest") - 4)) fixtures to $out"
+echo "make.sh: wrote $(($(wc -l <"$manifest") - 5)) fixtures to $out"
