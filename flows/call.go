@@ -17,17 +17,20 @@ import (
 // it; tests and `kefu simulate` use fakes.
 type Call interface {
 	// Play plays p to the caller at the call's current gain and returns when
-	// the caller has heard all of it, or early with ctx's cause.
-	Play(ctx context.Context, p *prompts.Prompt) error
+	// the caller has heard all of it, or early with ctx's cause. The flow
+	// stops a prompt by cancelling ctx; o says when it may (a key, the
+	// caller's voice), for a Call that must know ahead (a simulation).
+	Play(ctx context.Context, p *prompts.Prompt, o PlayOptions) error
 	// Events delivers what the caller does. It is never closed; the call's
 	// context ends instead.
 	Events() <-chan Event
 	// Hangup ends the call from our side (BYE).
 	Hangup(ctx context.Context) error
-	// PlayLoop plays p in a loop from frame from until ctx ends, and
-	// returns the frame it would have played next, so that the music can
-	// go on from there after an announcement.
-	PlayLoop(ctx context.Context, p *prompts.Prompt, from int) (int, error)
+	// StartLoop starts playing p in a loop from frame from, and returns at
+	// once; the returned stop ends it and returns the frame it would have
+	// played next, so that the music can go on from there after an
+	// announcement.
+	StartLoop(p *prompts.Prompt, from int) (stop func() int)
 	// SetGain sets the prompt gain in dB for prompts started from now on
 	// (CS-LOUDER).
 	SetGain(db float64)
@@ -40,6 +43,26 @@ type Call interface {
 	Transfer(ctx context.Context, uri string) (TransferResult, error)
 }
 
+// PlayOptions say what may stop a prompt before its end (barge-in).
+type PlayOptions struct {
+	// Keys: a key stops it, except the louder key (not an answer).
+	Keys   bool
+	Louder rune
+	// Voice: the caller starting to speak stops it (CS-LISTEN).
+	Voice bool
+}
+
+// Stops reports whether ev stops a prompt played with o.
+func (o PlayOptions) Stops(ev Event) bool {
+	switch ev.Kind {
+	case Digit:
+		return o.Keys && ev.Key != o.Louder
+	case Onset, SpeechStart, WeakSpeech:
+		return o.Voice
+	}
+	return false
+}
+
 // EventKind says what the caller did.
 type EventKind uint8
 
@@ -50,6 +73,18 @@ const (
 	Digit                            // the caller pressed a key
 	WeakSpeech                       // the caller speaks, but too quietly (CS-WEAK)
 	Noise                            // the line is loud with steady non-speech (CS-NOISY)
+	// Onset: the caller began to speak (not yet judged weak or normal):
+	// what stops a prompt the caller talks over.
+	Onset
+	// UtteranceEnd: the caller has finished (CS-LISTEN: 0.8 s without
+	// speech; the pauses inside a sentence do not end it). Dur is how long
+	// the utterance was.
+	UtteranceEnd
+	// Held: the caller's side put the call on hold (a re-INVITE
+	// sendonly or inactive); Resumed: it took it off hold. While held the
+	// caller is away, not silent: waits and ladders pause.
+	Held
+	Resumed
 )
 
 // String names the kind for logs and timelines.
@@ -65,6 +100,14 @@ func (k EventKind) String() string {
 		return "weak_speech"
 	case Noise:
 		return "noise"
+	case Onset:
+		return "onset"
+	case UtteranceEnd:
+		return "utterance_end"
+	case Held:
+		return "held"
+	case Resumed:
+		return "resumed"
 	default:
 		return "unknown"
 	}
@@ -74,9 +117,10 @@ func (k EventKind) String() string {
 type Event struct {
 	Kind    EventKind
 	At      time.Time
-	Key     rune    // for Digit
-	LevelDB float64 // frame level in dBFS when the event fired
-	FloorDB float64 // the tracked noise floor in dBFS
+	Key     rune          // for Digit
+	Dur     time.Duration // for UtteranceEnd: how long the caller spoke
+	LevelDB float64       // frame level in dBFS when the event fired
+	FloorDB float64       // the tracked noise floor in dBFS
 }
 
 // Causes with which the sip layer cancels a call's context, so a flow (and

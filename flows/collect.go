@@ -169,7 +169,9 @@ func (r *Runner) digits(ctx context.Context, c *Collect, typed string) (string, 
 // is asked for again once; 1 confirms, anything else means enter again.
 func (r *Runner) confirmDigits(ctx context.Context, c *Collect, digits string) (bool, error) {
 	for range 2 {
-		if _, err := r.play(ctx, orStr(c.Confirm, "callback.confirm")); err != nil {
+		// The read-back is heard whole (CS-LISTEN): a caller talking over
+		// it does not stop it.
+		if _, err := r.playAs(ctx, orStr(c.Confirm, "callback.confirm"), whole); err != nil {
 			return false, err
 		}
 		ps, err := r.cat.Number(digits)
@@ -177,11 +179,11 @@ func (r *Runner) confirmDigits(ctx context.Context, c *Collect, digits string) (
 			return false, err
 		}
 		for _, p := range ps {
-			if _, err := r.playPrompt(ctx, p.ID, p); err != nil {
+			if _, err := r.playing(ctx, p.ID, p, whole); err != nil {
 				return false, err
 			}
 		}
-		if _, err := r.play(ctx, orStr(c.ConfirmEnd, "callback.confirm.end")); err != nil {
+		if _, err := r.playAs(ctx, orStr(c.ConfirmEnd, "callback.confirm.end"), whole); err != nil {
 			return false, err
 		}
 		h, err := r.playKeys(ctx, orStr(c.Keys, "callback.keys"))

@@ -119,12 +119,7 @@ func (r *Runner) holdMusic(ctx context.Context, h *Hold, end time.Duration, w *h
 			until = at
 		}
 		r.note("music", fmt.Sprintf("%s from frame %d", music.ID, pos))
-		mctx, stop := context.WithCancel(ctx)
-		done := make(chan int, 1)
-		go func() {
-			p, _ := r.call.PlayLoop(mctx, music, pos)
-			done <- p
-		}()
+		stop := r.call.StartLoop(music, pos)
 		woken := false
 		for {
 			var wake <-chan struct{}
@@ -140,8 +135,7 @@ func (r *Runner) holdMusic(ctx context.Context, h *Hold, end time.Duration, w *h
 				break
 			}
 		}
-		stop()
-		pos = <-done
+		pos = stop()
 		if err := context.Cause(ctx); err != nil {
 			return false, err
 		}

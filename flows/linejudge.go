@@ -1,27 +1,78 @@
 package flows
 
-import "github.com/kefu-hotline/kefu/media/vad"
+import (
+	"time"
+
+	"github.com/kefu-hotline/kefu/media"
+	"github.com/kefu-hotline/kefu/media/vad"
+)
 
 // JudgeFrames is how long into a speech segment the detector's weak-or-
 // normal verdict is taken: its first syllable alone may be soft. With the
 // detector's 80 ms onset the flow hears of speech within 300 ms.
 const JudgeFrames = 10
 
+// DefaultUtteranceEnd is how long without speech ends an utterance
+// (CS-LISTEN): 0.8 s, longer than the pauses inside a sentence (up to
+// about 0.5 s).
+const DefaultUtteranceEnd = 800 * time.Millisecond
+
 // LineJudge turns the line-condition detector's verdicts, frame by frame,
 // into the caller events flows react to: speech (normal or weak, judged
 // JudgeFrames into the segment, or at its end if shorter), the end of
 // speech, a change between weak and normal within a segment, and a line
-// turning noisy. A live call and `kefu simulate` with a recording both
-// judge the line through it. The zero value is ready; one per call.
+// turning noisy. Around the segments it reports the caller's utterances
+// (CS-LISTEN): Onset on the first frame of speech, and UtteranceEnd once
+// EndFrames have passed without speech, so that the pauses inside a
+// sentence do not end it; frames that did not arrive count as no speech. A
+// live call and `kefu simulate` with a recording both judge the line
+// through it. The zero value is ready; one per call.
 type LineJudge struct {
+	// EndFrames is how many frames without speech end an utterance; 0
+	// is DefaultUtteranceEnd.
+	EndFrames int
+
 	judging   int // frames left before speech is judged weak or normal
 	judged    bool
 	lastClass vad.Class
+
+	utter     int // frames since the utterance began; 0 when none is open
+	lastVoice int // utter at the utterance's last voiced frame
 }
 
 // Frame takes the detector's result for one frame and emits the events it
 // makes, with their levels; the caller sets At.
 func (j *LineJudge) Frame(r vad.Result, emit func(Event)) {
+	j.utterance(r, emit)
+	j.segment(r, emit)
+}
+
+// utterance opens an utterance at the first speech and ends it after
+// EndFrames without speech.
+func (j *LineJudge) utterance(r vad.Result, emit func(Event)) {
+	if j.utter == 0 {
+		if !r.SpeechStart {
+			return
+		}
+		emit(Event{Kind: Onset, LevelDB: r.LevelDB, FloorDB: r.FloorDB})
+	}
+	j.utter++
+	if r.Class.IsSpeech() && (r.Voiced || r.SpeechStart) {
+		j.lastVoice = j.utter
+	}
+	end := j.EndFrames
+	if end <= 0 {
+		end = media.Frames(DefaultUtteranceEnd)
+	}
+	if !r.Class.IsSpeech() && j.utter-j.lastVoice >= end {
+		emit(Event{Kind: UtteranceEnd, LevelDB: r.LevelDB, FloorDB: r.FloorDB, Dur: time.Duration(j.lastVoice) * media.FrameDur})
+		j.utter, j.lastVoice = 0, 0
+	}
+}
+
+// segment judges one speech segment weak or normal, and reports its end
+// and a noisy line.
+func (j *LineJudge) segment(r vad.Result, emit func(Event)) {
 	ev := Event{LevelDB: r.LevelDB, FloorDB: r.FloorDB}
 	speechKind := func() EventKind {
 		if r.Class == vad.WeakSpeech {

@@ -3,6 +3,7 @@ package flows
 import (
 	"testing"
 
+	"github.com/kefu-hotline/kefu/media"
 	"github.com/kefu-hotline/kefu/media/vad"
 )
 
@@ -12,7 +13,11 @@ import (
 func TestLineJudge(t *testing.T) {
 	var j LineJudge
 	var got []Event
-	emit := func(e Event) { got = append(got, e) }
+	emit := func(e Event) {
+		if e.Kind != Onset && e.Kind != UtteranceEnd { // TestLineJudgeUtterance
+			got = append(got, e)
+		}
+	}
 	quiet := vad.Result{Class: vad.Silence, LevelDB: -90, FloorDB: -90}
 	j.Frame(quiet, emit)
 	j.Frame(vad.Result{Class: vad.WeakSpeech, SpeechStart: true, Changed: true, LevelDB: -44, SegmentDB: -44}, emit)
@@ -46,5 +51,63 @@ func TestLineJudge(t *testing.T) {
 		if got[i].Kind != w.kind || got[i].LevelDB != w.level {
 			t.Errorf("event %d: %s at %.0f dBFS, want %s at %.0f", i, got[i].Kind, got[i].LevelDB, w.kind, w.level)
 		}
+	}
+}
+
+// TestLineJudgeUtterance: an utterance opens at the first speech and ends
+// 0.8 s (40 frames) after its last voiced frame; a 0.5 s pause inside it
+// does not end it, and frames that did not arrive count as no speech.
+func TestLineJudgeUtterance(t *testing.T) {
+	var j LineJudge
+	var got []Event
+	var at []int
+	frame := 0
+	feed := func(r vad.Result) {
+		j.Frame(r, func(e Event) {
+			if e.Kind == Onset || e.Kind == UtteranceEnd {
+				got, at = append(got, e), append(at, frame)
+			}
+		})
+		frame++
+	}
+	speech := func(n int, start bool) {
+		for i := range n {
+			feed(vad.Result{Class: vad.Speech, Voiced: true, SpeechStart: start && i == 0, LevelDB: -20})
+		}
+	}
+	pause := func(from, n int) { // hangover frames, the segment's end, then silence
+		for i := from; i < from+n; i++ {
+			switch {
+			case i < 20:
+				feed(vad.Result{Class: vad.Speech, LevelDB: -70})
+			case i == 20:
+				feed(vad.Result{Class: vad.Silence, SpeechEnd: true, LevelDB: -70})
+			default:
+				feed(vad.Result{Class: vad.Silence, LevelDB: -70})
+			}
+		}
+	}
+	speech(30, true) // frames 0-29
+	pause(0, 25)     // 0.5 s inside the sentence
+	speech(20, true) // frames 55-74: the last voiced frame is 74
+	pause(0, 39)
+	if len(got) != 1 || got[0].Kind != Onset || at[0] != 0 {
+		t.Fatalf("before 0.8 s of no speech: %+v at %v, want one onset at frame 0", got, at)
+	}
+	pause(39, 1)
+	if len(got) != 2 || got[1].Kind != UtteranceEnd || at[1] != 74+40 {
+		t.Fatalf("events %+v at frames %v, want the utterance's end at frame %d", got, at, 74+40)
+	}
+	if d := got[1].Dur; d != 75*media.FrameDur {
+		t.Errorf("utterance of %v, want %v", d, 75*media.FrameDur)
+	}
+	// A phone that stops sending: lost frames are no speech.
+	got, at = nil, nil
+	speech(10, true)
+	for range 60 {
+		feed(vad.Result{Class: vad.Silence, LevelDB: vad.MinDB})
+	}
+	if len(got) != 2 || got[1].Kind != UtteranceEnd || got[1].Dur != 10*media.FrameDur {
+		t.Errorf("speech then lost frames: %+v", got)
 	}
 }

@@ -64,8 +64,9 @@ func TestLineListener(t *testing.T) {
 	for range MaxGapFrames {
 		l.Lost()
 	}
-	if k := kinds(got); len(k) != 2 || k[0] != SpeechStart || k[1] != SpeechEnd {
-		t.Errorf("speech then a gap: %v, want speech_start, speech_end", k)
+	// A phone that stops sending mid-sentence ends the utterance too.
+	if k := kinds(got); len(k) != 4 || k[0] != Onset || k[1] != SpeechStart || k[2] != SpeechEnd || k[3] != UtteranceEnd {
+		t.Errorf("speech then a gap: %v, want onset, speech_start, speech_end, utterance_end", k)
 	}
 	got = nil
 	for _, f := range listenerFrames(0.2, key1) {

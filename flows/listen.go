@@ -39,7 +39,17 @@ type Listen struct {
 	// call-script rule (e.g. fewer than three attempts); `kefu check`
 	// lists it.
 	Exception string `yaml:"exception"`
+	// At is when speech leaves the ladder: "end" (the default) once the
+	// caller has finished the utterance (CS-LISTEN: kefu never answers
+	// while the caller speaks), or "onset" the moment the caller starts.
+	At string `yaml:"at"`
 }
+
+// When speech leaves a ladder.
+const (
+	AtEnd   = "end"
+	AtOnset = "onset"
+)
 
 // The line conditions a listen step tells apart, in order of precedence.
 const (
@@ -53,7 +63,9 @@ const (
 // condition reduces what was heard to one condition.
 func condition(h heard) string {
 	switch {
-	case h.speech:
+	case h.speech, h.louder && !h.weak && h.key == 0:
+		// The louder key is a caller on the line (CS-SILENT): never
+		// told that the phone has no sound.
 		return condSpeech
 	case h.key != 0:
 		return condDigit
@@ -110,6 +122,15 @@ func (l *Listen) run(ctx context.Context, r *Runner) (string, error) {
 				return "", err
 			}
 		}
+		if l.At != AtOnset && leaves(h) && (h.speech || h.weak) && !h.ended {
+			// The caller is speaking: kefu answers when they have
+			// finished, not over them.
+			h2, err := r.untilQuiet(ctx, PlayOptions{})
+			if err != nil {
+				return "", err
+			}
+			h = h.merge(h2)
+		}
 		if next, goOn := l.target(condition(h)); !goOn {
 			if condition(h) == condDigit {
 				r.typed = h.keys // a menu next takes them as its answer
@@ -158,6 +179,9 @@ func (l *Listen) check(sc *stepCheck) {
 	hangsUp := l.OnSilence == "" || sc.flow.isHangup(l.OnSilence)
 	if hangsUp && len(l.Attempts) < MinSilentAttempts && l.Exception == "" {
 		sc.at("attempts", "CS-SILENT: this ladder hangs up after %d attempt(s); the script demands at least %d (add attempts, or state exception: REASON)", len(l.Attempts), MinSilentAttempts)
+	}
+	if l.At != "" && l.At != AtEnd && l.At != AtOnset {
+		sc.at("at", "at %q: speech leaves the ladder at its end (end, the default) or its onset (onset)", l.At)
 	}
 	for i, c := range l.RepeatOn {
 		if c != condWeak && c != condNoise && c != condSilence {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/kefu-hotline/kefu/flows/records"
@@ -11,12 +12,16 @@ import (
 
 // Record records what the caller says — a complaint (CS-COMPLAINT-CLOSE) —
 // and stores it with the caller's number, the time and a reply deadline.
-// The recording ends on the end key, after SilenceEnd of silence once the
-// caller has spoken, or at Max. A caller who says nothing for NoSpeech
-// leaves no complaint: OnEmpty. The flow must then close with the complaint
-// closing phrase (checked at load).
+// The recording starts before the prompt, so words said over it are kept
+// (CS-LISTEN). When the caller has finished and stayed silent SilenceEnd,
+// kefu asks whether there is more (More, 「请问您还有其他要补充的吗?」) while
+// still recording; a caller who goes on is recorded into the same file. It
+// ends on the end key, on silence after the question, or at Max. A caller
+// who says nothing for NoSpeech leaves no complaint: OnEmpty. The flow must
+// then close with the complaint closing phrase (checked at load).
 type Record struct {
 	Prompt      string    `yaml:"prompt"`       // default complaint.ask
+	More        string    `yaml:"more"`         // asked at a pause; default complaint.more; "none" asks nothing
 	Max         *Duration `yaml:"max"`          // default 2m
 	SilenceEnd  *Duration `yaml:"silence_end"`  // default 5s
 	NoSpeech    *Duration `yaml:"no_speech"`    // default 10s
@@ -51,16 +56,13 @@ type RecordingInfo struct {
 }
 
 func (rc *Record) run(ctx context.Context, r *Runner) (string, error) {
-	if _, err := r.play(ctx, orStr(rc.Prompt, "complaint.ask")); err != nil {
-		return "", err
-	}
 	start := r.clock.Now()
 	rec, err := r.call.Record(fmt.Sprintf("complaint-%s", start.UTC().Format("20060102T150405.000")))
 	if err != nil {
 		return "", fmt.Errorf("record: %w", err)
 	}
 	r.note("record", "start")
-	spoke, stopped, err := r.recordUntil(ctx, rc, start)
+	spoke, stopped, err := rc.take(ctx, r, start)
 	info, stopErr := rec.Stop()
 	r.note("record", fmt.Sprintf("end (%s) %v", stopped, info.Duration.Round(10*time.Millisecond)))
 	if stopErr != nil {
@@ -75,6 +77,52 @@ func (rc *Record) run(ctx context.Context, r *Runner) (string, error) {
 		return "", err
 	}
 	return rc.OnDone, err
+}
+
+// take runs the recording: the prompt, the caller's words, and at each
+// pause the question whether there is more, until the caller has nothing
+// more, presses the end key, or Max passes.
+func (rc *Record) take(ctx context.Context, r *Runner, start time.Time) (spoke bool, why string, err error) {
+	endKey := []rune(orStr(rc.EndKey, "#"))[0]
+	h, err := r.play(ctx, orStr(rc.Prompt, "complaint.ask"))
+	spoke = h.speech || h.weak || r.talking
+	switch {
+	case err != nil:
+		return spoke, "call ended", err
+	case strings.ContainsRune(h.keys, endKey):
+		return spoke, "end key", nil
+	}
+	more := orStr(rc.More, "complaint.more")
+	for {
+		s, why, err := r.recordUntil(ctx, rc, start, spoke)
+		spoke = spoke || s
+		if err != nil || why != "silence" || !spoke || more == "none" {
+			return spoke, why, err
+		}
+		// The caller paused: ask whether there is more, still recording.
+		h, err := r.play(ctx, more)
+		if err != nil {
+			return spoke, "call ended", err
+		}
+		if strings.ContainsRune(h.keys, endKey) {
+			return spoke, "end key", nil
+		}
+		if !h.speech && !h.weak && !r.talking {
+			r.note("wait", "more "+rc.SilenceEnd.or(DefaultRecordSilence).String())
+			if h, err = r.pause(ctx, rc.SilenceEnd.or(DefaultRecordSilence), func(h heard) bool { return h.speech || h.weak || h.key != 0 }); err != nil {
+				return spoke, "call ended", err
+			}
+			if strings.ContainsRune(h.keys, endKey) {
+				return spoke, "end key", nil
+			}
+			if !h.speech && !h.weak {
+				return spoke, "nothing more", nil
+			}
+		}
+		if r.clock.Now().Sub(start) >= rc.Max.or(DefaultRecordMax) {
+			return spoke, "max", nil
+		}
+	}
 }
 
 func (rc *Record) exits() []exit {
@@ -96,6 +144,9 @@ func (rc *Record) check(sc *stepCheck) {
 
 func (rc *Record) checkPrompts(pc *promptCheck) {
 	pc.need(pc.path+".prompt", orStr(rc.Prompt, "complaint.ask"))
+	if m := orStr(rc.More, "complaint.more"); m != "none" {
+		pc.need(pc.path+".more", m)
+	}
 	pc.need(pc.path+".closing", orStr(rc.Closing, "complaint.close"))
 }
 
@@ -135,36 +186,41 @@ func (r *Runner) storeComplaint(ctx context.Context, rc *Record, start time.Time
 }
 
 // recordUntil takes the caller's events while recording and returns when
-// the recording should stop, and why.
-func (r *Runner) recordUntil(ctx context.Context, rc *Record, start time.Time) (spoke bool, why string, err error) {
+// the recording should stop or pause, and why: the end key, Max, nothing
+// said for NoSpeech, or (after speech) SilenceEnd of silence once the
+// caller finished an utterance. spoke says whether the caller spoke
+// before.
+func (r *Runner) recordUntil(ctx context.Context, rc *Record, start time.Time, spoke bool) (spokeNow bool, why string, err error) {
 	end := start.Add(rc.Max.or(DefaultRecordMax))
-	quietUntil := start.Add(rc.NoSpeech.or(DefaultNoSpeech))
-	speaking := false
+	quietFrom := r.clock.Now()
 	endKey := []rune(orStr(rc.EndKey, "#"))[0]
 	for {
 		deadline, reason := end, "max"
-		if !speaking && quietUntil.Before(deadline) {
-			deadline, reason = quietUntil, "silence"
+		quiet := quietFrom.Add(rc.SilenceEnd.or(DefaultRecordSilence))
+		if !spoke && !spokeNow {
+			quiet, reason = start.Add(rc.NoSpeech.or(DefaultNoSpeech)), "silence"
+		}
+		if !r.talking && quiet.Before(deadline) {
+			deadline, reason = quiet, "silence"
 		}
 		left := deadline.Sub(r.clock.Now())
 		if left <= 0 {
-			return spoke, reason, nil
+			return spokeNow, reason, nil
 		}
 		select {
 		case <-ctx.Done():
-			return spoke, "call ended", context.Cause(ctx)
+			return spokeNow, "call ended", context.Cause(ctx)
 		case <-r.clock.After(left):
 		case ev := <-r.call.Events():
 			var h heard
 			r.event(ev, &h)
 			switch {
 			case ev.Kind == Digit && ev.Key == endKey:
-				return spoke, "end key", nil
+				return spokeNow, "end key", nil
 			case ev.Kind == SpeechStart, ev.Kind == WeakSpeech:
-				spoke, speaking = true, true
-			case ev.Kind == SpeechEnd:
-				speaking = false
-				quietUntil = r.clock.Now().Add(rc.SilenceEnd.or(DefaultRecordSilence))
+				spokeNow = true
+			case ev.Kind == UtteranceEnd:
+				quietFrom = r.clock.Now()
 			}
 		}
 	}

@@ -35,6 +35,9 @@ type Runner struct {
 
 	gainDB        float64 // CS-LOUDER: the call's prompt gain
 	louderPending bool    // a louder key was pressed: ask whether it helps
+	talking       bool    // the caller is in the middle of an utterance (CS-LISTEN)
+	held          bool    // the caller's side has the call on hold
+	opening       string  // the opening of this call, once said
 
 	// Result, filled as the flow runs.
 	Result Result
@@ -160,7 +163,12 @@ func (r *Runner) hangup(ctx context.Context) error {
 // resolve maps a prompt reference to a prompt of the catalog.
 func (r *Runner) resolve(id string) (*prompts.Prompt, error) {
 	if id == GreetTOD {
-		id = r.cfg.Calendar().Opening(r.clock.Now(), r.waited, r.cfg.BusyThreshold.or(calendar.DefaultBusyThreshold))
+		// The opening is fixed by the first one said: a repeated opening
+		// is the same opening (CS-SILENT), whatever the clock says now.
+		if r.opening == "" {
+			r.opening = r.cfg.Calendar().Opening(r.clock.Now(), r.waited, r.cfg.BusyThreshold.or(calendar.DefaultBusyThreshold))
+		}
+		id = r.opening
 	}
 	p, ok := r.cat.Get(id)
 	if !ok {
@@ -174,6 +182,8 @@ type heard struct {
 	speech bool   // normal speech
 	weak   bool   // speech too quiet to understand (CS-WEAK)
 	noise  bool   // a loud, steady, non-speech line (CS-NOISY)
+	louder bool   // the louder key (CS-LOUDER): the caller is there
+	ended  bool   // an utterance ended: the caller has finished (CS-LISTEN)
 	key    rune   // the last key pressed
 	keys   string // every key pressed, in order
 }
@@ -182,60 +192,85 @@ type heard struct {
 // level or a key. Noise alone is not a caller.
 func (h heard) any() bool { return h.speech || h.weak || h.key != 0 }
 
-// play plays a prompt to the end and reports whether the caller spoke or
-// pressed a key meanwhile (the prompt is not cut: a polite agent finishes
-// the sentence).
-func (r *Runner) play(ctx context.Context, id string) (heard, error) {
-	p, err := r.resolve(id)
-	if err != nil {
-		return heard{}, err
+// merge adds what was heard later.
+func (h heard) merge(o heard) heard {
+	h.speech, h.weak, h.noise, h.louder, h.ended = h.speech || o.speech, h.weak || o.weak, h.noise || o.noise, h.louder || o.louder, h.ended || o.ended
+	if o.key != 0 {
+		h.key = o.key
 	}
-	return r.playPrompt(ctx, id, p)
+	h.keys += o.keys
+	return h
 }
 
-// playPrompt plays a resolved prompt; id is the reference it came from.
-func (r *Runner) playPrompt(ctx context.Context, id string, p *prompts.Prompt) (heard, error) {
-	return r.playing(ctx, id, p, false)
+// How a prompt may be stopped before its end (CS-LISTEN).
+const (
+	whole    = iota // must be heard in full: a read-back, a notice
+	informs         // asks or informs: the caller talking over it stops it
+	asksKeys        // asks for keys: a key stops it too
+)
+
+// play plays a prompt that asks or informs: the caller starting to speak
+// stops it (barge-in), and kefu listens.
+func (r *Runner) play(ctx context.Context, id string) (heard, error) {
+	return r.playAs(ctx, id, informs)
 }
 
 // playKeys plays a prompt that asks for keys (a menu, a number, a score):
-// a key stops it, as callers who know the menu expect (barge-in). The
-// louder key does not: it is not an answer.
+// a key stops it, as callers who know the menu expect, and so does the
+// caller's voice. The louder key does not: it is not an answer.
 func (r *Runner) playKeys(ctx context.Context, id string) (heard, error) {
+	return r.playAs(ctx, id, asksKeys)
+}
+
+func (r *Runner) playAs(ctx context.Context, id string, how int) (heard, error) {
 	p, err := r.resolve(id)
 	if err != nil {
 		return heard{}, err
 	}
-	return r.playing(ctx, id, p, true)
+	return r.playing(ctx, id, p, how)
 }
 
-// bargeInKey marks a Play context whose prompt a key may stop; its value
-// is the louder key, which does not. The simulation reads it to stop its
-// virtual playback at the key.
-type bargeInKey struct{}
+// playPrompt plays a resolved prompt that informs; id is the reference
+// it came from.
+func (r *Runner) playPrompt(ctx context.Context, id string, p *prompts.Prompt) (heard, error) {
+	return r.playing(ctx, id, p, informs)
+}
 
-// errBargeIn stops a prompt at the caller's key.
-var errBargeIn = errors.New("key pressed")
+// errBargeIn stops a prompt at the caller's key or voice.
+var errBargeIn = errors.New("caller barged in")
 
-func (r *Runner) playing(ctx context.Context, id string, p *prompts.Prompt, barge bool) (heard, error) {
+// maxTalk bounds how long a prompt waits for a caller who keeps talking.
+const maxTalk = 60 * time.Second
+
+// options says what may stop a prompt played as how.
+func (r *Runner) options(how int) PlayOptions {
+	o := PlayOptions{Voice: how != whole, Keys: how == asksKeys}
+	if l := r.cfg.Louder; !l.Off {
+		o.Louder = []rune(l.Key)[0]
+	}
+	return o
+}
+
+// playing plays p once the caller has finished speaking (no prompt starts
+// while the caller speaks, CS-LISTEN), and reports what the caller did
+// meanwhile. A key or the caller's voice stops it where how allows.
+func (r *Runner) playing(ctx context.Context, id string, p *prompts.Prompt, how int) (heard, error) {
+	o := r.options(how)
+	h, err := r.untilQuiet(ctx, o)
+	if err != nil || o.Keys && h.key != 0 {
+		return h, err // a key answered the prompt before it began
+	}
 	r.note("prompt_start", p.ID)
 	pctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
-	if barge {
-		louder := r.cfg.Louder.Key
-		if r.cfg.Louder.Off {
-			louder = ""
-		}
-		pctx = context.WithValue(pctx, bargeInKey{}, louder)
-	}
 	done := make(chan error, 1)
-	go func() { done <- r.call.Play(pctx, p) }()
-	var h heard
+	go func() { done <- r.call.Play(pctx, p, o) }()
 	for {
 		select {
 		case err := <-done:
 			if errors.Is(context.Cause(pctx), errBargeIn) && ctx.Err() == nil {
-				err = nil // stopped at the caller's key
+				err = nil // stopped by the caller
+				r.note("barge_in", p.ID)
 			}
 			r.note("prompt_end", p.ID)
 			if id == r.cfg.Louder.Prompt {
@@ -245,18 +280,42 @@ func (r *Runner) playing(ctx context.Context, id string, p *prompts.Prompt, barg
 			if err == nil && r.louderPending {
 				r.louderPending = false
 				h2, err2 := r.play(ctx, r.cfg.Louder.Prompt)
-				h.speech, h.key = h.speech || h2.speech, max(h.key, h2.key)
-				h.keys += h2.keys
-				return h, err2
+				return h.merge(h2), err2
 			}
 			return h, err
 		case ev := <-r.call.Events():
 			r.event(ev, &h)
-			if barge && h.key != 0 {
+			if o.Stops(ev) {
 				stop(errBargeIn)
 			}
 		}
 	}
+}
+
+// untilQuiet waits while the caller is speaking (up to maxTalk) or has
+// the call on hold (nobody would hear a prompt); a key ends the wait where
+// o takes keys.
+func (r *Runner) untilQuiet(ctx context.Context, o PlayOptions) (heard, error) {
+	var h heard
+	for r.talking || r.held {
+		what, d := "caller speaking", maxTalk
+		if r.held {
+			what, d = "caller holding", maxHeld
+		}
+		r.note("wait", what)
+		h2, _, err := r.waitFor(ctx, waitSpec{d: d, until: func(h heard) bool { return !r.talking && !r.held || o.Keys && h.key != 0 }})
+		h = h.merge(h2)
+		if err != nil || o.Keys && h.key != 0 || !r.talking && !r.held {
+			return h, err
+		}
+		if r.talking && !r.held {
+			r.talking = false // maxTalk passed: speak anyway
+		}
+		if r.held {
+			r.held = false // maxHeld passed
+		}
+	}
+	return h, nil
 }
 
 // drain takes the events already queued when a prompt ends, so what the
@@ -278,19 +337,27 @@ func (r *Runner) event(ev Event, h *heard) {
 		r.gainDB = min(r.gainDB+l.StepDB, l.MaxDB)
 		r.call.SetGain(r.gainDB)
 		r.Result.GainDB = r.gainDB
-		r.louderPending = true
+		r.louderPending, h.louder = true, true
 		r.noteAt(ev.At, "event", fmt.Sprintf("louder key: prompt gain now %+.0f dB", r.gainDB))
 		return
 	}
 	switch ev.Kind {
+	case Onset:
+		r.talking = true
 	case SpeechStart:
-		h.speech = true
+		h.speech, r.talking = true, true
 		r.Result.Heard = true
 		r.judge("speech", ev)
 	case WeakSpeech:
-		h.weak = true
+		h.weak, r.talking = true, true
 		r.Result.Heard = true
 		r.judge("weak", ev)
+	case UtteranceEnd:
+		h.ended, r.talking = true, false
+	case Held:
+		r.held = true
+	case Resumed:
+		r.held = false
 	case Noise:
 		h.noise = true
 		r.judge("noise", ev)
@@ -298,7 +365,11 @@ func (r *Runner) event(ev Event, h *heard) {
 		h.key = ev.Key
 		h.keys += string(ev.Key)
 	}
-	r.noteAt(ev.At, "event", fmt.Sprintf("%s level=%.1fdBFS floor=%.1fdBFS%s", ev.Kind, ev.LevelDB, ev.FloorDB, keyStr(ev.Key)))
+	extra := keyStr(ev.Key)
+	if ev.Kind == UtteranceEnd {
+		extra = fmt.Sprintf(" after %v", ev.Dur.Round(10*time.Millisecond))
+	}
+	r.noteAt(ev.At, "event", fmt.Sprintf("%s level=%.1fdBFS floor=%.1fdBFS%s", ev.Kind, ev.LevelDB, ev.FloorDB, extra))
 }
 
 func keyStr(k rune) string {

@@ -3,6 +3,7 @@ package flows
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -26,30 +27,31 @@ type fakeCall struct {
 type played struct {
 	id         string
 	start, end time.Duration
+	cut        bool // stopped before its end (barge-in, the call's end)
 }
 
 func newFakeCall(cancel context.CancelCauseFunc) *fakeCall {
 	return &fakeCall{start: time.Now(), events: make(chan Event, 16), cancel: cancel}
 }
 
-func (c *fakeCall) Play(ctx context.Context, p *prompts.Prompt) error {
+func (c *fakeCall) Play(ctx context.Context, p *prompts.Prompt, _ PlayOptions) error {
 	start := time.Since(c.start)
+	var err error
 	select {
 	case <-time.After(p.Duration()):
 	case <-ctx.Done():
-		return context.Cause(ctx)
+		err = context.Cause(ctx)
 	}
 	c.mu.Lock()
-	c.played = append(c.played, played{p.ID, start, time.Since(c.start)})
+	c.played = append(c.played, played{p.ID, start, time.Since(c.start), err != nil})
 	c.mu.Unlock()
-	return nil
+	return err
 }
 
 func (c *fakeCall) Events() <-chan Event { return c.events }
 
-func (c *fakeCall) PlayLoop(ctx context.Context, p *prompts.Prompt, from int) (int, error) {
-	<-ctx.Done()
-	return from, nil
+func (c *fakeCall) StartLoop(p *prompts.Prompt, from int) func() int {
+	return func() int { return from }
 }
 
 func (c *fakeCall) SetGain(db float64) {
@@ -83,9 +85,17 @@ func (c *fakeCall) Hangup(context.Context) error {
 	return nil
 }
 
-// speakAt makes the caller start speaking at t after the call started.
+// speakAt makes the caller speak for 1 s from t after the call started,
+// as the line judge reports it: onset and speech at t, the utterance's end
+// DefaultUtteranceEnd after the voice.
 func (c *fakeCall) speakAt(t time.Duration) {
-	time.AfterFunc(t-time.Since(c.start), func() { c.events <- Event{Kind: SpeechStart, At: time.Now(), LevelDB: -20} })
+	time.AfterFunc(t-time.Since(c.start), func() {
+		c.events <- Event{Kind: Onset, At: time.Now(), LevelDB: -20}
+		c.events <- Event{Kind: SpeechStart, At: time.Now(), LevelDB: -20}
+	})
+	time.AfterFunc(t+time.Second+DefaultUtteranceEnd-time.Since(c.start), func() {
+		c.events <- Event{Kind: UtteranceEnd, At: time.Now(), Dur: time.Second}
+	})
 }
 
 func loadDefault(t *testing.T) (*Config, *prompts.Catalog) {
@@ -181,9 +191,10 @@ func TestSpeechStopsLadder(t *testing.T) {
 				t.Fatalf("played %v, want %v", ids, want)
 			}
 		}
-		// Speech came 2 s into the second wait: ack follows at once.
-		if gap := call.played[2].start - call.played[1].end; gap != 2*time.Second {
-			t.Errorf("ack %v after the second opening, want 2s", gap)
+		// Speech came 2 s into the second wait and lasted 1 s: the ack
+		// follows the end of the utterance (CS-LISTEN), not its start.
+		if gap := call.played[2].start - call.played[1].end; gap != 2*time.Second+time.Second+DefaultUtteranceEnd {
+			t.Errorf("ack %v after the second opening, want 3.8s", gap)
 		}
 		if d := call.hungUp - call.played[6].end; d != 5*time.Second {
 			t.Errorf("hang-up %v after the final phrase, want 5s", d)
@@ -200,11 +211,10 @@ func TestCallerHangsUpFirst(t *testing.T) {
 	cfg, cat := loadDefault(t)
 	synctest.Test(t, func(t *testing.T) {
 		ctx, cancel, call, r := startFake(t, cfg, cat)
-		call.speakAt(time.Second) // during the opening
+		call.speakAt(time.Second) // during the opening: it stops (CS-LISTEN)
 		ask, _ := cat.Get("close.ask")
 		ack, _ := cat.Get("ack")
-		greet, _ := r.resolve(GreetTOD)
-		replyAt := greet.Duration() + ack.Duration() + menuSkipped(t, cat) + ask.Duration() + time.Second
+		replyAt := time.Second + time.Second + DefaultUtteranceEnd + ack.Duration() + menuSkipped(t, cat) + ask.Duration() + time.Second
 		call.speakAt(replyAt)
 		bye, _ := cat.Get("close.bye")
 		time.AfterFunc(replyAt+bye.Duration()+3*time.Second, func() { cancel(ErrCallerHangup) })
@@ -219,12 +229,15 @@ func TestCallerHangsUpFirst(t *testing.T) {
 		if last.id != "close.bye" {
 			t.Errorf("last prompt %s, want close.bye", last.id)
 		}
+		if first := call.played[0]; !first.cut || first.end != time.Second {
+			t.Errorf("the opening %+v: want it stopped when the caller spoke over it, at 1s", first)
+		}
 	})
 }
 
 // TestLouderKey checks CS-LOUDER: each press of * raises the gain one step
 // (+3 dB) up to the cap (+9 dB), and kefu asks whether the caller hears
-// better; the key does not end the silent-call ladder by itself.
+// better; the key ends the silent-call ladder (the caller is there).
 func TestLouderKey(t *testing.T) {
 	cfg, cat := loadDefault(t)
 	synctest.Test(t, func(t *testing.T) {
@@ -244,12 +257,13 @@ func TestLouderKey(t *testing.T) {
 		for _, p := range call.played {
 			ids = append(ids, p.id)
 		}
-		if len(ids) < 2 || ids[1] != "louder.check" {
-			t.Fatalf("played %v: want louder.check right after the presses", ids)
+		if len(ids) < 3 || ids[1] != "louder.check" || ids[2] != "ack" {
+			t.Fatalf("played %v: want louder.check right after the presses, then the flow goes on", ids)
 		}
-		// The ladder went on: three attempts in all, then the hang-up.
-		if r.Result.Attempts != 3 || r.Result.GainDB != 9 || r.Result.HungUpBy != "agent" {
-			t.Errorf("result %+v", r.Result)
+		// A caller who presses the louder key is on the line (CS-SILENT):
+		// the ladder ends, never reaching 「您的电话没有声音」.
+		if r.Result.Attempts != 1 || r.Result.GainDB != 9 || slices.Contains(ids, "silent.apology") {
+			t.Errorf("result %+v, played %v", r.Result, ids)
 		}
 	})
 }

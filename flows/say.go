@@ -13,6 +13,10 @@ import (
 type Say struct {
 	Prompt string `yaml:"prompt"`
 	Number string `yaml:"number"`
+	// Whole marks a prompt the caller must hear in full (a promise, a
+	// legal notice): the caller talking over it does not stop it. Other
+	// prompts stop when the caller starts speaking (CS-LISTEN).
+	Whole bool `yaml:"whole"`
 }
 
 // Greet is the greet verb: the opening the calendar picks for the moment
@@ -26,7 +30,16 @@ func (s *Say) run(ctx context.Context, r *Runner) (string, error) {
 	if s.Number != "" {
 		return "", r.sayNumber(ctx, s)
 	}
-	_, err := r.play(ctx, s.Prompt)
+	how := informs
+	if s.Whole {
+		how = whole
+	}
+	h, err := r.playAs(ctx, s.Prompt, how)
+	if h.keys != "" {
+		// Keys pressed while kefu spoke: a menu right after takes them
+		// (the caller who knows the menu does not wait for it).
+		r.typed = h.keys
+	}
 	return "", err
 }
 
@@ -51,14 +64,15 @@ func (s *Say) lastSaid() string { return s.Prompt }
 
 func (s *Say) label() string { return "say " + s.Prompt }
 
-// sayNumber plays a prompt followed by a number read digit by digit.
+// sayNumber plays a prompt followed by a number read digit by digit, in
+// full: a number cut short is no use.
 func (r *Runner) sayNumber(ctx context.Context, s *Say) error {
 	ps, err := r.cat.Compose(s.Prompt, map[string]string{prompts.VarNumber: s.Number})
 	if err != nil {
 		return err
 	}
 	for _, p := range ps {
-		if _, err := r.playPrompt(ctx, p.ID, p); err != nil {
+		if _, err := r.playing(ctx, p.ID, p, whole); err != nil {
 			return err
 		}
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/kefu-hotline/kefu/flows/queue"
 	"github.com/kefu-hotline/kefu/flows/records"
+	"github.com/kefu-hotline/kefu/media"
 	"github.com/kefu-hotline/kefu/prompts"
 )
 
@@ -51,8 +52,6 @@ type Simulation struct {
 	// Queues are the queues the flow's queue steps join; nil: a fresh set
 	// from the config.
 	Queues *queue.Manager
-
-	musicAt time.Time
 }
 
 // NewSimulation prepares a simulated call answered at start.
@@ -131,9 +130,6 @@ func (s *Simulation) run(ctx context.Context, b *Bundle, adm Admission, ref *Ref
 func (s *Simulation) record(e TraceEntry) {
 	s.mu.Lock()
 	s.Trace = append(s.Trace, e)
-	if e.What == "music" {
-		s.musicAt = e.At // the runner notes the music just as it starts it
-	}
 	s.mu.Unlock()
 }
 
@@ -166,10 +162,9 @@ func (s *Simulation) After(d time.Duration) <-chan time.Time {
 }
 
 // sleep moves time by d, delivering every caller action due meanwhile. It
-// stops early when the caller hangs up, and at a key when ctx says the
-// prompt may be stopped by one (barge-in), as a live call's player is.
-func (s *Simulation) sleep(ctx context.Context, d time.Duration) error {
-	louder, barge := ctx.Value(bargeInKey{}).(string)
+// stops early when the caller hangs up, and at what o says stops the prompt
+// (barge-in), as a live call's player is stopped by the flow.
+func (s *Simulation) sleep(ctx context.Context, d time.Duration, o PlayOptions) error {
 	for {
 		s.mu.Lock()
 		deadline := s.now.Add(d)
@@ -187,7 +182,7 @@ func (s *Simulation) sleep(ctx context.Context, d time.Duration) error {
 		if a.Hangup {
 			return context.Cause(ctx)
 		}
-		if barge && a.Event.Kind == Digit && string(a.Event.Key) != louder {
+		if o.Stops(a.Event) {
 			return nil // the runner stops the prompt here
 		}
 	}
@@ -204,19 +199,18 @@ func (s *Simulation) deliver(a CallerAction) {
 }
 
 // Play implements Call: the prompt takes its duration of virtual time.
-func (s *Simulation) Play(ctx context.Context, p *prompts.Prompt) error {
-	return s.sleep(ctx, p.Duration())
+func (s *Simulation) Play(ctx context.Context, p *prompts.Prompt, o PlayOptions) error {
+	return s.sleep(ctx, p.Duration(), o)
 }
 
-// PlayLoop implements Call: the music plays until the flow stops it; the
-// position follows the virtual time it played.
-func (s *Simulation) PlayLoop(ctx context.Context, p *prompts.Prompt, from int) (int, error) {
-	s.mu.Lock()
-	t0 := s.musicAt
-	s.mu.Unlock()
-	<-ctx.Done()
-	played := int(s.Now().Sub(t0) / (20 * time.Millisecond))
-	return (from + played) % max(p.Frames(), 1), nil
+// StartLoop implements Call: the music plays from now until the flow
+// stops it; the position follows the virtual time it played.
+func (s *Simulation) StartLoop(p *prompts.Prompt, from int) func() int {
+	t0 := s.Now()
+	return func() int {
+		played := int(s.Now().Sub(t0) / media.FrameDur)
+		return (from + played) % max(p.Frames(), 1)
+	}
 }
 
 // Events implements Call.
@@ -268,10 +262,12 @@ func (s *Simulation) Elapsed(t time.Time) time.Duration { return t.Sub(s.start) 
 //
 //	silent              says nothing, stays on the line
 //	speech@3s           starts speaking 3 s after the answer (and stops 2 s later)
+//	speech@3s:10s       speaks for 10 s from 3 s
 //	keys@4s:12#         presses 1, 2, # from 4 s, 300 ms apart
-//	weak@3s             starts speaking too quietly at 3 s (CS-WEAK)
+//	weak@3s             speaks too quietly from 3 s, for 2 s (weak@3s:5s: for 5 s; CS-WEAK)
 //	noisy@0s            the line turns loud with steady noise at 0 s (CS-NOISY)
 //	hangup@20s          hangs up at 20 s
+//	hold@6s, resume@40s puts kefu on hold at 6 s (a re-INVITE), takes it off at 40 s
 //
 // Several, comma-separated, combine: "speech@3s,hangup@40s".
 func ParseCaller(desc string) ([]CallerAction, error) {
@@ -282,7 +278,7 @@ func ParseCaller(desc string) ([]CallerAction, error) {
 		}
 		kind, rest, ok := strings.Cut(strings.TrimSpace(part), "@")
 		if !ok {
-			return nil, fmt.Errorf("caller %q: want silent, speech@T, weak@T, noisy@T, keys@T:DIGITS or hangup@T", part)
+			return nil, fmt.Errorf("caller %q: want silent, speech@T[:LEN], weak@T[:LEN], noisy@T, keys@T:DIGITS, hold@T, resume@T or hangup@T", part)
 		}
 		at, keys, _ := strings.Cut(rest, ":")
 		t, err := time.ParseDuration(at)
@@ -290,12 +286,24 @@ func ParseCaller(desc string) ([]CallerAction, error) {
 			return nil, fmt.Errorf("caller %q: %q is not a duration like 3s", part, at)
 		}
 		switch kind {
-		case "speech":
+		case "speech", "weak":
+			// The caller speaks for dur (2 s unless given, speech@3s:10s);
+			// the utterance ends DefaultUtteranceEnd after the voice.
+			dur := 2 * time.Second
+			if keys != "" {
+				if dur, err = time.ParseDuration(keys); err != nil || dur <= 0 {
+					return nil, fmt.Errorf("caller %q: %q is not a length like 10s", part, keys)
+				}
+			}
+			judged := Event{Kind: SpeechStart, LevelDB: -20}
+			if kind == "weak" {
+				judged = Event{Kind: WeakSpeech, LevelDB: -45, FloorDB: -70}
+			}
 			out = append(out,
-				CallerAction{At: t, Event: Event{Kind: SpeechStart, LevelDB: -20}},
-				CallerAction{At: t + 2*time.Second, Event: Event{Kind: SpeechEnd, LevelDB: -96}})
-		case "weak":
-			out = append(out, CallerAction{At: t, Event: Event{Kind: WeakSpeech, LevelDB: -45, FloorDB: -70}})
+				CallerAction{At: t, Event: Event{Kind: Onset, LevelDB: judged.LevelDB, FloorDB: judged.FloorDB}},
+				CallerAction{At: t, Event: judged},
+				CallerAction{At: t + dur, Event: Event{Kind: SpeechEnd, LevelDB: -96}},
+				CallerAction{At: t + dur + DefaultUtteranceEnd, Event: Event{Kind: UtteranceEnd, LevelDB: -96, Dur: dur}})
 		case "noisy":
 			out = append(out, CallerAction{At: t, Event: Event{Kind: Noise, LevelDB: -25, FloorDB: -25}})
 		case "keys":
@@ -307,6 +315,10 @@ func ParseCaller(desc string) ([]CallerAction, error) {
 			}
 		case "hangup":
 			out = append(out, CallerAction{At: t, Hangup: true})
+		case "hold":
+			out = append(out, CallerAction{At: t, Event: Event{Kind: Held}})
+		case "resume":
+			out = append(out, CallerAction{At: t, Event: Event{Kind: Resumed}})
 		default:
 			return nil, fmt.Errorf("caller %q: unknown action %q", part, kind)
 		}

@@ -77,8 +77,11 @@ func TestSimulateSpeechAndHangup(t *testing.T) {
 	ack, _ := cat.Get("ack")
 	ask, _ := cat.Get("close.ask")
 	bye, _ := cat.Get("close.bye")
-	reply := g.Duration() + 2*time.Second + ack.Duration() + menuSkipped(t, cat) + ask.Duration() + time.Second
-	hang := reply + bye.Duration() + 2*time.Second
+	// Each reply is 2 s of speech; kefu answers when it has ended
+	// (DefaultUtteranceEnd after the voice, CS-LISTEN).
+	talk := 2*time.Second + DefaultUtteranceEnd
+	reply := g.Duration() + 2*time.Second + talk + ack.Duration() + menuSkipped(t, cat) + ask.Duration() + time.Second
+	hang := reply + talk + bye.Duration() + 2*time.Second
 	caller := fmt.Sprintf("speech@%v,speech@%v,hangup@%v", g.Duration()+2*time.Second, reply, hang)
 	s, res, err := simulate(t, "2026-11-22T19:00:00+08:00", caller)
 	if !errors.Is(err, ErrCallerHangup) {

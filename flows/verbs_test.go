@@ -2,6 +2,7 @@ package flows
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -157,18 +158,30 @@ func TestCollectReenter(t *testing.T) {
 	}
 }
 
-// TestRecordComplaint is CS-COMPLAINT-CLOSE: the caller speaks, pauses 5 s,
-// the recording ends and the complaint is stored with its class deadline;
-// the complaint closing follows.
+// talk is a caller speaking for dur from at, as the line judge reports it.
+func talk(t *testing.T, at, dur time.Duration) []CallerAction {
+	t.Helper()
+	acts, err := ParseCaller(fmt.Sprintf("speech@%v:%v", at, dur))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return acts
+}
+
+// TestRecordComplaint is CS-COMPLAINT-CLOSE: the recording starts with the
+// prompt; the caller speaks, finishes, and after 5 s of silence is asked
+// whether there is more (still recording); nothing more after 5 s ends the
+// recording, and the complaint is stored with its class deadline; the
+// complaint closing follows.
 func TestRecordComplaint(t *testing.T) {
+	var ask, more time.Duration
 	s, played, mem := verbCall(t, func(d, number func(string) time.Duration) []CallerAction {
 		t1 := d("close.ask") + time.Second
 		t2 := t1 + d("complaint.ask") + 2*time.Second
-		return append(keys(t1, "2"),
-			CallerAction{At: t2, Event: Event{Kind: SpeechStart, LevelDB: -20}},
-			CallerAction{At: t2 + 20*time.Second, Event: Event{Kind: SpeechEnd, LevelDB: -80}})
+		ask, more = d("complaint.ask"), d("complaint.more")
+		return append(keys(t1, "2"), talk(t, t2, 20*time.Second)...)
 	})
-	if got := strings.Join(played, " "); got != "close.ask complaint.ask complaint.close" {
+	if got := strings.Join(played, " "); got != "close.ask complaint.ask complaint.more complaint.close" {
 		t.Errorf("played %s", got)
 	}
 	cs, err := mem.Complaints(t.Context(), records.Filter{})
@@ -179,29 +192,57 @@ func TestRecordComplaint(t *testing.T) {
 	if c.Class != "billing" || c.Caller != "13812345678" || c.Deadline.Sub(c.At) != 12*time.Hour {
 		t.Errorf("complaint %+v", c)
 	}
-	// 2 s of quiet, 20 s of speech, then the 5 s of silence that end it.
-	if c.Duration != 27*time.Second {
-		t.Errorf("recording lasted %v, want 27s", c.Duration)
+	// The prompt, 2 s of quiet, 20 s of speech, its end, 5 s of silence,
+	// the question, 5 s without an answer.
+	if want := ask + 2*time.Second + 20*time.Second + DefaultUtteranceEnd + 5*time.Second + more + 5*time.Second; c.Duration != want {
+		t.Errorf("recording lasted %v, want %v", c.Duration, want)
 	}
-	if !strings.Contains(timeline(s), "record end (silence)") {
+	if !strings.Contains(timeline(s), "record end (nothing more)") {
 		t.Errorf("timeline:\n%s", timeline(s))
+	}
+}
+
+// TestRecordComplaintGoesOn: a caller who pauses 6 s and goes on after
+// the question is recorded whole, in one complaint; words said over the
+// prompt are kept too (the recording starts first).
+func TestRecordComplaintGoesOn(t *testing.T) {
+	var ask, more time.Duration
+	s, played, mem := verbCall(t, func(d, number func(string) time.Duration) []CallerAction {
+		t1 := d("close.ask") + time.Second
+		ask, more = d("complaint.ask"), d("complaint.more")
+		t2 := t1 + time.Second // over the prompt: it stops, the recording keeps it
+		t3 := t2 + 10*time.Second + DefaultUtteranceEnd + 5*time.Second + more + time.Second
+		return append(append(keys(t1, "2"), talk(t, t2, 10*time.Second)...), talk(t, t3, 8*time.Second)...)
+	})
+	if got := strings.Join(played, " "); got != "close.ask complaint.ask complaint.more complaint.more complaint.close" {
+		t.Errorf("played %s", got)
+	}
+	cs, err := mem.Complaints(t.Context(), records.Filter{})
+	if err != nil || len(cs) != 1 {
+		t.Fatalf("complaints %+v, %v; want one", cs, err)
+	}
+	talked := time.Second + 10*time.Second + DefaultUtteranceEnd + 5*time.Second + more + time.Second + 8*time.Second
+	if want := talked + DefaultUtteranceEnd + 5*time.Second + more + 5*time.Second; cs[0].Duration != want {
+		t.Errorf("recording lasted %v, want %v (both parts in one)\n%s", cs[0].Duration, want, timeline(s))
+	}
+	if ask <= time.Second || !strings.Contains(timeline(s), "barge_in complaint.ask") {
+		t.Errorf("the prompt was not stopped by the caller:\n%s", timeline(s))
 	}
 }
 
 // TestRecordHangupStored: a caller who says the complaint and hangs up
 // without the end key has complained all the same: it is stored.
 func TestRecordHangupStored(t *testing.T) {
+	var ask time.Duration
 	_, _, mem := verbCall(t, func(d, _ func(string) time.Duration) []CallerAction {
 		t1 := d("close.ask") + time.Second
 		t2 := t1 + d("complaint.ask") + time.Second
-		return append(keys(t1, "2"),
-			CallerAction{At: t2, Event: Event{Kind: SpeechStart, LevelDB: -20}},
-			CallerAction{At: t2 + 3*time.Second, Event: Event{Kind: SpeechEnd, LevelDB: -80}},
-			CallerAction{At: t2 + 4*time.Second, Hangup: true})
+		ask = d("complaint.ask")
+		return append(append(keys(t1, "2"), talk(t, t2, 3*time.Second)...), CallerAction{At: t2 + 4*time.Second, Hangup: true})
 	})
 	cs, err := mem.Complaints(t.Context(), records.Filter{})
-	if err != nil || len(cs) != 1 || cs[0].Duration != 5*time.Second {
-		t.Fatalf("complaints %+v, %v; want one of 5 s", cs, err)
+	if want := ask + 5*time.Second; err != nil || len(cs) != 1 || cs[0].Duration != want {
+		t.Fatalf("complaints %+v, %v; want one of %v", cs, err, want)
 	}
 }
 

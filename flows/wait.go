@@ -27,8 +27,17 @@ type waitSpec struct {
 // again to answer.
 func (r *Runner) waitFor(ctx context.Context, w waitSpec) (h heard, woke bool, err error) {
 	deadline := r.clock.Now().Add(w.d)
+	var rest time.Duration // the time the wait had left when the caller held the call
+	if r.held {
+		rest = w.d
+	}
 	for {
 		left := deadline.Sub(r.clock.Now())
+		if r.held {
+			// The caller has the call on hold: the wait stands still
+			// until they come back (or maxHeld passes).
+			left = maxHeld
+		}
 		if left <= 0 {
 			return h, false, nil
 		}
@@ -40,26 +49,40 @@ func (r *Runner) waitFor(ctx context.Context, w waitSpec) (h heard, woke bool, e
 		case <-r.clock.After(left):
 			return h, false, nil
 		case ev := <-r.call.Events():
-			if r.event(ev, &h); w.until != nil && w.until(h) {
+			wasHeld := r.held
+			r.event(ev, &h)
+			switch {
+			case !wasHeld && r.held:
+				rest = deadline.Sub(r.clock.Now())
+			case wasHeld && !r.held:
+				deadline = r.clock.Now().Add(rest)
+			}
+			if r.louderPending {
+				// Ask at once whether the caller hears better.
+				r.louderPending = false
+				h2, err := r.play(ctx, r.cfg.Louder.Prompt)
+				switch {
+				case w.timeline && err != nil:
+					return h, false, err
+				case w.timeline:
+					continue
+				case err != nil || w.until != nil && (w.until(h2) || w.until(h)):
+					return h.merge(h2), false, err
+				}
+				// Then the caller gets the whole wait again to answer.
+				deadline = r.clock.Now().Add(w.d)
+				continue
+			}
+			if w.until != nil && w.until(h) {
 				return h, false, nil
 			}
-			if !r.louderPending {
-				continue
-			}
-			r.louderPending = false
-			h2, err := r.play(ctx, r.cfg.Louder.Prompt)
-			switch {
-			case w.timeline && err != nil:
-				return h, false, err
-			case w.timeline:
-				continue
-			case err != nil || w.until != nil && w.until(h2):
-				return h2, false, err // the answer to the question
-			}
-			deadline = r.clock.Now().Add(w.d)
 		}
 	}
 }
+
+// maxHeld bounds how long a wait stands still while the caller holds the
+// call: a caller who never comes back meets the flow again then.
+const maxHeld = 30 * time.Minute
 
 // wait waits up to d for the caller to speak or press a key.
 func (r *Runner) wait(ctx context.Context, d time.Duration) (heard, error) {

@@ -28,7 +28,7 @@ var wantIDs = func() []string {
 		"weak.louder", "weak.bye", "weak.handset", "noisy", "repeat", "louder.check",
 		"hold.ask", "hold.apology", "hold.resume", "shortwait.verify", "shortwait.query",
 		"system.slow", "system.down", "callback.confirm", "callback.confirm.end",
-		"callback.ask", "callback.keys", "callback.saved", "complaint.ask", "survey.ask", "survey.thanks",
+		"callback.ask", "callback.keys", "callback.saved", "complaint.ask", "complaint.more", "survey.ask", "survey.thanks",
 		"queue.position", "queue.wait", "queue.callback",
 		"close.ask", "close.bye", "close.hangup", "complaint.close", "notours",
 		"escalate", "dialect", "nuisance", "ack", "digit.yao", "num.ten", "num.hundred", "num.liang", "unit.minute", "unit.position", "menu.main", "menu.invalid",

@@ -32,6 +32,7 @@ type callMedia struct {
 	gainDB   atomic.Uint64            // CS-LOUDER gain in dB, float64 bits
 	rec      atomic.Pointer[recorder] // the caller's audio is being recorded
 	tap      atomic.Pointer[relay]    // bridged: the caller's audio goes to the other leg
+	held     atomic.Bool              // the caller's side holds the call: what it sends (its music) is no caller
 
 	// receive goroutine only (line.Digit excepted)
 	line    *flows.LineListener
@@ -53,8 +54,22 @@ func newCallMedia(c *call, conn net.PacketConn, ans sdp.Answer, localSDP []byte)
 // start runs the player and the receive loop.
 func (m *callMedia) start() { m.audio.start(m) }
 
-// update applies a negotiated answer (a re-INVITE's).
-func (m *callMedia) update(ans sdp.Answer) { m.audio.update(ans) }
+// update applies a negotiated answer (a re-INVITE's). When the caller's
+// side puts the call on hold, or takes it off, the flow hears of it (its
+// waits stand still meanwhile), and the caller's audio (a PBX's hold music)
+// is not listened to.
+func (m *callMedia) update(ans sdp.Answer) {
+	m.audio.update(ans)
+	held := ans.Hold || !ans.Direction.Sends()
+	if m.held.Swap(held) == held {
+		return
+	}
+	kind := flows.Resumed
+	if held {
+		kind = flows.Held
+	}
+	m.emit(flows.Event{Kind: kind, At: time.Now()})
+}
 
 // stop ends the media goroutines and waits for them.
 func (m *callMedia) stop() { m.audio.stop() }
@@ -68,6 +83,9 @@ func (m *callMedia) Audio(pcm []int16) {
 	if r := m.tap.Load(); r != nil {
 		r.push(pcm) // bridged: the flow does not listen (bridge.go)
 		return
+	}
+	if m.held.Load() {
+		return // the caller's side holds the call: its music is no caller
 	}
 	if r := m.rec.Load(); r != nil {
 		r.frame(pcm)
@@ -115,8 +133,9 @@ func (m *callMedia) emit(ev flows.Event) {
 	}
 }
 
-// Play implements flows.Call.
-func (c *call) Play(ctx context.Context, p *prompts.Prompt) error {
+// Play implements flows.Call; the flow stops a prompt by cancelling ctx,
+// so the options are not needed here.
+func (c *call) Play(ctx context.Context, p *prompts.Prompt, _ flows.PlayOptions) error {
 	var src media.Source = media.NewClipSource(p.ID, p, false)
 	if g := math.Float64frombits(c.m.gainDB.Load()); g != 0 {
 		src = media.NewGainSource(media.NewClipSource(p.ID, p, false), g, g711.Encode)
@@ -127,14 +146,20 @@ func (c *call) Play(ctx context.Context, p *prompts.Prompt) error {
 // SetGain implements flows.Call.
 func (c *call) SetGain(db float64) { c.m.gainDB.Store(math.Float64bits(db)) }
 
-// PlayLoop implements flows.Call: hold music in a loop from frame from,
-// until ctx ends; it returns where the music stopped.
-func (c *call) PlayLoop(ctx context.Context, p *prompts.Prompt, from int) (int, error) {
+// StartLoop implements flows.Call: hold music in a loop from frame from
+// until stop (or the call's end); stop returns where the music stopped.
+func (c *call) StartLoop(p *prompts.Prompt, from int) (stop func() int) {
 	src := media.NewClipSource(p.ID, p, true)
 	src.Seek(from)
-	err := c.m.audio.player.Play(ctx, src)
-	if ctx.Err() != nil {
-		err = nil // stopped for an announcement or the end of the hold
+	ctx, cancel := context.WithCancel(c.ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = c.m.audio.player.Play(ctx, src)
+	}()
+	return func() int {
+		cancel()
+		<-done
+		return src.Pos()
 	}
-	return src.Pos(), err
 }

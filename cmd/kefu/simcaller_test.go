@@ -218,8 +218,12 @@ func TestSimCallerWAVSpeech(t *testing.T) {
 	if n := simCount(acts, flows.WeakSpeech) + simCount(acts, flows.Noise) + simCount(acts, flows.Digit); n != 0 {
 		t.Errorf("got [%s], want speech only", simKinds(acts))
 	}
-	if len(acts) != 2 {
-		t.Errorf("got [%s], want speech_start, speech_end", simKinds(acts))
+	u := simFirst(t, acts, flows.UtteranceEnd)
+	if d := u.At - e.At; d != 400*time.Millisecond {
+		t.Errorf("utterance_end %v after speech_end, want 0.4 s (0.8 s after the voice, less the hangover)", d)
+	}
+	if len(acts) != 4 {
+		t.Errorf("got [%s], want onset, speech_start, speech_end, utterance_end", simKinds(acts))
 	}
 }
 
