@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -12,12 +13,14 @@ import (
 	"github.com/kefu-hotline/kefu/prompts"
 )
 
-// TestIntegrationComplaint is CS-COMPLAINT-CLOSE on the real binary with the
-// default hotline: the caller presses 2 during the opening, speaks after
-// the complaint prompt and stops; kefu records until 5 s of silence, says
-// the complaint closing, and the complaint is on the ops API with the
-// caller's number, a reply deadline 24 h on, and a recording in the data
-// directory that holds the caller's speech.
+// TestIntegrationComplaint is CS-COMPLAINT-CLOSE and CS-LISTEN on the real
+// binary with the default hotline: the caller presses 2 during the opening,
+// speaks after the complaint prompt, pauses 6 s and goes on; kefu asks
+// 「请问您还有其他要补充的吗?」 at the pause while still recording, records
+// the second part into the same complaint, asks again, and after 5 s with
+// nothing more says the complaint closing. The complaint is on the ops API
+// with the caller's number, a reply deadline 24 h on, and one recording in
+// the data directory that holds both parts of the caller's speech.
 func TestIntegrationComplaint(t *testing.T) {
 	integration(t)
 	t.Parallel()
@@ -25,17 +28,35 @@ func TestIntegrationComplaint(t *testing.T) {
 	if _, err := os.Stat(speech); err != nil {
 		t.Fatalf("fixture: %v", err)
 	}
+	f, err := os.Open(speech)
+	if err != nil {
+		t.Fatal(err)
+	}
+	part, err := prompts.Decode(speech, f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p0, p1 := speechSpan(part)
+	const pause = 6.0 // seconds between the two parts' voices
+	silence := make([]int16, int((pause-(float64(len(part))/8000-p1)-p0)*8000))
+	caller := writeCaller(t, append(append(append([]int16(nil), part...), silence...), part...))
+	second := float64(len(part)+len(silence))/8000 + p0 // the second part's voice, in the caller's audio
+
 	a := startAgent(t)
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 	defer cancel()
 	// 2 at 3 s (during the opening), the complaint prompt (about 5.6 s)
 	// follows at once, the speech from 10 s.
-	_, code, out := dial(t, ctx, a, "-from", "sip:13812345678@127.0.0.1", "-keys", "2@3s", "-play", speech, "-play-at", "10s", "-for", "35s", "-max", "50s")
+	_, code, out := dial(t, ctx, a, "-from", "sip:13812345678@127.0.0.1", "-keys", "2@3s", "-play", caller, "-play-at", "10s", "-for", "60s", "-max", "80s")
 	if code != 0 {
 		t.Fatalf("kefu dial exit %d\n%s", code, out)
 	}
 	if !a.waitLog(`"prompt_start","detail":"complaint.close"`, 5*time.Second) {
 		t.Errorf("no complaint closing in kefu's log")
+	}
+	if !a.waitLog(`"detail":"complaint.more"`, time.Second) {
+		t.Errorf("kefu never asked whether there is more")
 	}
 	res, err := http.Get("http://" + a.http + "/api/complaints")
 	if err != nil {
@@ -59,21 +80,31 @@ func TestIntegrationComplaint(t *testing.T) {
 	if c.Caller != "13812345678" || c.Deadline.Sub(c.At) != 24*time.Hour || c.Recording == "" {
 		t.Errorf("complaint %+v", c)
 	}
-	f, err := os.Open(filepath.Join(a.data, c.Recording))
+	rf, err := os.Open(filepath.Join(a.data, c.Recording))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	rec, err := prompts.Decode(c.Recording, f)
+	defer rf.Close()
+	rec, err := prompts.Decode(c.Recording, rf)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The caller spoke about 3 s, 4 s into the recording; 5 s of silence
-	// ended it.
-	if d := float64(len(rec)) / 8000; d < 8 || d > 13 || d-c.Duration > 0.1 || c.Duration-d > 0.1 {
-		t.Errorf("recording %.2f s (API %.2f s), want about 9-12 s", d, c.Duration)
+	// The recording starts with the complaint prompt (about 3 s into the
+	// call); the caller's parts are at 10 s and 10 s + second.
+	in := func(callAt float64) float64 {
+		i := int((callAt - 3) * 8000)
+		if i < 0 || i+2*8000 > len(rec) {
+			return math.Inf(-1)
+		}
+		return prompts.SpeechLevel(rec[i : i+2*8000])
 	}
-	if lvl := prompts.SpeechLevel(rec); lvl < -30 {
-		t.Errorf("recording speech level %.1f dBFS: the caller's voice is not in it", lvl)
+	for i, at := range []float64{10 + p0 + 0.2, 10 + second + 0.2} {
+		if lvl := in(at); lvl < -30 {
+			t.Errorf("part %d of the complaint (%.1f s into the call) is not in the recording: %.1f dBFS", i+1, at, lvl)
+		}
+	}
+	// Both parts, each pause's question and 5 s after the last: about 35 s.
+	if d := float64(len(rec)) / 8000; d < 28 || d > 42 || math.Abs(d-c.Duration) > 0.1 {
+		t.Errorf("recording %.2f s (API %.2f s), want about 35 s", d, c.Duration)
 	}
 }

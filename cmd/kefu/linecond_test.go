@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"math"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -15,7 +16,8 @@ import (
 // dial and checks, from the audio the caller heard, that kefu said the
 // right prompts with the spec's waits before hanging up: a weak voice gets
 // CS-WEAK (ask to speak up twice, then suggest another phone, 5 s, hang
-// up), a noisy line CS-NOISY (the notice twice, each followed by 5 s).
+// up), once the caller has finished (the voice stops the opening, CS-LISTEN);
+// a noisy line CS-NOISY (the notice twice, each followed by 5 s).
 func TestIntegrationLineConditions(t *testing.T) {
 	integration(t)
 	cat, err := prompts.LoadEmbedded("zh-CN")
@@ -32,9 +34,16 @@ func TestIntegrationLineConditions(t *testing.T) {
 	for _, tc := range []struct {
 		name, fixture, condition string
 		prompts                  []string // after the opening
+		voice                    bool     // the caller speaks: the opening stops, kefu waits for the end
 	}{
-		{"weak voice", "zh-speech-40.wav", "weak", []string{"weak.louder", "weak.louder", "weak.bye"}},
-		{"noisy line", "noise-white-20.wav", "noise", []string{"noisy", "noisy"}},
+		{"weak voice", "zh-speech-40.wav", "weak", []string{"weak.louder", "weak.louder", "weak.bye"}, true},
+		{"noisy line", "noise-white-20.wav", "noise", []string{"noisy", "noisy"}, false},
+		// CS-NOISY: loud steady noise of any colour is noise, not silence
+		// (the silent-call apology) and not speech.
+		{"brown noise", "noise-brown-20.wav", "noise", []string{"noisy", "noisy"}, false},
+		{"mains hum", "noise-hum-30.wav", "noise", []string{"noisy", "noisy"}, false},
+		{"buzz", "noise-buzz-20.wav", "noise", []string{"noisy", "noisy"}, false},
+		{"road rumble", "noise-rumble-20.wav", "noise", []string{"noisy", "noisy"}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -46,11 +55,38 @@ func TestIntegrationLineConditions(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("kefu dial exit %d\n%s", code, out)
 			}
-			// The caller is heard during the opening, so the first prompt
-			// follows it at once: one stretch; then 5 s before each next.
+			// A noisy line is heard during the opening, so the first
+			// prompt follows it at once: one stretch. A voice stops the
+			// opening, and the first prompt follows when the caller has
+			// finished. Then 5 s before each next prompt.
 			st := stretches(evs)
+			if tc.voice {
+				if len(st) == 0 {
+					t.Fatalf("heard nothing\n%s", out)
+				}
+				answered, _ := find(evs, "answered")
+				f, err := os.Open(file)
+				if err != nil {
+					t.Fatal(err)
+				}
+				pcm, err := prompts.Decode(file, f)
+				f.Close()
+				if err != nil {
+					t.Fatal(err)
+				}
+				v0, v1 := speechSpan(pcm)
+				if d := st[0][1] - (answered.T + 1 + v0); d > 0.6 {
+					t.Errorf("the opening went on %.2f s over the caller's voice", d)
+				}
+				if len(st) > 1 {
+					if d := st[1][0] - (answered.T + 1 + v1); d < 0.5 || d > 1.3 {
+						t.Errorf("%s began %.2f s after the caller stopped, want within 1 s (after the 0.8 s end of the utterance)", tc.prompts[0], d)
+					}
+				}
+				st = st[1:]
+			}
 			if len(st) != len(tc.prompts) {
-				t.Fatalf("heard %d stretches %v, want %d: the opening with %v\n%s", len(st), st, len(tc.prompts), tc.prompts, out)
+				t.Fatalf("heard %d stretches %v, want %d: %v\n%s", len(st), st, len(tc.prompts), tc.prompts, out)
 			}
 			cal, _ := calendar.New(nil, nil)
 			opening := dur(cal.Opening(time.Now(), 0, 0))
@@ -58,7 +94,7 @@ func TestIntegrationLineConditions(t *testing.T) {
 				s := st[i]
 				// Each prompt's audible part is its length less ~0.2 s of padding.
 				want := dur(id) - 0.2
-				if i == 0 {
+				if i == 0 && !tc.voice {
 					want += opening
 				}
 				if got := s[1] - s[0]; math.Abs(got-want) > 0.35 {

@@ -336,3 +336,40 @@ func TestIntegrationSippInviteRetransmission(t *testing.T) {
 		t.Errorf("sipp got %d 200 OKs to the INVITE, want 1", n)
 	}
 }
+
+// TestIntegrationSippCallerHoldPausesLadder: a caller who holds the call
+// (a=inactive) for 40 s, longer than the whole silence ladder, is away, not
+// silent: kefu neither goes on with the ladder nor hangs up meanwhile (the
+// scenario fails on a BYE during the hold); when the caller comes back the
+// ladder goes on, and kefu hangs up at its end, not for want of RTP.
+func TestIntegrationSippCallerHoldPausesLadder(t *testing.T) {
+	integration(t)
+	t.Parallel()
+	s := newSipp(t, startAgent(t))
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	r := s.run("uac_hold_long.xml", 100*time.Second, "-key", "rtp_port", fmt.Sprint(pc.LocalAddr().(*net.UDPAddr).Port))
+	s.expect(r, 0)
+	if t.Failed() {
+		return
+	}
+	unhold := r.first(t, false, "SIP/2.0 200", "3 INVITE")
+	bye := r.first(t, false, "BYE", "")
+	// The rest of the ladder after the hold: the rest of a 5 s wait, the
+	// opening, 5 s, the apology, 5 s.
+	if d := bye.at.Sub(unhold.at); d < 15*time.Second {
+		t.Errorf("kefu hung up %.1f s after the caller came back, want the rest of the ladder first", d.Seconds())
+	}
+	if !s.a.waitLog(`"detail":"held`, time.Second) || !s.a.waitLog(`"detail":"resumed`, time.Second) {
+		t.Errorf("the flow did not hear of the hold")
+	}
+	if e := s.a.waitEntry(t, "call ended", 5*time.Second); e.str("cause") != "agent hung up" {
+		t.Errorf("call ended by %q, want the ladder's hang-up", e.str("cause"))
+	}
+	if !s.a.waitLog(`"attempts":3`, time.Second) {
+		t.Errorf("kefu's log does not record the three attempts")
+	}
+}
