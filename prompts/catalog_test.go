@@ -32,6 +32,8 @@ var wantIDs = func() []string {
 		"queue.position", "queue.wait", "queue.callback",
 		"close.ask", "close.bye", "close.hangup", "complaint.close", "notours",
 		"escalate", "dialect", "nuisance", "ack", "digit.yao", "num.ten", "num.hundred", "num.liang", "unit.minute", "unit.position", "menu.main", "menu.invalid",
+		"queue.connecting", "noagent.offer", "help.other", "message.ask", "message.close", "down.callback",
+		"louder.max", "weak.handsfree", "dialect.mandarin", "dialect.bye", "escalate.sorry",
 	}
 	for d := range 10 {
 		ids = append(ids, fmt.Sprintf("digit.%d", d))
