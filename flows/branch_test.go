@@ -48,6 +48,7 @@ flows:
         next: bye
       - name: bye
         close: {}
+        exception: a test flow, where a reply to the closing question ends the call
 `
 
 func TestBranchBeforeAnswer(t *testing.T) {

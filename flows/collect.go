@@ -114,6 +114,8 @@ func (c *Collect) check(sc *stepCheck) {
 		sc.at("retries", "retries must not be negative")
 	}
 	sc.louderClash("end_key", orStr(c.EndKey, "#"))
+	sc.bound("timeout", c.Timeout, time.Minute)
+	sc.bound("inter_digit", c.InterDigit, 30*time.Second)
 }
 
 func (c *Collect) checkPrompts(pc *promptCheck) {

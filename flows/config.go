@@ -100,7 +100,10 @@ type Louder struct {
 	StepDB float64 `yaml:"step_db"` // default 3
 	MaxDB  float64 `yaml:"max_db"`  // default 9
 	Prompt string  `yaml:"prompt"`  // default louder.check
-	Off    bool    `yaml:"off"`
+	// MaxPrompt is said instead when the caller asks again at the cap
+	// (CS-LOUDER-MAX); default louder.max.
+	MaxPrompt string `yaml:"max_prompt"`
+	Off       bool   `yaml:"off"`
 }
 
 // Screening is the nuisance policy: the repeat-call rule, withheld
@@ -276,6 +279,9 @@ func (c *Config) defaults() {
 	}
 	if c.Louder.Prompt == "" {
 		c.Louder.Prompt = "louder.check"
+	}
+	if c.Louder.MaxPrompt == "" {
+		c.Louder.MaxPrompt = "louder.max"
 	}
 	if c.MediaTimeout == nil {
 		d := Duration(DefaultMediaTimeout)

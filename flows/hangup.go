@@ -1,6 +1,9 @@
 package flows
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Hangup ends the call from our side.
 type Hangup struct {
@@ -25,6 +28,6 @@ func (h *Hangup) run(ctx context.Context, r *Runner) (string, error) {
 
 func (h *Hangup) exits() []exit { return []exit{{end: endHangup}} }
 
-func (h *Hangup) check(*stepCheck) {}
+func (h *Hangup) check(sc *stepCheck) { sc.bound("wait", h.Wait, time.Minute) }
 
 func (h *Hangup) label() string { return "hangup" }

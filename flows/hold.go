@@ -84,7 +84,7 @@ func (h *Hold) run(ctx context.Context, r *Runner) (string, error) {
 
 func (h *Hold) exits() []exit { return onward }
 
-func (h *Hold) check(*stepCheck) {}
+func (h *Hold) check(sc *stepCheck) { sc.bound("for", h.For, time.Hour) }
 
 func (h *Hold) checkPrompts(pc *promptCheck) { pc.checkHold(h) }
 

@@ -19,6 +19,7 @@ flows:
           for: %s
 %s      - name: close
         close: {}
+        exception: a test flow, where a reply to the closing question ends the call
 `
 
 func simulateHold(t *testing.T, dur, announce string) *Simulation {

@@ -8,10 +8,10 @@ import (
 // DefaultClosingPrompts are the phrases that may be the last thing a caller
 // hears before kefu hangs up (CS-CLOSE, CS-COMPLAINT-CLOSE and the polite
 // endings of CS-SILENT, CS-WEAK, CS-NOISY, CS-NUISANCE): "never hang up
-// without a closing phrase".
+// without a closing phrase". None ends on a question: kefu never hangs up
+// on one (CS-WEAK, CS-NOISY: the goodbye follows the 5 s wait).
 var DefaultClosingPrompts = []string{
-	"close.bye", "close.hangup", "complaint.close", "silent.apology", "silent.alt.bye",
-	"weak.bye", "noisy", "nuisance", "system.down",
+	"close.bye", "close.hangup", "complaint.close", "message.close", "silent.apology", "silent.alt.bye", "nuisance",
 }
 
 // closeWalk follows every path through one flow with the last prompt the

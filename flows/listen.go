@@ -175,6 +175,7 @@ func (l *Listen) check(sc *stepCheck) {
 		if a.Prompt == "" {
 			sc.at(fmt.Sprintf("attempts[%d]", i), "attempt needs a prompt")
 		}
+		sc.bound(fmt.Sprintf("attempts[%d].wait", i), a.Wait, time.Minute)
 	}
 	hangsUp := l.OnSilence == "" || sc.flow.isHangup(l.OnSilence)
 	if hangsUp && len(l.Attempts) < MinSilentAttempts && l.Exception == "" {

@@ -103,3 +103,58 @@ func TestCallerHoldPausesLadder(t *testing.T) {
 		t.Errorf("the ladder went on during the hold:\n%s", tl)
 	}
 }
+
+// TestCloseKeepsServing is CS-CLOSE: a caller who answers 「请问还有什么可以
+// 帮您?」 (speech or a key) is served again at on_more, never told goodbye;
+// a reply too faint to understand is asked for again (CS-REPEAT); a
+// caller who stays silent hears the final phrase and the hang-up 5 s later.
+func TestCloseKeepsServing(t *testing.T) {
+	steps := `      - name: close
+        close: {on_more: menu}
+      - name: menu
+        menu:
+          prompt: menu.main
+          choices: {"1": bye}
+          on_timeout: bye
+          on_invalid: bye
+      - name: bye
+        say: {prompt: close.bye}
+`
+	tl := listenFlow(t, steps, "speech@3s:1s,hangup@12s")
+	if !strings.Contains(tl, "close the caller has more") || !strings.Contains(tl, "prompt_start menu.main") || strings.Contains(tl, "prompt_start close.bye") {
+		t.Errorf("a reply to the question: want the menu again, no goodbye:\n%s", tl)
+	}
+	tl = listenFlow(t, steps, "keys@3s:1")
+	if !strings.Contains(tl, "choice 1 pressed before the menu") {
+		t.Errorf("a key after the question: want it taken by the menu:\n%s", tl)
+	}
+	tl = listenFlow(t, steps, "weak@3s:1s")
+	if !strings.Contains(tl, "prompt_start repeat") || !strings.Contains(tl, "prompt_start close.hangup") {
+		t.Errorf("a faint reply: want it asked for again, then the final phrase:\n%s", tl)
+	}
+	tl = listenFlow(t, steps, "silent")
+	if !strings.Contains(tl, "prompt_start close.hangup") || !strings.Contains(tl, "hangup agent") || strings.Contains(tl, "menu.main") {
+		t.Errorf("silence: want the final phrase and the hang-up:\n%s", tl)
+	}
+}
+
+// TestLouderMax is CS-LOUDER-MAX: a press at the gain cap is not pretended
+// to raise it: kefu says it is at its loudest.
+func TestLouderMax(t *testing.T) {
+	tl := listenFlow(t, `      - name: open
+        listen:
+          attempts: [{prompt: greet.tod}, {prompt: greet.tod}, {prompt: silent.apology}]
+          on_speech: menu
+      - name: menu
+        menu:
+          prompt: menu.main
+          choices: {"1": bye}
+          on_timeout: bye
+          on_invalid: bye
+      - name: bye
+        say: {prompt: close.bye}
+`, "keys@1s:***,keys@12s:*,hangup@30s")
+	if strings.Count(tl, "prompt_start louder.check") != 1 || !strings.Contains(tl, "prompt_start louder.max") {
+		t.Errorf("want the question once, then at +9 dB the maximum:\n%s", tl)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 )
 
 // Menu offers keys to choose from (DTMF): the prompt, a wait for a key,
@@ -89,6 +90,7 @@ func (m *Menu) check(sc *stepCheck) {
 		}
 	}
 	sc.louderClash("choices", slices.Collect(maps.Keys(m.Choices))...)
+	sc.bound("timeout", m.Timeout, time.Minute)
 }
 
 func (m *Menu) checkPrompts(pc *promptCheck) {

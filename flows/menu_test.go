@@ -34,6 +34,7 @@ flows:
         next: end
       - name: end
         close: {}
+        exception: a test flow, where a reply to the closing question ends the call
 `
 
 func TestMenu(t *testing.T) {

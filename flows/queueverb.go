@@ -22,15 +22,18 @@ type QueueDef struct {
 }
 
 // Enqueue puts the caller in one of kefu's queues and holds them there
-// (CS-HOLD-*): the ask phrase, music, the timed apologies, each followed
-// by the caller's position and estimated wait. The call leaves the queue
-// when it is taken (OnAnswer, after the resume phrase), when the queue's
+// (CS-HOLD-*): the true ask phrase (「正在为您转接,请您稍等,不要挂机」), music,
+// the timed apologies, each followed by the caller's position and, once
+// the queue has answered callers to estimate from, the expected wait. The
+// call leaves the queue when it is taken (OnAnswer), when the queue's
 // maximum wait passes (OnTimeout), or when the caller hangs up (counted
-// abandoned).
+// abandoned); the resume phrase's thanks come first on every way off hold
+// (CS-HOLD-RESUME). When nobody can take the queue's callers, a flow with
+// OnUnstaffed goes there at once instead (CS-PROMISE).
 type Enqueue struct {
 	Queue    string     `yaml:"queue"`
 	Priority int        `yaml:"priority"` // higher is served first; default 0
-	Ask      string     `yaml:"ask"`      // default hold.ask
+	Ask      string     `yaml:"ask"`      // default queue.connecting
 	Music    string     `yaml:"music"`    // default music.hold
 	Resume   string     `yaml:"resume"`   // default hold.resume
 	Announce []Announce `yaml:"announce"` // default: hold.apology at 2m, then every 60s
@@ -38,6 +41,10 @@ type Enqueue struct {
 	Quiet     bool   `yaml:"quiet"`
 	OnAnswer  string `yaml:"on_answer"`
 	OnTimeout string `yaml:"on_timeout"`
+	// OnUnstaffed is where a caller goes when no agent can take the
+	// queue's callers (CS-PROMISE: the flow says so and offers a callback
+	// or a message); unset, the caller waits all the same.
+	OnUnstaffed string `yaml:"on_unstaffed"`
 }
 
 // Queues builds the queue manager for the config's queues.
@@ -51,7 +58,7 @@ func (c *Config) Queues() (*queue.Manager, error) {
 
 // hold returns the hold the queue plays.
 func (q *Enqueue) hold() *Hold {
-	return &Hold{Ask: q.Ask, Music: q.Music, Resume: q.Resume, Announce: q.Announce}
+	return &Hold{Ask: orStr(q.Ask, "queue.connecting"), Music: q.Music, Resume: q.Resume, Announce: q.Announce}
 }
 
 // errNoQueues: a flow uses queue, but the runner was given no manager.
@@ -60,6 +67,10 @@ var errNoQueues = errors.New("no queue manager")
 func (q *Enqueue) run(ctx context.Context, r *Runner) (string, error) {
 	if r.queues == nil {
 		return "", errNoQueues
+	}
+	if q.OnUnstaffed != "" && !r.queues.Staffed(q.Queue) {
+		r.note("queue", fmt.Sprintf("nobody can take %s's callers now", q.Queue))
+		return q.OnUnstaffed, nil
 	}
 	callID := r.info.CallID
 	if callID == "" {
@@ -99,6 +110,10 @@ func (q *Enqueue) run(ctx context.Context, r *Runner) (string, error) {
 	if !taken {
 		t.Leave(r.clock.Now(), queue.TimedOut)
 		r.note("queue", fmt.Sprintf("max wait passed in %s after %v", q.Queue, t.Waited(r.clock.Now())))
+		// The thanks come first on every way off hold (CS-HOLD-RESUME).
+		if _, err := r.play(ctx, orStr(h.Resume, "hold.resume")); err != nil {
+			return "", err
+		}
 		return q.OnTimeout, nil
 	}
 	r.note("queue", fmt.Sprintf("taken from %s after %v", q.Queue, t.Waited(r.clock.Now())))
@@ -109,7 +124,11 @@ func (q *Enqueue) run(ctx context.Context, r *Runner) (string, error) {
 }
 
 func (q *Enqueue) exits() []exit {
-	return []exit{{label: "taken", to: q.OnAnswer, field: "on_answer"}, {label: "max wait", to: q.OnTimeout, field: "on_timeout"}}
+	out := []exit{{label: "taken", to: q.OnAnswer, field: "on_answer"}, {label: "max wait", to: q.OnTimeout, field: "on_timeout"}}
+	if q.OnUnstaffed != "" {
+		out = append(out, exit{label: "nobody to take it", to: q.OnUnstaffed, field: "on_unstaffed"})
+	}
+	return out
 }
 
 func (q *Enqueue) check(sc *stepCheck) {
@@ -128,8 +147,8 @@ func (q *Enqueue) checkPrompts(pc *promptCheck) {
 	}
 }
 
-// lastSaid: taken, the caller hears the resume phrase; after the maximum
-// wait the next step speaks.
+// lastSaid: every way off hold ends with the resume phrase; a caller
+// nobody can take leaves before any is said, and the next step speaks.
 func (q *Enqueue) lastSaid() string { return orStr(q.Resume, "hold.resume") }
 
 func (q *Enqueue) label() string { return "queue" }
@@ -147,7 +166,11 @@ func (r *Runner) sayPosition(ctx context.Context, t *queue.Ticket) error {
 			return err
 		}
 	}
-	return r.sayCount(ctx, "queue.wait", queue.SpokenMinutes(t.EstimatedWait()), "unit.minute")
+	wait, real := t.Estimate()
+	if !real {
+		return nil // no answered caller yet: no figure to quote (CS-PROMISE)
+	}
+	return r.sayCount(ctx, "queue.wait", queue.SpokenMinutes(wait), "unit.minute")
 }
 
 // sayCount plays a lead prompt, a cardinal number and its unit.

@@ -36,6 +36,7 @@ flows:
         collect: {callback: queue_timeout, on_fail: end}
       - name: end
         close: {}
+        exception: a test flow, where a reply to the closing question ends the call
 `
 
 func loadQueueFlow(t *testing.T) (*Config, *Flow) {
@@ -52,9 +53,11 @@ func loadQueueFlow(t *testing.T) (*Config, *Flow) {
 	return cfg, f
 }
 
-// TestQueueTimeline: a caller second in line hears the ask, music, the
-// apology at 2 min followed by "one caller ahead of you, about 2 minutes",
-// again at 3 min, and at the 3m30s maximum wait the callback offer; the
+// TestQueueTimeline: a caller second in line hears the true ask
+// (CS-PROMISE: 正在为您转接), music, the apology at 2 min followed by "one
+// caller ahead of you, about 2 minutes" (the queue answered a caller
+// before, so there are figures to quote), again at 3 min, and at the 3m30s
+// maximum wait the thanks (CS-HOLD-RESUME) before the callback offer; the
 // number left is stored with the queue's name.
 func TestQueueTimeline(t *testing.T) {
 	cfg, f := loadQueueFlow(t)
@@ -64,12 +67,19 @@ func TestQueueTimeline(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Date(2026, 11, 23, 2, 0, 0, 0, time.UTC)
+	if _, err := qs.Join("customers", "done", 0, start.Add(-2*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if tk, err := qs.Next(start.Add(-time.Minute), "customers"); err != nil || tk == nil {
+		t.Fatalf("Next = %v, %v", tk, err)
+	}
 	if _, err := qs.Join("customers", "ahead", 0, start.Add(-time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	callback, _ := cat.Get("queue.callback")
+	resume, _ := cat.Get("hold.resume")
 	ask, _ := cat.Get("callback.ask")
-	keysAt := 210*time.Second + callback.Duration() + ask.Duration() + time.Second
+	keysAt := 210*time.Second + resume.Duration() + callback.Duration() + ask.Duration() + time.Second
 	readBack := 12*300*time.Millisecond + time.Second
 	for _, id := range []string{"callback.confirm", "callback.confirm.end", "callback.keys"} {
 		p, _ := cat.Get(id)
@@ -93,16 +103,13 @@ func TestQueueTimeline(t *testing.T) {
 		}
 	}
 	joined := strings.Join(got, "\n")
-	for _, want := range []string{"0s hold.ask", "at 2m0s", "hold.apology", "queue.position", "queue.wait", "at 3m0s", "3m30s queue.callback"} {
+	for _, want := range []string{"0s queue.connecting", "at 2m0s", "hold.apology", "queue.position", "queue.wait", "at 3m0s", "3m30s hold.resume", "queue.callback"} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("timeline lacks %q:\n%s", want, joined)
 		}
 	}
 	if !strings.Contains(timeline(s), "prompt_start num.liang") {
 		t.Errorf("two minutes not read as 两分钟:\n%s", timeline(s))
-	}
-	if strings.Contains(joined, "hold.resume") {
-		t.Errorf("resume phrase on a timeout:\n%s", joined)
 	}
 	fig := qs.Figures(s.Now())[0]
 	if fig.TimedOut.Count != 1 || fig.Waiting != 1 {
@@ -138,7 +145,7 @@ func TestQueueTaken(t *testing.T) {
 		for _, p := range call.played {
 			ids = append(ids, p.id)
 		}
-		if got := strings.Join(ids, " "); !strings.HasPrefix(got, "hold.ask hold.resume ack close.ask") {
+		if got := strings.Join(ids, " "); !strings.HasPrefix(got, "queue.connecting hold.resume ack close.ask") {
 			t.Errorf("played %s", got)
 		}
 		for _, p := range call.played {
@@ -174,5 +181,45 @@ func TestQueueUnknown(t *testing.T) {
 	bad := strings.Replace(queueFlow, "queue: customers\n", "queue: customer\n", 1)
 	if _, err := Parse("q.yaml", []byte(bad)); err == nil || !strings.Contains(err.Error(), `no queue named "customer"`) {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestQueuePromisesOnlyWhatIsReal is CS-PROMISE: with no answered caller
+// yet there is no figure, so the apology gives the place in line but no
+// expected wait; and a queue step with on_unstaffed sends the caller there
+// at once while no agent can take the queue's callers.
+func TestQueuePromisesOnlyWhatIsReal(t *testing.T) {
+	cfg, f := loadQueueFlow(t)
+	_, cat := loadDefault(t)
+	qs, err := cfg.Queues()
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 11, 23, 2, 0, 0, 0, time.UTC)
+	if _, err := qs.Join("customers", "ahead", 0, start.Add(-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	s := NewSimulation(start, []CallerAction{{At: 150 * time.Second, Hangup: true}})
+	s.Queues, s.Records = qs, &records.Memory{}
+	if _, err := s.Run(t.Context(), cfg, f, cat); err != nil && err != ErrCallerHangup {
+		t.Fatal(err)
+	}
+	if tl := timeline(s); !strings.Contains(tl, "prompt_start queue.position") || strings.Contains(tl, "queue.wait") {
+		t.Errorf("want the place in line and no expected wait without figures:\n%s", tl)
+	}
+
+	unstaffed := strings.Replace(queueFlow, "          on_timeout: sorry\n", "          on_timeout: sorry\n          on_unstaffed: sorry\n", 1)
+	cfg2, err := Parse("q.yaml", []byte(unstaffed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f2, _ := cfg2.Flow("f")
+	s2 := NewSimulation(start, []CallerAction{{At: 20 * time.Second, Hangup: true}})
+	s2.Records = &records.Memory{}
+	if _, err := s2.Run(t.Context(), cfg2, f2, cat); err != nil && err != ErrCallerHangup {
+		t.Fatal(err)
+	}
+	if tl := timeline(s2); !strings.Contains(tl, "  0.000 prompt_start queue.callback") || strings.Contains(tl, "music") {
+		t.Errorf("want the offer at once, no music, with nobody to take the queue:\n%s", tl)
 	}
 }

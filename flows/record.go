@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -140,12 +142,28 @@ func (rc *Record) check(sc *stepCheck) {
 		sc.at("reply_within", "reply_within must be positive (CS-COMPLAINT-CLOSE: 24h by default)")
 	}
 	sc.louderClash("end_key", orStr(rc.EndKey, "#"))
+	sc.bound("max", rc.Max, 30*time.Minute)
+	sc.bound("silence_end", rc.SilenceEnd, time.Minute)
+	sc.bound("no_speech", rc.NoSpeech, 2*time.Minute)
+	sc.bound("reply_within", rc.ReplyWithin, 30*24*time.Hour)
 }
 
 func (rc *Record) checkPrompts(pc *promptCheck) {
 	pc.need(pc.path+".prompt", orStr(rc.Prompt, "complaint.ask"))
 	if m := orStr(rc.More, "complaint.more"); m != "none" {
 		pc.need(pc.path+".more", m)
+		if p, ok := pc.cat.Get(m); ok && strings.Contains(p.Text, "还有其他问题") {
+			pc.at("more", "CS-COMPLAINT-CLOSE: ask 「请问您还有其他要补充的吗?」, never 「还有其他问题吗?」 (%q says %q)", m, p.Text)
+		}
+	}
+	// CS-PROMISE: the closing must not promise another time than the
+	// reply deadline the complaint is stored with.
+	closing := orStr(rc.Closing, "complaint.close")
+	if p, ok := pc.cat.Get(closing); ok {
+		within := rc.ReplyWithin.or(records.DefaultReplyWithin)
+		if h, said := promisedHours(p.Text); said && time.Duration(h)*time.Hour != within {
+			pc.at("reply_within", "reply_within %v, but the closing %q promises an answer within %d hours: make them agree (record the prompt again, or set reply_within: %dh)", within, closing, h, h)
+		}
 	}
 	pc.need(pc.path+".closing", orStr(rc.Closing, "complaint.close"))
 }
@@ -198,7 +216,8 @@ func (r *Runner) recordUntil(ctx context.Context, rc *Record, start time.Time, s
 		deadline, reason := end, "max"
 		quiet := quietFrom.Add(rc.SilenceEnd.or(DefaultRecordSilence))
 		if !spoke && !spokeNow {
-			quiet, reason = start.Add(rc.NoSpeech.or(DefaultNoSpeech)), "silence"
+			// Nothing said yet: NoSpeech from the end of the prompt.
+			quiet, reason = quietFrom.Add(rc.NoSpeech.or(DefaultNoSpeech)), "silence"
 		}
 		if !r.talking && quiet.Before(deadline) {
 			deadline, reason = quiet, "silence"
@@ -225,3 +244,16 @@ func (r *Runner) recordUntil(ctx context.Context, rc *Record, start time.Time, s
 		}
 	}
 }
+
+// promisedHours finds the hours a prompt promises a reply in (「24小时内」,
+// "within 24 hours").
+func promisedHours(text string) (int, bool) {
+	m := promiseRe.FindStringSubmatch(text)
+	if m == nil {
+		return 0, false
+	}
+	h, err := strconv.Atoi(m[1] + m[2])
+	return h, err == nil
+}
+
+var promiseRe = regexp.MustCompile(`(\d+)\s*小时|(\d+)\s*hours`)

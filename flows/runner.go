@@ -35,6 +35,7 @@ type Runner struct {
 
 	gainDB        float64 // CS-LOUDER: the call's prompt gain
 	louderPending bool    // a louder key was pressed: ask whether it helps
+	louderAtMax   bool    // the last press found the gain at its cap already
 	talking       bool    // the caller is in the middle of an utterance (CS-LISTEN)
 	held          bool    // the caller's side has the call on hold
 	opening       string  // the opening of this call, once said
@@ -273,13 +274,13 @@ func (r *Runner) playing(ctx context.Context, id string, p *prompts.Prompt, how 
 				r.note("barge_in", p.ID)
 			}
 			r.note("prompt_end", p.ID)
-			if id == r.cfg.Louder.Prompt {
+			if id == r.cfg.Louder.Prompt || id == r.cfg.Louder.MaxPrompt {
 				r.louderPending = false // presses during the question: asked already
 			}
 			r.drain(&h)
 			if err == nil && r.louderPending {
 				r.louderPending = false
-				h2, err2 := r.play(ctx, r.cfg.Louder.Prompt)
+				h2, err2 := r.play(ctx, r.louderQuestion())
 				return h.merge(h2), err2
 			}
 			return h, err
@@ -331,9 +332,21 @@ func (r *Runner) drain(h *heard) {
 	}
 }
 
+// louderQuestion is what kefu asks after a press of the louder key:
+// whether the caller hears better now, or, at the cap, that it cannot be
+// louder (CS-LOUDER-MAX).
+func (r *Runner) louderQuestion() string {
+	if r.louderAtMax {
+		return r.cfg.Louder.MaxPrompt
+	}
+	return r.cfg.Louder.Prompt
+}
+
 func (r *Runner) event(ev Event, h *heard) {
 	if l := r.cfg.Louder; ev.Kind == Digit && !l.Off && string(ev.Key) == l.Key {
-		// CS-LOUDER: one step per press, capped, for the rest of the call.
+		// CS-LOUDER: one step per press, capped, for the rest of the call;
+		// a press at the cap is told so (CS-LOUDER-MAX), not pretended to.
+		r.louderAtMax = r.gainDB >= l.MaxDB
 		r.gainDB = min(r.gainDB+l.StepDB, l.MaxDB)
 		r.call.SetGain(r.gainDB)
 		r.Result.GainDB = r.gainDB

@@ -166,8 +166,10 @@ func TestSilentLadder(t *testing.T) {
 }
 
 // TestSpeechStopsLadder: a caller who speaks during the second wait stops
-// the ladder; the flow acknowledges, closes, and the silent caller then
-// hears the final phrase and the hang-up 5 s later (CS-CLOSE).
+// the ladder; the flow acknowledges and offers the menu; a caller who gets
+// nowhere with it is offered a callback or a message (CS-CLOSE: not the
+// closing question), then the goodbye, and kefu hangs up 10 s later unless
+// the caller does first.
 func TestSpeechStopsLadder(t *testing.T) {
 	cfg, cat := loadDefault(t)
 	synctest.Test(t, func(t *testing.T) {
@@ -181,8 +183,9 @@ func TestSpeechStopsLadder(t *testing.T) {
 		for _, p := range call.played {
 			ids = append(ids, p.id)
 		}
-		// After the ack, the main menu twice (no key), then the closing.
-		want := []string{greet.ID, greet.ID, "ack", "menu.main", "menu.main", "close.ask", "close.hangup"}
+		// After the ack, the main menu twice (no key), the other help, the
+		// goodbye.
+		want := []string{greet.ID, greet.ID, "ack", "menu.main", "menu.main", "help.other", "close.bye"}
 		if len(ids) != len(want) {
 			t.Fatalf("played %v, want %v", ids, want)
 		}
@@ -196,8 +199,8 @@ func TestSpeechStopsLadder(t *testing.T) {
 		if gap := call.played[2].start - call.played[1].end; gap != 2*time.Second+time.Second+DefaultUtteranceEnd {
 			t.Errorf("ack %v after the second opening, want 3.8s", gap)
 		}
-		if d := call.hungUp - call.played[6].end; d != 5*time.Second {
-			t.Errorf("hang-up %v after the final phrase, want 5s", d)
+		if d := call.hungUp - call.played[6].end; d != 10*time.Second {
+			t.Errorf("hang-up %v after the goodbye, want 10s", d)
 		}
 		if !r.Result.Heard || r.Result.Attempts != 2 {
 			t.Errorf("result %+v", r.Result)
@@ -212,12 +215,11 @@ func TestCallerHangsUpFirst(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx, cancel, call, r := startFake(t, cfg, cat)
 		call.speakAt(time.Second) // during the opening: it stops (CS-LISTEN)
-		ask, _ := cat.Get("close.ask")
+		other, _ := cat.Get("help.other")
 		ack, _ := cat.Get("ack")
-		replyAt := time.Second + time.Second + DefaultUtteranceEnd + ack.Duration() + menuSkipped(t, cat) + ask.Duration() + time.Second
-		call.speakAt(replyAt)
+		byeAt := time.Second + time.Second + DefaultUtteranceEnd + ack.Duration() + menuSkipped(t, cat) + other.Duration() + DefaultSilenceWait
 		bye, _ := cat.Get("close.bye")
-		time.AfterFunc(replyAt+bye.Duration()+3*time.Second, func() { cancel(ErrCallerHangup) })
+		time.AfterFunc(byeAt+bye.Duration()+3*time.Second, func() { cancel(ErrCallerHangup) })
 		err := r.Run(ctx)
 		if !errors.Is(err, ErrCallerHangup) {
 			t.Fatalf("Run = %v, want caller hang-up", err)

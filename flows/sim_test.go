@@ -69,26 +69,25 @@ func TestSimulateSilent(t *testing.T) {
 }
 
 // TestSimulateSpeechAndHangup: the caller speaks at 7 s (in the first
-// wait), answers the closing question, and hangs up 2 s after the goodbye,
-// before kefu does (CS-CLOSE: wait for the caller to hang up first).
+// wait), then presses nothing; after the menu's tries and the other help,
+// kefu says goodbye and waits; the caller hangs up 2 s after the goodbye,
+// before kefu does (CS-CLOSE: the caller hangs up first).
 func TestSimulateSpeechAndHangup(t *testing.T) {
 	_, cat := loadDefault(t)
 	g, _ := cat.Get("greet.evening")
 	ack, _ := cat.Get("ack")
-	ask, _ := cat.Get("close.ask")
+	other, _ := cat.Get("help.other")
 	bye, _ := cat.Get("close.bye")
-	// Each reply is 2 s of speech; kefu answers when it has ended
-	// (DefaultUtteranceEnd after the voice, CS-LISTEN).
+	// 2 s of speech; kefu answers when it has ended (CS-LISTEN).
 	talk := 2*time.Second + DefaultUtteranceEnd
-	reply := g.Duration() + 2*time.Second + talk + ack.Duration() + menuSkipped(t, cat) + ask.Duration() + time.Second
-	hang := reply + talk + bye.Duration() + 2*time.Second
-	caller := fmt.Sprintf("speech@%v,speech@%v,hangup@%v", g.Duration()+2*time.Second, reply, hang)
+	hang := g.Duration() + 2*time.Second + talk + ack.Duration() + menuSkipped(t, cat) + other.Duration() + DefaultSilenceWait + bye.Duration() + 2*time.Second
+	caller := fmt.Sprintf("speech@%v,hangup@%v", g.Duration()+2*time.Second, hang)
 	s, res, err := simulate(t, "2026-11-22T19:00:00+08:00", caller)
 	if !errors.Is(err, ErrCallerHangup) {
 		t.Fatalf("Run = %v, want the caller's hang-up", err)
 	}
 	tl := timeline(s)
-	for _, want := range []string{"prompt_start greet.evening", "event speech_start", "prompt_start ack", "prompt_start close.ask", "prompt_start close.bye", "wait caller hang-up", "hangup caller"} {
+	for _, want := range []string{"prompt_start greet.evening", "event speech_start", "prompt_start ack", "prompt_start help.other", "prompt_start close.bye", "wait caller hang-up", "hangup caller"} {
 		if !strings.Contains(tl, want) {
 			t.Errorf("timeline lacks %q:\n%s", want, tl)
 		}
@@ -179,19 +178,15 @@ func sayings(s *Simulation) (ids []string, gaps []time.Duration) {
 // the prompts, their repeats, the 5 s waits, and never a hang-up without
 // having said them.
 func TestSimulateWeakAndNoisy(t *testing.T) {
-	_, cat := loadDefault(t)
-	ack, _ := cat.Get("ack")
-	ask, _ := cat.Get("close.ask")
-	faint := 6*time.Second + ack.Duration() + menuSkipped(t, cat) + ask.Duration() + time.Second
 	for _, tc := range []struct {
 		caller string
 		want   []string
 	}{
-		{"weak@7s", []string{"greet.afternoon", "weak.louder", "weak.louder", "weak.bye"}},
-		{"noisy@6s", []string{"greet.afternoon", "noisy", "noisy"}},
-		{"weak@7s,speech@15s", []string{"greet.afternoon", "weak.louder", "ack", "menu.main", "menu.main", "close.ask", "close.hangup"}},
-		// CS-REPEAT: a faint reply to the closing question is asked for again.
-		{fmt.Sprintf("speech@6s,weak@%v", faint), []string{"greet.afternoon", "ack", "menu.main", "menu.main", "close.ask", "repeat", "close.hangup"}},
+		// CS-WEAK with its hands-free variant (CS-HANDSFREE), then the
+		// goodbye 5 s after the last question: never a hang-up on it.
+		{"weak@7s", []string{"greet.afternoon", "weak.louder", "weak.handsfree", "weak.bye", "close.bye"}},
+		{"noisy@6s", []string{"greet.afternoon", "noisy", "noisy", "close.bye"}},
+		{"weak@7s,speech@15s", []string{"greet.afternoon", "weak.louder", "ack", "menu.main", "menu.main", "help.other", "close.bye"}},
 	} {
 		t.Run(tc.caller, func(t *testing.T) {
 			s, res, err := simulate(t, "2026-11-22T14:10:00+08:00", tc.caller)
@@ -202,21 +197,21 @@ func TestSimulateWeakAndNoisy(t *testing.T) {
 			if strings.Join(ids, " ") != strings.Join(tc.want, " ") {
 				t.Fatalf("prompts %v, want %v", ids, tc.want)
 			}
-			// Within the weak and noisy ladders every repeat follows a
-			// full 5 s wait after the previous prompt.
+			// Within the weak and noisy ladders every prompt after the
+			// first, and the goodbye, follow a full 5 s wait.
+			ladder := func(id string) bool { return strings.HasPrefix(id, "weak.") || id == "noisy" }
 			for i := 2; i < len(ids); i++ {
-				if ids[i] == ids[i-1] && ids[i] != "menu.main" || ids[i] == "weak.bye" {
-					if gaps[i] != 5*time.Second {
-						t.Errorf("%s came %v after %s, want 5s", ids[i], gaps[i], ids[i-1])
-					}
+				if ladder(ids[i-1]) && (ladder(ids[i]) || ids[i] == "close.bye") && gaps[i] != 5*time.Second {
+					t.Errorf("%s came %v after %s, want 5s", ids[i], gaps[i], ids[i-1])
 				}
 			}
 			if res.HungUpBy != "agent" {
 				t.Errorf("result %+v", res)
 			}
+			// The goodbye, then 10 s for the caller to hang up first.
 			last := s.Trace[len(s.Trace)-1]
-			if last.What != "hangup" || last.At.Sub(s.Trace[len(s.Trace)-3].At) != 5*time.Second {
-				t.Errorf("hang-up not 5 s after the last prompt: %+v", s.Trace[len(s.Trace)-3:])
+			if last.What != "hangup" || last.At.Sub(s.Trace[len(s.Trace)-4].At) != 10*time.Second {
+				t.Errorf("hang-up not 10 s after the goodbye: %+v", s.Trace[len(s.Trace)-4:])
 			}
 		})
 	}
@@ -226,7 +221,7 @@ func TestSimulateWeakAndNoisy(t *testing.T) {
 // after the recorded phrase.
 func TestSimulateNumber(t *testing.T) {
 	_, cat := loadDefault(t)
-	src := "routes:\n  - to: \"*\"\n    flow: f\nflows:\n  f:\n    steps:\n      - name: a\n        say:\n          prompt: notours\n          number: \"10086\"\n      - name: b\n        close: {}\n"
+	src := "routes:\n  - to: \"*\"\n    flow: f\nflows:\n  f:\n    steps:\n      - name: a\n        say:\n          prompt: notours\n          number: \"10086\"\n      - name: b\n        close: {}\n        exception: a test flow, where a reply to the closing question ends the call\n"
 	cfg, err := Parse("n.yaml", []byte(src))
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/kefu-hotline/kefu/flows/records"
 )
@@ -80,6 +81,7 @@ func (s *Survey) check(sc *stepCheck) {
 		}
 	}
 	sc.louderClash("scores", s.keys()...)
+	sc.bound("timeout", s.Timeout, time.Minute)
 }
 
 func (s *Survey) checkPrompts(pc *promptCheck) {

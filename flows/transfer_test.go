@@ -23,6 +23,7 @@ flows:
         say: {prompt: queue.callback}
       - name: end
         close: {}
+        exception: a test flow, where a reply to the closing question ends the call
 `
 
 // TestTransfer is CS-ESCALATE: the apology, then the call handed to the

@@ -186,6 +186,7 @@ func (c *Config) CheckPrompts(file string, data []byte, cat *prompts.Catalog) er
 	}
 	if !c.Louder.Off {
 		need("$.louder.prompt", c.Louder.Prompt)
+		need("$.louder.max_prompt", c.Louder.MaxPrompt)
 	}
 	// CS-FORBIDDEN: no prompt text may hold a service taboo phrase.
 	list := prompts.DefaultForbidden()
@@ -199,6 +200,16 @@ func (c *Config) CheckPrompts(file string, data []byte, cat *prompts.Catalog) er
 	}
 	for _, err := range cat.Lint(list) {
 		p.at("$.language", "%v: replace the recording and its text", err)
+	}
+	// CS-CLOSE, CS-WEAK: kefu never hangs up on a question.
+	closing := DefaultClosingPrompts
+	if len(c.ClosingPrompts) > 0 {
+		closing = c.ClosingPrompts
+	}
+	for _, id := range closing {
+		if pr, ok := cat.Get(id); ok && endsOnQuestion(pr.Text) {
+			p.at("$.closing_prompts", "closing phrase %q ends on a question (%q): kefu would hang up on it; end with a goodbye", id, pr.Text)
+		}
 	}
 	for _, name := range c.flowNames() {
 		for i, s := range c.Flows[name].Steps {
@@ -273,4 +284,10 @@ func (c *Config) Exceptions() []string {
 		}
 	}
 	return out
+}
+
+// endsOnQuestion reports whether a prompt's text ends asking something.
+func endsOnQuestion(text string) bool {
+	t := strings.TrimRight(strings.TrimSpace(text), "。.!！ ")
+	return strings.HasSuffix(t, "?") || strings.HasSuffix(t, "？") || strings.HasSuffix(t, "吗")
 }

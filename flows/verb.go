@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 )
 
 // verb is what a step does, resolved once at load from the step's one verb
@@ -170,6 +171,14 @@ func (sc *stepCheck) at(sub, format string, args ...any) {
 func (sc *stepCheck) louderClash(sub string, keys ...string) {
 	if l := sc.cfg.Louder; !l.Off && slices.Contains(keys, l.Key) {
 		sc.at(sub, "key %q is the louder key (CS-LOUDER), which kefu takes first: choose another key", l.Key)
+	}
+}
+
+// bound reports a timer beyond a sane limit (a menu waiting 6 h): kefu
+// would keep a caller on the line for nothing.
+func (sc *stepCheck) bound(sub string, d *Duration, limit time.Duration) {
+	if d != nil && d.D() > limit {
+		sc.at(sub, "%s %v is beyond the limit of %v: a caller would wait on the line for nothing", sub, d.D(), limit)
 	}
 }
 

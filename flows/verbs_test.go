@@ -34,7 +34,7 @@ flows:
       - name: complaint
         record:
           class: billing
-          reply_within: 12h
+          reply_within: 24h
           on_empty: end
       - name: complaint_close
         say: {prompt: complaint.close}
@@ -44,6 +44,7 @@ flows:
         survey: {}
       - name: end
         close: {}
+        exception: a test flow, where a reply to the closing question ends the call
 `
 
 // verbCall runs verbsFlow against a caller whose actions are placed by a
@@ -189,7 +190,7 @@ func TestRecordComplaint(t *testing.T) {
 		t.Fatalf("complaints %+v, %v", cs, err)
 	}
 	c := cs[0]
-	if c.Class != "billing" || c.Caller != "13812345678" || c.Deadline.Sub(c.At) != 12*time.Hour {
+	if c.Class != "billing" || c.Caller != "13812345678" || c.Deadline.Sub(c.At) != 24*time.Hour {
 		t.Errorf("complaint %+v", c)
 	}
 	// The prompt, 2 s of quiet, 20 s of speech, its end, 5 s of silence,
@@ -287,7 +288,7 @@ func TestComplaintCloseLint(t *testing.T) {
 		t.Fatalf("err = %v, want a positioned CS-COMPLAINT-CLOSE error", err)
 	}
 	bad = strings.Replace(verbsFlow, "      - name: complaint_close\n        say: {prompt: complaint.close}\n      - name: complaint_end\n        hangup: {}\n",
-		"      - name: complaint_close\n        close: {}\n", 1)
+		"      - name: complaint_close\n        close: {on_more: menu}\n", 1)
 	if _, err := Parse("v.yaml", []byte(bad)); err == nil || !strings.Contains(err.Error(), "this closing does not say") {
 		t.Fatalf("err = %v, want the closing step flagged", err)
 	}
@@ -304,10 +305,37 @@ func TestVerbErrors(t *testing.T) {
 		{"survey: {scores: {\"x\": 1}}", "not a phone key"},
 		{"collect: {on_done: nowhere}", "no step named \"nowhere\""},
 	} {
-		src := "routes: [{to: \"*\", flow: f}]\nflows:\n  f:\n    steps:\n      - name: s\n        " + tc.step + "\n      - name: end\n        close: {}\n"
+		src := "routes: [{to: \"*\", flow: f}]\nflows:\n  f:\n    steps:\n      - name: s\n        " + tc.step + "\n      - name: end\n        close: {}\n        exception: a test flow, where a reply to the closing question ends the call\n"
 		_, err := Parse("e.yaml", []byte(src))
 		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "e.yaml:6:") {
 			t.Errorf("%s: err = %v, want e.yaml:6: … %s", tc.step, err, tc.want)
 		}
+	}
+}
+
+// TestPromiseKept is CS-PROMISE: a complaint class whose reply deadline
+// differs from the time its closing promises is refused with the step
+// named; a closing phrase that ends on a question is refused too.
+func TestPromiseKept(t *testing.T) {
+	_, cat := loadDefault(t)
+	bad := strings.Replace(verbsFlow, "reply_within: 24h", "reply_within: 12h", 1)
+	cfg, err := Parse("v.yaml", []byte(bad))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.CheckPrompts("v.yaml", []byte(bad), cat); err == nil || !strings.Contains(err.Error(), "promises an answer within 24 hours") || !strings.Contains(err.Error(), "v.yaml:") {
+		t.Errorf("err = %v, want the 12 h deadline against the 24 h promise refused", err)
+	}
+	q := "closing_prompts: [close.bye, close.hangup, complaint.close, weak.bye]\n" + verbsFlow
+	cfg, err = Parse("v.yaml", []byte(q))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.CheckPrompts("v.yaml", []byte(q), cat); err == nil || !strings.Contains(err.Error(), `"weak.bye" ends on a question`) {
+		t.Errorf("err = %v, want a closing phrase that asks refused", err)
+	}
+	six := strings.Replace(verbsFlow, "          on_timeout: end\n", "          timeout: 6h\n          on_timeout: end\n", 1)
+	if _, err := Parse("v.yaml", []byte(six)); err == nil || !strings.Contains(err.Error(), "beyond the limit of 1m0s") {
+		t.Errorf("err = %v, want a menu waiting 6 h refused", err)
 	}
 }

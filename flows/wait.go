@@ -60,7 +60,7 @@ func (r *Runner) waitFor(ctx context.Context, w waitSpec) (h heard, woke bool, e
 			if r.louderPending {
 				// Ask at once whether the caller hears better.
 				r.louderPending = false
-				h2, err := r.play(ctx, r.cfg.Louder.Prompt)
+				h2, err := r.play(ctx, r.louderQuestion())
 				switch {
 				case w.timeline && err != nil:
 					return h, false, err

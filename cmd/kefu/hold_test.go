@@ -36,6 +36,7 @@ flows:
               prompt: hold.apology
       - name: close
         close: {}
+        exception: a test flow, where a reply to the closing question ends the call
 `
 	file := configFile(t, cfg)
 	a := startAgent(t, "-config", file)

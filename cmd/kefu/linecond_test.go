@@ -15,9 +15,11 @@ import (
 // TestIntegrationLineConditions streams the detector fixtures with kefu
 // dial and checks, from the audio the caller heard, that kefu said the
 // right prompts with the spec's waits before hanging up: a weak voice gets
-// CS-WEAK (ask to speak up twice, then suggest another phone, 5 s, hang
-// up), once the caller has finished (the voice stops the opening, CS-LISTEN);
-// a noisy line CS-NOISY (the notice twice, each followed by 5 s).
+// CS-WEAK (ask to speak up, ask whether it is hands-free, suggest another
+// phone, each followed by 5 s, then the goodbye), once the caller has
+// finished (the voice stops the opening, CS-LISTEN); a noisy line CS-NOISY
+// (the notice twice, each followed by 5 s, then the goodbye); kefu hangs up
+// 10 s after the goodbye, never on a question.
 func TestIntegrationLineConditions(t *testing.T) {
 	integration(t)
 	cat, err := prompts.LoadEmbedded("zh-CN")
@@ -36,14 +38,14 @@ func TestIntegrationLineConditions(t *testing.T) {
 		prompts                  []string // after the opening
 		voice                    bool     // the caller speaks: the opening stops, kefu waits for the end
 	}{
-		{"weak voice", "zh-speech-40.wav", "weak", []string{"weak.louder", "weak.louder", "weak.bye"}, true},
-		{"noisy line", "noise-white-20.wav", "noise", []string{"noisy", "noisy"}, false},
+		{"weak voice", "zh-speech-40.wav", "weak", []string{"weak.louder", "weak.handsfree", "weak.bye", "close.bye"}, true},
+		{"noisy line", "noise-white-20.wav", "noise", []string{"noisy", "noisy", "close.bye"}, false},
 		// CS-NOISY: loud steady noise of any colour is noise, not silence
 		// (the silent-call apology) and not speech.
-		{"brown noise", "noise-brown-20.wav", "noise", []string{"noisy", "noisy"}, false},
-		{"mains hum", "noise-hum-30.wav", "noise", []string{"noisy", "noisy"}, false},
-		{"buzz", "noise-buzz-20.wav", "noise", []string{"noisy", "noisy"}, false},
-		{"road rumble", "noise-rumble-20.wav", "noise", []string{"noisy", "noisy"}, false},
+		{"brown noise", "noise-brown-20.wav", "noise", []string{"noisy", "noisy", "close.bye"}, false},
+		{"mains hum", "noise-hum-30.wav", "noise", []string{"noisy", "noisy", "close.bye"}, false},
+		{"buzz", "noise-buzz-20.wav", "noise", []string{"noisy", "noisy", "close.bye"}, false},
+		{"road rumble", "noise-rumble-20.wav", "noise", []string{"noisy", "noisy", "close.bye"}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -110,8 +112,9 @@ func TestIntegrationLineConditions(t *testing.T) {
 			if !ok {
 				t.Fatalf("kefu did not hang up\n%s", out)
 			}
-			if d := bye.T - st[len(st)-1][1]; math.Abs(d-5.1) > 0.35 {
-				t.Errorf("BYE %.2f s after the last prompt, want 5 s", d)
+			// The goodbye, then 10 s for the caller to hang up first.
+			if d := bye.T - st[len(st)-1][1]; math.Abs(d-10.1) > 0.35 {
+				t.Errorf("BYE %.2f s after the goodbye, want 10 s", d)
 			}
 			if !a.waitLog(`"condition":"`+tc.condition+`"`, 5*time.Second) {
 				t.Errorf("the call record does not keep the line condition %q", tc.condition)

@@ -24,6 +24,7 @@ flows:
         say: {prompt: greet.tod}
       - name: close
         close: {}
+        exception: a test flow, where a reply to the closing question ends the call
 `
 
 // TestIntegrationLouder: the caller presses * twice during the opening

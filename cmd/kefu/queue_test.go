@@ -11,10 +11,12 @@ import (
 )
 
 // TestIntegrationQueue: two callers in one of kefu's queues on the real
-// binary. The first in line hears the apology and the expected wait; the
-// second also hears that one caller is ahead (您前面还有一位). The first
-// reaches the maximum wait and is offered a callback; the second hangs up
-// while waiting. /api/queues shows both waiting, then one timed out and one
+// binary. The first in line hears the apology and no expected wait: the
+// queue has answered nobody yet, so there is no figure to quote
+// (CS-PROMISE); the second also hears that one caller is ahead
+// (您前面还有一位). The first reaches the maximum wait, hears the thanks
+// (CS-HOLD-RESUME) and is offered a callback; the second hangs up while
+// waiting. /api/queues shows both waiting, then one timed out and one
 // abandoned with its wait.
 func TestIntegrationQueue(t *testing.T) {
 	integration(t)
@@ -41,6 +43,7 @@ flows:
         say: {prompt: queue.callback}
       - name: close
         close: {}
+        exception: a test flow, where a reply to the closing question ends the call
 `
 	file := configFile(t, cfg)
 	a := startAgent(t, "-config", file)
@@ -78,9 +81,12 @@ flows:
 		return score > 0.95
 	}
 	// The announcements come 3 s into the music (the ask phrase takes
-	// about 6.7 s), so about 9.7 s into each call.
-	if !heardIn(first, "queue.wait", 8, 16) {
-		t.Errorf("first caller: no expected wait after the apology")
+	// about 4.3 s), so about 7.3 s into each call.
+	if !heardIn(first, "hold.apology", 6, 12) {
+		t.Errorf("first caller: no apology")
+	}
+	if heardIn(first, "queue.wait", 8, 16) {
+		t.Errorf("first caller heard an expected wait, with no figures to quote")
 	}
 	if heardIn(first, "queue.position", 8, 16) {
 		t.Errorf("first caller heard a position: nobody is ahead")
@@ -88,8 +94,8 @@ flows:
 	if !heardIn(b.heard, "queue.position", 8, 15) {
 		t.Errorf("second caller: did not hear that one caller is ahead")
 	}
-	if !heardIn(first, "queue.callback", 19, 28) {
-		t.Errorf("first caller: no callback offer after the 20 s maximum wait")
+	if !heardIn(first, "hold.resume", 19, 25) || !heardIn(first, "queue.callback", 21, 29) {
+		t.Errorf("first caller: no thanks and callback offer after the 20 s maximum wait")
 	}
 
 	if during := <-duringc; len(during) != 1 || during[0].Waiting != 2 {

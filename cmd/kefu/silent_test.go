@@ -38,7 +38,7 @@ func TestIntegrationSilentCaller(t *testing.T) {
 	}
 	// The first two prompts are the same opening; the third is the apology.
 	d0, d1 := st[0][1]-st[0][0], st[1][1]-st[1][0]
-	if math.Abs(d0-d1) > 0.1 {
+	if math.Abs(d0-d1) > 0.2 { // stretch edges move by a frame or two under load
 		t.Errorf("opening lasted %.2f s then %.2f s: not the same prompt twice", d0, d1)
 	}
 	if !a.waitLog(`"attempts":3`, 5*time.Second) {

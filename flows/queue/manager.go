@@ -11,12 +11,21 @@ import (
 // for concurrent use: each call's goroutine holds its own Ticket, and
 // agents take callers with Next, all under one mutex.
 type Manager struct {
+	// Agents, when set, says how many agents are signed in for a queue
+	// and able to take its callers; nil: none (agents sign in to kefu
+	// with a later release, so today no kefu queue has an agent).
+	Agents func(queue string) int
+
 	mu     sync.Mutex
 	queues map[string]*queue
 	order  []*queue           // as configured, for Figures and Next without names
 	calls  map[string]*Ticket // call id → its ticket, while waiting
 	seq    uint64             // join order across all queues
 }
+
+// Staffed reports whether an agent can take the named queue's callers
+// (CS-PROMISE: no caller is queued for nobody).
+func (m *Manager) Staffed(name string) bool { return m.Agents != nil && m.Agents(name) > 0 }
 
 // NewManager builds the queues of cfgs, in that order. It refuses an
 // unnamed queue, a name given twice, and negative or out-of-range values.

@@ -87,6 +87,20 @@ func (t *Ticket) EstimatedWait() time.Duration {
 	return t.q.estimate(t.q.position(t))
 }
 
+// Estimate is EstimatedWait and whether it rests on real figures: the
+// waits of callers this queue answered. Before the first answered caller
+// the estimate is the configured guess, not a figure to quote to a caller
+// (CS-PROMISE).
+func (t *Ticket) Estimate() (time.Duration, bool) {
+	t.m.mu.Lock()
+	defer t.m.mu.Unlock()
+	if t.outcome != Waiting {
+		return 0, false
+	}
+	_, real := t.q.recent.perPlace()
+	return t.q.estimate(t.q.position(t)), real
+}
+
 // Waited is how long the caller has waited at now, or, once it has left,
 // how long it waited in all.
 func (t *Ticket) Waited(now time.Time) time.Duration {
