@@ -38,6 +38,7 @@ import (
 	"github.com/kefu-hotline/kefu/media"
 	"github.com/kefu-hotline/kefu/media/audio"
 	"github.com/kefu-hotline/kefu/prompts"
+	"github.com/kefu-hotline/kefu/prompts/internal/pinyin"
 	"github.com/kefu-hotline/kefu/prompts/internal/textfile"
 )
 
@@ -189,7 +190,7 @@ func (c *config) one(dir, tmp string, v voice, e textfile.Entry) result {
 	var ref []int16 // the audio handed to lame, at 8 kHz
 	if !c.check {
 		if v.pinyin {
-			if r.spoken, r.err = toPinyin(e.Text, e.Pinyin); r.err != nil {
+			if r.spoken, r.err = pinyin.Convert(e.Text, e.Pinyin); r.err != nil {
 				r.err = fmt.Errorf("line %d: %w", e.Line, r.err)
 				return r
 			}

@@ -1,4 +1,4 @@
-package main
+package pinyin
 
 import (
 	"os"
@@ -25,15 +25,26 @@ func TestToPinyin(t *testing.T) {
 		// Numbers are read in Chinese.
 		{"在24小时内", "", "zai4 er4 shi2 si4 xiao3 shi2 nei4"},
 		{"拨打 95555", "", "bo1 da3 jiu3 wu3 wu3 wu3 wu3"},
+		// 一 and 不 in running text (CS-SPEECH): yí wèi, yì fēnzhōng, yì bǎi,
+		// búyào, bù hǎo; 一 keeps yi1 in numbers, ordinals and before a
+		// neutral tone, and at the end of a clause.
+		{"一位,一分钟,一百位", "", "yi2 wei4, yi4 fen1 zhong1, yi4 bai3 wei4"},
+		{"请您换一部电话,说一遍,稍等一会", "", "qing3 nin2 huan4 yi2 bu4 dian4 hua4, shuo1 yi2 bian4, shao1 deng3 yi2 hui4"},
+		{"满意请按一,一般请按二", "", "man3 yi4 qing3 an4 yi1, yi4 ban1 qing3 an4 er4"},
+		{"十一位,第一次,一二三,唯一的", "", "shi2 yi1 wei4, di4 yi1 ci4, yi1 er4 san1, wei2 yi1 de5"},
+		{"一万", "", "yi2 wan4"},
+		{"不要挂机,不满意,不好意思", "", "bu2 yao4 gua4 ji1, bu4 man3 yi4, bu4 hao3 yi4 si1"},
+		// Numbers in digits: 一 before 百 and 千 changes, elsewhere not.
+		{"100位,1100,11位,21", "", "yi4 bai3 wei4, yi4 qian1 yi4 bai3, shi2 yi1 wei4, er4 shi2 yi1"},
 	}
 	for _, tc := range tests {
-		got, err := toPinyin(tc.text, tc.overrides)
+		got, err := Convert(tc.text, tc.overrides)
 		if err != nil {
-			t.Errorf("toPinyin(%q, %q): %v", tc.text, tc.overrides, err)
+			t.Errorf("Convert(%q, %q): %v", tc.text, tc.overrides, err)
 			continue
 		}
 		if got != tc.want {
-			t.Errorf("toPinyin(%q, %q) = %q, want %q", tc.text, tc.overrides, got, tc.want)
+			t.Errorf("Convert(%q, %q) = %q, want %q", tc.text, tc.overrides, got, tc.want)
 		}
 	}
 }
@@ -47,9 +58,9 @@ func TestToPinyinErrors(t *testing.T) {
 		{"您好", "您", "want 词=ci2"},
 	}
 	for _, tc := range tests {
-		_, err := toPinyin(tc.text, tc.overrides)
+		_, err := Convert(tc.text, tc.overrides)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("toPinyin(%q, %q) = %v, want error containing %q", tc.text, tc.overrides, err, tc.want)
+			t.Errorf("Convert(%q, %q) = %v, want error containing %q", tc.text, tc.overrides, err, tc.want)
 		}
 	}
 }
@@ -61,8 +72,8 @@ func TestNumberHan(t *testing.T) {
 		"2000": "二千", "010": "零一零", "12345": "一二三四五",
 	}
 	for in, want := range tests {
-		if got := numberHan(in); got != want {
-			t.Errorf("numberHan(%q) = %q, want %q", in, got, want)
+		if got := NumberHan(in); got != want {
+			t.Errorf("NumberHan(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
@@ -70,7 +81,7 @@ func TestNumberHan(t *testing.T) {
 // TestShippedTextConverts makes sure every zh-CN line can be spoken: no
 // character without a reading, every override valid.
 func TestShippedTextConverts(t *testing.T) {
-	f, err := os.Open(filepath.Join("..", "zh-CN", textfile.Name))
+	f, err := os.Open(filepath.Join("..", "..", "zh-CN", textfile.Name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,14 +91,14 @@ func TestShippedTextConverts(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, e := range entries {
-		py, err := toPinyin(textfile.Fill(e.Text, vars), e.Pinyin)
+		py, err := Convert(textfile.Fill(e.Text, vars), e.Pinyin)
 		if err != nil {
 			t.Errorf("%s (line %d): %v", e.ID, e.Line, err)
 			continue
 		}
 		for s := range strings.FieldsSeq(py) {
 			s = strings.TrimRight(s, ",.")
-			if !reSyllable.MatchString(s) {
+			if !Valid(s) {
 				t.Errorf("%s: syllable %q in %q", e.ID, s, py)
 			}
 		}
