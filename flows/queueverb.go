@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/kefu-hotline/kefu/flows/queue"
-	"github.com/kefu-hotline/kefu/prompts"
 )
 
 // QueueDef declares one of kefu's own queues in the config.
@@ -173,17 +172,15 @@ func (r *Runner) sayPosition(ctx context.Context, t *queue.Ticket) error {
 	return r.sayCount(ctx, "queue.wait", queue.SpokenMinutes(wait), "unit.minute")
 }
 
-// sayCount plays a lead prompt, a cardinal number and its unit.
+// sayCount plays a lead prompt, a count and its unit: 两分钟, 一位 yí wèi,
+// 一分钟 yì fēnzhōng (CS-SPEECH, prompts.Catalog.Count).
 func (r *Runner) sayCount(ctx context.Context, lead string, n int, unit string) error {
 	if _, err := r.play(ctx, lead); err != nil {
 		return err
 	}
-	ps, err := r.cat.Cardinal(n)
+	ps, err := r.cat.Count(n, unit)
 	if err != nil {
 		return err
-	}
-	if p, ok := r.cat.Get("num.liang"); ok && n == 2 {
-		ps = []*prompts.Prompt{p} // 两分钟, not 二分钟
 	}
 	for _, p := range ps {
 		if _, err := r.playPrompt(ctx, p.ID, p); err != nil {

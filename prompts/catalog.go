@@ -34,6 +34,7 @@ type Catalog struct {
 	prompts map[string]*Prompt
 	ids     []string
 	vars    map[string]string // the values the recordings were made with
+	pinyin  map[string]string // id -> the text file's pinyin overrides
 }
 
 // Get returns the prompt with the given ID.
@@ -128,10 +129,13 @@ func LoadDir(fsys fs.FS, lang string) (*Catalog, error) {
 		return nil, err
 	}
 
-	c := &Catalog{lang: lang, prompts: make(map[string]*Prompt, len(prompts)), vars: vars}
-	for _, p := range prompts {
+	c := &Catalog{lang: lang, prompts: make(map[string]*Prompt, len(prompts)), vars: vars, pinyin: map[string]string{}}
+	for i, p := range prompts {
 		c.prompts[p.ID] = p
 		c.ids = append(c.ids, p.ID)
+		if entries[i].Pinyin != "" {
+			c.pinyin[p.ID] = entries[i].Pinyin
+		}
 	}
 	slices.Sort(c.ids)
 	return c, nil

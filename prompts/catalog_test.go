@@ -34,6 +34,7 @@ var wantIDs = func() []string {
 		"escalate", "dialect", "nuisance", "ack", "digit.yao", "num.ten", "num.hundred", "num.liang", "unit.minute", "unit.position", "menu.main", "menu.invalid",
 		"queue.connecting", "noagent.offer", "help.other", "message.ask", "message.close", "down.callback",
 		"louder.max", "weak.handsfree", "dialect.mandarin", "dialect.bye", "escalate.sorry",
+		"num.yi2", "num.yi4",
 	}
 	for d := range 10 {
 		ids = append(ids, fmt.Sprintf("digit.%d", d))
