@@ -38,7 +38,14 @@ type LineJudge struct {
 
 	utter     int // frames since the utterance began; 0 when none is open
 	lastVoice int // utter at the utterance's last voiced frame
+
+	frames int // frames judged so far, up to noiseFrames
 }
+
+// noiseFrames is how much of the line the judge hears before it calls it
+// noisy: the detector's window. A click at the start (a phone's first
+// packet, a header played as audio) is one loud frame, not a noisy line.
+var noiseFrames = media.Frames(vad.DefaultWindowMs * time.Millisecond)
 
 // Frame takes the detector's result for one frame and emits the events it
 // makes, with their levels; the caller sets At.
@@ -104,9 +111,15 @@ func (j *LineJudge) segment(r vad.Result, emit func(Event)) {
 	} else if j.judged && r.Changed && r.Class.IsSpeech() && j.lastClass.IsSpeech() && r.Class != j.lastClass {
 		ev.Kind, ev.LevelDB = speechKind(), r.SegmentDB // louder, or fainter, now
 		emit(ev)
-	} else if r.Changed && r.Class == vad.Noise {
+	} else if r.Class == vad.Noise && (r.Changed && j.frames >= noiseFrames || j.frames == noiseFrames-1 && j.lastClass == vad.Noise) {
+		// Noise from a full window on (see noiseFrames); a class that
+		// turned noisy in the first window and stayed so is reported at
+		// its end.
 		ev.Kind = Noise
 		emit(ev)
+	}
+	if j.frames < noiseFrames {
+		j.frames++
 	}
 	j.lastClass = r.Class
 }

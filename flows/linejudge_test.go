@@ -19,7 +19,9 @@ func TestLineJudge(t *testing.T) {
 		}
 	}
 	quiet := vad.Result{Class: vad.Silence, LevelDB: -90, FloorDB: -90}
-	j.Frame(quiet, emit)
+	for range noiseFrames { // the first window: noise is judged from there on
+		j.Frame(quiet, emit)
+	}
 	j.Frame(vad.Result{Class: vad.WeakSpeech, SpeechStart: true, Changed: true, LevelDB: -44, SegmentDB: -44}, emit)
 	for range JudgeFrames - 2 {
 		j.Frame(vad.Result{Class: vad.WeakSpeech, LevelDB: -44, SegmentDB: -44}, emit)
@@ -109,5 +111,39 @@ func TestLineJudgeUtterance(t *testing.T) {
 	}
 	if len(got) != 2 || got[1].Kind != UtteranceEnd || got[1].Dur != 10*media.FrameDur {
 		t.Errorf("speech then lost frames: %+v", got)
+	}
+}
+
+// TestLineJudgeNoiseNeedsAWindow: one loud frame at the start of the call
+// (a click, a header played as audio) is not a noisy line; a line that is
+// noisy from the start is reported once the detector's window is full.
+func TestLineJudgeNoiseNeedsAWindow(t *testing.T) {
+	var got []Event
+	l, err := NewLineListener(LineOptions{}, func(e Event) { got = append(got, e) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	click := make([]int16, media.FrameSamples)
+	for i := range 58 {
+		click[i] = int16((i*7919)%60000 - 30000)
+	}
+	l.Frame(click)
+	for range 200 {
+		l.Frame(make([]int16, media.FrameSamples))
+	}
+	if len(got) != 0 {
+		t.Errorf("a click at the start: %+v, want nothing", got)
+	}
+	var j LineJudge
+	var at []int
+	for i := range 40 {
+		j.Frame(vad.Result{Class: vad.Noise, Changed: i == 0, LevelDB: -25}, func(e Event) {
+			if e.Kind == Noise {
+				at = append(at, i)
+			}
+		})
+	}
+	if len(at) != 1 || at[0] != noiseFrames-1 {
+		t.Errorf("noise from the start reported at frames %v, want once at %d", at, noiseFrames-1)
 	}
 }

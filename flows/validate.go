@@ -140,7 +140,7 @@ func (f *Flow) validate(p *problems, path string, c *Config) {
 		if _, ok := f.index[s.Next]; s.Next != "" && !ok {
 			p.at(sp+".next", "no step named %q in this flow", s.Next)
 		}
-		sc := &stepCheck{p: p, path: sp, key: s.key, flow: f, cfg: c}
+		sc := &stepCheck{p: p, path: sp, key: s.key, flow: f, cfg: c, excepted: s.Exception != ""}
 		s.v.check(sc)
 		sc.checkExits(s.v)
 	}

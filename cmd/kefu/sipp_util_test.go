@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,8 +27,8 @@ type sipp struct {
 	t   *testing.T
 	a   *agent
 	bin string
-	dir string // working directory: scenario files refer to silence.wav here
-	n   int
+	dir string       // working directory: scenario files refer to silence.wav here
+	n   atomic.Int64 // runs so far, for file names (runs may be concurrent)
 }
 
 func newSipp(t *testing.T, a *agent) *sipp {
@@ -81,12 +82,12 @@ func (m sippMsg) header(name string) string {
 func (s *sipp) run(scenario string, timeout time.Duration, extra ...string) *sippResult {
 	t := s.t
 	t.Helper()
-	s.n++
+	n := s.n.Add(1)
 	sf, err := filepath.Abs(filepath.Join("..", "..", "testdata", "sipp", scenario))
 	if err != nil {
 		t.Fatal(err)
 	}
-	base := filepath.Join(s.dir, fmt.Sprintf("%d-%s", s.n, strings.TrimSuffix(scenario, ".xml")))
+	base := filepath.Join(s.dir, fmt.Sprintf("%d-%s", n, strings.TrimSuffix(scenario, ".xml")))
 	r := &sippResult{name: scenario, port: freePort(t)}
 	args := append([]string{s.a.sip, "-sf", sf, "-m", "1", "-i", "127.0.0.1", "-mi", "127.0.0.1",
 		"-p", fmt.Sprint(r.port), "-mp", fmt.Sprint(freeBlock(t, 4)), "-cp", fmt.Sprint(freePort(t)),
