@@ -109,6 +109,8 @@ type Admission struct {
 	Path  []string
 	// Screening is the nuisance verdict, for the log and the figures.
 	Screening ScreenResult
+
+	verdict screen.Verdict // the call's ticket for the repeat-call rule
 }
 
 // ScreenResult is how the nuisance screening judged a call.
@@ -116,6 +118,7 @@ type ScreenResult struct {
 	Done    bool   // the call was screened
 	Kind    string // allow, reject or route
 	Reason  string // list, repeat, anonymous, error; "" when allowed
+	Spared  string // why the repeat-call rule let a number over its limit through: complaint, callback, cut_short
 	Verdict string // the verdict in words, without the number
 	// Log is the verdict for a structured log (the number masked).
 	Log slog.Value
@@ -161,12 +164,28 @@ func (r *Refusal) Status() int { return r.Code }
 var ErrNoRoute = errors.New("no route for the called user and caller")
 
 // Admit decides what a new call gets: the route for its called user and
-// caller, the screening verdict (a nuisance refused, or routed to the
-// nuisance flow), and the steps before the answer (a reject). It returns a
-// *Refusal when the call is to be refused before the answer; any other
-// error is the flow failing to start. The live INVITE path and `kefu
-// simulate` both admit calls through it.
-func (b *Bundle) Admit(ctx context.Context, inv Invite) (Admission, *Refusal, error) {
+// caller, the screening verdict (a nuisance routed to the nuisance flow,
+// or refused where ops chose so), and the steps before the answer (a
+// reject). It returns a *Refusal when the call is to be refused before the
+// answer; any other error is the flow failing to start. The live INVITE
+// path and `kefu simulate` both admit calls through it.
+//
+// Screening here only checks: the call counts for the repeat-call rule
+// when kefu has answered it (Served), so that calls kefu refuses for
+// reasons of its own (no media port, no common codec) or the caller
+// cancels never make a customer a nuisance (CS-ANGRY). An admitted call
+// holds its place among its number's ringing calls until it is Served or
+// Released; a call Admit refuses holds none.
+func (b *Bundle) Admit(ctx context.Context, inv Invite) (adm Admission, ref *Refusal, err error) {
+	defer func() {
+		if ref != nil || err != nil {
+			b.Release(adm)
+		}
+	}()
+	return b.admit(ctx, inv)
+}
+
+func (b *Bundle) admit(ctx context.Context, inv Invite) (Admission, *Refusal, error) {
 	c := b.Config
 	info := CallInfo{Caller: callerid.Normalize(inv.From), Called: inv.To, Anonymous: inv.Anonymous, At: inv.At, CallID: inv.CallID, Version: b.Version}
 	adm := Admission{Info: info}
@@ -176,14 +195,18 @@ func (b *Bundle) Admit(ctx context.Context, inv Invite) (Admission, *Refusal, er
 	}
 	flow, ok := c.Route(info.Called, routeFrom)
 	if b.Screener != nil {
-		v, err := b.Screener.Screen(ctx, screen.Call{Caller: info.Caller, Anonymous: info.Anonymous, Called: info.Called, Source: inv.Source, At: info.At})
+		v, err := b.Screener.Check(ctx, screen.Call{Caller: info.Caller, Anonymous: info.Anonymous, Called: info.Called, Source: inv.Source, At: info.At})
 		kind := v.Kind
 		if kind == "" {
 			kind = screen.Allow
 		}
-		adm.Screening = ScreenResult{Done: true, Kind: string(kind), Reason: string(v.Reason), Verdict: v.String(), Log: v.LogValue(), Err: err}
+		adm.verdict = v
+		adm.Screening = ScreenResult{Done: true, Kind: string(kind), Reason: string(v.Reason), Spared: string(v.Spared), Verdict: v.String(), Log: v.LogValue(), Err: err}
 		switch v.Kind {
 		case screen.Reject:
+			if _, err := b.Screener.Refused(ctx, v); err != nil && adm.Screening.Err == nil {
+				adm.Screening.Err = err
+			}
 			return adm, &Refusal{Code: v.Code, By: RefusedByScreening, Reason: string(v.Reason)}, nil
 		case screen.Route:
 			flow, ok = c.Flow(c.NuisanceFlow())
@@ -202,6 +225,48 @@ func (b *Bundle) Admit(ctx context.Context, inv Invite) (Admission, *Refusal, er
 		return adm, &Refusal{Code: st.Reject, By: flow.Name(), Reason: st.Reason}, nil
 	}
 	return adm, nil, nil
+}
+
+// Release gives up the place an admitted call held among its number's
+// ringing calls, when kefu refuses it after the admission (no media port,
+// no common codec) or the caller cancels before the answer: it is not
+// counted. Releasing twice, or after Served, does nothing.
+func (b *Bundle) Release(adm Admission) {
+	if b.Screener != nil {
+		b.Screener.Release(adm.verdict)
+	}
+}
+
+// Served counts the admitted call for the repeat-call rule: call it once
+// kefu has answered it (CS-ANGRY: only calls kefu served count). It
+// returns what counting did — a flag and the list entry it proposes when
+// the number went over the limit — for the log.
+func (b *Bundle) Served(ctx context.Context, adm Admission) (screen.Counted, error) {
+	if b.Screener == nil {
+		return screen.Counted{}, nil
+	}
+	c, err := b.Screener.Count(ctx, adm.verdict)
+	if err != nil {
+		return c, fmt.Errorf("count the call: %w", err)
+	}
+	return c, nil
+}
+
+// Ended tells screening how the admitted, answered call ended: when kefu
+// cut it short — a media timeout (a line fault, a dropped call), kefu
+// shutting down, a line fault cause, or a flow routed to a system-down
+// flow — its number is spared by the repeat-call rule for a while
+// (CS-ANGRY). It reports whether the call was cut short.
+func (b *Bundle) Ended(ctx context.Context, adm Admission, cause error, at time.Time) (bool, error) {
+	cut := errors.Is(cause, ErrMediaTimeout) || errors.Is(cause, ErrShutdown) || errors.Is(cause, ErrLineFault) ||
+		(adm.Flow != nil && b.Config.SystemDown(adm.Flow.Name()))
+	if !cut || b.Screener == nil {
+		return cut, nil
+	}
+	if err := b.Screener.CutShort(ctx, adm.verdict, at); err != nil {
+		return cut, fmt.Errorf("record the call cut short: %w", err)
+	}
+	return cut, nil
 }
 
 // Runner prepares the admitted call's flow on call; o's Info, Start,

@@ -129,6 +129,9 @@ var (
 	ErrCallerHangup = errors.New("caller hung up")
 	ErrMediaTimeout = errors.New("media timeout")
 	ErrShutdown     = errors.New("agent shutting down")
+	// ErrLineFault is a call lost to the signalling path (our 200 OK
+	// never acknowledged): like a media timeout, kefu cut it short.
+	ErrLineFault = errors.New("line fault")
 )
 
 // Clock is the time a flow runs on: the wall clock in production, a virtual

@@ -111,19 +111,31 @@ type Louder struct {
 // the data store, managed by ops (kefu nuisance, /api/nuisance).
 type Screening struct {
 	// RepeatOff turns the repeat-call rule off. It is on by default: more
-	// than RepeatCalls calls within RepeatWindow make the number a nuisance
-	// for RepeatBlock.
+	// than RepeatCalls calls kefu served within RepeatWindow (default 10 in
+	// 10m) flag the number for RepeatBlock (1h) and propose it for the
+	// list; a number with an open complaint or callback, or whose call
+	// kefu cut short within RepeatSpare (1h), is spared (CS-ANGRY).
 	RepeatOff    bool      `yaml:"repeat_off"`
 	RepeatCalls  int       `yaml:"repeat_calls"`
 	RepeatWindow *Duration `yaml:"repeat_window"`
 	RepeatBlock  *Duration `yaml:"repeat_block"`
-	// RepeatAction and Anonymous: "allow", "reject 603" (486, 403 ...),
-	// or "route" to the nuisance flow.
+	RepeatSpare  *Duration `yaml:"repeat_spare"`
+	// RepeatAction and Anonymous: "route" to the nuisance flow (the
+	// default for a flagged number), "allow" (the default for a withheld
+	// number), or "reject 603" (486, 403 ...), refusing before the answer.
 	RepeatAction string `yaml:"repeat_action"`
 	Anonymous    string `yaml:"anonymous"`
 	// NuisanceFlow is the flow a routed nuisance call runs (the polite
-	// line-fault message of CS-NUISANCE); default "nuisance".
+	// line-fault message of CS-NUISANCE); default "nuisance", which kefu
+	// provides when the configuration has no flow of that name.
 	NuisanceFlow string `yaml:"nuisance_flow"`
+	// NuisanceQueue sends routed nuisance calls to the separate nuisance
+	// queue instead (CS-NUISANCE step 3): the nuisance_queue flow.
+	NuisanceQueue bool `yaml:"nuisance_queue"`
+	// SystemDownFlows are the flows that tell callers the service is down
+	// (CS-SYSTEM-DOWN); a call routed to one is a call kefu cut short, and
+	// spares its number. Default: down, when the configuration has it.
+	SystemDownFlows []string `yaml:"system_down_flows"`
 }
 
 // CS-LOUDER defaults.
@@ -287,6 +299,7 @@ func (c *Config) defaults() {
 		d := Duration(DefaultMediaTimeout)
 		c.MediaTimeout = &d
 	}
+	c.addBuiltinNuisance()
 	for name, f := range c.Flows {
 		if f == nil {
 			continue

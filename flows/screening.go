@@ -2,14 +2,40 @@ package flows
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/goccy/go-yaml"
 	"github.com/kefu-hotline/kefu/flows/screen"
 )
 
-// DefaultNuisanceFlow is the flow routed nuisance calls run.
-const DefaultNuisanceFlow = "nuisance"
+// The flows of the nuisance path and of a system-down notice, by default.
+const (
+	// DefaultNuisanceFlow is the flow routed nuisance calls run: the
+	// configuration's, or BuiltinNuisanceFlow when it has none.
+	DefaultNuisanceFlow = "nuisance"
+	// NuisanceQueueFlow is the flow they run with screening's
+	// nuisance_queue on: the separate nuisance queue (CS-NUISANCE step 3).
+	NuisanceQueueFlow = "nuisance_queue"
+	// DefaultSystemDownFlow is the system-down flow (CS-SYSTEM-DOWN) when
+	// screening names none.
+	DefaultSystemDownFlow = "down"
+)
+
+// BuiltinNuisanceFlow is the nuisance path kefu adds to a configuration
+// that routes nuisance calls to the default flow but does not define it:
+// the line-fault message twice, then hang up (CS-NUISANCE).
+const BuiltinNuisanceFlow = `steps:
+  - name: fault
+    say:
+      prompt: nuisance
+  - name: again
+    say:
+      prompt: nuisance
+  - name: end
+    hangup: {}
+`
 
 // ScreenConfig returns the screening policy of the configuration.
 func (c *Config) ScreenConfig() (screen.Config, error) {
@@ -22,6 +48,7 @@ func (c *Config) ScreenConfig() (screen.Config, error) {
 	sc.Repeat.Calls = s.RepeatCalls
 	sc.Repeat.Window = s.RepeatWindow.or(0)
 	sc.Repeat.Block = s.RepeatBlock.or(0)
+	sc.Repeat.Spare = s.RepeatSpare.or(0)
 	var err error
 	if sc.Repeat.Action, err = parseAction(s.RepeatAction); err != nil {
 		return sc, fmt.Errorf("repeat_action: %w", err)
@@ -29,15 +56,74 @@ func (c *Config) ScreenConfig() (screen.Config, error) {
 	if sc.Anonymous, err = parseAction(s.Anonymous); err != nil {
 		return sc, fmt.Errorf("anonymous: %w", err)
 	}
+	if err := sc.Validate(); err != nil {
+		return sc, err
+	}
 	return sc, nil
 }
 
 // NuisanceFlow returns the name of the flow routed nuisance calls run.
 func (c *Config) NuisanceFlow() string {
-	if c.Screening != nil && c.Screening.NuisanceFlow != "" {
-		return c.Screening.NuisanceFlow
+	switch s := c.Screening; {
+	case s != nil && s.NuisanceQueue:
+		return NuisanceQueueFlow
+	case s != nil && s.NuisanceFlow != "":
+		return s.NuisanceFlow
 	}
 	return DefaultNuisanceFlow
+}
+
+// SystemDown reports whether flow is a system-down flow: a call routed to
+// it is one kefu cut short (CS-ANGRY).
+func (c *Config) SystemDown(flow string) bool {
+	if c.Screening != nil && c.Screening.SystemDownFlows != nil {
+		return slices.Contains(c.Screening.SystemDownFlows, flow)
+	}
+	return flow == DefaultSystemDownFlow
+}
+
+// addBuiltinNuisance gives a configuration with flows but no nuisance
+// flow of the default name the built-in one, unless screening names
+// another.
+func (c *Config) addBuiltinNuisance() {
+	if len(c.Flows) == 0 || c.NuisanceFlow() != DefaultNuisanceFlow || (c.Screening != nil && c.Screening.NuisanceFlow != "") {
+		return
+	}
+	if _, ok := c.Flows[DefaultNuisanceFlow]; ok {
+		return
+	}
+	var f Flow
+	if err := yaml.UnmarshalWithOptions([]byte(BuiltinNuisanceFlow), &f, yaml.Strict(), yaml.DisallowUnknownField()); err != nil {
+		panic("flows: the built-in nuisance flow: " + err.Error())
+	}
+	c.Flows[DefaultNuisanceFlow] = &f
+}
+
+// validateScreening checks the screening block: the policy, and the flows
+// it names exist.
+func (c *Config) validateScreening(p *problems) {
+	if _, err := c.ScreenConfig(); err != nil {
+		p.at("$.screening", "%v", err)
+	}
+	s := c.Screening
+	if s == nil {
+		s = &Screening{}
+	}
+	if s.NuisanceQueue && s.NuisanceFlow != "" && s.NuisanceFlow != NuisanceQueueFlow {
+		p.at("$.screening.nuisance_queue", "nuisance_queue sends nuisance calls to flow %q, nuisance_flow to %q: set one of them", NuisanceQueueFlow, s.NuisanceFlow)
+	}
+	if _, ok := c.Flows[c.NuisanceFlow()]; !ok && len(c.Flows) > 0 {
+		path := "$.screening.nuisance_flow"
+		if s.NuisanceQueue {
+			path = "$.screening.nuisance_queue"
+		}
+		p.at(path, "nuisance calls go to flow %q, which does not exist (flows: %s)", c.NuisanceFlow(), strings.Join(c.flowNames(), ", "))
+	}
+	for i, name := range s.SystemDownFlows {
+		if _, ok := c.Flows[name]; !ok {
+			p.at(fmt.Sprintf("$.screening.system_down_flows[%d]", i), "system-down flow %q does not exist (flows: %s)", name, strings.Join(c.flowNames(), ", "))
+		}
+	}
 }
 
 // parseAction reads "allow", "reject", "reject 486" or "route".
@@ -49,7 +135,7 @@ func parseAction(s string) (screen.Action, error) {
 	case f[0] == "allow" && len(f) == 1:
 		return screen.Action{Kind: screen.Allow}, nil
 	case f[0] == "route" && len(f) == 1:
-		return screen.Action{Kind: screen.Route, Target: "nuisance"}, nil
+		return screen.DefaultAction, nil
 	case f[0] == "reject" && len(f) <= 2:
 		code := 603
 		if len(f) == 2 {

@@ -81,12 +81,14 @@ func (s *Simulation) Run(ctx context.Context, cfg *Config, f *Flow, cat *prompts
 
 // Admit runs the simulated call as a live INVITE is admitted on bundle b
 // (routing by called user and caller, nuisance screening, the steps before
-// the answer), then plays the flow it gets. A nuisance verdict shows in the
-// trace.
+// the answer), then plays the flow it gets. A nuisance verdict, or a
+// number the repeat-call rule spared, shows in the trace. The call is not
+// counted: a simulation serves nobody.
 func (s *Simulation) Admit(ctx context.Context, b *Bundle, inv Invite) (Result, error) {
 	inv.At = s.start
 	adm, ref, err := b.Admit(ctx, inv)
-	if sc := adm.Screening; sc.Nuisance() {
+	defer b.Release(adm) // a simulated call is never served
+	if sc := adm.Screening; sc.Nuisance() || sc.Spared != "" {
 		s.record(TraceEntry{At: s.start, What: "screen", Detail: sc.Verdict})
 	}
 	if err != nil {

@@ -66,14 +66,7 @@ func (c *Config) validate(file string, data []byte) error {
 			p.at("$.louder", "louder: step_db must be in (0, 6] dB and max_db in [step_db, 12] dB (CS-LOUDER raises the level gradually)")
 		}
 	}
-	if _, err := c.ScreenConfig(); err != nil {
-		p.at("$.screening", "%v", err)
-	}
-	if s := c.Screening; s != nil && (strings.HasPrefix(s.RepeatAction, "route") || strings.HasPrefix(s.Anonymous, "route")) {
-		if _, ok := c.Flows[c.NuisanceFlow()]; !ok {
-			p.at("$.screening", "nuisance calls are routed to flow %q, which does not exist", c.NuisanceFlow())
-		}
-	}
+	c.validateScreening(p)
 	if len(c.Flows) == 0 {
 		p.at("$", "no flows: define at least one under flows:")
 	}

@@ -19,11 +19,19 @@ import (
 // Causes a call can end with besides the flows.Err* ones.
 var (
 	errCanceled    = errors.New("caller cancelled before answer")
-	errNoAck       = errors.New("no ACK for 200 OK")
+	errNoAck       = error(lineFault("no ACK for 200 OK"))
 	errAgentHangup = errors.New("agent hung up")
 	errFlowEnded   = errors.New("flow ended")
 	errTransferred = errors.New("call transferred")
 )
+
+// lineFault is a cause that is a line fault (flows.ErrLineFault): kefu cut
+// the call short, and the repeat-call rule spares its number.
+type lineFault string
+
+func (e lineFault) Error() string { return string(e) }
+
+func (e lineFault) Unwrap() error { return flows.ErrLineFault }
 
 // call is one call. Its state belongs to the goroutine running run; SIP
 // handlers, the flow and the media reach it only through channels.
@@ -193,6 +201,11 @@ func (c *call) answerCall() bool {
 	c.a.met.Answered.Inc()
 	c.a.met.AnswerTime.Observe((time.Since(c.received) - c.snap.Config.AnswerDelay.D()).Seconds())
 	c.log.Info("call answered", "codec", c.answer.Codec.String(), "ptime", c.answer.Ptime, "rtp_local", c.local.Port, "rtp_remote", c.answer.Remote.String())
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		c.served()
+	}()
 	c.m.start()
 	c.wg.Add(1)
 	go func() {
@@ -266,12 +279,50 @@ func (c *call) teardown() {
 	}
 	c.m.stop()
 	c.wg.Wait()
+	if c.ok != nil {
+		c.ended(cause)
+	} else {
+		c.snap.Release(c.adm) // never answered: not counted
+	}
 	c.m.release()
 	c.a.removeCall(c)
 	c.a.met.Calls.WithLabelValues(causeLabel(cause)).Inc()
 	st := c.m.audio.sess.Stats()
 	c.log.Info("call ended", "cause", cause.Error(), "duration", time.Since(c.received).Round(time.Millisecond),
 		"rtp_sent", st.Sent.Load(), "rtp_received", st.Received.Load(), "rtp_lost", st.Lost.Load())
+}
+
+// screenTimeout bounds a screening write after the answer or at the end,
+// so a stuck store never holds a call's teardown.
+const screenTimeout = 5 * time.Second
+
+// served counts the answered call for the repeat-call rule (CS-ANGRY: only
+// calls kefu answered count) and logs a number it flagged.
+func (c *call) served() {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), screenTimeout)
+	defer cancel()
+	counted, err := c.snap.Served(ctx, c.adm)
+	switch {
+	case err != nil:
+		c.log.Warn("screening could not count the call", "error", err)
+	case counted.Flag != nil && counted.Proposal != nil:
+		c.log.Info("repeat caller flagged", "calls", counted.Calls, "until", counted.Flag.Until, "proposal", counted.Proposal.ID)
+	case counted.Spared != "":
+		c.log.Info("repeat caller spared", "calls", counted.Calls, "spared", string(counted.Spared))
+	}
+}
+
+// ended tells screening how the answered call ended: a call kefu cut
+// short spares its number.
+func (c *call) ended(cause error) {
+	ctx, cancel := context.WithTimeout(context.Background(), screenTimeout)
+	defer cancel()
+	cut, err := c.snap.Ended(ctx, c.adm, cause, c.a.now())
+	if err != nil {
+		c.log.Warn("screening could not record the call cut short", "error", err)
+	} else if cut {
+		c.log.Debug("call cut short: its number is spared by the repeat-call rule", "cause", cause.Error())
+	}
 }
 
 func causeLabel(err error) string {

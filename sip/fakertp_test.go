@@ -2,6 +2,7 @@ package sip
 
 import (
 	"bytes"
+	"errors"
 	"net"
 	"net/netip"
 	"os"
@@ -188,16 +189,24 @@ func (f *fakeRTP) sentPayload(from time.Time, payload []byte) bool {
 	return false
 }
 
-// fakePorts hands out fakeRTP sockets (Agent.fakePorts).
+// fakePorts hands out fakeRTP sockets (Agent.fakePorts); while full is
+// set it has none left.
 type fakePorts struct {
 	mu    sync.Mutex
 	conns []*fakeRTP
 	inUse map[net.PacketConn]bool
+	full  bool
 }
+
+// errPortsFull is a pool with no port free.
+var errPortsFull = errors.New("no RTP port free")
 
 func (p *fakePorts) Listen() (net.PacketConn, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.full {
+		return nil, errPortsFull
+	}
 	c := newFakeRTP(30000 + 2*len(p.conns))
 	p.conns = append(p.conns, c)
 	p.inUse[c] = true

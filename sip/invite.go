@@ -45,8 +45,10 @@ func (a *Agent) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 }
 
 // newInvite admits a new call and prepares its media: the call, or the
-// error to refuse it with.
-func (a *Agent) newInvite(req *sip.Request, tx sip.ServerTransaction, received time.Time) (*call, error) {
+// error to refuse it with. A call refused after its admission gives up
+// its place in the repeat-call count (flows.Bundle.Release): only calls
+// kefu answers count (CS-ANGRY).
+func (a *Agent) newInvite(req *sip.Request, tx sip.ServerTransaction, received time.Time) (c *call, err error) {
 	if a.draining.Load() {
 		return nil, refuse(503, "", sip.NewHeader("Retry-After", "30"))
 	}
@@ -55,6 +57,11 @@ func (a *Agent) newInvite(req *sip.Request, tx sip.ServerTransaction, received t
 	adm, ref, err := snap.Admit(context.Background(), flows.Invite{From: req.From().Address.User, To: req.Recipient.User,
 		Anonymous: anonymous(req), CallID: callID(req), Source: src, At: a.now()})
 	a.screened(adm)
+	defer func() {
+		if c == nil {
+			snap.Release(adm)
+		}
+	}()
 	if err != nil {
 		a.log.Error("flow cannot start", "flow", adm.Flow.Name(), "error", err)
 		return nil, refuse(500, "")
@@ -130,8 +137,11 @@ func (a *Agent) screened(adm flows.Admission) {
 		a.log.Warn("screening failed; the call goes on", "error", sc.Err)
 	}
 	a.met.Screened.WithLabelValues(sc.Kind, sc.Reason).Inc()
-	if sc.Nuisance() {
+	switch {
+	case sc.Nuisance():
 		a.log.Info("nuisance call", "verdict", sc.Log, "from", a.user(adm.Info.Caller), "to", adm.Info.Called)
+	case sc.Spared != "":
+		a.log.Info("repeat caller spared", "verdict", sc.Log, "from", a.user(adm.Info.Caller), "to", adm.Info.Called)
 	}
 }
 

@@ -260,6 +260,9 @@ func reload(file string, current *atomic.Pointer[flows.Bundle], st *store.SQLite
 		// The same queues: callers waiting and the figures carry over.
 		snap.Queues = old.Queues
 	}
+	// Calls ringing under the old configuration still count for the
+	// repeat-call rule until they are answered or refused.
+	snap.Screener.Continue(current.Load().Screener)
 	old := current.Swap(snap)
 	log.Info("configuration reloaded", "from", old.Version, "to", snap.Version)
 	return snap.Version, nil

@@ -11,11 +11,12 @@ import (
 	"github.com/kefu-hotline/kefu/flows/store"
 )
 
-// dryScreen is the screening store of a simulated call: the nuisance list
-// and the repeat-call flags are those of the data store kefu runs on (when
-// there is one), and the caller's earlier calls are the -calls the
-// simulation is told of. Nothing is written: simulating a call neither
-// counts it nor flags anyone.
+// dryScreen is the screening store of a simulated call: the nuisance list,
+// the repeat-call flags and what spares a number (open complaints and
+// callbacks, calls cut short) are those of the data store kefu runs on
+// (when there is one), and the caller's earlier served calls are the
+// -calls the simulation is told of. Nothing is written: simulating a call
+// neither counts it nor flags nor proposes anyone.
 type dryScreen struct {
 	real  screen.Store // nil: an empty list, no flags
 	calls int          // calls from the number within the window before this one
@@ -54,19 +55,26 @@ func (s *dryScreen) MatchEntries(ctx context.Context, patterns []string, t time.
 	return s.real.MatchEntries(ctx, patterns, t)
 }
 
-// RecordAttempt counts this call after the -calls before it, with the
-// number's flag from the data store.
-func (s *dryScreen) RecordAttempt(ctx context.Context, number string, t time.Time, _ time.Duration) (int, *screen.Flag, error) {
+// CountCalls returns the -calls before this one, with the number's flag
+// from the data store.
+func (s *dryScreen) CountCalls(ctx context.Context, number string, t time.Time, _ time.Duration) (int, *screen.Flag, error) {
 	flags, err := s.Flags(ctx, t)
 	if err != nil {
 		return 0, nil, err
 	}
 	for _, f := range flags {
 		if f.Number == number {
-			return s.calls + 1, &f, nil
+			return s.calls, &f, nil
 		}
 	}
-	return s.calls + 1, nil, nil
+	return s.calls, nil, nil
+}
+
+// RecordAttempt counts this call after the -calls before it; a simulated
+// call is never served, so screening does not ask.
+func (s *dryScreen) RecordAttempt(ctx context.Context, number string, t time.Time, window time.Duration) (int, *screen.Flag, error) {
+	n, f, err := s.CountCalls(ctx, number, t, window)
+	return n + 1, f, err
 }
 
 func (s *dryScreen) PutFlag(_ context.Context, f screen.Flag) (screen.Flag, error) { return f, nil }
@@ -80,4 +88,37 @@ func (s *dryScreen) Flags(ctx context.Context, t time.Time) ([]screen.Flag, erro
 
 func (s *dryScreen) DeleteFlag(context.Context, string) error { return nil }
 
-func (s *dryScreen) Prune(context.Context, time.Time, time.Duration) error { return nil }
+func (s *dryScreen) RecordCutShort(context.Context, string, time.Time) error { return nil }
+
+// Exemption reads the data store's open records and calls cut short.
+func (s *dryScreen) Exemption(ctx context.Context, number string, cutSince time.Time) (screen.Exemption, error) {
+	if s.real == nil {
+		return screen.ExemptNone, nil
+	}
+	return s.real.Exemption(ctx, number, cutSince)
+}
+
+func (s *dryScreen) Prune(context.Context, time.Time, time.Duration, time.Duration) error { return nil }
+
+// Propose returns p as if it had been stored.
+func (s *dryScreen) Propose(_ context.Context, p screen.Proposal) (screen.Proposal, error) {
+	return p, nil
+}
+
+func (s *dryScreen) Proposals(ctx context.Context, all bool) ([]screen.Proposal, error) {
+	if s.real == nil {
+		return nil, nil
+	}
+	return s.real.Proposals(ctx, all)
+}
+
+func (s *dryScreen) Proposal(ctx context.Context, id int64) (screen.Proposal, error) {
+	if s.real == nil {
+		return screen.Proposal{}, screen.ErrNotFound
+	}
+	return s.real.Proposal(ctx, id)
+}
+
+func (s *dryScreen) DecideProposal(context.Context, int64, screen.Decision) (screen.Proposal, error) {
+	return screen.Proposal{}, errors.New("kefu simulate decides no proposal")
+}

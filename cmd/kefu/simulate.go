@@ -40,8 +40,8 @@ func cmdSimulate(args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "print the timeline as JSON")
 	waited := fs.Duration("waited", 0, "how long the caller waited before the answer (CS-GREET-BUSY)")
 	diagram := fs.Bool("diagram", false, "print the flow as a Mermaid flowchart instead of running it")
-	dataDir := fs.String("data", env("KEFU_DATA", "./kefu-data"), "data directory whose nuisance list and repeat-call flags screen the call (read, never written)")
-	calls := fs.Int("calls", 0, "the caller's earlier calls within the repeat-call window, for the repeat-call rule (CS-NUISANCE)")
+	dataDir := fs.String("data", env("KEFU_DATA", "./kefu-data"), "data directory whose nuisance list, repeat-call flags and open complaints and callbacks screen the call (read, never written)")
+	calls := fs.Int("calls", 0, "the caller's earlier calls kefu served within the repeat-call window, for the repeat-call rule (CS-NUISANCE)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0

@@ -16,8 +16,9 @@ const (
 )
 
 // Manager is the ops surface of screening, for the HTTP API and the CLI:
-// list, add and remove nuisance entries with validation, and see or clear
-// the numbers the repeat-call rule flagged. Its values marshal to JSON as
+// list, add and remove nuisance entries with validation, see or clear the
+// numbers the repeat-call rule flagged, and confirm or reject the list
+// entries it proposed. Its values marshal to JSON as
 // they are; its errors wrap ErrInvalid (a bad request: *ValidationError
 // names the field) or ErrNotFound, and never show a number unmasked.
 type Manager struct {
@@ -42,7 +43,7 @@ type AddRequest struct {
 	AddedBy   string     `json:"added_by"`             // required: who
 	ExpiresAt *time.Time `json:"expires_at,omitempty"` // optional end, in the future
 	TTL       string     `json:"ttl,omitempty"`        // or a duration from now: "24h", "30m" (not both)
-	Action    Action     `json:"action"`               // zero: reject 603
+	Action    Action     `json:"action"`               // zero: route to the nuisance path; a rejection is ops' choice
 }
 
 // List returns the nuisance entries by pattern; expired ones only when

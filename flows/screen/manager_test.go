@@ -69,8 +69,9 @@ func TestManagerValidation(t *testing.T) {
 	}
 }
 
-// TestManagerAdd: defaults, expiry, re-adding updates in place, and the
-// JSON the HTTP API sends.
+// TestManagerAdd: defaults (the nuisance path: a rejection is ops'
+// choice), expiry, re-adding updates in place, and the JSON the HTTP API
+// sends.
 func TestManagerAdd(t *testing.T) {
 	clk := screentest.NewClock(screentest.T0)
 	m := screen.NewManager(&screentest.Memory{}, clk.Now)
@@ -78,17 +79,17 @@ func TestManagerAdd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.Pattern != "13812345678" || e.Action != (screen.Action{Kind: screen.Reject, Code: 603}) ||
+	if e.Pattern != "13812345678" || e.Action != (screen.Action{Kind: screen.Route, Target: "nuisance"}) ||
 		!e.AddedAt.Equal(screentest.T0) || e.ExpiresAt == nil || !e.ExpiresAt.Equal(screentest.T0.Add(24*time.Hour)) {
 		t.Fatalf("entry %+v", e)
 	}
 	clk.Advance(time.Hour)
 	e2, err := m.Add(t.Context(), screen.AddRequest{Pattern: "13812345678", Reason: "again", AddedBy: "ops:wang",
-		Action: screen.Action{Kind: screen.Route}})
+		Action: screen.Action{Kind: screen.Reject}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e2.ID != e.ID || e2.ExpiresAt != nil || e2.Reason != "again" || e2.Action.Target != "nuisance" {
+	if e2.ID != e.ID || e2.ExpiresAt != nil || e2.Reason != "again" || e2.Action != (screen.Action{Kind: screen.Reject, Code: 603}) {
 		t.Fatalf("re-added %+v, want the same ID, no expiry, the new reason and action", e2)
 	}
 	es, err := m.List(t.Context(), false)
@@ -99,7 +100,7 @@ func TestManagerAdd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"id":1,"pattern":"13812345678","reason":"again","added_by":"ops:wang","added_at":"2026-11-23T11:00:00+08:00","action":{"kind":"route","target":"nuisance"}}`
+	want := `{"id":1,"pattern":"13812345678","reason":"again","added_by":"ops:wang","added_at":"2026-11-23T11:00:00+08:00","action":{"kind":"reject","code":603}}`
 	if string(b) != want {
 		t.Errorf("JSON %s\nwant %s", b, want)
 	}

@@ -2,7 +2,16 @@
 // is a nuisance (CS-NUISANCE): a number on the nuisance list ops keep, a
 // number that called too often (the repeat-call rule), or a withheld number
 // (the anonymous policy). Each verdict is Allow, Reject with a SIP code, or
-// Route to a nuisance path or queue, with a reason code and what matched.
+// Route to the nuisance path (the default: kefu answers with the polite
+// line-fault message), with a reason code and what matched.
+//
+// Screening is split in two so that only calls kefu served count
+// (CS-ANGRY): Check judges an INVITE without writing anything, and Count
+// counts the call once kefu has answered it; a call kefu refused (no
+// media port, no common codec) or that the caller cancelled is never
+// counted. A number with an open complaint or callback, or whose call kefu
+// cut short lately (CutShort), is never flagged. A flag proposes a list
+// entry that a person confirms or rejects (Manager).
 //
 // The policy is pure logic over a Store (flows/store implements it on
 // SQLite) and a clock the caller passes in; it never reads the wall clock
@@ -22,13 +31,15 @@ import (
 	"github.com/kefu-hotline/kefu/flows/callerid"
 )
 
-// The repeat-call rule by default (CS-NUISANCE, issue 6): more than
-// DefaultRepeatCalls calls from one number within DefaultRepeatWindow make
-// it a nuisance for the next DefaultRepeatBlock.
+// The repeat-call rule by default (CS-NUISANCE, CS-ANGRY): more than
+// DefaultRepeatCalls served calls from one number within
+// DefaultRepeatWindow flag it for DefaultRepeatBlock; a call kefu cut short
+// spares its number for DefaultRepeatSpare.
 const (
-	DefaultRepeatCalls  = 5
+	DefaultRepeatCalls  = 10
 	DefaultRepeatWindow = 10 * time.Minute
 	DefaultRepeatBlock  = time.Hour
+	DefaultRepeatSpare  = time.Hour
 )
 
 // maxKeyLen bounds the caller string the repeat rule counts by; a longer
@@ -36,22 +47,31 @@ const (
 const maxKeyLen = 64
 
 // Config is the screening policy. Its zero value is the default: the
-// repeat-call rule on with the default limits and Reject 603, anonymous
-// callers allowed.
+// repeat-call rule on with the default limits and the nuisance path for
+// flagged numbers, anonymous callers allowed.
 type Config struct {
 	Repeat    Repeat
 	Anonymous Action // a call with a withheld number: Allow (the zero value), Reject or Route
 }
 
-// Repeat is the repeat-call rule: a number with more than Calls calls within
-// Window is a nuisance for Block after the last call over the limit. Zero
-// fields take the defaults; Off turns the rule off.
+// Repeat is the repeat-call rule: a number with more than Calls served
+// calls within Window is a nuisance for Block after the last call over the
+// limit, unless it is spared (an open complaint or callback, or a call kefu
+// cut short within Spare). Zero fields take the defaults; Off turns the
+// rule off.
 type Repeat struct {
 	Off    bool
 	Calls  int
 	Window time.Duration
 	Block  time.Duration
-	Action Action // zero: Reject 603
+	Spare  time.Duration
+	Action Action // zero: DefaultAction, the nuisance path
+}
+
+// Validate checks the policy; its errors wrap ErrInvalid.
+func (c Config) Validate() error {
+	_, err := c.normalize(nil)
+	return err
 }
 
 // normalize fills in the defaults and checks the policy.
@@ -66,6 +86,9 @@ func (c Config) normalize(checkTarget func(string) error) (Config, error) {
 	if r.Block == 0 {
 		r.Block = DefaultRepeatBlock
 	}
+	if r.Spare == 0 {
+		r.Spare = DefaultRepeatSpare
+	}
 	switch {
 	case r.Calls < 0:
 		return c, invalid("repeat.calls", fmt.Sprintf("%d: must be positive", r.Calls))
@@ -73,12 +96,14 @@ func (c Config) normalize(checkTarget func(string) error) (Config, error) {
 		return c, invalid("repeat.window", fmt.Sprintf("%v: must be positive", r.Window))
 	case r.Block < 0:
 		return c, invalid("repeat.block", fmt.Sprintf("%v: must be positive", r.Block))
+	case r.Spare < 0:
+		return c, invalid("repeat.spare", fmt.Sprintf("%v: must be positive", r.Spare))
 	}
 	var err error
 	if r.Action, err = r.Action.normalize(false); err != nil {
 		return c, fmt.Errorf("repeat: %w", err)
 	}
-	if c.Anonymous.Kind == "" {
+	if c.Anonymous.Kind == "" && c.Anonymous.Code == 0 {
 		c.Anonymous.Kind = Allow
 	}
 	if c.Anonymous, err = c.Anonymous.normalize(true); err != nil {
@@ -111,9 +136,17 @@ type options struct {
 	checkTarget func(string) error
 }
 
-// WithLogger logs the rare background problem (a failed prune) to l; the
-// default discards. Verdicts are for the caller to log (Verdict.LogValue).
-func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
+// WithLogger logs to l the numbers the repeat-call rule flags, the
+// proposals people decide, and the rare background problem (a failed
+// prune), numbers masked; the default discards. Verdicts are for the
+// caller to log (Verdict.LogValue). A nil l changes nothing.
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) {
+		if l != nil {
+			o.log = l
+		}
+	}
+}
 
 // WithTargets checks every route target (in the config and in list
 // entries) against the routes config defines; check returns an error for
@@ -138,6 +171,7 @@ type Screener struct {
 	now  func() time.Time
 	log  *slog.Logger
 	last atomic.Int64 // unix ns of the last prune
+	pend *pending     // calls let through, not yet answered or refused
 }
 
 // New makes a Screener over st with policy cfg. now is its clock (clock.Now
@@ -152,13 +186,14 @@ func New(st Store, cfg Config, now func() time.Time, opts ...Option) (*Screener,
 	if err != nil {
 		return nil, fmt.Errorf("screen config: %w", err)
 	}
-	return &Screener{st: st, cfg: cfg, now: now, log: o.log}, nil
+	return &Screener{st: st, cfg: cfg, now: now, log: o.log, pend: newPending()}, nil
 }
 
 // Config returns the policy in effect, defaults filled in.
 func (s *Screener) Config() Config { return s.cfg }
 
-// Screen decides what happens to call c. The rules, in order:
+// Check decides what happens to call c, and writes nothing to the store.
+// The rules, in order:
 //
 //  1. a number on the nuisance list gets its entry's action (exact number
 //     first, then the longest prefix); such calls are not counted. This
@@ -166,15 +201,23 @@ func (s *Screener) Config() Config { return s.cfg }
 //     asserted), so hiding the number does not get a listed caller through;
 //  2. a withheld number gets the anonymous policy; it is never counted
 //     ("anonymous" is not one caller);
-//  3. the repeat-call rule counts the call; the call that takes the number
-//     over the limit, and every call while the number is flagged, get the
-//     rule's action. Calls while flagged count too, so a caller who keeps
-//     calling stays flagged.
+//  3. the repeat-call rule: a number that is flagged, or whose served calls
+//     within the window, with its calls still ringing, already reach the
+//     limit (so this call would go over it), gets the rule's action —
+//     unless it is spared (an open complaint or callback, a call kefu cut
+//     short within Spare), which the verdict's Spared says. Either way
+//     the call counts once it is served: a caller who keeps calling on the
+//     nuisance path stays flagged.
+//
+// A call the rule counts and that is not refused holds its place among
+// the number's calls until it is answered (Count) or not (Release), so
+// simultaneous calls from one number are judged with each other: of 20 at
+// once, 10 are let through.
 //
 // Otherwise the call is allowed. When the store fails the call is allowed
 // too — a sick disk must not turn customers away — with ReasonError and the
 // error, which never contains the number.
-func (s *Screener) Screen(ctx context.Context, c Call) (Verdict, error) {
+func (s *Screener) Check(ctx context.Context, c Call) (Verdict, error) {
 	at := c.At
 	if at.IsZero() {
 		at = s.now()
@@ -182,7 +225,7 @@ func (s *Screener) Screen(ctx context.Context, c Call) (Verdict, error) {
 	if cands := candidates(c.Caller); len(cands) > 0 {
 		es, err := s.st.MatchEntries(ctx, cands, at)
 		if err != nil {
-			return failOpen(fmt.Errorf("screen: nuisance list: %w", err))
+			return failOpen(Verdict{}, fmt.Errorf("screen: nuisance list: %w", err))
 		}
 		if e, ok := pick(es, at); ok {
 			return Verdict{Action: e.Action, Reason: ReasonList, Entry: &e}, nil
@@ -194,27 +237,46 @@ func (s *Screener) Screen(ctx context.Context, c Call) (Verdict, error) {
 		}
 		return Verdict{Action: s.cfg.Anonymous, Reason: ReasonAnonymous}, nil
 	}
-	r := s.cfg.Repeat
-	if r.Off {
+	if s.cfg.Repeat.Off {
 		return Verdict{Action: Action{Kind: Allow}}, nil
 	}
-	s.maybePrune(ctx, at)
 	key := counterKey(c.Caller)
-	n, flag, err := s.st.RecordAttempt(ctx, key, at, r.Window)
+	st := s.pend.lock(key)
+	defer st.mu.Unlock()
+	v, err := s.repeat(ctx, key, at, st.live(key, at))
+	if v.Kind != Reject {
+		v.t = st.add(key, at)
+	}
+	return v, err
+}
+
+// repeat applies the repeat-call rule to a call from key at at, with
+// ringing calls from it still pending.
+func (s *Screener) repeat(ctx context.Context, key string, at time.Time, ringing int) (Verdict, error) {
+	r := s.cfg.Repeat
+	allow := Verdict{Action: Action{Kind: Allow}, key: key, at: at}
+	n, flag, err := s.st.CountCalls(ctx, key, at, r.Window)
 	if err != nil {
-		return failOpen(fmt.Errorf("screen: record call: %w", err))
+		return failOpen(allow, fmt.Errorf("screen: count calls: %w", err))
 	}
-	if n > r.Calls {
-		f, err := s.st.PutFlag(ctx, Flag{Number: key, Since: at, Until: at.Add(r.Block), Calls: n})
-		if err != nil {
-			return failOpen(fmt.Errorf("screen: flag: %w", err))
+	n += ringing
+	if flag == nil || !flag.Until.After(at) {
+		if n < r.Calls {
+			return allow, nil
 		}
-		flag = &f
+		// This call would take the number over the limit: the flag it
+		// sets once it is counted.
+		flag = &Flag{Number: key, Since: at, Until: at.Add(r.Block), Calls: n + 1}
 	}
-	if flag != nil && flag.Until.After(at) {
-		return Verdict{Action: r.Action, Reason: ReasonRepeat, Flag: flag}, nil
+	ex, err := s.st.Exemption(ctx, key, at.Add(-r.Spare))
+	if err != nil {
+		return failOpen(allow, fmt.Errorf("screen: exemptions: %w", err))
 	}
-	return Verdict{Action: Action{Kind: Allow}}, nil
+	if ex != ExemptNone {
+		allow.Spared = ex
+		return allow, nil
+	}
+	return Verdict{Action: r.Action, Reason: ReasonRepeat, Flag: flag, key: key, at: at}, nil
 }
 
 // counterKey is the key the repeat rule counts a caller by: the number
@@ -227,9 +289,11 @@ func counterKey(caller string) string {
 	return k
 }
 
-// failOpen is the verdict when the store fails: allow, and say why.
-func failOpen(err error) (Verdict, error) {
-	return Verdict{Action: Action{Kind: Allow}, Reason: ReasonError}, err
+// failOpen is the verdict when the store fails: allow, and say why. v
+// keeps the call's ticket, so that it still counts once served.
+func failOpen(v Verdict, err error) (Verdict, error) {
+	v.Action, v.Reason, v.Spared = Action{Kind: Allow}, ReasonError, ExemptNone
+	return v, err
 }
 
 // pick returns the most specific active entry of es, with its action made
@@ -247,33 +311,8 @@ func pick(es []Entry, at time.Time) (Entry, bool) {
 	}
 	a, err := best.Action.normalize(false)
 	if err != nil {
-		a = Action{Kind: Reject, Code: DefaultRejectCode}
+		a = DefaultAction
 	}
 	best.Action = a
 	return best, true
-}
-
-// maybePrune prunes the repeat-call state at most once per window, from
-// whichever call comes first after it; a failure is logged and screening
-// goes on.
-func (s *Screener) maybePrune(ctx context.Context, at time.Time) {
-	last := s.last.Load()
-	if at.UnixNano()-last < int64(s.cfg.Repeat.Window) || !s.last.CompareAndSwap(last, at.UnixNano()) {
-		return
-	}
-	if err := s.st.Prune(ctx, at, s.cfg.Repeat.Window); err != nil {
-		s.log.WarnContext(ctx, "screen: prune of the repeat-call state failed", "error", err)
-	}
-}
-
-// Prune deletes the repeat-call state that no longer matters at the
-// clock's time: calls older than the window and ended flags. Screen already
-// does this once per window; call it to clean up on a schedule of your own.
-func (s *Screener) Prune(ctx context.Context) error {
-	at := s.now()
-	s.last.Store(at.UnixNano())
-	if err := s.st.Prune(ctx, at, s.cfg.Repeat.Window); err != nil {
-		return fmt.Errorf("screen: prune: %w", err)
-	}
-	return nil
 }

@@ -39,7 +39,10 @@ func TestAnonymousPolicy(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			v, err := s.Screen(t.Context(), tc.call)
+			v, err := s.Check(t.Context(), tc.call)
+			if err == nil {
+				_, err = s.Count(t.Context(), v)
+			}
 			if err != nil || v.Action != tc.want || v.Reason != tc.reason {
 				t.Fatalf("verdict %+v, %v; want %+v (%q)", v, err, tc.want, tc.reason)
 			}
@@ -56,13 +59,16 @@ func TestAnonymousPolicy(t *testing.T) {
 func TestWithheldButKnown(t *testing.T) {
 	st := &screentest.Memory{}
 	e := screentest.NewEnv(t, st, screen.Config{Anonymous: screen.Action{Kind: screen.Route, Target: "anon"}})
-	e.Add(screen.AddRequest{Pattern: "13812345678"})
-	v, err := e.S.Screen(t.Context(), screen.Call{Caller: "13812345678", Anonymous: true, At: screentest.T0})
-	if err != nil || v.Reason != screen.ReasonList || v.Kind != screen.Reject {
+	e.Add(screen.AddRequest{Pattern: "13812345678", Action: screen.Action{Kind: screen.Reject}})
+	v, err := e.S.Check(t.Context(), screen.Call{Caller: "13812345678", Anonymous: true, At: screentest.T0})
+	if err != nil || v.Reason != screen.ReasonList || v.Kind != screen.Reject || v.Counts() {
 		t.Fatalf("listed withheld caller: %v %v", v, err)
 	}
-	for i := range 10 {
-		v, err := e.S.Screen(t.Context(), screen.Call{Caller: "anonymous", Anonymous: true, At: screentest.T0.Add(time.Duration(i) * time.Second)})
+	for i := range 20 {
+		v, err := e.S.Check(t.Context(), screen.Call{Caller: "anonymous", Anonymous: true, At: screentest.T0.Add(time.Duration(i) * time.Second)})
+		if err == nil {
+			_, err = e.S.Count(t.Context(), v)
+		}
 		if err != nil || v.Reason != screen.ReasonAnonymous || v.Kind != screen.Route || v.Target != "anon" {
 			t.Fatalf("anonymous call %d: %v %v", i, v, err)
 		}
@@ -81,12 +87,15 @@ func TestFailOpen(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		v, err := s.Screen(t.Context(), screen.Call{Caller: "13812345678"})
+		v, err := s.Check(t.Context(), screen.Call{Caller: "13812345678"})
 		if !errors.Is(err, screentest.ErrBroken) || !v.Allowed() || v.Reason != screen.ReasonError {
 			t.Fatalf("verdict %v, %v; want allowed with reason error", v, err)
 		}
 		if strings.Contains(err.Error(), "13812345678") {
 			t.Errorf("error shows the number: %v", err)
+		}
+		if _, err := s.Count(t.Context(), v); v.Counts() && (!errors.Is(err, screentest.ErrBroken) || strings.Contains(err.Error(), "13812345678")) {
+			t.Errorf("count on a broken store: %v", err)
 		}
 	}
 }
@@ -103,17 +112,17 @@ func TestVerdictLog(t *testing.T) {
 			t.Errorf("number in %s", s)
 		}
 	}
-	want := fmt.Sprintf(`"verdict":{"action":"reject","code":603,"reason":"list","entry":%d,"pattern":"138******78"}`, en.ID)
+	want := fmt.Sprintf(`"verdict":{"action":"route","target":"nuisance","reason":"list","entry":%d,"pattern":"138******78"}`, en.ID)
 	if !strings.Contains(buf.String(), want) {
 		t.Errorf("log %s\nwant %s", buf.String(), want)
 	}
-	if got, want := v.String(), fmt.Sprintf("reject 603 (list entry %d)", en.ID); got != want {
+	if got, want := v.String(), fmt.Sprintf("route nuisance (list entry %d)", en.ID); got != want {
 		t.Errorf("String() = %q, want %q", got, want)
 	}
-	for i := range 6 {
+	for i := range 11 {
 		v = e.Call("13987654321", screentest.T0.Add(time.Duration(i)*time.Second))
 	}
-	if got := v.String(); got != "reject 603 (repeat)" {
+	if got := v.String(); got != "route nuisance (repeat)" {
 		t.Errorf("String() = %q", got)
 	}
 	buf.Reset()
@@ -130,7 +139,7 @@ func TestConfig(t *testing.T) {
 	}
 	got := s.Config()
 	want := screen.Config{
-		Repeat:    screen.Repeat{Calls: 5, Window: 10 * time.Minute, Block: time.Hour, Action: screen.Action{Kind: screen.Reject, Code: 603}},
+		Repeat:    screen.Repeat{Calls: 10, Window: 10 * time.Minute, Block: time.Hour, Spare: time.Hour, Action: screen.Action{Kind: screen.Route, Target: "nuisance"}},
 		Anonymous: screen.Action{Kind: screen.Allow},
 	}
 	if got != want {
@@ -149,6 +158,7 @@ func TestConfig(t *testing.T) {
 	}{
 		{screen.Config{Repeat: screen.Repeat{Calls: -1}}, nil, "repeat.calls"},
 		{screen.Config{Repeat: screen.Repeat{Window: -time.Second}}, nil, "repeat.window"},
+		{screen.Config{Repeat: screen.Repeat{Spare: -time.Second}}, nil, "repeat.spare"},
 		{screen.Config{Repeat: screen.Repeat{Action: screen.Action{Kind: screen.Allow}}}, nil, "allow is not an action"},
 		{screen.Config{Repeat: screen.Repeat{Action: screen.Action{Kind: screen.Reject, Code: 200}}}, nil, "code: 200"},
 		{screen.Config{Anonymous: screen.Action{Kind: "drop"}}, nil, `"drop": use allow, reject or route`},
@@ -188,4 +198,76 @@ func TestPruneOncePerWindow(t *testing.T) {
 func TestConcurrentOps(t *testing.T) {
 	e := screentest.NewEnv(t, &screentest.Memory{}, screen.Config{})
 	screentest.ConcurrentOps(t, e)
+}
+
+// TestRinging: calls let through but not yet answered hold their place:
+// the 11th call while ten ring goes to the nuisance path; a released call
+// gives its place up, once; an answered call moves from ringing to counted
+// without counting twice; a call never reported stops counting after
+// PendingTTL.
+func TestRinging(t *testing.T) {
+	st := &screentest.Memory{}
+	e := screentest.NewEnv(t, st, screen.Config{})
+	ctx := t.Context()
+	check := func(at time.Time) screen.Verdict {
+		t.Helper()
+		v, err := e.S.Check(ctx, screen.Call{Caller: "13812345678", At: at})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	var ringing []screen.Verdict
+	for i := range 10 {
+		v := check(screentest.T0.Add(time.Duration(i) * time.Second))
+		if !v.Allowed() {
+			t.Fatalf("ringing call %d: %v", i+1, v)
+		}
+		ringing = append(ringing, v)
+	}
+	if v := check(screentest.T0.Add(10 * time.Second)); v.Reason != screen.ReasonRepeat {
+		t.Fatalf("11th call while ten ring: %v", v)
+	} else {
+		e.S.Release(v)
+	}
+	e.S.Release(ringing[0])
+	e.S.Release(ringing[0])
+	if v := check(screentest.T0.Add(11 * time.Second)); !v.Allowed() {
+		t.Fatalf("a call after one was released: %v", v)
+	} else {
+		ringing[0] = v
+	}
+	for _, v := range ringing[:5] {
+		if _, err := e.S.Count(ctx, v); err != nil {
+			t.Fatal(err)
+		}
+		e.S.Release(v) // after Count: nothing
+	}
+	if n, _, _ := st.CountCalls(ctx, "13812345678", screentest.T0.Add(time.Minute), time.Hour); n != 5 {
+		t.Fatalf("%d calls counted, want 5", n)
+	}
+	if v := check(screentest.T0.Add(12 * time.Second)); v.Reason != screen.ReasonRepeat {
+		t.Fatalf("5 counted and 5 ringing: %v", v)
+	} else {
+		e.S.Release(v)
+	}
+	// A reload's new Screener sees the calls ringing under the old one.
+	reloaded, err := screen.New(st, screen.Config{}, e.Clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reloaded.Continue(e.S)
+	if v, err := reloaded.Check(ctx, screen.Call{Caller: "13812345678", At: screentest.T0.Add(12 * time.Second)}); err != nil || v.Reason != screen.ReasonRepeat {
+		t.Fatalf("after a reload, 5 counted and 5 ringing: %v %v", v, err)
+	} else {
+		reloaded.Release(v)
+	}
+	// The five left ringing were never reported: they stop counting
+	// PendingTTL after their INVITE.
+	if v := check(screentest.T0.Add(9*time.Second + screen.PendingTTL)); !v.Allowed() {
+		t.Fatalf("after PendingTTL: %v", v)
+	}
+	if calls, _ := st.Rows(); calls != 5 {
+		t.Errorf("%d calls stored, want the 5 counted", calls)
+	}
 }

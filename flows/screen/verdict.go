@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"time"
 )
 
 // Kind is what happens to a screened call.
@@ -17,7 +18,8 @@ const (
 )
 
 // DefaultRejectCode is the SIP status of a rejection that names none:
-// 603 Decline (CS-NUISANCE).
+// 603 Decline. A rejection is an ops choice (CS-NUISANCE), never the
+// default action.
 const DefaultRejectCode = 603
 
 // DefaultRouteTarget is the route of a Route action that names none: the
@@ -37,13 +39,22 @@ type Action struct {
 // a list entry cannot send callers anywhere config does not name).
 var targetRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`)
 
-// normalize fills the defaults in (an empty kind is Reject 603; Route
-// without a target goes to the nuisance path) and checks the result. allow
-// says whether Allow is acceptable (it is for the anonymous policy, not for
-// a list entry).
+// DefaultAction is what an action that names none does: route the call
+// to the nuisance path, where kefu answers and plays the line-fault message
+// (CS-NUISANCE: the book answers nuisance callers, it never refuses them).
+var DefaultAction = Action{Kind: Route, Target: DefaultRouteTarget}
+
+// normalize fills the defaults in (an empty action is DefaultAction, one
+// with only a code a rejection; Route without a target goes to the
+// nuisance path; Reject without a code is 603) and checks the result.
+// allow says whether Allow is acceptable (it is for the anonymous policy,
+// not for a list entry).
 func (a Action) normalize(allow bool) (Action, error) {
 	if a.Kind == "" {
-		a.Kind = Reject
+		a.Kind = Route
+		if a.Code != 0 {
+			a.Kind = Reject
+		}
 	}
 	switch a.Kind {
 	case Allow:
@@ -108,20 +119,37 @@ var Reasons = []Reason{ReasonNone, ReasonList, ReasonRepeat, ReasonAnonymous, Re
 
 // Verdict is the screening decision for one call: the action, the rule that
 // chose it, and what that rule matched (Entry for ReasonList, Flag for
-// ReasonRepeat). It marshals to JSON for the call record; in logs it masks
-// the number (see LogValue).
+// ReasonRepeat: the flag in force, or the one this call sets when it is
+// counted). Spared says why the repeat-call rule let a number over its
+// limit through (CS-ANGRY). It marshals to JSON for the call record; in
+// logs it masks the number (see LogValue).
+//
+// A verdict is also the call's ticket for the repeat-call rule: hand it
+// to Screener.Count once kefu has answered the call, or to
+// Screener.Release when kefu refuses it or the caller gives up first; and
+// to Screener.CutShort when kefu cut the answered call short.
 type Verdict struct {
 	Action
-	Reason Reason `json:"reason,omitempty"`
-	Entry  *Entry `json:"entry,omitempty"`
-	Flag   *Flag  `json:"flag,omitempty"`
+	Reason Reason    `json:"reason,omitempty"`
+	Entry  *Entry    `json:"entry,omitempty"`
+	Flag   *Flag     `json:"flag,omitempty"`
+	Spared Exemption `json:"spared,omitempty"`
+
+	key string    // the counter key of a call the repeat rule counts; "" for one it does not
+	at  time.Time // when the call came
+	t   *ticket   // the call's place among the number's ringing calls; nil when it holds none
 }
+
+// Counts reports whether the repeat-call rule counts the call once it is
+// served: a call from a number that is not on the list, with the rule on.
+func (v Verdict) Counts() bool { return v.key != "" }
 
 // Allowed reports whether the call goes on to its flow.
 func (v Verdict) Allowed() bool { return v.Kind == Allow || v.Kind == "" }
 
 // String prints the verdict without the caller's number, e.g.
-// "reject 603 (list entry 12)" or "route nuisance (repeat)".
+// "reject 603 (list entry 12)", "route nuisance (repeat)" or
+// "allow (repeat, spared: complaint)".
 func (v Verdict) String() string {
 	s := v.Action.String()
 	if s == "" {
@@ -132,6 +160,8 @@ func (v Verdict) String() string {
 		return fmt.Sprintf("%s (%s entry %d)", s, v.Reason, v.Entry.ID)
 	case v.Reason != ReasonNone:
 		return fmt.Sprintf("%s (%s)", s, v.Reason)
+	case v.Spared != ExemptNone:
+		return fmt.Sprintf("%s (repeat, spared: %s)", s, v.Spared)
 	}
 	return s
 }
@@ -158,6 +188,9 @@ func (v Verdict) LogValue() slog.Value {
 	}
 	if f := v.Flag; f != nil {
 		attrs = append(attrs, slog.Time("until", f.Until), slog.Int("calls", f.Calls))
+	}
+	if v.Spared != ExemptNone {
+		attrs = append(attrs, slog.String("spared", string(v.Spared)))
 	}
 	return slog.GroupValue(attrs...)
 }

@@ -9,6 +9,31 @@ import (
 	"github.com/kefu-hotline/kefu/flows/screen"
 )
 
+// CountCalls returns how many recorded calls from number are later than
+// t-window and the flag active at t (nil when none), on a reader: it
+// writes nothing and waits for no writer.
+func (s *SQLite) CountCalls(ctx context.Context, number string, t time.Time, window time.Duration) (int, *screen.Flag, error) {
+	n, flag, err := scanCountFlag(s.hot.peek.QueryRowContext(ctx, number, micros(t.Add(-window)), micros(t)))
+	if err != nil {
+		return 0, nil, fmt.Errorf("store: count calls: %w", err)
+	}
+	return n, flag, nil
+}
+
+// scanCountFlag reads the row of countFlagQuery.
+func scanCountFlag(r scanner) (int, *screen.Flag, error) {
+	var (
+		n            int
+		fnum         sql.NullString
+		since, until sql.NullInt64
+		calls        sql.NullInt64
+	)
+	if err := r.Scan(&n, &fnum, &since, &until, &calls); err != nil || !fnum.Valid {
+		return n, nil, err
+	}
+	return n, &screen.Flag{Number: fnum.String, Since: fromMicros(since.Int64), Until: fromMicros(until.Int64), Calls: int(calls.Int64)}, nil
+}
+
 // RecordAttempt records a call from number at t and returns, from the same
 // write transaction, how many recorded calls from number are later than
 // t-window (this one included) and the flag active at t (nil when none).
@@ -28,17 +53,9 @@ func (s *SQLite) RecordAttempt(ctx context.Context, number string, t time.Time, 
 		if _, err := tx.StmtContext(ctx, s.hot.insert).ExecContext(ctx, number, now); err != nil {
 			return err
 		}
-		var (
-			fnum         sql.NullString
-			since, until sql.NullInt64
-			calls        sql.NullInt64
-		)
-		err := tx.StmtContext(ctx, s.hot.countFlag).QueryRowContext(ctx, number, cutoff, now).Scan(&n, &fnum, &since, &until, &calls)
-		if err != nil || !fnum.Valid {
-			return err
-		}
-		flag = &screen.Flag{Number: fnum.String, Since: fromMicros(since.Int64), Until: fromMicros(until.Int64), Calls: int(calls.Int64)}
-		return nil
+		var err error
+		n, flag, err = scanCountFlag(tx.StmtContext(ctx, s.hot.countFlag).QueryRowContext(ctx, number, cutoff, now))
+		return err
 	})
 	if err != nil {
 		return 0, nil, fmt.Errorf("store: record call: %w", err)
@@ -121,15 +138,53 @@ func (s *SQLite) DeleteFlag(ctx context.Context, number string) error {
 	return nil
 }
 
-// Prune deletes calls recorded at or before t-window and flags that ended
-// at or before t.
-func (s *SQLite) Prune(ctx context.Context, t time.Time, window time.Duration) error {
+// RecordCutShort records that kefu cut a call from number short at t.
+func (s *SQLite) RecordCutShort(ctx context.Context, number string, t time.Time) error {
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM call_attempts WHERE at <= ?`, micros(t.Add(-window))); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `DELETE FROM repeat_flags WHERE until <= ?`, micros(t))
+		_, err := tx.ExecContext(ctx, `INSERT INTO cut_calls (number, at) VALUES (?, ?)`, number, micros(t))
 		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: record a call cut short: %w", err)
+	}
+	return nil
+}
+
+// Exemption says why the repeat-call rule spares number, if it does: an
+// open complaint it made, an open callback it left or is the number of,
+// a call cut short later than cutSince. One read, on the partial indexes
+// of the open records.
+func (s *SQLite) Exemption(ctx context.Context, number string, cutSince time.Time) (screen.Exemption, error) {
+	var ex string
+	err := s.r.QueryRowContext(ctx, `SELECT CASE
+	WHEN EXISTS (SELECT 1 FROM complaints WHERE caller = ?1 AND replied_at IS NULL) THEN 'complaint'
+	WHEN EXISTS (SELECT 1 FROM callbacks WHERE caller = ?1 AND done_at IS NULL)
+		OR EXISTS (SELECT 1 FROM callbacks WHERE number = ?1 AND done_at IS NULL) THEN 'callback'
+	WHEN EXISTS (SELECT 1 FROM cut_calls WHERE number = ?1 AND at > ?2) THEN 'cut_short'
+	ELSE '' END`, number, micros(cutSince)).Scan(&ex)
+	if err != nil {
+		return "", fmt.Errorf("store: exemptions: %w", err)
+	}
+	return screen.Exemption(ex), nil
+}
+
+// Prune deletes calls recorded at or before t-window, flags that ended at
+// or before t, and calls cut short at or before t-spare.
+func (s *SQLite) Prune(ctx context.Context, t time.Time, window, spare time.Duration) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		for _, q := range []struct {
+			sql string
+			arg time.Time
+		}{
+			{`DELETE FROM call_attempts WHERE at <= ?`, t.Add(-window)},
+			{`DELETE FROM repeat_flags WHERE until <= ?`, t},
+			{`DELETE FROM cut_calls WHERE at <= ?`, t.Add(-spare)},
+		} {
+			if _, err := tx.ExecContext(ctx, q.sql, micros(q.arg)); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("store: prune: %w", err)

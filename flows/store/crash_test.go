@@ -67,8 +67,8 @@ func child(dir, writer, mode string) {
 	os.Exit(3)
 }
 
-// writeScreening makes list edits, then calls from one number until it is
-// flagged.
+// writeScreening makes list edits, then served calls from one number until
+// it is flagged and proposed for the list.
 func writeScreening(ctx context.Context, st *store.SQLite) error {
 	clk := screentest.NewClock(screentest.T0)
 	m := screen.NewManager(st, clk.Now)
@@ -81,8 +81,12 @@ func writeScreening(ctx context.Context, st *store.SQLite) error {
 	if err != nil {
 		return err
 	}
-	for i := range 6 {
-		if _, err := s.Screen(ctx, screen.Call{Caller: "13912345678", At: screentest.T0.Add(time.Duration(i) * time.Second)}); err != nil {
+	for i := range screen.DefaultRepeatCalls + 1 {
+		v, err := s.Check(ctx, screen.Call{Caller: "13912345678", At: screentest.T0.Add(time.Duration(i) * time.Second)})
+		if err != nil {
+			return err
+		}
+		if _, err := s.Count(ctx, v); err != nil {
 			return err
 		}
 	}
@@ -147,9 +151,12 @@ func TestSurvivesKill(t *testing.T) {
 			if err != nil || len(es) != 3 {
 				t.Fatalf("after the crash: %d entries, %v; want 3", len(es), err)
 			}
-			e.Want("13800000002", screentest.T0.Add(time.Minute), screen.Reject, screen.ReasonList)
-			e.Want("4001234567", screentest.T0.Add(time.Minute), screen.Reject, screen.ReasonList)
-			e.Want("13912345678", screentest.T0.Add(time.Minute), screen.Reject, screen.ReasonRepeat)
+			e.Want("13800000002", screentest.T0.Add(time.Minute), screen.Route, screen.ReasonList)
+			e.Want("4001234567", screentest.T0.Add(time.Minute), screen.Route, screen.ReasonList)
+			e.Want("13912345678", screentest.T0.Add(time.Minute), screen.Route, screen.ReasonRepeat)
+			if ps, err := e.M.Proposals(t.Context(), false); err != nil || len(ps) != 1 {
+				t.Fatalf("after the crash: proposals %+v, %v; want 1", ps, err)
+			}
 		})
 	}
 }

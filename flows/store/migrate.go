@@ -91,6 +91,37 @@ CREATE TABLE survey_answers (
 ) STRICT;
 CREATE INDEX survey_answers_at ON survey_answers (at);
 `,
+	// 3: the repeat-call rule spares customers (CS-ANGRY): the calls kefu
+	// cut short, lookups of a number's open complaints and callbacks;
+	// and the list entries it proposes for a person to confirm
+	// (CS-NUISANCE). At most one open proposal per number.
+	`
+CREATE TABLE cut_calls (
+	id     INTEGER PRIMARY KEY,
+	number TEXT    NOT NULL,
+	at     INTEGER NOT NULL              -- unix microseconds
+) STRICT;
+CREATE INDEX cut_calls_number_at ON cut_calls (number, at);
+CREATE INDEX cut_calls_at ON cut_calls (at);
+
+CREATE INDEX complaints_open_caller ON complaints (caller) WHERE replied_at IS NULL;
+CREATE INDEX callbacks_open_caller ON callbacks (caller) WHERE done_at IS NULL;
+CREATE INDEX callbacks_open_number ON callbacks (number) WHERE done_at IS NULL;
+
+CREATE TABLE nuisance_proposals (
+	id         INTEGER PRIMARY KEY,
+	number     TEXT    NOT NULL,
+	reason     TEXT    NOT NULL,
+	calls      INTEGER NOT NULL,
+	since      INTEGER NOT NULL,         -- unix microseconds
+	until      INTEGER NOT NULL,         -- unix microseconds
+	status     TEXT    NOT NULL DEFAULT 'proposed' CHECK (status IN ('proposed', 'confirmed', 'rejected')),
+	decided_by TEXT    NOT NULL DEFAULT '',
+	decided_at INTEGER,                  -- unix microseconds; NULL while proposed
+	entry_id   INTEGER                   -- the list entry a confirmation made
+) STRICT;
+CREATE UNIQUE INDEX nuisance_proposals_open ON nuisance_proposals (number) WHERE status = 'proposed';
+`,
 }
 
 // SchemaVersion is the schema version this binary brings a database to.

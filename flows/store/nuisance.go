@@ -19,12 +19,25 @@ const entryColumns = `id, pattern, reason, added_by, added_at, expires_at, actio
 // pattern (keeping its ID), and returns it as stored. It commits durably
 // (synchronous=FULL): list edits are rare and made by people.
 func (s *SQLite) PutEntry(ctx context.Context, e screen.Entry) (screen.Entry, error) {
+	var out screen.Entry
+	err := s.writeDurably(ctx, func(tx *sql.Tx) error {
+		var err error
+		out, err = putEntry(ctx, tx, e)
+		return err
+	})
+	if err != nil {
+		return screen.Entry{}, fmt.Errorf("store: put nuisance entry: %w", err)
+	}
+	return out, nil
+}
+
+// putEntry adds or replaces e in tx and returns it as stored.
+func putEntry(ctx context.Context, tx *sql.Tx, e screen.Entry) (screen.Entry, error) {
 	var exp sql.NullInt64
 	if e.ExpiresAt != nil {
 		exp = sql.NullInt64{Int64: micros(*e.ExpiresAt), Valid: true}
 	}
-	err := s.writeDurably(ctx, func(tx *sql.Tx) error {
-		return tx.QueryRowContext(ctx, `
+	err := tx.QueryRowContext(ctx, `
 INSERT INTO nuisance (pattern, reason, added_by, added_at, expires_at, action, code, target)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (pattern) DO UPDATE SET
@@ -32,11 +45,10 @@ ON CONFLICT (pattern) DO UPDATE SET
 	expires_at = excluded.expires_at, action = excluded.action, code = excluded.code,
 	target = excluded.target
 RETURNING id`,
-			e.Pattern, e.Reason, e.AddedBy, micros(e.AddedAt), exp,
-			string(e.Action.Kind), e.Action.Code, e.Action.Target).Scan(&e.ID)
-	})
+		e.Pattern, e.Reason, e.AddedBy, micros(e.AddedAt), exp,
+		string(e.Action.Kind), e.Action.Code, e.Action.Target).Scan(&e.ID)
 	if err != nil {
-		return screen.Entry{}, fmt.Errorf("store: put nuisance entry: %w", err)
+		return screen.Entry{}, err
 	}
 	e.AddedAt = fromMicros(micros(e.AddedAt))
 	if e.ExpiresAt != nil {

@@ -1,7 +1,6 @@
 package screentest
 
 import (
-	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -10,9 +9,11 @@ import (
 )
 
 // Rules runs the screening scenarios against stores that open makes (a new,
-// empty store for each scenario): the repeat-call boundary and window, the
-// nuisance list's matching and expiry, simultaneous calls, the ops flags.
-// Every screen.Store must pass them.
+// empty store for each scenario): the repeat-call boundary and window,
+// only served calls counting, the nuisance list's matching and expiry,
+// simultaneous calls, the ops flags, the numbers the rule spares and the
+// list entries it proposes. Every screen.Store must pass them; the stores
+// must keep records too (records.Backend), for the spared numbers.
 func Rules(t *testing.T, open func(t *testing.T) screen.Store) {
 	for _, sc := range []struct {
 		name string
@@ -21,14 +22,21 @@ func Rules(t *testing.T, open func(t *testing.T) screen.Store) {
 	}{
 		{"repeat boundary", screen.Config{}, repeatBoundary},
 		{"repeat window edge", screen.Config{}, repeatWindowEdge},
+		{"only served calls count", screen.Config{}, onlyServedCount},
 		{"repeat flag extends while calling", screen.Config{}, repeatExtends},
-		{"repeat configured", screen.Config{Repeat: screen.Repeat{Calls: 2, Window: time.Minute, Block: 5 * time.Minute, Action: screen.Action{Kind: screen.Route}}}, repeatConfigured},
+		{"repeat configured", screen.Config{Repeat: screen.Repeat{Calls: 2, Window: time.Minute, Block: 5 * time.Minute, Action: screen.Action{Kind: screen.Reject, Code: 486}}}, repeatConfigured},
 		{"repeat off", screen.Config{Repeat: screen.Repeat{Off: true}}, repeatOff},
 		{"list matching and expiry", screen.Config{}, listMatching},
 		{"listed calls are not counted", screen.Config{}, listedNotCounted},
 		{"simultaneous calls all count", screen.Config{}, simultaneous},
 		{"flags for ops", screen.Config{}, opsFlags},
 		{"prune keeps what matters", screen.Config{}, prune},
+		{"open complaint spares", screen.Config{}, spareComplaint},
+		{"open callback spares", screen.Config{}, spareCallback},
+		{"calls cut short spare", screen.Config{}, spareCutShort},
+		{"a flagged number is spared too", screen.Config{}, spareFlagged},
+		{"proposal confirmed", screen.Config{}, proposalConfirmed},
+		{"proposal rejected", screen.Config{}, proposalRejected},
 	} {
 		t.Run(sc.name, func(t *testing.T) {
 			sc.run(NewEnv(t, open(t), sc.cfg))
@@ -55,17 +63,44 @@ func NewEnv(t *testing.T, st screen.Store, cfg screen.Config) *Env {
 	return &Env{T: t, Store: st, Clock: clk, S: s, M: screen.NewManager(st, clk.Now)}
 }
 
-// Call screens a call from number at at and fails the test on an error.
+// Call makes a call from number at at as kefu does: checked on the INVITE,
+// then counted once answered (a verdict that routes or allows it), or
+// refused before the answer (a rejection). It fails the test on an error.
 func (e *Env) Call(number string, at time.Time) screen.Verdict {
 	e.T.Helper()
-	v, err := e.S.Screen(e.T.Context(), screen.Call{Caller: number, Called: "hotline", At: at})
+	v := e.check(number, at)
+	var err error
+	if v.Kind == screen.Reject {
+		_, err = e.S.Refused(e.T.Context(), v)
+	} else {
+		_, err = e.S.Count(e.T.Context(), v)
+	}
+	if err != nil {
+		e.T.Fatalf("count at %v: %v", at.Sub(T0), err)
+	}
+	return v
+}
+
+// Check screens a call from number at at that kefu then refuses for a
+// reason of its own (no media port, no common codec) or the caller
+// cancels: it is released, and nothing is counted.
+func (e *Env) Check(number string, at time.Time) screen.Verdict {
+	e.T.Helper()
+	v := e.check(number, at)
+	e.S.Release(v)
+	return v
+}
+
+func (e *Env) check(number string, at time.Time) screen.Verdict {
+	e.T.Helper()
+	v, err := e.S.Check(e.T.Context(), screen.Call{Caller: number, Called: "hotline", At: at})
 	if err != nil {
 		e.T.Fatalf("screen at %v: %v", at.Sub(T0), err)
 	}
 	return v
 }
 
-// Want screens a call and checks its action kind and reason.
+// Want makes a call (Call) and checks its action kind and reason.
 func (e *Env) Want(number string, at time.Time, kind screen.Kind, reason screen.Reason) screen.Verdict {
 	e.T.Helper()
 	v := e.Call(number, at)
@@ -95,146 +130,146 @@ const caller = "13812345678"
 
 func at(d time.Duration) time.Time { return T0.Add(d) }
 
-// repeatBoundary: the 5th call in 10 minutes is allowed, the 6th is
-// rejected 603 and flags the number for an hour, then it is allowed again.
+// every returns the times of n calls d apart from start.
+func every(start, d time.Duration, n int) []time.Time {
+	out := make([]time.Time, n)
+	for i := range out {
+		out[i] = at(start + time.Duration(i)*d)
+	}
+	return out
+}
+
+// repeatBoundary: the 10th call in 10 minutes is served, the 11th goes to
+// the nuisance path (answered) and flags the number for an hour, then it is
+// served again.
 func repeatBoundary(e *Env) {
-	for i := range 5 {
-		e.Want(caller, at(time.Duration(i)*time.Minute), screen.Allow, screen.ReasonNone)
+	for _, t := range every(0, 50*time.Second, 10) {
+		e.Want(caller, t, screen.Allow, screen.ReasonNone)
 	}
-	v := e.Want(caller, at(5*time.Minute), screen.Reject, screen.ReasonRepeat)
-	if v.Code != 603 || v.Flag == nil || !v.Flag.Until.Equal(at(65*time.Minute)) || v.Flag.Calls != 6 {
-		e.T.Fatalf("6th call: %+v flag %+v, want 603 until T0+65m after 6 calls", v, v.Flag)
+	v := e.Want(caller, at(500*time.Second), screen.Route, screen.ReasonRepeat)
+	if v.Target != screen.DefaultRouteTarget || v.Flag == nil || v.Flag.Calls != 11 {
+		e.T.Fatalf("11th call: %+v flag %+v, want the nuisance path after 11 calls", v, v.Flag)
 	}
-	e.Want("13987654321", at(5*time.Minute), screen.Allow, screen.ReasonNone)
-	e.Want(caller, at(30*time.Minute), screen.Reject, screen.ReasonRepeat)
-	e.Want(caller, at(65*time.Minute-time.Second), screen.Reject, screen.ReasonRepeat)
-	e.Want(caller, at(65*time.Minute), screen.Allow, screen.ReasonNone)
+	fs, err := e.Store.Flags(e.T.Context(), at(500*time.Second))
+	if err != nil || len(fs) != 1 || !fs[0].Until.Equal(at(500*time.Second+time.Hour)) || fs[0].Calls != 11 {
+		e.T.Fatalf("flags %+v %v: want one until T0+1h8m20s after 11 calls", fs, err)
+	}
+	e.Want("13987654321", at(500*time.Second), screen.Allow, screen.ReasonNone)
+	e.Want(caller, at(30*time.Minute), screen.Route, screen.ReasonRepeat)
+	e.Want(caller, at(500*time.Second+time.Hour-time.Second), screen.Route, screen.ReasonRepeat)
+	e.Want(caller, at(500*time.Second+time.Hour), screen.Allow, screen.ReasonNone)
 }
 
 // repeatWindowEdge: a call exactly the window old no longer counts.
 func repeatWindowEdge(e *Env) {
-	for i := range 5 {
-		e.Want(caller, at(time.Duration(i)*time.Minute), screen.Allow, screen.ReasonNone)
+	for _, t := range every(0, time.Minute, 10) {
+		e.Want(caller, t, screen.Allow, screen.ReasonNone)
 	}
 	e.Want(caller, at(10*time.Minute), screen.Allow, screen.ReasonNone) // the T0 call left the window
-	e.Want(caller, at(10*time.Minute+time.Second), screen.Reject, screen.ReasonRepeat)
+	e.Want(caller, at(10*time.Minute+time.Second), screen.Route, screen.ReasonRepeat)
 }
 
-// repeatExtends: a caller who keeps calling stays flagged until an hour
-// after the last call over the limit.
+// onlyServedCount: calls kefu refused for reasons of its own (503, 488) or
+// that the caller cancelled are screened but never counted (CS-ANGRY): a
+// customer who retried 20 times is served on each of the next 10 calls.
+func onlyServedCount(e *Env) {
+	for _, t := range every(0, 10*time.Second, 20) {
+		if v := e.Check(caller, t); !v.Allowed() || !v.Counts() {
+			e.T.Fatalf("refused retry at %v: %v", t.Sub(T0), v)
+		}
+	}
+	for _, t := range every(200*time.Second, 10*time.Second, 10) {
+		e.Want(caller, t, screen.Allow, screen.ReasonNone)
+	}
+	// Checking a number over the limit writes nothing either: no flag
+	// until a call over it is served.
+	if v := e.Check(caller, at(300*time.Second)); v.Reason != screen.ReasonRepeat {
+		e.T.Fatalf("11th call checked: %v", v)
+	}
+	if fs, err := e.Store.Flags(e.T.Context(), at(300*time.Second)); err != nil || len(fs) != 0 {
+		e.T.Fatalf("flags after a check: %v %v", fs, err)
+	}
+	e.Want(caller, at(301*time.Second), screen.Route, screen.ReasonRepeat)
+	if fs, err := e.Store.Flags(e.T.Context(), at(301*time.Second)); err != nil || len(fs) != 1 {
+		e.T.Fatalf("flags after the 11th call was served: %v %v", fs, err)
+	}
+}
+
+// repeatExtends: a caller who keeps calling (and hearing the nuisance
+// message) stays flagged until an hour after the last call over the limit.
 func repeatExtends(e *Env) {
 	var last screen.Verdict
-	for i := range 20 {
-		last = e.Call(caller, at(time.Duration(i)*time.Minute))
-		if want := i >= 5; last.Allowed() == want {
+	for i, t := range every(0, 30*time.Second, 40) {
+		last = e.Call(caller, t)
+		if want := i >= 10; last.Allowed() == want {
 			e.T.Fatalf("call %d: %v", i+1, last)
 		}
 	}
-	if !last.Flag.Since.Equal(at(5*time.Minute)) || !last.Flag.Until.Equal(at(79*time.Minute)) {
-		e.T.Fatalf("flag %+v: want since T0+5m until T0+79m", last.Flag)
+	fs, err := e.Store.Flags(e.T.Context(), at(20*time.Minute))
+	if err != nil || len(fs) != 1 || !fs[0].Since.Equal(at(5*time.Minute)) || !fs[0].Until.Equal(at(79*time.Minute+30*time.Second)) {
+		e.T.Fatalf("flags %+v %v: want since T0+5m until T0+1h19m30s", fs, err)
 	}
-	e.Want(caller, at(79*time.Minute-time.Second), screen.Reject, screen.ReasonRepeat)
-	e.Want(caller, at(79*time.Minute), screen.Allow, screen.ReasonNone)
+	e.Want(caller, at(79*time.Minute+29*time.Second), screen.Route, screen.ReasonRepeat)
+	e.Want(caller, at(79*time.Minute+30*time.Second), screen.Allow, screen.ReasonNone)
 }
 
-// repeatConfigured: other limits and a route instead of a rejection.
+// repeatConfigured: other limits, and a rejection (ops' choice) instead of
+// the nuisance path. Refused calls are not counted, but the refusal flags
+// the number and proposes it all the same.
 func repeatConfigured(e *Env) {
 	e.Want(caller, at(0), screen.Allow, screen.ReasonNone)
 	e.Want(caller, at(30*time.Second), screen.Allow, screen.ReasonNone)
-	v := e.Want(caller, at(59*time.Second), screen.Route, screen.ReasonRepeat)
-	if v.Target != screen.DefaultRouteTarget {
-		e.T.Fatalf("target %q", v.Target)
+	v := e.Want(caller, at(59*time.Second), screen.Reject, screen.ReasonRepeat)
+	if v.Code != 486 {
+		e.T.Fatalf("code %d", v.Code)
 	}
-	e.Want(caller, at(59*time.Second+5*time.Minute), screen.Allow, screen.ReasonNone)
+	e.Want(caller, at(3*time.Minute), screen.Reject, screen.ReasonRepeat) // flagged, though the calls left the window
+	if v := e.Check(caller, at(8*time.Minute-time.Second)); v.Kind != screen.Reject {
+		e.T.Fatalf("5 min after the last refusal, less a second: %v", v)
+	}
+	e.Want(caller, at(8*time.Minute), screen.Allow, screen.ReasonNone) // 5 min after the last refusal
+	ps, err := e.M.Proposals(e.T.Context(), false)
+	if err != nil || len(ps) != 1 || ps[0].Number != caller || ps[0].Calls != 3 {
+		e.T.Fatalf("proposals %+v %v", ps, err)
+	}
 }
 
 func repeatOff(e *Env) {
-	for i := range 50 {
-		e.Want(caller, at(time.Duration(i)*time.Second), screen.Allow, screen.ReasonNone)
+	for _, t := range every(0, time.Second, 50) {
+		if v := e.Want(caller, t, screen.Allow, screen.ReasonNone); v.Counts() {
+			e.T.Fatalf("counted with the rule off")
+		}
 	}
 }
 
-// listMatching: exact beats prefix, longer prefix beats shorter, expired
-// entries stop matching at their expiry, removal takes effect at once.
-func listMatching(e *Env) {
-	exact := e.Add(screen.AddRequest{Pattern: caller})
-	e.Add(screen.AddRequest{Pattern: "138*", Action: screen.Action{Kind: screen.Route, Target: "nuisance-queue"}})
-	e.Add(screen.AddRequest{Pattern: "400*", Action: screen.Action{Kind: screen.Route}})
-	e.Add(screen.AddRequest{Pattern: "400-12*", Action: screen.Action{Kind: screen.Reject, Code: 486}})
-	e.Add(screen.AddRequest{Pattern: "+8613900000000", TTL: "1h"})
-
-	v := e.Want(caller, at(0), screen.Reject, screen.ReasonList)
-	if v.Code != 603 || v.Entry == nil || v.Entry.ID != exact.ID || v.Entry.Pattern != caller {
-		e.T.Fatalf("exact: %+v entry %+v", v, v.Entry)
-	}
-	if v := e.Want("13899999999", at(0), screen.Route, screen.ReasonList); v.Target != "nuisance-queue" {
-		e.T.Fatalf("138*: %+v", v)
-	}
-	if v := e.Want("4001234567", at(0), screen.Reject, screen.ReasonList); v.Code != 486 || v.Entry.Pattern != "40012*" {
-		e.T.Fatalf("40012*: %+v %+v", v, v.Entry)
-	}
-	if v := e.Want("4009999999", at(0), screen.Route, screen.ReasonList); v.Target != "nuisance" {
-		e.T.Fatalf("400*: %+v", v)
-	}
-	e.Want("40", at(0), screen.Allow, screen.ReasonNone)
-	e.Want("+8613900000000", at(time.Hour-time.Second), screen.Reject, screen.ReasonList)
-	e.Want("+8613900000000", at(time.Hour), screen.Allow, screen.ReasonNone)
-	e.Want("13900000000", at(0), screen.Reject, screen.ReasonList)     // +86 folded: one number
-	e.Want("008613900000000", at(0), screen.Reject, screen.ReasonList) // in any of its forms
-
-	e.Clock.Set(at(time.Hour))
-	active, err := e.M.List(e.T.Context(), false)
-	if err != nil {
-		e.T.Fatal(err)
-	}
-	all, err := e.M.List(e.T.Context(), true)
-	if err != nil {
-		e.T.Fatal(err)
-	}
-	if len(active) != 4 || len(all) != 5 {
-		e.T.Fatalf("list at T0+1h: %d active, %d in all; want 4 and 5", len(active), len(all))
-	}
-	if err := e.M.Remove(e.T.Context(), "138*"); err != nil {
-		e.T.Fatal(err)
-	}
-	e.Want("13899999999", at(time.Hour), screen.Allow, screen.ReasonNone)
-	if err := e.M.Remove(e.T.Context(), "138*"); !errors.Is(err, screen.ErrNotFound) {
-		e.T.Fatalf("second remove: %v, want ErrNotFound", err)
-	}
-}
-
-// listedNotCounted: calls the list turns away do not feed the repeat rule.
-func listedNotCounted(e *Env) {
-	e.Add(screen.AddRequest{Pattern: caller})
-	for i := range 10 {
-		e.Want(caller, at(time.Duration(i)*time.Second), screen.Reject, screen.ReasonList)
-	}
-	if err := e.M.Remove(e.T.Context(), caller); err != nil {
-		e.T.Fatal(err)
-	}
-	e.Want(caller, at(11*time.Second), screen.Allow, screen.ReasonNone)
-}
-
-// simultaneous: ten calls from one number at the same instant all count:
-// five are allowed and five are flagged, whatever the interleaving; calls
-// from other numbers meanwhile are all allowed.
+// simultaneous: twenty calls from one number at the same instant, checked
+// before any is answered, are judged with each other: ten are served and
+// ten go to the nuisance path, whatever the interleaving; each counts
+// once, the number ends flagged with all twenty counted and one open
+// proposal; calls from other numbers meanwhile are all served.
 func simultaneous(e *Env) {
-	const n = 10
+	const n = 20
 	var (
-		wg      sync.WaitGroup
 		mu      sync.Mutex
 		allowed int
 		other   int
 		start   = make(chan struct{})
 	)
+	var checked, counted sync.WaitGroup
+	checked.Add(2 * n)
 	for i := range 2 * n {
-		wg.Go(func() {
+		counted.Go(func() {
 			<-start
 			number := caller
 			if i >= n {
-				number = "1500000000" + string(rune('0'+i-n))
+				number = "150000000" + string(rune('0'+(i-n)/10)) + string(rune('0'+(i-n)%10))
 			}
-			v, err := e.S.Screen(e.T.Context(), screen.Call{Caller: number, At: at(0)})
+			v, err := e.S.Check(e.T.Context(), screen.Call{Caller: number, At: at(0)})
+			checked.Done()
+			checked.Wait() // all ring at once: none is answered before all are checked
+			if err == nil {
+				_, err = e.S.Count(e.T.Context(), v)
+			}
 			if err != nil {
 				e.T.Error(err)
 				return
@@ -252,54 +287,16 @@ func simultaneous(e *Env) {
 		})
 	}
 	close(start)
-	wg.Wait()
+	counted.Wait()
 	if allowed != screen.DefaultRepeatCalls || other != n {
-		e.T.Fatalf("%d of %d simultaneous calls allowed (want %d), %d of %d others", allowed, n, screen.DefaultRepeatCalls, other, n)
+		e.T.Fatalf("%d of %d simultaneous calls served (want %d), %d of %d others", allowed, n, screen.DefaultRepeatCalls, other, n)
 	}
-}
-
-// opsFlags: ops see the flagged number and can let it call again.
-func opsFlags(e *Env) {
-	for i := range 6 {
-		e.Call(caller, at(time.Duration(i)*time.Second))
+	calls, flag, err := e.Store.CountCalls(e.T.Context(), caller, at(0), time.Minute)
+	if err != nil || calls != n || flag == nil || flag.Calls != n {
+		e.T.Fatalf("%d calls counted, flag %+v, %v; want %d and a flag after %d", calls, flag, err, n, n)
 	}
-	e.Clock.Set(at(time.Minute))
-	fs, err := e.M.Flags(e.T.Context())
-	if err != nil {
-		e.T.Fatal(err)
-	}
-	if len(fs) != 1 || fs[0].Number != caller || !fs[0].Until.Equal(at(5*time.Second+time.Hour)) {
-		e.T.Fatalf("flags %+v", fs)
-	}
-	if err := e.M.ClearFlag(e.T.Context(), caller); err != nil {
-		e.T.Fatal(err)
-	}
-	e.Want(caller, at(time.Minute), screen.Allow, screen.ReasonNone)
-	if err := e.M.ClearFlag(e.T.Context(), "13000000000"); !errors.Is(err, screen.ErrNotFound) {
-		e.T.Fatalf("clear unknown: %v", err)
-	}
-}
-
-// prune: pruning on schedule never forgets an active flag or a call still
-// in the window.
-func prune(e *Env) {
-	for i := range 6 {
-		e.Call(caller, at(time.Duration(i)*time.Second))
-	}
-	e.Call("13987654321", at(0))
-	e.Clock.Set(at(30 * time.Minute))
-	if err := e.S.Prune(e.T.Context()); err != nil {
-		e.T.Fatal(err)
-	}
-	e.Want(caller, at(30*time.Minute), screen.Reject, screen.ReasonRepeat)
-	e.Clock.Set(at(2 * time.Hour))
-	if err := e.S.Prune(e.T.Context()); err != nil {
-		e.T.Fatal(err)
-	}
-	if fs, err := e.M.Flags(e.T.Context()); err != nil || len(fs) != 0 {
-		e.T.Fatalf("flags after the block: %v %v", fs, err)
-	}
-	if err := e.M.ClearFlag(e.T.Context(), "13987654321"); !errors.Is(err, screen.ErrNotFound) {
-		e.T.Fatalf("calls from 2 hours ago still stored: %v", err)
+	ps, err := e.M.Proposals(e.T.Context(), true)
+	if err != nil || len(ps) != 1 || ps[0].Calls != n {
+		e.T.Fatalf("proposals %+v %v: want one, after %d calls", ps, err, n)
 	}
 }
