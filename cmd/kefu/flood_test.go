@@ -16,11 +16,13 @@ import (
 // The caller flood gets a final 486 for every INVITE over the limit (the
 // trunk is never left waiting), the source flood 503 with Retry-After and
 // then silence once the source is banned, and every real caller is
-// answered throughout.
+// answered throughout. Screening is pinned to a repeat-call rule of 5 calls
+// with a rejection (ops' choice; the default sends flagged numbers to the
+// nuisance path), so that its 603s show between the two.
 func TestIntegrationFloodGuard(t *testing.T) {
 	integration(t)
 	t.Parallel()
-	a := startAgent(t, "-trusted", "127.0.0.2")
+	a := startAgent(t, "-trusted", "127.0.0.2", "-config", withScreening(t, "screening:\n  repeat_calls: 5\n  repeat_action: reject 603\n"))
 	s := newSipp(t, a)
 
 	one := filepath.Join(s.dir, "one.csv")
@@ -58,8 +60,9 @@ func TestIntegrationFloodGuard(t *testing.T) {
 
 	// The caller flood through the trunk: every INVITE got a final answer:
 	// the first five answered (the repeat-call rule allows 5 calls in 10
-	// minutes), then screening's 603 until the flood guard's 486 takes over
-	// after its burst of 10 (plus the tokens that refill at 1/s meanwhile).
+	// minutes, those still ringing included), then screening's 603 until
+	// the flood guard's 486 takes over after its burst of 10 (plus the
+	// tokens that refill at 1/s meanwhile).
 	s.expect(caller, 0)
 	invites, finals := sippFinals(caller)
 	if invites != 60 || finals["200"] != 5 || finals["603"] < 5 || finals["486"] < 40 || finals["200"]+finals["603"]+finals["486"] != 60 {
