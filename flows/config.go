@@ -178,8 +178,9 @@ func (r Route) matches(to, from string) bool {
 type Flow struct {
 	Steps []*Step `yaml:"steps"`
 
-	name  string
-	index map[string]int
+	name    string
+	index   map[string]int
+	builtin bool // kefu added it (BuiltinNuisanceFlow), ops did not write it
 }
 
 // Step is one verb with its parameters and outcomes. Exactly one verb field

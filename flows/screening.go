@@ -84,7 +84,8 @@ func (c *Config) SystemDown(flow string) bool {
 
 // addBuiltinNuisance gives a configuration with flows but no nuisance
 // flow of the default name the built-in one, unless screening names
-// another.
+// another. Its ending is CS-NUISANCE's, so ops' closing phrases do not
+// apply to it.
 func (c *Config) addBuiltinNuisance() {
 	if len(c.Flows) == 0 || c.NuisanceFlow() != DefaultNuisanceFlow || (c.Screening != nil && c.Screening.NuisanceFlow != "") {
 		return
@@ -96,6 +97,7 @@ func (c *Config) addBuiltinNuisance() {
 	if err := yaml.UnmarshalWithOptions([]byte(BuiltinNuisanceFlow), &f, yaml.Strict(), yaml.DisallowUnknownField()); err != nil {
 		panic("flows: the built-in nuisance flow: " + err.Error())
 	}
+	f.builtin = true
 	c.Flows[DefaultNuisanceFlow] = &f
 }
 

@@ -34,6 +34,8 @@ flows:
     steps:
       - name: notice
         say: {prompt: system.down}
+      - name: bye
+        say: {prompt: close.bye}
       - name: end
         hangup: {}
   nuisance_queue:
