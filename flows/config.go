@@ -130,7 +130,9 @@ type Screening struct {
 	// provides when the configuration has no flow of that name.
 	NuisanceFlow string `yaml:"nuisance_flow"`
 	// NuisanceQueue sends routed nuisance calls to the separate nuisance
-	// queue instead (CS-NUISANCE step 3): the nuisance_queue flow.
+	// queue instead (CS-NUISANCE step 3): the nuisance_queue flow. It
+	// overrides nuisance_flow: nuisance; another nuisance_flow with it is
+	// an error.
 	NuisanceQueue bool `yaml:"nuisance_queue"`
 	// SystemDownFlows are the flows that tell callers the service is down
 	// (CS-SYSTEM-DOWN); a call routed to one is a call kefu cut short, and

@@ -83,11 +83,11 @@ func (c *Config) SystemDown(flow string) bool {
 }
 
 // addBuiltinNuisance gives a configuration with flows but no nuisance
-// flow of the default name the built-in one, unless screening names
-// another. Its ending is CS-NUISANCE's, so ops' closing phrases do not
+// flow of the default name the built-in one, unless screening sends
+// nuisance calls to another flow. Its ending is CS-NUISANCE's, so ops' closing phrases do not
 // apply to it.
 func (c *Config) addBuiltinNuisance() {
-	if len(c.Flows) == 0 || c.NuisanceFlow() != DefaultNuisanceFlow || (c.Screening != nil && c.Screening.NuisanceFlow != "") {
+	if len(c.Flows) == 0 || c.NuisanceFlow() != DefaultNuisanceFlow {
 		return
 	}
 	if _, ok := c.Flows[DefaultNuisanceFlow]; ok {
@@ -111,7 +111,7 @@ func (c *Config) validateScreening(p *problems) {
 	if s == nil {
 		s = &Screening{}
 	}
-	if s.NuisanceQueue && s.NuisanceFlow != "" && s.NuisanceFlow != NuisanceQueueFlow {
+	if s.NuisanceQueue && s.NuisanceFlow != "" && s.NuisanceFlow != DefaultNuisanceFlow && s.NuisanceFlow != NuisanceQueueFlow {
 		p.at("$.screening.nuisance_queue", "nuisance_queue sends nuisance calls to flow %q, nuisance_flow to %q: set one of them", NuisanceQueueFlow, s.NuisanceFlow)
 	}
 	if _, ok := c.Flows[c.NuisanceFlow()]; !ok && len(c.Flows) > 0 {

@@ -130,6 +130,14 @@ func TestScreeningConfig(t *testing.T) {
 	if b.Config.NuisanceFlow() != NuisanceQueueFlow || !b.Config.SystemDown("hotline") {
 		t.Errorf("nuisance flow %q, hotline system-down %v", b.Config.NuisanceFlow(), b.Config.SystemDown("hotline"))
 	}
+	// One setting: nuisance_queue overrides the default nuisance_flow.
+	if cfg, err := Parse("test.yaml", []byte("screening: {nuisance_flow: nuisance, nuisance_queue: true}\n"+screeningYAML)); err != nil || cfg.NuisanceFlow() != NuisanceQueueFlow {
+		t.Errorf("nuisance_queue with nuisance_flow: nuisance: %v", err)
+	}
+	// A nuisance_flow named nuisance that the file lacks is the built-in one.
+	if cfg, err := Parse("test.yaml", []byte("screening: {nuisance_flow: nuisance}\n"+screeningYAML)); err != nil || cfg.Flows["nuisance"] == nil {
+		t.Errorf("nuisance_flow: nuisance without the flow: %v", err)
+	}
 	for _, tc := range []struct{ screening, yaml, err string }{
 		{"screening: {nuisance_queue: true}\n", strings.Replace(screeningYAML, "nuisance_queue:\n", "other:\n", 1), `nuisance calls go to flow "nuisance_queue", which does not exist`},
 		{"screening: {nuisance_queue: true, nuisance_flow: hotline}\n", screeningYAML, "set one of them"},
