@@ -8,6 +8,7 @@ import (
 	"math"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -36,6 +37,7 @@ func (e lineFault) Unwrap() error { return flows.ErrLineFault }
 // call is one call. Its state belongs to the goroutine running run; SIP
 // handlers, the flow and the media reach it only through channels.
 type call struct {
+	poorLine atomic.Bool // the flow hung up for a weak or noisy line
 	a        *Agent
 	key      string
 	localTag string
@@ -216,6 +218,10 @@ func (c *call) answerCall() bool {
 		c.log.Info("flow finished", "steps", res.Steps, "attempts", res.Attempts, "heard", res.Heard, "hung_up_by", res.HungUpBy,
 			"condition", res.Condition, "level_db", round1(res.LevelDB), "floor_db", round1(res.FloorDB), "gain_db", res.GainDB,
 			"transferred", res.Transferred, "callback", res.Callback, "complaint", res.Complaint, "survey", res.Survey, "error", err)
+		// kefu ended the call for the line (too weak, too noisy: "please
+		// call from another phone"): the caller who calls again is a
+		// customer, not a nuisance (CS-ANGRY).
+		c.poorLine.Store(res.HungUpBy == "agent" && (res.Condition == "weak" || res.Condition == "noise"))
 		c.cancel(errFlowEnded) // no-op when the call already ended
 	}()
 	return true
@@ -280,7 +286,11 @@ func (c *call) teardown() {
 	c.m.stop()
 	c.wg.Wait()
 	if c.ok != nil {
-		c.ended(cause)
+		ended := cause
+		if c.poorLine.Load() {
+			ended = errors.Join(cause, lineFault("the line was too weak or too noisy"))
+		}
+		c.ended(ended)
 	} else {
 		c.snap.Release(c.adm) // never answered: not counted
 	}
