@@ -132,11 +132,25 @@ func TestDefaultForbiddenHasSpec(t *testing.T) {
 		"不行就是不行,这是规定", "我就这样的态度", "你问我,我问谁", "我没办法", "有意见找领导去",
 		"要告就告去", "用不起就别用", "你有什么了不起的", "你有没有搞错", "你烦不烦", "你怎么这么啰嗦",
 		"我现在很忙", "你自己看着办吧", "不是我们的问题", "这不关我的事", "这不是我的错", "我不清楚",
-		"我不知道", "你找*去", "这事不归我管", "你自己想办法吧"}
+		"我不知道", "你找*去", "这事不归我管", "你自己想办法吧", "你不是要查什么吗", "你到底想查什么",
+		"你听不听我说", "你到底要不要听我说", "没这回事", "我查不到", "我没法查", "你自己先查清楚",
+		"你看看是不是你那边出了什么问题"}
 	have := DefaultForbidden().Phrases()
 	for _, p := range spec {
 		if !slices.Contains(have, p) {
 			t.Errorf("default list lacks %q", p)
+		}
+	}
+	// 还有其他问题吗 is forbidden only at a complaint's close, which the flow
+	// lint judges by context: the general list lets it through.
+	if got := DefaultForbidden().Find("请问还有其他问题吗?"); got != nil {
+		t.Errorf("Find(还有其他问题吗) = %q: it is forbidden only at a complaint's close", got)
+	}
+	// The spec's own wording, as a caller would hear it.
+	for _, text := range []string{"你不是要查什么吗?", "你到底要不要听我说!", "没这回事。", "对不起,我查不到。",
+		"你看看是不是你那边出了什么问题?", "你找技术部去"} {
+		if DefaultForbidden().Find(text) == nil {
+			t.Errorf("Find(%q) = nil", text)
 		}
 	}
 }
