@@ -24,7 +24,11 @@ func Schema() ([]byte, error) {
 			case reflect.TypeFor[calendar.Date]():
 				return &jsonschema.Schema{Type: "string", Format: "date", Description: "a date like 2026-02-15"}
 			case reflect.TypeFor[calendar.Holiday]():
-				return &jsonschema.Schema{Type: "string", Enum: []any{"newyear", "midautumn", "nationalday", "春节", "除夕", "中秋", "中秋节", "国庆", "国庆节"}}
+				var names []any
+				for _, n := range calendar.HolidayNames() {
+					names = append(names, n)
+				}
+				return &jsonschema.Schema{Type: "string", Enum: names}
 			}
 			return nil
 		},

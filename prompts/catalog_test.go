@@ -23,7 +23,7 @@ import (
 var wantIDs = func() []string {
 	ids := []string{
 		"greet.morning", "greet.afternoon", "greet.evening", "greet.default",
-		"greet.newyear", "greet.midautumn", "greet.nationalday", "greet.busy",
+		"greet.newyear", "greet.midautumn", "greet.nationalday", "greet.newyearday", "greet.labourday", "greet.dragonboat", "greet.busy",
 		"silent.apology", "silent.alt.open", "silent.alt.check", "silent.alt.bye",
 		"weak.louder", "weak.bye", "weak.handset", "noisy", "repeat", "louder.check",
 		"hold.ask", "hold.apology", "hold.resume", "shortwait.verify", "shortwait.query",

@@ -87,6 +87,20 @@ func TestOpening(t *testing.T) {
 		// 2025: 中秋 (10-06) within the National Day week greets as 中秋.
 		{"2025-10-05T02:00:00Z", 0, "greet.nationalday", "greet.nationalday"},
 		{"2025-10-06T02:00:00Z", 0, "greet.midautumn", "greet.midautumn"},
+		// 元旦 2027, from midnight UTC+8.
+		{"2026-12-31T15:59:59Z", 0, "greet.default", "greet.default"},
+		{"2026-12-31T16:00:00Z", 0, "greet.newyearday", "greet.newyearday"},
+		{"2027-01-01T15:59:59Z", 0, "greet.newyearday", "greet.newyearday"},
+		{"2027-01-01T16:00:00Z", 0, "greet.default", "greet.default"},
+		// 劳动节 2026: 05-01 to 05-05.
+		{"2026-04-30T06:00:00Z", 0, "greet.afternoon", "greet.afternoon"},
+		{"2026-05-01T06:00:00Z", 0, "greet.labourday", "greet.labourday"},
+		{"2026-05-05T06:00:00Z", 0, "greet.labourday", "greet.labourday"},
+		{"2026-05-06T06:00:00Z", 0, "greet.afternoon", "greet.afternoon"},
+		// 端午 2026-06-19; 清明 2026-04-05 keeps the time-of-day opening.
+		{"2026-06-19T02:00:00Z", 0, "greet.dragonboat", "greet.dragonboat"},
+		{"2026-06-20T02:00:00Z", 0, "greet.morning", "greet.morning"},
+		{"2026-04-05T02:00:00Z", 0, "greet.morning", "greet.morning"},
 	} {
 		at := utc(t, tc.utc)
 		for _, c := range []struct {
@@ -138,6 +152,9 @@ func TestNoticeWins(t *testing.T) {
 		{MidAutumn, Date{2026, 9, 26}, Date{2026, 9, 26}},
 		// 2025: National Day and 中秋 together, 10-01 to 10-08.
 		{NationalDay, Date{2025, 10, 1}, Date{2025, 10, 8}},
+		{NewYearDay, Date{2023, 12, 30}, Date{2024, 1, 1}},
+		{LabourDay, Date{2026, 5, 1}, Date{2026, 5, 3}},
+		{DragonBoat, Date{2026, 6, 19}, Date{2026, 6, 21}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -158,18 +175,39 @@ func TestNoticeWins(t *testing.T) {
 		{Date{2027, 2, 6}, NewYear}, // other years keep their computed ranges
 		{Date{2027, 10, 7}, NationalDay},
 		{Date{2027, 10, 8}, None},
+		// 元旦 2024's notice began in 2023: 2023-12-30 to 2024-01-01; 元旦
+		// 2023 keeps its computed day.
+		{Date{2023, 12, 29}, None},
+		{Date{2023, 12, 30}, NewYearDay},
+		{Date{2024, 1, 1}, NewYearDay},
+		{Date{2024, 1, 2}, None},
+		{Date{2023, 1, 1}, NewYearDay},
+		// 劳动节 2026 by a notice of 05-01 to 05-03 (computed: to 05-05).
+		{Date{2026, 5, 3}, LabourDay},
+		{Date{2026, 5, 4}, None},
+		// 端午 2026 by a notice of 06-19 to 06-21 (computed: 06-19).
+		{Date{2026, 6, 21}, DragonBoat},
+		{Date{2026, 6, 22}, None},
+		{Date{2027, 5, 5}, LabourDay}, // other years keep their computed ranges
+		{Date{2027, 6, 10}, None},
 	} {
 		if got := c.HolidayOn(tc.d); got != tc.want {
 			t.Errorf("HolidayOn(%v) = %v, want %v", tc.d, got, tc.want)
 		}
 	}
 	want := []Range{
+		{Notice{NewYearDay, Date{2026, 1, 1}, Date{2026, 1, 1}}, false},
 		{Notice{NewYear, Date{2026, 2, 15}, Date{2026, 2, 23}}, true},
+		{Notice{LabourDay, Date{2026, 5, 1}, Date{2026, 5, 3}}, true},
+		{Notice{DragonBoat, Date{2026, 6, 19}, Date{2026, 6, 21}}, true},
 		{Notice{MidAutumn, Date{2026, 9, 26}, Date{2026, 9, 26}}, true},
 		{Notice{NationalDay, Date{2026, 10, 1}, Date{2026, 10, 7}}, false},
 	}
 	if got := c.Ranges(2026); !slices.Equal(got, want) {
 		t.Errorf("Ranges(2026) = %v\nwant %v", got, want)
+	}
+	if got := c.Ranges(2024); len(got) == 0 || got[0] != (Range{Notice{NewYearDay, Date{2023, 12, 30}, Date{2024, 1, 1}}, true}) {
+		t.Errorf("Ranges(2024) = %v, want 元旦's notice first", got)
 	}
 }
 
@@ -194,6 +232,10 @@ func TestNewErrors(t *testing.T) {
 		{"bad date", []Notice{{MidAutumn, Date{2026, 2, 30}, Date{2026, 3, 1}}}, "invalid date"},
 		{"zero date", []Notice{{MidAutumn, Date{}, Date{2026, 3, 1}}}, "invalid date"},
 		{"two years", []Notice{{NewYear, Date{2026, 12, 30}, Date{2027, 1, 2}}}, "spans two years"},
+		{"元旦 from December", []Notice{{NewYearDay, Date{2026, 12, 30}, Date{2027, 1, 1}}}, ""},
+		{"元旦 over three years", []Notice{{NewYearDay, Date{2025, 12, 30}, Date{2027, 1, 1}}}, "spans two years"},
+		{"元旦 2027 twice", []Notice{{NewYearDay, Date{2026, 12, 31}, Date{2027, 1, 1}}, {NewYearDay, Date{2027, 1, 1}, Date{2027, 1, 2}}},
+			"overlaps notice newyearday 2026-12-31..2027-01-01"},
 		{"too long", []Notice{{NationalDay, Date{2026, 9, 1}, Date{2026, 10, 7}}}, "longer than 31 days"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -221,14 +263,28 @@ func TestParse(t *testing.T) {
 			t.Errorf("Holiday %q: %v, %v", s, n.h, err)
 		}
 	}
-	for s, want := range map[string]Holiday{"midautumn": MidAutumn, "中秋节": MidAutumn, "nationalday": NationalDay, "国庆": NationalDay} {
+	for s, want := range map[string]Holiday{"midautumn": MidAutumn, "中秋节": MidAutumn, "nationalday": NationalDay, "国庆": NationalDay,
+		"newyearday": NewYearDay, "元旦": NewYearDay, "labourday": LabourDay, "LaborDay": LabourDay, "劳动节": LabourDay, "五一": LabourDay,
+		"dragonboat": DragonBoat, "端午": DragonBoat, "端午节": DragonBoat} {
 		if h, err := ParseHoliday(s); err != nil || h != want {
 			t.Errorf("ParseHoliday(%q) = %v, %v", s, h, err)
 		}
 	}
-	for _, s := range []string{"", "none", "元旦"} {
-		if _, err := ParseHoliday(s); err == nil {
-			t.Errorf("ParseHoliday(%q): no error", s)
+	for s, want := range map[string]string{"": "want newyear, midautumn, nationalday, newyearday, labourday or dragonboat",
+		"none": "unknown holiday", "清明": "no holiday greeting", "qingming": "no holiday greeting"} {
+		if _, err := ParseHoliday(s); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ParseHoliday(%q): %v, want an error with %q", s, err, want)
+		}
+	}
+	for _, name := range HolidayNames() {
+		if _, err := ParseHoliday(name); err != nil {
+			t.Errorf("HolidayNames has %q: %v", name, err)
+		}
+	}
+	// The config schema's enum is HolidayNames: it keeps the names it had.
+	for _, name := range []string{"newyear", "midautumn", "nationalday", "春节", "除夕", "中秋", "中秋节", "国庆", "国庆节"} {
+		if !slices.Contains(HolidayNames(), name) {
+			t.Errorf("HolidayNames lacks %q", name)
 		}
 	}
 	if err := n.d.UnmarshalText([]byte("2026-02-15")); err != nil || n.d != (Date{2026, 2, 15}) {
@@ -251,7 +307,7 @@ func TestParse(t *testing.T) {
 // prompt Opening can return.
 func TestOpeningPrompts(t *testing.T) {
 	ids := OpeningPrompts()
-	if len(ids) != 8 {
+	if len(ids) != 11 {
 		t.Fatalf("OpeningPrompts() = %v", ids)
 	}
 	for _, lang := range prompts.EmbeddedLangs() {

@@ -3,8 +3,8 @@ package calendar
 import "time"
 
 // The Chinese lunisolar calendar, 1900–2100, as a table: enough to find
-// 春节 (lunar 1/1), 除夕 (the day before it) and 中秋 (lunar 8/15) of any
-// year in that range. Dates are civil dates of China (UTC+8; before 1929
+// 春节 (lunar 1/1), 除夕 (the day before it), 端午 (lunar 5/5) and 中秋
+// (lunar 8/15) of any year in that range. Dates are civil dates of China (UTC+8; before 1929
 // the calendar was reckoned in Beijing local time).
 //
 // The table is the widely published one (as in golang-module/carbon v2.3.12,
@@ -58,6 +58,7 @@ var lunarEpoch = Date{1900, time.January, 31}
 // lunarDates are the dates of one lunar year that the holidays need.
 type lunarDates struct {
 	springFestival Date // lunar 1/1, 春节
+	dragonBoat     Date // lunar 5/5, 端午
 	midAutumn      Date // lunar 8/15, 中秋
 }
 
@@ -68,18 +69,28 @@ func buildLunarTable() []lunarDates {
 	out := make([]lunarDates, len(lunarYears))
 	start := lunarEpoch
 	for i, info := range lunarYears {
-		leap := int(info & 0xf)
-		toMonth8 := 0
-		for m := 1; m < 8; m++ {
-			toMonth8 += monthDays(info, m)
-			if m == leap {
-				toMonth8 += leapDays(info)
-			}
+		out[i] = lunarDates{
+			springFestival: start,
+			dragonBoat:     start.AddDays(daysBefore(info, 5) + 4),
+			midAutumn:      start.AddDays(daysBefore(info, 8) + 14),
 		}
-		out[i] = lunarDates{springFestival: start, midAutumn: start.AddDays(toMonth8 + 14)}
 		start = start.AddDays(yearDays(info))
 	}
 	return out
+}
+
+// daysBefore returns the number of days from lunar 1/1 to the first day of
+// (non-leap) month m: the months before it, with a leap month that follows
+// one of them (闰四月 comes before the fifth month).
+func daysBefore(info uint32, m int) int {
+	leap, n := int(info&0xf), 0
+	for k := 1; k < m; k++ {
+		n += monthDays(info, k)
+		if k == leap {
+			n += leapDays(info)
+		}
+	}
+	return n
 }
 
 // monthDays returns the length of (non-leap) month m, 1 to 12.

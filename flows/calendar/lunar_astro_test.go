@@ -239,3 +239,23 @@ func TestLunarTableAstronomical(t *testing.T) {
 		}
 	}
 }
+
+// TestDragonBoatAstronomical checks 端午 (lunar 5/5) of every year against
+// the fifth month found from astronomy (after a leap 4th month, if any),
+// except where the table keeps the published calendar.
+func TestDragonBoatAstronomical(t *testing.T) {
+	for y := firstLunarYear; y <= lastLunarYear; y++ {
+		if _, excepted := tableExceptions[y]; excepted {
+			continue
+		}
+		var want Date
+		for _, m := range astroMonths(y) {
+			if m.num == 5 && !m.leap && m.start.Year == y {
+				want = m.start.AddDays(4)
+			}
+		}
+		if l, _ := lunarYear(y); l.dragonBoat != want {
+			t.Errorf("%d: 端午 %v, astronomy %v", y, l.dragonBoat, want)
+		}
+	}
+}

@@ -79,6 +79,56 @@ func TestPublishedDates(t *testing.T) {
 	}
 }
 
+// dragonBoat are the published dates of 端午 (lunar 5/5); 2020 and 2023
+// have a leap month before the fifth (闰四月, 闰二月).
+var dragonBoat = map[int]string{
+	2020: "2020-06-25", 2023: "2023-06-22", 2024: "2024-06-10", 2025: "2025-05-31",
+	2026: "2026-06-19", 2027: "2027-06-09", 2028: "2028-05-28", 2029: "2029-06-16", 2030: "2030-06-05",
+}
+
+// TestOtherHolidays checks the holidays added to the book's three
+// (CS-GREET-HOLIDAY): 元旦 on 01-01, 劳动节 05-01 to 05-05, 端午 on its
+// published date, and no greeting on 清明.
+func TestOtherHolidays(t *testing.T) {
+	c, err := New(nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for y := 2026; y <= 2030; y++ {
+		db := mustDate(t, dragonBoat[y])
+		for _, tc := range []struct {
+			d    Date
+			want Holiday
+		}{
+			{Date{y - 1, 12, 31}, None},
+			{Date{y, 1, 1}, NewYearDay},
+			{Date{y, 1, 2}, None},
+			{Date{y, 4, 30}, None},
+			{Date{y, 5, 1}, LabourDay},
+			{Date{y, 5, DefaultLabourDayDays}, LabourDay},
+			{Date{y, 5, DefaultLabourDayDays + 1}, None},
+			{db.AddDays(-1), None},
+			{db, DragonBoat},
+			{db.AddDays(1), None},
+		} {
+			if got := c.HolidayOn(tc.d); got != tc.want {
+				t.Errorf("HolidayOn(%v) = %v, want %v", tc.d, got, tc.want)
+			}
+		}
+	}
+	for y, s := range dragonBoat {
+		if l, _ := lunarYear(y); l.dragonBoat != mustDate(t, s) {
+			t.Errorf("%d: 端午 %v, published %s", y, l.dragonBoat, s)
+		}
+	}
+	// 清明 (2026-04-05, 2027-04-05, 2028-04-04): the time-of-day opening.
+	for _, d := range []Date{{2026, 4, 5}, {2027, 4, 5}, {2028, 4, 4}} {
+		if got := c.HolidayOn(d); got != None {
+			t.Errorf("清明 %v: %v, want none", d, got)
+		}
+	}
+}
+
 // TestLunarRange checks the ends of the table.
 func TestLunarRange(t *testing.T) {
 	for _, tc := range []struct {
@@ -100,12 +150,12 @@ func TestLunarRange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Outside the table only National Day is computed.
+	// Outside the table only the Gregorian holidays are computed.
 	if got := c.HolidayOn(Date{2101, 10, 3}); got != NationalDay {
 		t.Errorf("2101-10-03: %v", got)
 	}
-	if got := c.Ranges(2101); len(got) != 1 {
-		t.Errorf("Ranges(2101) = %v, want National Day only", got)
+	if got := c.Ranges(2101); len(got) != 3 {
+		t.Errorf("Ranges(2101) = %v, want 元旦, 劳动节 and National Day only", got)
 	}
 	if got := c.HolidayOn(Date{1900, 1, 30}); got != NewYear {
 		t.Errorf("1900-01-30 (除夕): %v", got)

@@ -20,8 +20,9 @@ const (
 //
 //   - PromptBusy (greet.busy) when waited ≥ busyThreshold (CS-GREET-BUSY),
 //     even on a holiday: the apology comes first;
-//   - greet.newyear, greet.midautumn or greet.nationalday on a holiday
-//     (CS-GREET-HOLIDAY);
+//   - on a holiday (CS-GREET-HOLIDAY) greet.newyear (除夕, 春节),
+//     greet.newyearday (元旦), greet.labourday (劳动节), greet.dragonboat
+//     (端午), greet.midautumn or greet.nationalday; 清明 has none;
 //   - else greet.morning, greet.afternoon, greet.evening or greet.default
 //     by the period of t (CS-GREET-TOD).
 //
