@@ -20,7 +20,7 @@ type Branch struct {
 
 // Case is one branch: every condition set must hold.
 type Case struct {
-	Holiday   string            `yaml:"holiday"`   // newyear, midautumn, nationalday, or "any"
+	Holiday   string            `yaml:"holiday"`   // newyear, midautumn, nationalday, newyearday, labourday, dragonboat, or "any"
 	Weekday   []string          `yaml:"weekday"`   // mon..sun
 	Time      string            `yaml:"time"`      // "08:30-17:00", local; the end is excluded
 	Dates     string            `yaml:"dates"`     // "2026-02-15..2026-02-23"
@@ -86,7 +86,7 @@ func (c *Case) compile() []string {
 	}
 	if c.Holiday != "" && c.Holiday != "any" {
 		if _, err := calendar.ParseHoliday(c.Holiday); err != nil {
-			errs = append(errs, fmt.Sprintf("holiday %q: use newyear, midautumn, nationalday or any", c.Holiday))
+			errs = append(errs, fmt.Sprintf("holiday %q: use %s, or any", c.Holiday, strings.Join(calendar.HolidayNames()[:6], ", ")))
 		}
 	}
 	return errs

@@ -269,7 +269,13 @@ func (r *Runner) playing(ctx context.Context, id string, p *prompts.Prompt, how 
 	for {
 		select {
 		case err := <-done:
-			if errors.Is(context.Cause(pctx), errBargeIn) && ctx.Err() == nil {
+			// The events that came with the prompt's end count for it; in
+			// a simulation the one that stopped it may be among them.
+			barged := errors.Is(context.Cause(pctx), errBargeIn)
+			for _, ev := range r.drain(&h) {
+				barged = barged || o.Stops(ev)
+			}
+			if barged && ctx.Err() == nil {
 				err = nil // stopped by the caller
 				r.note("barge_in", p.ID)
 			}
@@ -277,7 +283,6 @@ func (r *Runner) playing(ctx context.Context, id string, p *prompts.Prompt, how 
 			if id == r.cfg.Louder.Prompt || id == r.cfg.Louder.MaxPrompt {
 				r.louderPending = false // presses during the question: asked already
 			}
-			r.drain(&h)
 			if err == nil && r.louderPending {
 				r.louderPending = false
 				h2, err2 := r.play(ctx, r.louderQuestion())
@@ -320,14 +325,16 @@ func (r *Runner) untilQuiet(ctx context.Context, o PlayOptions) (heard, error) {
 }
 
 // drain takes the events already queued when a prompt ends, so what the
-// caller did during the prompt counts for it.
-func (r *Runner) drain(h *heard) {
+// caller did during the prompt counts for it, and returns them.
+func (r *Runner) drain(h *heard) []Event {
+	var evs []Event
 	for {
 		select {
 		case ev := <-r.call.Events():
 			r.event(ev, h)
+			evs = append(evs, ev)
 		default:
-			return
+			return evs
 		}
 	}
 }
