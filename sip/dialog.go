@@ -13,18 +13,27 @@ import (
 	"github.com/kefu-hotline/kefu/sip/sdp"
 )
 
-// callFor finds the call an in-dialog request belongs to: Call-ID, our tag
-// (To) and the caller's tag (From).
+// callFor finds the call an in-dialog request belongs to.
 func (a *Agent) callFor(req *sip.Request) *call {
-	to, from, id := req.To(), req.From(), req.CallID()
-	if to == nil || from == nil || id == nil {
-		return nil
-	}
-	tag, ok := to.Params.Get("tag")
+	key, ok := requestDialogKey(req)
 	if !ok {
 		return nil
 	}
-	return a.findCall(dialogKey(id.Value(), tag, from.Params))
+	return a.findCall(key)
+}
+
+// requestDialogKey is the dialog key of an in-dialog request: Call-ID, our
+// tag (To) and the peer's tag (From); ok is false when one is missing.
+func requestDialogKey(req *sip.Request) (key string, ok bool) {
+	to, from, id := req.To(), req.From(), req.CallID()
+	if to == nil || from == nil || id == nil {
+		return "", false
+	}
+	tag, ok := to.Params.Get("tag")
+	if !ok {
+		return "", false
+	}
+	return dialogKey(id.Value(), tag, from.Params), true
 }
 
 // inDialog passes BYE, INFO, NOTIFY, REFER and re-INVITE to the call's

@@ -342,17 +342,13 @@ func (l *leg) take(req *sip.Request, tx sip.ServerTransaction) {
 
 // legFor finds the leg an in-dialog request belongs to.
 func (a *Agent) legFor(req *sip.Request) *leg {
-	to, from, id := req.To(), req.From(), req.CallID()
-	if to == nil || from == nil || id == nil {
-		return nil
-	}
-	tag, ok := to.Params.Get("tag")
+	key, ok := requestDialogKey(req)
 	if !ok {
 		return nil
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.legs[dialogKey(id.Value(), tag, from.Params)]
+	return a.legs[key]
 }
 
 func (a *Agent) addLeg(l *leg) {
