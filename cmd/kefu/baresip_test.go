@@ -54,15 +54,7 @@ snd_path %[2]s
 	if len(dumps) != 1 {
 		t.Fatalf("baresip wrote no received-audio dump (%v)\n%s", dumps, out)
 	}
-	f, err := os.Open(dumps[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	pcm, err := prompts.Decode(dumps[0], f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pcm := readAudio(t, dumps[0])
 	// The opening starts about 0.1 s into the answered call and lasts
 	// about 5 s: measure 0.5–3.5 s.
 	if len(pcm) < 4*8000 {

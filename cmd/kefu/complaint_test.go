@@ -28,15 +28,7 @@ func TestIntegrationComplaint(t *testing.T) {
 	if _, err := os.Stat(speech); err != nil {
 		t.Fatalf("fixture: %v", err)
 	}
-	f, err := os.Open(speech)
-	if err != nil {
-		t.Fatal(err)
-	}
-	part, err := prompts.Decode(speech, f)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	part := readAudio(t, speech)
 	p0, p1 := speechSpan(part)
 	const pause = 6.0 // seconds between the two parts' voices
 	silence := make([]int16, int((pause-(float64(len(part))/8000-p1)-p0)*8000))
@@ -80,15 +72,7 @@ func TestIntegrationComplaint(t *testing.T) {
 	if c.Caller != "13812345678" || c.Deadline.Sub(c.At) != 24*time.Hour || c.Recording == "" {
 		t.Errorf("complaint %+v", c)
 	}
-	rf, err := os.Open(filepath.Join(a.data, c.Recording))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rf.Close()
-	rec, err := prompts.Decode(c.Recording, rf)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec := readAudio(t, filepath.Join(a.data, c.Recording))
 	// The recording starts with the complaint prompt (about 3 s into the
 	// call); the caller's parts are at 10 s and 10 s + second.
 	in := func(callAt float64) float64 {

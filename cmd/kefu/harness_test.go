@@ -270,16 +270,23 @@ func dialRecorded(t *testing.T, ctx context.Context, a *agent, args ...string) (
 	if code != 0 {
 		t.Fatalf("kefu dial exit %d\n%s", code, out)
 	}
-	f, err := os.Open(wav)
+	return evs, out, readAudio(t, wav)
+}
+
+// readAudio decodes an audio file (WAV, MP3) to 8 kHz mono, as prompts
+// are, failing the test when it cannot.
+func readAudio(t *testing.T, file string) []int16 {
+	t.Helper()
+	f, err := os.Open(file)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	heard, err := prompts.Decode(wav, f)
+	pcm, err := prompts.Decode(file, f)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return evs, out, heard
+	return pcm
 }
 
 // stretches returns the [start, end] of each stretch of audio heard.

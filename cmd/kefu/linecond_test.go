@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"math"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -67,16 +66,7 @@ func TestIntegrationLineConditions(t *testing.T) {
 					t.Fatalf("heard nothing\n%s", out)
 				}
 				answered, _ := find(evs, "answered")
-				f, err := os.Open(file)
-				if err != nil {
-					t.Fatal(err)
-				}
-				pcm, err := prompts.Decode(file, f)
-				f.Close()
-				if err != nil {
-					t.Fatal(err)
-				}
-				v0, v1 := speechSpan(pcm)
+				v0, v1 := speechSpan(readAudio(t, file))
 				if d := st[0][1] - (answered.T + 1 + v0); d > 0.6 {
 					t.Errorf("the opening went on %.2f s over the caller's voice", d)
 				}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -39,16 +38,7 @@ func speak(t *testing.T, phrases []string, pauses []time.Duration) []int16 {
 		if out, err := exec.Command(espeak, "-v", "cmn-latn-pinyin", "-w", wav, p).CombinedOutput(); err != nil {
 			t.Fatalf("espeak-ng: %v\n%s", err, out)
 		}
-		f, err := os.Open(wav)
-		if err != nil {
-			t.Fatal(err)
-		}
-		x, err := prompts.Decode(wav, f)
-		f.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		pcm = append(pcm, x...)
+		pcm = append(pcm, readAudio(t, wav)...)
 		pcm = append(pcm, make([]int16, int(pauses[i].Seconds()*8000))...)
 	}
 	return pcm
