@@ -35,6 +35,8 @@ var wantIDs = func() []string {
 		"queue.connecting", "noagent.offer", "help.other", "message.ask", "message.close", "down.callback",
 		"louder.max", "weak.handsfree", "dialect.mandarin", "dialect.bye", "escalate.sorry",
 		"num.yi2", "num.yi4",
+		"whisper.queue", "whisper.customers", "whisper.supervisors", "whisper.cantonese", "whisper.nuisance", "whisper.waited", "whisper.just",
+		"agent.ready", "agent.paused", "agent.signedout", "agent.invalid",
 	}
 	for d := range 10 {
 		ids = append(ids, fmt.Sprintf("digit.%d", d))
