@@ -74,7 +74,9 @@ type Session struct {
 	// receive side, used only by the Receive goroutine
 	latched   bool
 	lastFrom  time.Time
-	seqs      seqWindow
+	seqs      seqWindow // of the current stream (SSRC)
+	ssrc      uint32    // the current stream's
+	lostDone  uint64    // loss of the streams before it
 	dtmf      dtmfState
 	pcm       [media.FrameSamples]int16
 	suspended atomic.Bool
@@ -238,6 +240,29 @@ func (s *Session) Receive(ctx context.Context, h Handler) error {
 	}
 }
 
+// inSequence tracks pkt's stream: the sequence numbers of one SSRC, which
+// audio, RFC 4733 events and comfort noise share (so a key pressed is no
+// gap in the audio). A new SSRC (a PBX switching to its hold music, a
+// transfer) starts a new window: its jump in numbers is no loss. It
+// reports false for a duplicate, which is dropped.
+func (s *Session) inSequence(pkt *pionrtp.Packet) bool {
+	if pkt.SSRC != s.ssrc || !s.seqs.started {
+		if s.seqs.started {
+			s.lostDone += s.seqs.lost
+		}
+		s.ssrc, s.seqs = pkt.SSRC, seqWindow{}
+	}
+	switch s.seqs.observe(pkt.SequenceNumber) {
+	case seqDuplicate:
+		s.stats.Duplicates.Add(1)
+		return false
+	case seqLate:
+		s.stats.Late.Add(1) // reordered: still worth hearing
+	}
+	s.stats.Lost.Store(s.lostDone + s.seqs.lost)
+	return true
+}
+
 // addrPortReader is the allocation-free read of *net.UDPConn.
 type addrPortReader interface {
 	ReadFromUDPAddrPort(b []byte) (int, netip.AddrPort, error)
@@ -283,6 +308,9 @@ func (s *Session) latch(from netip.AddrPort, now time.Time) {
 }
 
 func (s *Session) handle(pkt *pionrtp.Packet, h Handler) {
+	if !s.inSequence(pkt) {
+		return
+	}
 	pt := pkt.PayloadType
 	switch {
 	case s.cfg.DTMFPT != 0 && pt == s.cfg.DTMFPT:
@@ -310,14 +338,6 @@ func (s *Session) handle(pkt *pionrtp.Packet, h Handler) {
 		s.stats.Unknown.Add(1)
 		return
 	}
-	switch s.seqs.observe(pkt.SequenceNumber) {
-	case seqDuplicate:
-		s.stats.Duplicates.Add(1)
-		return
-	case seqLate:
-		s.stats.Late.Add(1) // reordered: still audio worth hearing
-	}
-	s.stats.Lost.Store(s.seqs.lost)
 	s.stats.Received.Add(1)
 	// A payload of any length (ptime 10..60) is cut into 20 ms frames.
 	p := pkt.Payload

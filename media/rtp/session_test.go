@@ -291,3 +291,63 @@ func TestPtimePacketizing(t *testing.T) {
 		}
 	}
 }
+
+// TestLossPerStream: keys (RFC 4733 events share the audio's sequence
+// numbers) and a new SSRC (a PBX starting its hold music, with numbers of
+// its own) are no loss; a real gap is, however the streams change.
+func TestLossPerStream(t *testing.T) {
+	conn := newFakeConn()
+	s := NewSession(Config{Conn: conn, Remote: sdpRemote, Codec: media.CodecPCMU, PT: 0, DTMFPT: 101, SSRC: 1})
+	h := &recHandler{got: make(chan struct{}, 1000)}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- s.Receive(ctx, h) }()
+	from := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 9), Port: 5555}
+	audio := make([]byte, 160)
+	mk := func(ssrc uint32, pt uint8, seq uint16, payload []byte) inPkt {
+		b, err := (&pionrtp.Packet{Header: pionrtp.Header{Version: 2, PayloadType: pt, SequenceNumber: seq, Timestamp: uint32(seq) * 160, SSRC: ssrc}, Payload: payload}).Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return inPkt{b, from}
+	}
+	var feed []inPkt
+	audioFrames := 0
+	seq := uint16(100)
+	for i := range 100 { // the caller's phone: audio with two keys in it
+		if i == 30 || i == 60 {
+			for k := range 4 {
+				feed = append(feed, mk(7, 101, seq, []byte{1, byte(k/3) << 7, 0, 160}))
+				seq++
+			}
+			continue
+		}
+		feed = append(feed, mk(7, 0, seq, audio))
+		audioFrames++
+		seq++
+	}
+	seq = 40000 // the PBX's music: another stream, far away in numbers
+	for i := range 150 {
+		if i == 50 {
+			seq += 3 // three packets really lost
+		}
+		feed = append(feed, mk(8, 0, seq, audio))
+		audioFrames++
+		seq++
+	}
+	for _, p := range feed {
+		conn.in <- p
+	}
+	for i := range audioFrames + 2 { // the audio and two digits
+		select {
+		case <-h.got:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("event %d of %d never came", i, audioFrames+2)
+		}
+	}
+	cancel()
+	<-done
+	if got := s.Stats().Lost.Load(); got != 3 {
+		t.Errorf("lost %d packets, want the 3 really lost (keys and a new stream are no loss)", got)
+	}
+}
