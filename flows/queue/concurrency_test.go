@@ -11,8 +11,9 @@ import (
 	"github.com/kefu-hotline/kefu/flows/queue"
 )
 
-// TestConcurrent runs callers, agents and an ops reader at once (run it
-// with -race): every caller leaves exactly once, and the figures add up.
+// TestConcurrent runs callers, agents, an ops reader and reloads at once
+// (run it with -race): every caller leaves exactly once, and the figures
+// add up.
 func TestConcurrent(t *testing.T) {
 	const callers, calls = 16, 200
 	m := newManager(t, queue.Config{Name: "a"}, queue.Config{Name: "b", MaxWait: time.Minute}, queue.Config{Name: "n", Yields: true})
@@ -57,9 +58,23 @@ func TestConcurrent(t *testing.T) {
 					t.Error(err)
 				}
 				m.Figures(t0)
+				m.Heads(names, nil, nil)
 			}
 		})
 	}
+	agents.Go(func() { // reloads that keep the queues, changing their settings
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			w := 1 + i%30
+			if err := m.Reconfigure([]queue.Config{{Name: "a", Window: w}, {Name: "b", MaxWait: time.Duration(w) * time.Minute}, {Name: "n", Yields: true}}); err != nil {
+				t.Error(err)
+			}
+		}
+	})
 	wg.Wait()
 	close(stop)
 	agents.Wait()

@@ -49,6 +49,22 @@
 // caller never takes the place of a customer. Positions and estimates of
 // such a queue count only its own callers.
 //
+// # Reload
+//
+// Manager.Reconfigure applies a reloaded configuration: the queues that
+// stay keep their callers, tickets and figures, new queues start empty,
+// and removed queues drain (their callers stay until they leave; nobody
+// new joins), so a reload never drops a waiting caller from the figures.
+//
+// # Agents
+//
+// A dispatcher of agents (package flows/agents) reads the queues through
+// Manager.Heads, the waiting count and first offerable caller of several
+// queues at one moment, compares callers of different queues with
+// Ticket.Before, and learns through Manager.OnLeave that a caller left. It
+// holds its own lock while it calls the Manager, never the other way
+// round: the Manager calls OnLeave and Agents only outside its lock.
+//
 // # Figures
 //
 // Manager.Figures reports, per queue, the callers waiting, the longest

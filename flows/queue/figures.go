@@ -15,6 +15,7 @@ import (
 type Figures struct {
 	Queue       string   `json:"queue"`
 	Yields      bool     `json:"yields"`               // the lower-class (nuisance) queue
+	Draining    bool     `json:"draining,omitempty"`   // removed by a reload; reported until its last caller leaves
 	Waiting     int      `json:"waiting"`              // callers in the queue now
 	LongestWait Duration `json:"longest_wait_seconds"` // of the callers waiting now; 0 when none
 	MaxWait     Duration `json:"max_wait_seconds"`     // the configured limit; 0 when none
@@ -55,7 +56,8 @@ var waitBounds = [...]time.Duration{
 	2 * time.Minute, 5 * time.Minute, 10 * time.Minute, 30 * time.Minute,
 }
 
-// Figures returns the figures of every queue at now, in configured order.
+// Figures returns the figures of every queue at now, in configured order,
+// then those of removed queues that still have callers (Reconfigure).
 func (m *Manager) Figures(now time.Time) []Figures {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -64,6 +66,7 @@ func (m *Manager) Figures(now time.Time) []Figures {
 		f := Figures{
 			Queue:         q.cfg.Name,
 			Yields:        q.cfg.Yields,
+			Draining:      q.draining,
 			Waiting:       q.waiting,
 			MaxWait:       Duration(q.cfg.MaxWait),
 			Answered:      q.answered.figures(),

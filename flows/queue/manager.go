@@ -16,11 +16,12 @@ type Manager struct {
 	// with a later release, so today no kefu queue has an agent).
 	Agents func(queue string) int
 
-	mu     sync.Mutex
-	queues map[string]*queue
-	order  []*queue           // as configured, for Figures and Next without names
-	calls  map[string]*Ticket // call id → its ticket, while waiting
-	seq    uint64             // join order across all queues
+	mu      sync.Mutex
+	queues  map[string]*queue  // configured and draining queues
+	order   []*queue           // as configured, then the draining ones, for Figures and Next without names
+	calls   map[string]*Ticket // call id → its ticket, while waiting
+	seq     uint64             // join order across all queues
+	onLeave func(*Ticket)      // see OnLeave
 }
 
 // Staffed reports whether an agent can take the named queue's callers
@@ -30,27 +31,59 @@ func (m *Manager) Staffed(name string) bool { return m.Agents != nil && m.Agents
 // NewManager builds the queues of cfgs, in that order. It refuses an
 // unnamed queue, a name given twice, and negative or out-of-range values.
 func NewManager(cfgs []Config) (*Manager, error) {
+	cfgs, err := checkConfigs(cfgs)
+	if err != nil {
+		return nil, err
+	}
 	m := &Manager{queues: make(map[string]*queue, len(cfgs)), calls: make(map[string]*Ticket)}
 	for _, c := range cfgs {
-		c, err := c.withDefaults()
-		if err != nil {
-			return nil, err
-		}
-		if _, dup := m.queues[c.Name]; dup {
-			return nil, fmt.Errorf("queue %q is configured twice", c.Name)
-		}
-		q := &queue{cfg: c, watchers: make(map[*Ticket]struct{}), recent: newWindow(c.Window)}
+		q := newQueue(c)
 		m.queues[c.Name] = q
 		m.order = append(m.order, q)
 	}
 	return m, nil
 }
 
-// Has reports whether a queue of that name is configured, for validating
-// flows and agents at load time.
+// checkConfigs validates cfgs and fills their defaults.
+func checkConfigs(cfgs []Config) ([]Config, error) {
+	out := make([]Config, 0, len(cfgs))
+	seen := make(map[string]bool, len(cfgs))
+	for _, c := range cfgs {
+		c, err := c.withDefaults()
+		if err != nil {
+			return nil, err
+		}
+		if seen[c.Name] {
+			return nil, fmt.Errorf("queue %q is configured twice", c.Name)
+		}
+		seen[c.Name] = true
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+func newQueue(c Config) *queue {
+	return &queue{cfg: c, watchers: make(map[*Ticket]struct{}), recent: newWindow(c.Window)}
+}
+
+// Has reports whether a queue of that name is configured (a removed queue
+// that still drains is not), for validating flows and agents at load time.
 func (m *Manager) Has(name string) bool {
-	_, ok := m.queues[name] // never written after NewManager
-	return ok
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	q, ok := m.queues[name]
+	return ok && !q.draining
+}
+
+// OnLeave sets f to be called with every ticket that leaves its queue
+// (Ticket.Leave, Next), once per ticket, after the Manager's lock is
+// released and from the goroutine that made it leave; nil removes it. A
+// dispatcher of agents learns here that a caller it offered is gone. f
+// may call the Manager; it must not block.
+func (m *Manager) OnLeave(f func(*Ticket)) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.onLeave = f
 }
 
 // Join puts a call in the queue called name. Higher priority is served first;
@@ -64,7 +97,7 @@ func (m *Manager) Join(name, callID string, priority int, now time.Time) (*Ticke
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	q, ok := m.queues[name]
-	if !ok {
+	if !ok || q.draining {
 		return nil, fmt.Errorf("join %q: %w", name, ErrUnknownQueue)
 	}
 	if other, ok := m.calls[callID]; ok {
@@ -87,6 +120,14 @@ func (m *Manager) Join(name, callID string, priority int, now time.Time) (*Ticke
 // nil and no error when nobody is waiting, and ErrUnknownQueue for a name
 // that is not configured.
 func (m *Manager) Next(now time.Time, names ...string) (*Ticket, error) {
+	t, hook, err := m.next(now, names)
+	if t != nil && hook != nil {
+		hook(t)
+	}
+	return t, err
+}
+
+func (m *Manager) next(now time.Time, names []string) (*Ticket, func(*Ticket), error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	qs := m.order
@@ -95,7 +136,7 @@ func (m *Manager) Next(now time.Time, names ...string) (*Ticket, error) {
 		for _, name := range names {
 			q, ok := m.queues[name]
 			if !ok {
-				return nil, fmt.Errorf("next from %q: %w", name, ErrUnknownQueue)
+				return nil, nil, fmt.Errorf("next from %q: %w", name, ErrUnknownQueue)
 			}
 			qs = append(qs, q)
 		}
@@ -118,7 +159,7 @@ func (m *Manager) Next(now time.Time, names ...string) (*Ticket, error) {
 	if t != nil {
 		m.leave(t, now, Answered)
 	}
-	return t, nil
+	return t, m.onLeave, nil
 }
 
 // leave takes t out of its queue with outcome o and counts it; m.mu is
@@ -142,11 +183,16 @@ func (m *Manager) leave(t *Ticket, now time.Time, o Outcome) {
 		delete(q.watchers, t)
 		t.fire()
 	}
+	if q.draining && q.waiting == 0 {
+		m.drop(q)
+	}
 }
 
-// queue is one named queue; all of it is guarded by Manager.mu.
+// queue is one named queue; all of it is guarded by Manager.mu, except
+// cfg.Name, which never changes.
 type queue struct {
 	cfg      Config
+	draining bool   // removed by Reconfigure; gone when its last caller leaves
 	lines    []line // one per distinct priority of the callers waiting, highest first
 	waiting  int
 	watchers map[*Ticket]struct{} // tickets whose Changed channel is open

@@ -56,6 +56,15 @@ func (t *Ticket) CallID() string { return t.callID }
 // Queue is the name of the ticket's queue.
 func (t *Ticket) Queue() string { return t.q.cfg.Name }
 
+// Priority is the priority the caller joined with.
+func (t *Ticket) Priority() int { return t.prio }
+
+// Before reports whether t is served before u when one agent can take
+// either: the higher priority first, then the one that joined first,
+// across all queues of the Manager (join order is global). It does not
+// look at the queues' classes (Yields).
+func (t *Ticket) Before(u *Ticket) bool { return ahead(t, u) }
+
 // Outcome is how the caller left the queue, or Waiting.
 func (t *Ticket) Outcome() Outcome {
 	t.m.mu.Lock()
@@ -113,8 +122,11 @@ func (t *Ticket) Waited(now time.Time) time.Duration {
 }
 
 // Deadline is when the caller's wait reaches the queue's MaxWait, for the
-// flow's timer; ok is false when the queue has no limit.
+// flow's timer; ok is false when the queue has no limit. A reload that
+// changes MaxWait moves it.
 func (t *Ticket) Deadline() (at time.Time, ok bool) {
+	t.m.mu.Lock()
+	defer t.m.mu.Unlock()
 	if t.q.cfg.MaxWait <= 0 {
 		return time.Time{}, false
 	}
@@ -139,11 +151,16 @@ func (t *Ticket) Leave(now time.Time, o Outcome) Outcome {
 		panic(fmt.Sprintf("queue: Leave with %v", o))
 	}
 	t.m.mu.Lock()
-	defer t.m.mu.Unlock()
 	if t.outcome != Waiting {
+		defer t.m.mu.Unlock()
 		return t.outcome
 	}
 	t.m.leave(t, now, o)
+	hook := t.m.onLeave
+	t.m.mu.Unlock()
+	if hook != nil {
+		hook(t)
+	}
 	return o
 }
 
