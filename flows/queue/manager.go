@@ -12,8 +12,9 @@ import (
 // agents take callers with Next, all under one mutex.
 type Manager struct {
 	// Agents, when set, says how many agents are signed in for a queue
-	// and able to take its callers; nil: none (agents sign in to kefu
-	// with a later release, so today no kefu queue has an agent).
+	// and able to take its callers (agents.Board.Serving); nil: none. Set
+	// it before the Manager is used; it is called outside the Manager's
+	// lock.
 	Agents func(queue string) int
 
 	mu      sync.Mutex
