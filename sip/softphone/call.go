@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"net"
-	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,9 +13,6 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 	"github.com/kefu-hotline/kefu/media"
-	"github.com/kefu-hotline/kefu/media/audio"
-	"github.com/kefu-hotline/kefu/media/g711"
-	"github.com/kefu-hotline/kefu/media/rtp"
 	"github.com/kefu-hotline/kefu/sip/sdp"
 )
 
@@ -39,30 +34,20 @@ func Dial(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	defer ep.close()
-	conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ep.bind, 0)))
-	if err != nil {
-		return nil, fmt.Errorf("softphone: RTP socket: %w", err)
-	}
-	defer conn.Close()
-	c := &call{cfg: cfg, ep: ep, conn: conn, res: &Result{}, log: cfg.Logger}
+	c := &call{cfg: cfg, ep: ep, res: &Result{}, log: cfg.Logger}
 	err = c.run(ctx)
 	return c.res, err
 }
 
 // call is one call's state, owned by the goroutine running run; the
-// receiver and player goroutines only emit events.
+// media goroutines only emit events.
 type call struct {
 	cfg   Config
 	ep    *endpoint
-	conn  *net.UDPConn
 	res   *Result
 	start time.Time
 	log   *slog.Logger // with the Call-ID once the INVITE is out
-
-	wg      sync.WaitGroup // media goroutines
-	recv    *receiver
-	recvErr chan error
-	sess    *rtp.Session // nil while nothing is sent
+	media *leg
 
 	mu sync.Mutex // serializes events
 }
@@ -79,37 +64,24 @@ func (c *call) emit(e Event) {
 	}
 }
 
-// run places the call and reports it. The receiver runs from the INVITE
+// run places the call and reports it. The media leg runs from the INVITE
 // on, so early media is heard and timed too; teardown stops the media,
 // waits for its goroutines, flushes what they held and emits the summary.
 func (c *call) run(ctx context.Context) error {
-	var wav *audio.Writer
-	if c.cfg.Record != nil {
-		var err error
-		if wav, err = audio.NewWriter(c.cfg.Record, audio.Format{Rate: media.SampleRate, Channels: 1}); err != nil {
-			return fmt.Errorf("softphone: record: %w", err)
-		}
-	}
-	mctx, stopMedia := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopMedia()
 	c.start = time.Now()
-	c.recv = newReceiver(c.conn, c.since, c.emit, wav, c.cfg.Detector)
-	c.recvErr = make(chan error, 1)
-	c.wg.Go(func() { c.recvErr <- c.recv.run(mctx) })
+	m, err := openLeg(ctx, c.ep.bind, c.since, c.emit, c.cfg.Record, c.cfg.Detector)
+	if err != nil {
+		return err
+	}
+	c.media = m
 	c.emit(Event{T: 0, Kind: EvInvite})
 
-	err := c.converse(ctx, mctx)
+	err = c.converse(ctx)
 
-	stopMedia()
-	c.wg.Wait()
-	if werr := c.recv.finish(); werr != nil {
-		err = errors.Join(err, fmt.Errorf("softphone: recording: %w", werr))
-	}
-	c.res.Stretches = c.recv.stretches
-	c.res.Packets, c.res.Lost = c.recv.seq.received, c.recv.seq.lost()
-	if c.sess != nil {
-		c.res.Sent = c.sess.Stats().Sent.Load()
-	}
+	st, werr := m.close()
+	err = errors.Join(err, werr)
+	c.res.Stretches = st.Stretches
+	c.res.Packets, c.res.Lost, c.res.Sent = st.Packets, st.Lost, st.Sent
 	if err != nil {
 		final := Event{T: c.since(), Kind: EvFinal, Error: err.Error()}
 		if ce, ok := errors.AsType[*CallError](err); ok {
@@ -126,15 +98,15 @@ func (c *call) run(ctx context.Context) error {
 }
 
 // converse sends the INVITE, waits for the answer and runs the call until
-// one side hangs up. mctx is the media's lifetime.
-func (c *call) converse(ctx, mctx context.Context) error {
+// one side hangs up.
+func (c *call) converse(ctx context.Context) error {
 	local := sdp.Local{
 		Addr:           c.ep.advertise,
-		Port:           c.conn.LocalAddr().(*net.UDPAddr).Port,
+		Port:           c.media.port(),
 		Codecs:         []media.Codec{c.cfg.Codec},
 		SessionID:      rand.Uint64N(1 << 62),
 		SessionVersion: 1,
-		Username:       userAgent,
+		Username:       dialUserAgent,
 	}
 	dlg, err := c.ep.invite(ctx, sdp.BuildOffer(local, true, sdp.SendRecv))
 	if err != nil {
@@ -164,10 +136,7 @@ func (c *call) converse(ctx, mctx context.Context) error {
 	}
 	c.res.Codec = ans.Codec
 	c.emit(Event{T: answered, Kind: EvAnswered, Code: res.StatusCode, Reason: res.Reason, Codec: ans.Codec.String()})
-	c.startSending(mctx, ans)
-	if len(c.cfg.Keys) > 0 {
-		go c.pressKeys(mctx, dlg, answered)
-	}
+	c.media.startSending(ans, c.cfg.Playback, answered, infoKeys(dlg, dlg.InviteRequest.Recipient))
 
 	var forC <-chan time.Time
 	if c.cfg.For > 0 {
@@ -186,23 +155,9 @@ func (c *call) converse(ctx, mctx context.Context) error {
 	case <-ctx.Done():
 		c.hangup(ctx, dlg)
 		return context.Cause(ctx)
-	case err := <-c.recvErr:
+	case err := <-c.media.failed():
 		c.hangup(ctx, dlg)
 		return err
-	}
-}
-
-// startSending starts the paced player (and the clip) unless the call
-// sends nothing.
-func (c *call) startSending(mctx context.Context, ans sdp.Answer) {
-	if c.cfg.Send == SendNone || !ans.Direction.Sends() {
-		return
-	}
-	c.sess = rtp.NewSession(rtp.Config{Conn: c.conn, Remote: ans.Remote, Codec: ans.Codec, PT: ans.PT, SSRC: rand.Uint32()})
-	player := media.NewPlayer(c.sess, ans.Codec, g711.Silence(ans.Codec))
-	c.wg.Go(func() { _ = player.Run(mctx) })
-	if c.cfg.Send == SendClip {
-		c.wg.Go(func() { c.playClip(mctx, player) })
 	}
 }
 
@@ -249,21 +204,6 @@ func (c *call) waitAnswer(ctx context.Context, dlg *sipgo.DialogClientSession) (
 		return 0, *p
 	}
 	return 0, fmt.Errorf("softphone: waiting for the answer: %w", err)
-}
-
-// playClip sends the clip PlayAt after the answer.
-func (c *call) playClip(ctx context.Context, player *media.Player) {
-	t := time.NewTimer(c.cfg.PlayAt)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return
-	case <-t.C:
-	}
-	c.emit(Event{T: c.since(), Kind: EvPlayStart, File: c.cfg.ClipName})
-	if err := player.Play(ctx, media.NewClipSource(c.cfg.ClipName, c.cfg.Clip, false)); err == nil {
-		c.emit(Event{T: c.since(), Kind: EvPlayEnd})
-	}
 }
 
 // hangup sends our BYE, bounded even when ctx has ended, and reports it.

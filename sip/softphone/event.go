@@ -28,6 +28,23 @@ const (
 	EvDone        Kind = "done"         // the summary, always last: Dur, Packets, Lost, Sent
 )
 
+// The events of kefu agent's timeline. Those of a call carry its number
+// (Call, from 1); the audio, RTP, play, key and BYE events above come with
+// it too. EvAnswered is then our 200 OK, acknowledged by the caller.
+const (
+	EvRegistered     Kind = "registered"      // the first REGISTER was accepted: Expires granted
+	EvRefreshed      Kind = "refreshed"       // a refresh was accepted: Expires granted
+	EvRegisterFailed Kind = "register_failed" // registration refused or unanswered: Code, Reason, Error
+	EvOffered        Kind = "offered"         // an INVITE arrived: CallID, From, Display, Queue, Called
+	EvRinging        Kind = "ringing"         // we sent 180 Ringing
+	EvRejected       Kind = "rejected"        // we refused the call: Code, Reason
+	EvCancelled      Kind = "cancelled"       // the caller cancelled while we rang (487 sent)
+	EvHold           Kind = "hold"            // a re-INVITE put the call on hold: Direction of our answer
+	EvResume         Kind = "resume"          // a re-INVITE took it off hold: Direction
+	EvCallEnd        Kind = "call_end"        // the call's summary: Dur (answer to hang-up), Packets, Lost, Sent, File (the recording)
+	EvUnregistered   Kind = "unregistered"    // the un-REGISTER (Expires: 0) was answered: Code
+)
+
 // Event is one line of the timeline. T counts from the moment the INVITE
 // was sent. Only the fields that belong to the Kind are written to JSON.
 // Audio and RTP events carry times derived from RTP timestamps and
@@ -48,6 +65,20 @@ type Event struct {
 	Packets uint64        // done: RTP packets received
 	Lost    uint64        // done: RTP packets lost (sequence gaps)
 	Sent    uint64        // done: RTP packets sent
+
+	Call      int           // kefu agent: the call's number, from 1; 0 for none
+	CallID    string        // offered: the Call-ID
+	From      string        // offered: the caller's number (P-Asserted-Identity, else From)
+	Display   string        // offered: From's display name
+	Queue     string        // offered: the queue header's value
+	Called    string        // offered: the number first called (Diversion or History-Info)
+	Expires   time.Duration // registered, refreshed: the expiry granted
+	Direction string        // hold, resume: the direction we answered with
+	Via       string        // key: ViaRFC4733 or ViaInfo
+	Calls     int           // kefu agent's done: calls offered
+	Answered  int           // kefu agent's done: calls answered
+
+	agent bool // kefu agent's done: write Calls and Answered, not the RTP counts
 }
 
 // MarshalJSON writes the event as one flat object with "t" (seconds, 3
@@ -87,9 +118,12 @@ func (e Event) appendJSON(b []byte) []byte {
 		}
 		b = strconv.AppendFloat(b, v, 'f', 1, 64)
 	}
+	if e.Call > 0 {
+		num("call", int64(e.Call))
+	}
 	switch e.Kind {
-	case EvProvisional, EvAnswered, EvByeSent, EvFinal:
-		if e.Code != 0 || e.Kind != EvFinal {
+	case EvProvisional, EvAnswered, EvByeSent, EvFinal, EvRegisterFailed, EvRejected, EvUnregistered:
+		if e.Code != 0 || (e.Kind != EvFinal && e.Kind != EvRegisterFailed) {
 			num("code", int64(e.Code))
 		}
 		if e.Reason != "" {
@@ -99,7 +133,15 @@ func (e Event) appendJSON(b []byte) []byte {
 	switch e.Kind {
 	case EvKey:
 		str("key", e.Key)
-		num("code", int64(e.Code))
+		if e.Via != "" {
+			str("via", e.Via)
+		}
+		if e.Via != ViaRFC4733 {
+			num("code", int64(e.Code))
+		}
+		if e.Error != "" {
+			str("error", e.Error)
+		}
 	case EvAnswered:
 		str("codec", e.Codec)
 	case EvPlayStart:
@@ -109,13 +151,31 @@ func (e Event) appendJSON(b []byte) []byte {
 	case EvAudioEnd:
 		level()
 		secs("dur", e.Dur)
-	case EvFinal:
+	case EvFinal, EvRegisterFailed:
 		str("error", e.Error)
-	case EvDone:
+	case EvRegistered, EvRefreshed:
+		num("expires", int64(e.Expires/time.Second))
+	case EvOffered:
+		str("call_id", e.CallID)
+		str("from", e.From)
+		str("display", e.Display)
+		str("queue", e.Queue)
+		str("called", e.Called)
+	case EvHold, EvResume:
+		str("direction", e.Direction)
+	case EvDone, EvCallEnd:
 		secs("duration", e.Dur)
+		if e.agent {
+			num("calls", int64(e.Calls))
+			num("answered", int64(e.Answered))
+			break
+		}
 		num("packets", int64(e.Packets))
 		num("lost", int64(e.Lost))
 		num("sent", int64(e.Sent))
+		if e.Kind == EvCallEnd && e.File != "" {
+			str("recording", e.File)
+		}
 	}
 	return append(b, '}')
 }

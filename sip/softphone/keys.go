@@ -6,13 +6,21 @@ import (
 	"strings"
 	"time"
 
-	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 )
 
-// EvKey is a key press sent to the far end (SIP INFO dtmf-relay): Code is
-// the far end's response.
+// EvKey is a key press sent to the far end: Via says how (rfc4733 on the
+// RTP stream, or info: a SIP INFO, whose response is Code).
 const EvKey Kind = "key"
+
+// How keys are sent (Event.Via).
+const (
+	ViaRFC4733 = "rfc4733"
+	ViaInfo    = "info"
+)
+
+// keyPressDur is how long a key is held down as a telephone event.
+const keyPressDur = 160 * time.Millisecond
 
 // KeyPress is a key to press at a time after the answer.
 type KeyPress struct {
@@ -26,7 +34,7 @@ func ParseKeys(s string) ([]KeyPress, error) {
 	for _, part := range strings.Split(s, ",") {
 		k, at, ok := strings.Cut(strings.TrimSpace(part), "@")
 		d, err := time.ParseDuration(at)
-		if !ok || err != nil || len([]rune(k)) != 1 || !strings.ContainsRune("0123456789*#ABCD", []rune(k)[0]) {
+		if !ok || err != nil || d < 0 || len([]rune(k)) != 1 || !strings.ContainsRune("0123456789*#ABCD", []rune(k)[0]) {
 			return nil, fmt.Errorf("-keys %q: want KEY@TIME,... with keys 0-9 * # A-D, e.g. *@3s", part)
 		}
 		out = append(out, KeyPress{Key: []rune(k)[0], At: d})
@@ -34,28 +42,66 @@ func ParseKeys(s string) ([]KeyPress, error) {
 	return out, nil
 }
 
-// pressKeys sends each key as a SIP INFO (application/dtmf-relay) at its
-// time after answered, until ctx ends.
-func (c *call) pressKeys(ctx context.Context, dlg *sipgo.DialogClientSession, answered time.Duration) {
-	for _, kp := range c.cfg.Keys {
-		wait := time.Until(c.start.Add(answered + kp.At))
-		t := time.NewTimer(wait)
+// keyFunc sends one key and returns its timeline event without T.
+type keyFunc func(ctx context.Context, key rune) Event
+
+// pressKeys presses each key at its time after answered (on the since
+// clock) and reports it, until the media ends.
+func (l *leg) pressKeys(keys []KeyPress, answered time.Duration, press keyFunc) {
+	for _, kp := range keys {
+		t := time.NewTimer(answered + kp.At - l.since())
 		select {
-		case <-ctx.Done():
+		case <-l.ctx.Done():
 			t.Stop()
 			return
 		case <-t.C:
 		}
-		req := sip.NewRequest(sip.INFO, dlg.InviteRequest.Recipient)
-		req.AppendHeader(sip.NewHeader("Content-Type", "application/dtmf-relay"))
-		req.SetBody([]byte(fmt.Sprintf("Signal=%c\r\nDuration=160\r\n", kp.Key)))
-		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		res, err := dlg.Do(rctx, req)
-		cancel()
-		ev := Event{T: c.since(), Kind: EvKey, Key: string(kp.Key)}
-		if err == nil {
-			ev.Code = res.StatusCode
+		ev := press(l.ctx, kp.Key)
+		if l.ctx.Err() != nil {
+			return
 		}
-		c.emit(ev)
+		ev.T, ev.Kind, ev.Key = l.since(), EvKey, string(kp.Key)
+		l.emit(ev)
+	}
+}
+
+// pressEvent presses key as an RFC 4733 telephone event on the stream and
+// returns once its last packet is out.
+func (l *leg) pressEvent(ctx context.Context, key rune) Event {
+	if l.send == nil {
+		return Event{Via: ViaRFC4733, Error: "no RTP stream to send the key on"}
+	}
+	done, ok := l.send.press(key, keyPressDur)
+	if !ok {
+		return Event{Via: ViaRFC4733, Error: "no telephone-event negotiated"}
+	}
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+	return Event{Via: ViaRFC4733}
+}
+
+// dialogRequester sends a request inside a dialog (client or server side).
+type dialogRequester interface {
+	Do(ctx context.Context, req *sip.Request) (*sip.Response, error)
+}
+
+// infoKeys presses keys as SIP INFO (application/dtmf-relay) requests in
+// the dialog to target.
+func infoKeys(dlg dialogRequester, target sip.Uri) keyFunc {
+	return func(ctx context.Context, key rune) Event {
+		req := sip.NewRequest(sip.INFO, target)
+		req.AppendHeader(sip.NewHeader("Content-Type", "application/dtmf-relay"))
+		req.SetBody(fmt.Appendf(nil, "Signal=%c\r\nDuration=160\r\n", key))
+		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		ev := Event{Via: ViaInfo}
+		if res, err := dlg.Do(rctx, req); err == nil {
+			ev.Code = res.StatusCode
+		} else {
+			ev.Error = err.Error()
+		}
+		return ev
 	}
 }

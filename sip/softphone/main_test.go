@@ -24,7 +24,7 @@ func TestParseFlags(t *testing.T) {
 	}
 	want := Config{
 		Target: "sip:4008@127.0.0.1:5060", From: "sip:13800138000@10.0.0.1", Listen: DefaultListen,
-		Transport: "tcp", Codec: media.CodecPCMA, Send: SendClip, ClipName: "hello.wav", PlayAt: 2 * time.Second,
+		Transport: "tcp", Codec: media.CodecPCMA, Playback: Playback{Send: SendClip, ClipName: "hello.wav", PlayAt: 2 * time.Second},
 		For: 30 * time.Second, Max: DefaultMax, AnswerTimeout: DefaultAnswerTimeout,
 		Detector: DetectorConfig{ThresholdDB: -40},
 	}

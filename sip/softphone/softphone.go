@@ -75,13 +75,9 @@ type Config struct {
 	Transport string
 	// Codec is the only codec offered; CodecNone means PCMU.
 	Codec media.Codec
-	// Send, Clip, ClipName and PlayAt say what is sent (see SendMode).
-	Send     SendMode
-	Clip     media.Clip
-	ClipName string
-	PlayAt   time.Duration
-	// Keys are pressed at their times after the answer (SIP INFO).
-	Keys []KeyPress
+	// Playback says what is sent after the answer; kefu dial presses its
+	// keys by SIP INFO.
+	Playback
 	// Record, if set, receives an 8 kHz mono 16-bit WAV of the audio that
 	// arrived, from the first packet on, with missing packets as silence.
 	Record io.WriteSeeker
@@ -130,12 +126,11 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("softphone: transport %q: want udp or tcp", c.Transport)
 	case c.Codec != media.CodecPCMU && c.Codec != media.CodecPCMA:
 		return c, fmt.Errorf("softphone: codec %v: want PCMU or PCMA", c.Codec)
-	case c.Send > SendClip:
-		return c, fmt.Errorf("softphone: send mode %v", c.Send)
-	case c.Send == SendClip && (c.Clip == nil || c.Clip.Frames() == 0):
-		return c, errors.New("softphone: send mode clip without audio")
-	case c.For < 0 || c.Max < 0 || c.PlayAt < 0 || c.AnswerTimeout < 0:
+	case c.For < 0 || c.Max < 0 || c.AnswerTimeout < 0:
 		return c, errors.New("softphone: durations must not be negative")
+	}
+	if err := c.Playback.validate(); err != nil {
+		return c, err
 	}
 	return c, c.Detector.Validate()
 }
