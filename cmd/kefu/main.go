@@ -2,6 +2,7 @@
 //
 //	kefu run      serve SIP, RTP and the ops HTTP API on the embedded defaults
 //	kefu dial     call a SIP URI as a scripted test softphone
+//	kefu agent    register to kefu as a scripted agent phone and answer calls
 //	kefu check    validate a configuration file offline
 //	kefu config   print the embedded default configuration
 //	kefu prompts  list and check prompt sets
@@ -22,6 +23,8 @@ const usage = `kefu — a SIP call-handling agent for customer-service hotlines
 Usage:
   kefu run [flags]            answer calls (see kefu run -h)
   kefu dial [flags] SIP-URI   call as a scripted test softphone (see kefu dial -h)
+  kefu agent -id ID -password P [flags] SIP-URI
+                              sign in to kefu as a scripted agent phone and answer calls (see kefu agent -h)
   kefu simulate [flags]       run a flow in virtual time against a scripted caller (see kefu simulate -h)
   kefu check FILE             validate a configuration file; exit 0 if it can go live
   kefu config default         print the embedded default configuration
@@ -46,6 +49,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdRun(ctx, hup, args[1:], stderr)
 	case "dial":
 		return softphone.Main(ctx, args[1:], stdout, stderr)
+	case "agent":
+		return softphone.AgentMain(ctx, args[1:], stdout, stderr)
 	case "nuisance":
 		return cmdNuisance(args[1:], stdout, stderr)
 	case "schema":

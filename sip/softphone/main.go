@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/kefu-hotline/kefu/media"
 	"github.com/kefu-hotline/kefu/prompts"
@@ -39,17 +40,13 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if errors.Is(err, flag.ErrHelp) {
 		return ExitOK
 	}
+	if err == nil {
+		err = opts.loadClip(&cfg.Playback)
+	}
+	if err == nil {
+		_, err = cfg.withDefaults()
+	}
 	if err != nil {
-		fmt.Fprintf(stderr, "kefu dial: %v\n", err)
-		return ExitUsage
-	}
-	if opts.play != "silence" && opts.play != "none" {
-		if cfg.Clip, err = loadClip(opts.play); err != nil {
-			fmt.Fprintf(stderr, "kefu dial: %v\n", err)
-			return ExitUsage
-		}
-	}
-	if _, err := cfg.withDefaults(); err != nil {
 		fmt.Fprintf(stderr, "kefu dial: %v\n", err)
 		return ExitUsage
 	}
@@ -61,11 +58,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		cfg.Record = rec
 	}
-	level := slog.LevelWarn
-	if opts.verbose {
-		level = slog.LevelDebug
-	}
-	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	cfg.Logger = opts.logger(stderr)
 	cfg.OnEvent = JSONLines(stdout)
 
 	res, err := Dial(ctx, cfg)
@@ -89,8 +82,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // cliOptions are the flags that are not Config fields.
 type cliOptions struct {
-	play, record string
-	verbose      bool
+	commonFlags
+	record string
 }
 
 // parseFlags reads the flags and the target URI.
@@ -100,15 +93,8 @@ func parseFlags(args []string, stderr io.Writer) (Config, cliOptions, error) {
 		opts  cliOptions
 		codec string
 	)
-	fs := flag.NewFlagSet("kefu dial", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, usage)
-		fs.PrintDefaults()
-	}
-	fs.StringVar(&opts.play, "play", "silence", "what to send: FILE.wav or FILE.mp3 (once, then silence), `silence`, or none (no RTP at all)")
-	fs.DurationVar(&cfg.PlayAt, "play-at", 0, "start the -play file this long after the answer")
-	keys := fs.String("keys", "", "keys to press (SIP INFO) after the answer, e.g. *@3s,1@4.5s")
+	fs := newFlagSet("kefu dial", usage, stderr)
+	opts.register(fs, "keys to press (SIP INFO) after the answer, e.g. *@3s,1@4.5s")
 	fs.StringVar(&opts.record, "record", "", "write what was received to this 8 kHz mono 16-bit WAV `file`")
 	fs.DurationVar(&cfg.For, "for", 0, "hang up this long after the answer (0: wait for the far end's BYE)")
 	fs.DurationVar(&cfg.Max, "max", DefaultMax, "hard cap on the whole call; reaching it is a failure")
@@ -117,13 +103,112 @@ func parseFlags(args []string, stderr io.Writer) (Config, cliOptions, error) {
 	fs.StringVar(&cfg.From, "from", DefaultFrom, "the caller's `URI` (kefu screens and routes on the number)")
 	fs.StringVar(&cfg.Listen, "listen", DefaultListen, "local SIP `address`; port 0 picks a free one")
 	fs.StringVar(&cfg.Transport, "transport", "udp", "SIP transport: udp or tcp")
-	fs.Float64Var(&cfg.Detector.ThresholdDB, "threshold", DefaultThresholdDB, "level in `dBFS` above which received audio counts as heard")
-	fs.BoolVar(&opts.verbose, "v", false, "log SIP diagnostics to stderr")
 
+	target, err := parseArgs(fs, args)
+	if err != nil {
+		return cfg, opts, err
+	}
+	cfg.Target = target
+	switch strings.ToLower(codec) {
+	case "pcmu":
+		cfg.Codec = media.CodecPCMU
+	case "pcma":
+		cfg.Codec = media.CodecPCMA
+	default:
+		return cfg, opts, fmt.Errorf("-codec %q: want pcmu or pcma", codec)
+	}
+	err = opts.apply(&cfg.Playback, &cfg.Detector)
+	return cfg, opts, err
+}
+
+// commonFlags are the flags kefu dial and kefu agent share: what to send,
+// which keys to press, how audio is heard, diagnostics.
+type commonFlags struct {
+	play    string
+	keys    string
+	playAt  time.Duration
+	thresh  float64
+	verbose bool
+}
+
+func (o *commonFlags) register(fs *flag.FlagSet, keysUsage string) {
+	fs.StringVar(&o.play, "play", "silence", "what to send: FILE.wav or FILE.mp3 (once, then silence), `silence`, or none (no RTP at all)")
+	fs.DurationVar(&o.playAt, "play-at", 0, "start the -play file this long after the answer")
+	fs.StringVar(&o.keys, "keys", "", keysUsage)
+	fs.Float64Var(&o.thresh, "threshold", DefaultThresholdDB, "level in `dBFS` above which received audio counts as heard")
+	fs.BoolVar(&o.verbose, "v", false, "log SIP diagnostics to stderr")
+}
+
+// apply puts the flags into p and det (the clip itself is loaded later).
+func (o *commonFlags) apply(p *Playback, det *DetectorConfig) error {
+	det.ThresholdDB = o.thresh
+	p.PlayAt = o.playAt
+	switch o.play {
+	case "silence":
+		p.Send = SendSilence
+	case "none":
+		p.Send = SendNone
+	default:
+		p.Send = SendClip
+		p.ClipName = filepath.Base(o.play)
+	}
+	if p.Send != SendClip && p.PlayAt != 0 {
+		return errors.New("-play-at needs a -play file")
+	}
+	if o.keys != "" {
+		var err error
+		if p.Keys, err = ParseKeys(o.keys); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// loadClip decodes the -play file into p.
+func (o *commonFlags) loadClip(p *Playback) error {
+	if p.Send != SendClip {
+		return nil
+	}
+	f, err := os.Open(o.play)
+	if err != nil {
+		return fmt.Errorf("-play: %w", err)
+	}
+	defer f.Close()
+	pcm, err := prompts.Decode(o.play, f)
+	if err != nil {
+		return fmt.Errorf("-play: %w", err)
+	}
+	p.Clip = prompts.NewPrompt(filepath.Base(o.play), "", o.play, pcm)
+	return nil
+}
+
+// logger returns the SIP diagnostics logger: warnings, or everything with -v.
+func (o *commonFlags) logger(stderr io.Writer) *slog.Logger {
+	level := slog.LevelWarn
+	if o.verbose {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+}
+
+// newFlagSet returns a flag set that prints text and then the flags for -h.
+func newFlagSet(name, text string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, text)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseArgs parses flags that may come before or after the one URI and
+// returns it.
+func parseArgs(fs *flag.FlagSet, args []string) (string, error) {
 	var rest []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return cfg, opts, err
+			return "", err
 		}
 		if fs.NArg() == 0 {
 			break
@@ -133,48 +218,7 @@ func parseFlags(args []string, stderr io.Writer) (Config, cliOptions, error) {
 	}
 	if len(rest) != 1 {
 		fs.Usage()
-		return cfg, opts, fmt.Errorf("want exactly one target URI, got %d", len(rest))
+		return "", fmt.Errorf("want exactly one URI, got %d", len(rest))
 	}
-	cfg.Target = rest[0]
-	switch strings.ToLower(codec) {
-	case "pcmu":
-		cfg.Codec = media.CodecPCMU
-	case "pcma":
-		cfg.Codec = media.CodecPCMA
-	default:
-		return cfg, opts, fmt.Errorf("-codec %q: want pcmu or pcma", codec)
-	}
-	switch opts.play {
-	case "silence":
-		cfg.Send = SendSilence
-	case "none":
-		cfg.Send = SendNone
-	default:
-		cfg.Send = SendClip
-		cfg.ClipName = filepath.Base(opts.play)
-	}
-	if cfg.Send != SendClip && cfg.PlayAt != 0 {
-		return cfg, opts, errors.New("-play-at needs a -play file")
-	}
-	if *keys != "" {
-		var err error
-		if cfg.Keys, err = ParseKeys(*keys); err != nil {
-			return cfg, opts, err
-		}
-	}
-	return cfg, opts, nil
-}
-
-// loadClip decodes a WAV or MP3 file into an encoded clip.
-func loadClip(path string) (media.Clip, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("-play: %w", err)
-	}
-	defer f.Close()
-	pcm, err := prompts.Decode(path, f)
-	if err != nil {
-		return nil, fmt.Errorf("-play: %w", err)
-	}
-	return prompts.NewPrompt(filepath.Base(path), "", path, pcm), nil
+	return rest[0], nil
 }
