@@ -89,3 +89,53 @@ func TestMainHelp(t *testing.T) {
 		t.Errorf("-h printed %q", errb.String())
 	}
 }
+
+func TestParseAgentFlags(t *testing.T) {
+	cfg, opts, err := parseAgentFlags([]string{
+		"-id", "8001", "-password", "s", "sip:127.0.0.1:5060", "-answer-after", "2s", "-hangup-after", "30s",
+		"-reject", "486", "-calls", "3", "-for", "10m", "-keys", "1@2s", "-play", "/x/hi.mp3", "-record", "/tmp",
+	}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.ID != "8001" || cfg.Password != "s" || cfg.Registrar != "sip:127.0.0.1:5060" || cfg.AnswerAfter != 2*time.Second ||
+		cfg.HangupAfter != 30*time.Second || cfg.Reject != 486 || cfg.Calls != 3 || cfg.For != 10*time.Minute ||
+		cfg.RecordDir != "/tmp" || cfg.Send != SendClip || cfg.ClipName != "hi.mp3" || len(cfg.Keys) != 1 ||
+		cfg.Expires != DefaultExpires || cfg.QueueHeader != DefaultQueueHeader || opts.play != "/x/hi.mp3" {
+		t.Errorf("config %+v", cfg)
+	}
+	for _, args := range [][]string{
+		{"sip:h"},                               // no -id
+		{"-id", "1", "sip:a", "sip:b"},          // two URIs
+		{"-id", "1", "-play-at", "1s", "sip:h"}, // -play-at without a file
+	} {
+		if _, _, err := parseAgentFlags(args, io.Discard); err == nil {
+			t.Errorf("%q: no error", args)
+		}
+	}
+}
+
+func TestAgentMainUsage(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-id", "1", "-reject", "200", "sip:127.0.0.1"}, "reject"},
+		{[]string{"-id", "1", "-reject", "486", "-no-answer", "sip:127.0.0.1"}, "exclude"},
+		{[]string{"-id", "1", "-record", filepath.Join(dir, "missing"), "sip:127.0.0.1"}, "directory"},
+		{[]string{"-id", "1", "-play", filepath.Join(dir, "missing.wav"), "sip:127.0.0.1"}, "missing.wav"},
+		{[]string{"-id", "1", "-expires", "500ms", "sip:127.0.0.1"}, "expires"},
+	} {
+		var out, errb bytes.Buffer
+		code := AgentMain(context.Background(), tc.args, &out, &errb)
+		if code != ExitUsage || !strings.Contains(errb.String(), tc.want) || out.Len() != 0 {
+			t.Errorf("%q: exit %d, stderr %q; want %d and %q", tc.args, code, errb.String(), ExitUsage, tc.want)
+		}
+	}
+	var errb bytes.Buffer
+	if code := AgentMain(context.Background(), []string{"-h"}, io.Discard, &errb); code != ExitOK ||
+		!strings.Contains(errb.String(), "usage: kefu agent") || !strings.Contains(errb.String(), "once, then silence") {
+		t.Errorf("-h: exit %d, %q", code, errb.String())
+	}
+}
