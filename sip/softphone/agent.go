@@ -99,10 +99,7 @@ func (c AgentConfig) withDefaults() (AgentConfig, error) {
 	case c.Expires < time.Second || c.AnswerAfter < 0 || c.HangupAfter < 0 || c.For < 0 || c.Calls < 0:
 		return c, errors.New("softphone: durations and counts must not be negative (expires at least 1s)")
 	}
-	if err := c.Playback.validate(); err != nil {
-		return c, err
-	}
-	return c, c.Detector.Validate()
+	return c, validateMedia(c.Playback, c.Detector)
 }
 
 // AgentResult is what happened during an agent's run, for Go callers; the
@@ -118,28 +115,28 @@ type AgentResult struct {
 
 // AgentCall is one offered call.
 type AgentCall struct {
-	N                             int
-	CallID, From, Display, Queue  string
-	Called                        string
-	Outcome                       Kind // EvByeReceived, EvByeSent, EvCancelled, EvRejected or EvFinal
-	Code                          int  // the final status we sent
-	Codec                         string
-	Answered, Ended               time.Duration
-	Packets, Lost, Sent           uint64
-	Stretches                     []Stretch
-	Recording                     string // the WAV file, if recorded
-	Err                           error  // what broke, for EvFinal
+	N                            int
+	CallID, From, Display, Queue string
+	Called                       string
+	Outcome                      Kind // EvByeReceived, EvByeSent, EvCancelled, EvRejected or EvFinal
+	Code                         int  // the final status we sent
+	Codec                        string
+	Answered, Ended              time.Duration
+	Packets, Lost, Sent          uint64
+	Stretches                    []Stretch
+	Recording                    string // the WAV file, if recorded
+	Err                          error  // what broke, for EvFinal
 }
 
 // agent is a running agent phone. The run goroutine owns registration; each
 // call is owned by the goroutine that serves its INVITE.
 type agent struct {
+	eventLog
 	cfg     AgentConfig
 	st      *stack
 	dialogs *sipgo.DialogServerCache
 	reg     *registration
 	contact sip.Uri // ours, in REGISTER, responses and dialogs
-	start   time.Time
 	log     *slog.Logger
 
 	callsCtx  context.Context // ends when the agent stops: calls hang up
@@ -150,7 +147,7 @@ type agent struct {
 	wg        sync.WaitGroup // calls in progress
 	ended     chan struct{}  // one token per ended call
 
-	mu    sync.Mutex // res and the event sink
+	mu    sync.Mutex // res.Calls and calls
 	res   *AgentResult
 	calls map[string]*agentCall // answered calls by dialog id, for re-INVITEs
 }
@@ -174,7 +171,7 @@ func RunAgent(ctx context.Context, cfg AgentConfig) (*AgentResult, error) {
 		return nil, err
 	}
 	defer a.st.close()
-	a.start = time.Now()
+	a.eventLog = eventLog{start: time.Now(), events: &a.res.Events, sink: cfg.OnEvent}
 	a.contact = sip.Uri{Scheme: "sip", User: cfg.ID, Host: a.st.advertise.String(), Port: a.st.port()}
 	a.dialogs = sipgo.NewDialogServerCache(a.st.client, sip.ContactHeader{Address: a.contact})
 	a.callsCtx, a.stopCalls = context.WithCancelCause(context.WithoutCancel(ctx))
@@ -197,18 +194,6 @@ func RunAgent(ctx context.Context, cfg AgentConfig) (*AgentResult, error) {
 	}
 	err = a.run(ctx)
 	return a.res, err
-}
-
-func (a *agent) since() time.Duration { return time.Since(a.start) }
-
-// emit records an event and passes it on.
-func (a *agent) emit(e Event) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.res.Events = append(a.res.Events, e)
-	if a.cfg.OnEvent != nil {
-		a.cfg.OnEvent(e)
-	}
 }
 
 // run keeps the registration and waits for the end of the run.

@@ -4,8 +4,8 @@ import (
 	"context"
 	"net"
 	"net/netip"
-	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -75,13 +75,7 @@ func (r *agentRun) finish(t *testing.T) []Event {
 }
 
 func kinds(evs []Event, k Kind) []Event {
-	var out []Event
-	for _, e := range evs {
-		if e.Kind == k {
-			out = append(out, e)
-		}
-	}
-	return out
+	return slices.DeleteFunc(slices.Clone(evs), func(e Event) bool { return e.Kind != k })
 }
 
 // answerCall waits for the answer to an INVITE and acknowledges it; it
@@ -170,11 +164,11 @@ func TestIntegrationAgentAnswer(t *testing.T) {
 	if len(ans) != 1 || ans[0].Codec != "PCMA" || len(kinds(evs, EvRinging)) != 1 {
 		t.Fatalf("want one ringing and one PCMA answer, got %+v", ans)
 	}
-	if key := kinds(evs, EvKey); len(key) != 1 || key[0].Key != "5" || key[0].Via != ViaRFC4733 || !near((key[0].T - ans[0].T).Seconds(), 1.2, 0.2) {
+	if key := kinds(evs, EvKey); len(key) != 1 || key[0].Key != "5" || key[0].Via != ViaRFC4733 || !near((key[0].T-ans[0].T).Seconds(), 1.2, 0.2) {
 		t.Errorf("key = %+v, want 5 by RFC 4733 about 1 s after the answer (and held 160 ms)", key)
 	}
 	bye := kinds(evs, EvByeSent)
-	if len(bye) != 1 || bye[0].Code != 200 || !near((bye[0].T - ans[0].T).Seconds(), 2.5, 0.2) {
+	if len(bye) != 1 || bye[0].Code != 200 || !near((bye[0].T-ans[0].T).Seconds(), 2.5, 0.2) {
 		t.Errorf("bye_sent = %+v, want one 200 at 2.5 s after the answer", bye)
 	}
 	ends := kinds(evs, EvAudioEnd)
@@ -194,15 +188,7 @@ func TestIntegrationAgentAnswer(t *testing.T) {
 	if end[0].File != want {
 		t.Errorf("recording %q, want %q", end[0].File, want)
 	}
-	f, err := os.Open(want)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	pcm, err := prompts.Decode(want, f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pcm := readWAV(t, want)
 	if got := FindStretches(0, pcm, DetectorConfig{}); len(got) != 1 || !near(got[0].Duration().Seconds(), 1, 0.03) {
 		t.Errorf("the recording holds %+v, want the 1 s tone", got)
 	}

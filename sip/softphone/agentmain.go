@@ -3,7 +3,6 @@ package softphone
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -28,35 +27,22 @@ flags:
 // the exit code. Flags may come before or after the URI.
 func AgentMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg, opts, err := parseAgentFlags(args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return ExitOK
-	}
-	if err == nil {
-		err = opts.loadClip(&cfg.Playback)
-	}
-	if err == nil {
-		_, err = cfg.withDefaults()
-	}
-	if err == nil && cfg.RecordDir != "" {
-		if fi, serr := os.Stat(cfg.RecordDir); serr != nil || !fi.IsDir() {
-			err = fmt.Errorf("-record %q: want an existing directory", cfg.RecordDir)
+	err = opts.prepare(err, &cfg.Playback, func() error {
+		if _, err := cfg.withDefaults(); err != nil {
+			return err
 		}
-	}
+		if fi, err := os.Stat(cfg.RecordDir); cfg.RecordDir != "" && (err != nil || !fi.IsDir()) {
+			return fmt.Errorf("-record %q: want an existing directory", cfg.RecordDir)
+		}
+		return nil
+	})
 	if err != nil {
-		fmt.Fprintf(stderr, "kefu agent: %v\n", err)
-		return ExitUsage
+		return usageExit("kefu agent", err, stderr)
 	}
 	cfg.Logger = opts.logger(stderr)
 	cfg.OnEvent = JSONLines(stdout)
 	res, err := RunAgent(ctx, cfg)
-	if err != nil {
-		fmt.Fprintf(stderr, "kefu agent: %v\n", err)
-		if res == nil {
-			return ExitUsage
-		}
-		return ExitFailed
-	}
-	return ExitOK
+	return runExit("kefu agent", err, res != nil, stderr)
 }
 
 // parseAgentFlags reads the flags and the registrar URI.

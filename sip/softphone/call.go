@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -35,6 +34,7 @@ func Dial(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	defer ep.close()
 	c := &call{cfg: cfg, ep: ep, res: &Result{}, log: cfg.Logger}
+	c.eventLog = eventLog{events: &c.res.Events, sink: cfg.OnEvent}
 	err = c.run(ctx)
 	return c.res, err
 }
@@ -42,26 +42,12 @@ func Dial(ctx context.Context, cfg Config) (*Result, error) {
 // call is one call's state, owned by the goroutine running run; the
 // media goroutines only emit events.
 type call struct {
+	eventLog
 	cfg   Config
 	ep    *endpoint
 	res   *Result
-	start time.Time
 	log   *slog.Logger // with the Call-ID once the INVITE is out
 	media *leg
-
-	mu sync.Mutex // serializes events
-}
-
-func (c *call) since() time.Duration { return time.Since(c.start) }
-
-// emit records an event and passes it on.
-func (c *call) emit(e Event) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.res.Events = append(c.res.Events, e)
-	if c.cfg.OnEvent != nil {
-		c.cfg.OnEvent(e)
-	}
 }
 
 // run places the call and reports it. The media leg runs from the INVITE

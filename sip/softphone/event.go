@@ -180,6 +180,28 @@ func (e Event) appendJSON(b []byte) []byte {
 	return append(b, '}')
 }
 
+// eventLog keeps a run's timeline: it stamps times from start, records
+// each event and passes it on, one at a time (events come from the SIP,
+// media and key goroutines).
+type eventLog struct {
+	start  time.Time
+	mu     sync.Mutex
+	events *[]Event
+	sink   func(Event)
+}
+
+func (l *eventLog) since() time.Duration { return time.Since(l.start) }
+
+// emit records an event and passes it on.
+func (l *eventLog) emit(e Event) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	*l.events = append(*l.events, e)
+	if l.sink != nil {
+		l.sink(e)
+	}
+}
+
 // JSONLines returns an event sink that writes each event to w as one JSON
 // line. It is safe for concurrent use; write errors are ignored (the call
 // goes on even if nobody reads the timeline).

@@ -34,13 +34,13 @@ type fakeKefu struct {
 	client   *sipgo.Client
 	dialogs  *sipgo.DialogClientCache
 
-	mu       sync.Mutex
-	nonce    int
-	contact  sip.Uri
-	lastNC   map[string]int
-	regs     []fakeReg
-	regCh    chan fakeReg
-	byes     chan struct{}
+	mu      sync.Mutex
+	nonce   int
+	contact sip.Uri
+	lastNC  map[string]int
+	regs    []fakeReg
+	regCh   chan fakeReg
+	byes    chan struct{}
 }
 
 // fakeReg is one REGISTER the fake registrar answered.
@@ -228,7 +228,9 @@ func (p *rtpPeer) play(ctx context.Context, t *testing.T, answer []byte, codec m
 	snd := newSender(p.conn, ans.Remote, codec.PayloadType(), 0, 99)
 	player := media.NewPlayer(snd, codec, g711.Silence(codec))
 	go func() { _ = player.Run(ctx) }()
-	go func() { _ = player.Play(ctx, media.NewClipSource("tone", prompts.NewPrompt("tone", "", "tone", pcm), false)) }()
+	go func() {
+		_ = player.Play(ctx, media.NewClipSource("tone", prompts.NewPrompt("tone", "", "tone", pcm), false))
+	}()
 }
 
 // received returns the packets the agent sent so far.

@@ -3,13 +3,10 @@ package softphone
 import (
 	"encoding/json"
 	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/kefu-hotline/kefu/prompts"
 )
 
 // TestIntegrationAnswerAudioBye calls a sipp UAS that answers, streams
@@ -70,15 +67,7 @@ func TestIntegrationAnswerAudioBye(t *testing.T) {
 		t.Errorf("done reports %d packets, want about 250", done.Packets)
 	}
 
-	f, err := os.Open(rec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	pcm, err := prompts.Decode(rec, f)
-	if err != nil {
-		t.Fatalf("recording: %v", err)
-	}
+	pcm := readWAV(t, rec)
 	got := FindStretches(0, pcm, DetectorConfig{})
 	if len(got) != 2 || !near(got[0].Start.Seconds(), 0, tol) || !near(got[1].Start.Seconds(), 3, tol) {
 		t.Errorf("recording holds stretches %+v, want tones at 0 s and 3 s", got)

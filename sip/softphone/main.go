@@ -37,18 +37,12 @@ flags:
 // code. Flags may come before or after the URI.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg, opts, err := parseFlags(args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return ExitOK
-	}
-	if err == nil {
-		err = opts.loadClip(&cfg.Playback)
-	}
-	if err == nil {
-		_, err = cfg.withDefaults()
-	}
+	err = opts.prepare(err, &cfg.Playback, func() error {
+		_, err := cfg.withDefaults()
+		return err
+	})
 	if err != nil {
-		fmt.Fprintf(stderr, "kefu dial: %v\n", err)
-		return ExitUsage
+		return usageExit("kefu dial", err, stderr)
 	}
 	var rec *os.File
 	if opts.record != "" {
@@ -70,14 +64,42 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			_ = os.Remove(opts.record) // nothing was received
 		}
 	}
-	if err != nil {
-		fmt.Fprintf(stderr, "kefu dial: %v\n", err)
-		if res == nil {
-			return ExitUsage
-		}
-		return ExitFailed
+	return runExit("kefu dial", err, res != nil, stderr)
+}
+
+// prepare finishes a command's configuration once its flags are parsed
+// (err is the parser's): it loads the -play file into p and validates.
+func (o *commonFlags) prepare(err error, p *Playback, validate func() error) error {
+	if err == nil {
+		err = o.loadClip(p)
 	}
-	return ExitOK
+	if err == nil {
+		err = validate()
+	}
+	return err
+}
+
+// usageExit reports a command that did not start: -h (exit 0) or an error
+// in its flags or files (ExitUsage).
+func usageExit(name string, err error, stderr io.Writer) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return ExitOK
+	}
+	fmt.Fprintf(stderr, "%s: %v\n", name, err)
+	return ExitUsage
+}
+
+// runExit reports how a command that started ended; ran is false when it
+// failed before it sent anything.
+func runExit(name string, err error, ran bool, stderr io.Writer) int {
+	if err == nil {
+		return ExitOK
+	}
+	fmt.Fprintf(stderr, "%s: %v\n", name, err)
+	if !ran {
+		return ExitUsage
+	}
+	return ExitFailed
 }
 
 // cliOptions are the flags that are not Config fields.

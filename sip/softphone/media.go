@@ -41,6 +41,14 @@ func (p Playback) validate() error {
 	return nil
 }
 
+// validateMedia checks what a call sends and how it hears.
+func validateMedia(p Playback, det DetectorConfig) error {
+	if err := p.validate(); err != nil {
+		return err
+	}
+	return det.Validate()
+}
+
 // leg is the media side of one call, shared by kefu dial and kefu agent:
 // the RTP socket, the receiver that times and records what arrives (from
 // the start, so early media is heard), and once the call is answered the

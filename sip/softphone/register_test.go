@@ -216,6 +216,15 @@ func TestRefreshAfter(t *testing.T) {
 	}
 }
 
+// newTestAgent is an agent without sockets whose REGISTERs go to s: its
+// registration loop runs in virtual time.
+func newTestAgent(s *scriptedRegistrar, cfg AgentConfig) *agent {
+	a := &agent{cfg: cfg, reg: newTestRegistration(s), res: &AgentResult{}, ended: make(chan struct{})}
+	a.eventLog = eventLog{start: time.Now(), events: &a.res.Events}
+	a.callsCtx, a.stopCalls = context.WithCancelCause(context.Background())
+	return a
+}
+
 // TestAgentRefreshTiming runs the agent's registration loop in virtual
 // time against the scripted registrar: register at once, refresh 30 s
 // before each expiry of the 600 s granted, un-register when -for ends.
@@ -229,15 +238,7 @@ func TestAgentRefreshTiming(t *testing.T) {
 			s.accept("MD5", "a", 3, 600),
 			s.accept("MD5", "a", 4, 0),
 		}
-		var evs []Event
-		a := &agent{
-			cfg:   AgentConfig{Expires: 600 * time.Second, For: 25 * time.Minute, OnEvent: func(e Event) { evs = append(evs, e) }},
-			reg:   newTestRegistration(s),
-			start: time.Now(),
-			res:   &AgentResult{},
-			ended: make(chan struct{}),
-		}
-		a.callsCtx, a.stopCalls = context.WithCancelCause(context.Background())
+		a := newTestAgent(s, AgentConfig{Expires: 600 * time.Second, For: 25 * time.Minute})
 		if err := a.run(context.Background()); err != nil {
 			t.Fatal(err)
 		}
@@ -254,7 +255,7 @@ func TestAgentRefreshTiming(t *testing.T) {
 			t.Errorf("the last REGISTER asks for %s s, want 0", e)
 		}
 		var names []Kind
-		for _, e := range evs {
+		for _, e := range a.res.Events {
 			names = append(names, e.Kind)
 		}
 		wantKinds := []Kind{EvRegistered, EvRefreshed, EvRefreshed, EvUnregistered, EvDone}
@@ -279,16 +280,9 @@ func TestAgentRefreshRefused(t *testing.T) {
 			s.accept("MD5", "a", 1, 60),
 			status(403, "Forbidden"),
 		}
-		var evs []Event
-		a := &agent{
-			cfg:   AgentConfig{Expires: 60 * time.Second, OnEvent: func(e Event) { evs = append(evs, e) }},
-			reg:   newTestRegistration(s),
-			start: time.Now(),
-			res:   &AgentResult{},
-			ended: make(chan struct{}),
-		}
-		a.callsCtx, a.stopCalls = context.WithCancelCause(context.Background())
+		a := newTestAgent(s, AgentConfig{Expires: 60 * time.Second})
 		err := a.run(context.Background())
+		evs := a.res.Events
 		if re, ok := errors.AsType[*RegisterError](err); !ok || re.Code != 403 {
 			t.Fatalf("err = %v, want the 403", err)
 		}

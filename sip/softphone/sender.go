@@ -64,9 +64,6 @@ func (s *sender) setRemote(ap netip.AddrPort) {
 	}
 }
 
-// canPress reports whether keys go as telephone events on this stream.
-func (s *sender) canPress() bool { return s.eventPT != 0 }
-
 // press queues a press of key lasting dur; the channel is closed once its
 // last packet was sent. It returns false for a key without an event code.
 func (s *sender) press(key rune, dur time.Duration) (<-chan struct{}, bool) {

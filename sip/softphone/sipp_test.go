@@ -18,6 +18,7 @@ import (
 
 	"github.com/kefu-hotline/kefu/media"
 	"github.com/kefu-hotline/kefu/media/audio"
+	"github.com/kefu-hotline/kefu/prompts"
 )
 
 // Helpers for the loopback integration tests: sipp as the far end, the
@@ -190,6 +191,21 @@ func waitTCP(t *testing.T, addr string) {
 		case <-tick.C:
 		}
 	}
+}
+
+// readWAV decodes a recording the softphone wrote.
+func readWAV(t *testing.T, path string) []int16 {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	pcm, err := prompts.Decode(path, f)
+	if err != nil {
+		t.Fatalf("recording: %v", err)
+	}
+	return pcm
 }
 
 // writeTone writes d of a 600 Hz tone as a 16-bit 8 kHz WAV file.

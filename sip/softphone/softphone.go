@@ -129,10 +129,7 @@ func (c Config) withDefaults() (Config, error) {
 	case c.For < 0 || c.Max < 0 || c.AnswerTimeout < 0:
 		return c, errors.New("softphone: durations must not be negative")
 	}
-	if err := c.Playback.validate(); err != nil {
-		return c, err
-	}
-	return c, c.Detector.Validate()
+	return c, validateMedia(c.Playback, c.Detector)
 }
 
 // Result is what happened on a call, for Go callers; the same facts are on
