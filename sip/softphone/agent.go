@@ -118,8 +118,9 @@ type AgentCall struct {
 	N                            int
 	CallID, From, Display, Queue string
 	Called                       string
-	Outcome                      Kind // EvByeReceived, EvByeSent, EvCancelled, EvRejected or EvFinal
-	Code                         int  // the final status we sent
+	Wait                         time.Duration // X-Kefu-Wait, -1 if absent
+	Outcome                      Kind          // EvByeReceived, EvByeSent, EvCancelled, EvRejected or EvFinal
+	Code                         int           // the final status we sent
 	Codec                        string
 	Answered, Ended              time.Duration
 	Packets, Lost, Sent          uint64

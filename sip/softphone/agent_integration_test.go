@@ -127,7 +127,7 @@ func TestIntegrationAgentAnswer(t *testing.T) {
 	peer := newRTPPeer(t)
 	dlg := k.invite(ctx, peer.conn, media.CodecPCMA,
 		sip.NewHeader("P-Asserted-Identity", `"王先生" <sip:13912345678@kefu.example>`),
-		sip.NewHeader("X-Kefu-Queue", "customers"),
+		sip.NewHeader("X-Kefu-Queue", "customers"), sip.NewHeader("X-Kefu-Wait", "42"),
 		sip.NewHeader("Diversion", "<sip:4008@kefu.example>;reason=unconditional"))
 	start := time.Now()
 	prov := answerCall(t, ctx, dlg)
@@ -157,7 +157,7 @@ func TestIntegrationAgentAnswer(t *testing.T) {
 
 	off := kinds(evs, EvOffered)
 	if len(off) != 1 || off[0].From != "13912345678" || off[0].Display != "customers" || off[0].Queue != "customers" ||
-		off[0].Called != "4008" || off[0].CallID == "" || off[0].Call != 1 {
+		off[0].Called != "4008" || off[0].Wait != 42*time.Second || off[0].CallID == "" || off[0].Call != 1 {
 		t.Errorf("offered = %+v", off)
 	}
 	ans := kinds(evs, EvAnswered)

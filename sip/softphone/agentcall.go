@@ -54,7 +54,7 @@ func (c *agentCall) run() {
 	a.res.Calls = append(a.res.Calls, c.rec)
 	a.mu.Unlock()
 	c.emit(Event{T: c.since(), Kind: EvOffered, CallID: c.rec.CallID, From: c.rec.From, Display: c.rec.Display,
-		Queue: c.rec.Queue, Called: c.rec.Called})
+		Queue: c.rec.Queue, Called: c.rec.Called, Wait: c.rec.Wait})
 
 	var err error
 	if c.dlg, err = a.dialogs.ReadInvite(c.req, c.tx); err != nil {

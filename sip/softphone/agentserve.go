@@ -1,7 +1,9 @@
 package softphone
 
 import (
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/emiago/sipgo/sip"
 )
@@ -73,10 +75,14 @@ func (a *agent) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 }
 
+// waitHeader carries how long the caller waited in kefu's queue, seconds.
+const waitHeader = "X-Kefu-Wait"
+
 // caller reads who is calling from an offer: the number from
 // P-Asserted-Identity (else From), the display name from From (else
-// P-Asserted-Identity), the queue from the queue header, and the number
-// first called from Diversion (else History-Info).
+// P-Asserted-Identity), the queue from the queue header and the wait from
+// X-Kefu-Wait, and the number first called from Diversion (else
+// History-Info).
 func (a *agent) caller(req *sip.Request, rec *AgentCall) {
 	if from := req.From(); from != nil {
 		rec.From, rec.Display = from.Address.User, from.DisplayName
@@ -89,6 +95,12 @@ func (a *agent) caller(req *sip.Request, rec *AgentCall) {
 	}
 	if h := req.GetHeader(a.cfg.QueueHeader); h != nil {
 		rec.Queue = strings.TrimSpace(h.Value())
+	}
+	rec.Wait = -1
+	if h := req.GetHeader(waitHeader); h != nil {
+		if n, err := strconv.Atoi(strings.TrimSpace(h.Value())); err == nil && n >= 0 {
+			rec.Wait = time.Duration(n) * time.Second
+		}
 	}
 	if user, _, ok := addressOf(req, "Diversion"); ok {
 		rec.Called = user
@@ -115,6 +127,12 @@ func addressOf(req *sip.Request, name string) (user, display string, ok bool) {
 	display, err := sip.ParseAddressValue(v, &u, &params)
 	if err != nil {
 		return "", "", false
+	}
+	if strings.EqualFold(u.Scheme, "tel") { // sipgo keeps no number for tel: URIs
+		_, num, _ := strings.Cut(v, ":")
+		num, _, _ = strings.Cut(num, ";")
+		num, _, _ = strings.Cut(num, ">")
+		return strings.TrimSpace(num), display, true
 	}
 	return u.User, display, true
 }

@@ -35,7 +35,7 @@ const (
 	EvRegistered     Kind = "registered"      // the first REGISTER was accepted: Expires granted
 	EvRefreshed      Kind = "refreshed"       // a refresh was accepted: Expires granted
 	EvRegisterFailed Kind = "register_failed" // registration refused or unanswered: Code, Reason, Error
-	EvOffered        Kind = "offered"         // an INVITE arrived: CallID, From, Display, Queue, Called
+	EvOffered        Kind = "offered"         // an INVITE arrived: CallID, From, Display, Queue, Called, Wait
 	EvRinging        Kind = "ringing"         // we sent 180 Ringing
 	EvRejected       Kind = "rejected"        // we refused the call: Code, Reason
 	EvCancelled      Kind = "cancelled"       // the caller cancelled while we rang (487 sent)
@@ -72,6 +72,7 @@ type Event struct {
 	Display   string        // offered: From's display name
 	Queue     string        // offered: the queue header's value
 	Called    string        // offered: the number first called (Diversion or History-Info)
+	Wait      time.Duration // offered: the caller's wait in the queue (X-Kefu-Wait), -1 if not given
 	Expires   time.Duration // registered, refreshed: the expiry granted
 	Direction string        // hold, resume: the direction we answered with
 	Via       string        // key: ViaRFC4733 or ViaInfo
@@ -161,6 +162,9 @@ func (e Event) appendJSON(b []byte) []byte {
 		str("display", e.Display)
 		str("queue", e.Queue)
 		str("called", e.Called)
+		if e.Wait >= 0 {
+			num("wait", int64(e.Wait/time.Second))
+		}
 	case EvHold, EvResume:
 		str("direction", e.Direction)
 	case EvDone, EvCallEnd:

@@ -1,14 +1,18 @@
-// Package softphone is kefu's scripted test softphone, behind `kefu dial`.
-// It places one call to a SIP URI, answers the far end's BYE, sends
-// silence, nothing, or an audio file as G.711 RTP, records what comes back,
-// and reports a timeline: SIP events, RTP start and stop, and each stretch
-// of audio it heard, with times accurate to a frame so that tests can
-// assert what kefu said and when.
+// Package softphone holds kefu's scripted test phones: the caller behind
+// `kefu dial` (Dial) and the agent phone behind `kefu agent` (RunAgent).
+// Dial places one call to a SIP URI; the agent registers to kefu and
+// answers the calls kefu offers it. Both send silence, nothing, or an
+// audio file as G.711 RTP, press keys, record what comes back, and report
+// a timeline: SIP events, RTP start and stop, and each stretch of audio
+// heard, with times accurate to a frame so that tests can assert what kefu
+// said and when. They share the SIP stack (sipua.go), the media leg
+// (media.go, sender.go, receive.go, timeline.go, stretch.go) and the
+// events (event.go).
 //
-// Times on the timeline count from the moment the INVITE was sent. Audio
-// times come from the RTP timestamps of the received stream, anchored at
-// the arrival of its first packet, so network and scheduling jitter do not
-// move them.
+// Times on dial's timeline count from the moment the INVITE was sent, on
+// the agent's from its start. Audio times come from the RTP timestamps of
+// the received stream, anchored at the arrival of its first packet, so
+// network and scheduling jitter do not move them.
 package softphone
 
 import (
