@@ -101,7 +101,9 @@ func (r *registration) register(ctx context.Context, expires time.Duration) (tim
 		default:
 			why := ""
 			if code == sip.StatusForbidden {
-				why = "the registrar refuses this id"
+				// kefu answers an unknown id and a wrong password alike
+				// (no enumeration), after the digest exchange.
+				why = "unknown id or wrong password, or the id may not register"
 			}
 			return 0, &RegisterError{Code: code, Reason: res.Reason, Why: why}
 		}

@@ -151,7 +151,7 @@ func TestRegisterRefusals(t *testing.T) {
 		}, 401, "wrong id or password", 2},
 		{"forbidden", func(s *scriptedRegistrar) []func(*sip.Request) *sip.Response {
 			return []func(*sip.Request) *sip.Response{challenge("MD5", "a", false), status(403, "Forbidden")}
-		}, 403, "refuses this id", 2},
+		}, 403, "unknown id or wrong password", 2},
 		{"proxy auth, then wrong", func(s *scriptedRegistrar) []func(*sip.Request) *sip.Response {
 			p := func(req *sip.Request) *sip.Response {
 				res := sip.NewResponseFromRequest(req, 407, "Proxy Authentication Required", nil)
