@@ -1,0 +1,185 @@
+package registrar
+
+import (
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+)
+
+// bind applies an authenticated REGISTER to the agent's bindings (RFC 3261
+// section 10.3 steps 6 to 8): all of it or, when a contact is refused,
+// none of it.
+func (r *Registrar) bind(req Request, now time.Time) Response {
+	id := req.User
+	type change struct {
+		c   Contact
+		exp time.Duration
+		key string
+	}
+	var changes []change
+	wildcard := len(req.Contacts) == 1 && req.Contacts[0].URI.Wildcard
+	if !wildcard {
+		for _, c := range req.Contacts {
+			if s := strings.ToLower(c.URI.Scheme); s != "sip" && s != "sips" {
+				return Response{Code: 400, Reason: "Bad Request", Warning: "kefu reaches agents at sip: and sips: contacts only",
+					Outcome: Unsupported, ID: id}
+			}
+			exp := r.expiry(req, c)
+			if exp > 0 && exp < r.cfg.MinExpires {
+				return Response{Code: 423, Reason: "Interval Too Brief", MinExpires: int(r.cfg.MinExpires / time.Second),
+					Outcome: TooBrief, ID: id}
+			}
+			changes = append(changes, change{c: c, exp: exp, key: uriKey(c.URI)})
+		}
+	}
+
+	r.mu.Lock()
+	before := newest(r.bindings[id])
+	bs := slices.Clone(r.bindings[id])
+	// A refresh must be newer than what it changes: same Call-ID, higher
+	// CSeq (RFC 3261 section 10.3 step 7).
+	outOfOrder := func(b Binding) bool { return b.CallID == req.CallID && req.CSeq <= b.CSeq }
+	if wildcard {
+		if slices.ContainsFunc(bs, outOfOrder) {
+			r.mu.Unlock()
+			return outOfOrderResponse(id)
+		}
+		bs = nil
+	}
+	touched := map[string]bool{}
+	for _, ch := range changes {
+		i := slices.IndexFunc(bs, func(b Binding) bool { return uriKey(b.URI) == ch.key })
+		if i >= 0 && !touched[ch.key] && outOfOrder(bs[i]) {
+			r.mu.Unlock()
+			return outOfOrderResponse(id)
+		}
+		touched[ch.key] = true
+		switch {
+		case ch.exp == 0 && i >= 0:
+			bs = slices.Delete(bs, i, i+1)
+		case ch.exp == 0:
+		case i >= 0:
+			bs[i] = r.binding(req, ch.c, bs[i].Since, now.Add(ch.exp))
+		default:
+			bs = slices.Insert(bs, 0, r.binding(req, ch.c, now, now.Add(ch.exp)))
+		}
+	}
+	bs = slices.DeleteFunc(bs, func(b Binding) bool { return !now.Before(b.Expires) })
+	for len(bs) > r.cfg.MaxBindings {
+		// The contact closest to expiry goes: usually a phone that
+		// restarted with a new address and left its old binding behind.
+		i := 0
+		for j, b := range bs {
+			if b.Expires.Before(bs[i].Expires) {
+				i = j
+			}
+		}
+		bs = slices.Delete(bs, i, i+1)
+	}
+	r.store(id, bs)
+	res := Response{Code: 200, Reason: "OK", Date: now, ID: id, Bindings: live(bs, now), Outcome: Registered}
+	switch {
+	case len(req.Contacts) == 0:
+		res.Outcome = Queried
+	case len(bs) == 0:
+		res.Outcome = Unregistered
+	}
+	r.deliver(appendEvent(nil, id, before, newest(bs)))
+	return res
+}
+
+func outOfOrderResponse(id string) Response {
+	return Response{Code: 400, Reason: "Bad Request", Warning: "CSeq not above the last REGISTER's for this Call-ID",
+		Outcome: OutOfOrder, ID: id}
+}
+
+// binding builds the binding a contact of req asks for.
+func (r *Registrar) binding(req Request, c Contact, since, expires time.Time) Binding {
+	return Binding{
+		ID: req.User, URI: *c.URI.Clone(), Params: withoutParam(c.Params, "expires"),
+		Source: req.Source, Transport: strings.ToUpper(req.Transport),
+		CallID: strings.Clone(req.CallID), CSeq: req.CSeq, UserAgent: strings.Clone(req.UserAgent),
+		Since: since, Expires: expires,
+	}
+}
+
+// store sets an agent's bindings (none: deletes them); r.mu is held.
+func (r *Registrar) store(id string, bs []Binding) {
+	if len(bs) == 0 {
+		delete(r.bindings, id)
+		return
+	}
+	r.bindings[strings.Clone(id)] = bs
+	for _, b := range bs {
+		if r.next.IsZero() || b.Expires.Before(r.next) {
+			r.next = b.Expires
+		}
+	}
+}
+
+// newest is a copy of the binding calls go to: the first (most recently
+// made); nil when there is none.
+func newest(bs []Binding) *Binding {
+	if len(bs) == 0 {
+		return nil
+	}
+	b := bs[0]
+	return &b
+}
+
+// event is an OnChange call, or an OnFailure call when src is valid.
+type event struct {
+	id, contact string
+	signedIn    bool
+	src         netip.Addr
+}
+
+// appendEvent adds the OnChange call, if any, for an agent whose newest
+// binding went from before to after.
+func appendEvent(evs []event, id string, before, after *Binding) []event {
+	switch {
+	case after == nil && before == nil:
+		return evs
+	case after == nil:
+		t := before.Target()
+		return append(evs, event{id: id, contact: t.String()})
+	}
+	ta := after.Target()
+	to := ta.String()
+	if before != nil {
+		tb := before.Target()
+		if tb.String() == to {
+			return evs
+		}
+	}
+	return append(evs, event{id: id, contact: to, signedIn: true})
+}
+
+// deliver queues evs and delivers them, in order, unless another
+// goroutine is delivering (it will deliver these too). It is called with
+// r.mu held and releases it.
+func (r *Registrar) deliver(evs []event) {
+	r.pending = append(r.pending, evs...)
+	if r.delivering || len(r.pending) == 0 {
+		r.mu.Unlock()
+		return
+	}
+	r.delivering = true
+	for len(r.pending) > 0 {
+		evs := r.pending
+		r.pending = nil
+		r.mu.Unlock()
+		for _, e := range evs {
+			switch {
+			case e.src.IsValid() && r.cfg.OnFailure != nil:
+				r.cfg.OnFailure(e.src)
+			case !e.src.IsValid() && r.cfg.OnChange != nil:
+				r.cfg.OnChange(e.id, e.contact, e.signedIn)
+			}
+		}
+		r.mu.Lock()
+	}
+	r.delivering = false
+	r.mu.Unlock()
+}

@@ -1,0 +1,158 @@
+package registrar
+
+import (
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// Binding is one registered contact of an agent.
+type Binding struct {
+	// ID is the agent id (the user of the registered address).
+	ID string
+	// URI is the Contact as the phone sent it; Params are the Contact's
+	// header parameters but expires (+sip.instance, q, ...). The 200
+	// echoes both, since phones look for their own Contact in it.
+	URI    sip.Uri
+	Params sip.HeaderParams
+	// Source and Transport are where the REGISTER came from: the phone's
+	// address as seen by kefu (after any NAT), and the transport in upper
+	// case ("UDP", "TCP", "TLS", "WS").
+	Source    netip.AddrPort
+	Transport string
+	// CallID and CSeq order refreshes (RFC 3261 section 10.3 step 7).
+	CallID string
+	CSeq   uint32
+	// UserAgent is the phone's User-Agent header.
+	UserAgent string
+	// Since is when the contact was first registered, Expires when it
+	// lapses unless refreshed.
+	Since, Expires time.Time
+}
+
+// NATed reports whether the phone's Contact names another address, port
+// or transport than the one its REGISTER came from: the phone is behind
+// NAT (or lists an address kefu cannot reach), and requests to it must go
+// to Source instead.
+func (b Binding) NATed() bool {
+	if !b.Source.IsValid() {
+		return false
+	}
+	host := strings.Trim(b.URI.Host, "[]")
+	ip, err := netip.ParseAddr(host)
+	if err != nil || ip.Unmap() != b.Source.Addr().Unmap() {
+		return true
+	}
+	return uriPort(b.URI) != b.Source.Port() || uriTransport(b.URI) != b.Transport
+}
+
+// Target is the URI to reach the agent at: the Contact, with its host,
+// port and transport replaced by the REGISTER's source when the phone is
+// NATed (as rport does for responses, RFC 3581).
+func (b Binding) Target() sip.Uri {
+	u := *b.URI.Clone()
+	if !b.NATed() {
+		return u
+	}
+	ip := b.Source.Addr().Unmap()
+	u.Host = ip.String()
+	if ip.Is6() {
+		u.Host = "[" + u.Host + "]"
+	}
+	u.Port = int(b.Source.Port())
+	u.UriParams = u.UriParams.Clone()
+	u.UriParams.Remove("transport")
+	if t := strings.ToLower(b.Transport); t != "" && t != "udp" && !(t == "tls" && u.Scheme == "sips") {
+		u.UriParams.Add("transport", t)
+	}
+	return u
+}
+
+// Destination is the host:port requests to the agent are sent to: the
+// REGISTER's source (over a connection-oriented transport, the
+// connection the phone opened), or the Contact's own address when there
+// is no source.
+func (b Binding) Destination() string {
+	if b.Source.IsValid() {
+		return netip.AddrPortFrom(b.Source.Addr().Unmap(), b.Source.Port()).String()
+	}
+	return b.URI.Host + ":" + strconv.Itoa(int(uriPort(b.URI)))
+}
+
+// clone returns b with its own copies of the URI's and params' slices.
+func (b Binding) clone() Binding {
+	b.URI = *b.URI.Clone()
+	b.Params = b.Params.Clone()
+	return b
+}
+
+// uriPort is the URI's port, or the scheme's default.
+func uriPort(u sip.Uri) uint16 {
+	if u.Port > 0 {
+		return uint16(u.Port)
+	}
+	if u.Scheme == "sips" || strings.EqualFold(param(u.UriParams, "transport"), "tls") {
+		return 5061
+	}
+	return 5060
+}
+
+// uriTransport is the transport a URI asks for, in upper case.
+func uriTransport(u sip.Uri) string {
+	if t := param(u.UriParams, "transport"); t != "" {
+		t = strings.ToUpper(t)
+		if t == "TCP" && u.Scheme == "sips" {
+			return "TLS"
+		}
+		return t
+	}
+	if u.Scheme == "sips" {
+		return "TLS"
+	}
+	return "UDP"
+}
+
+// uriKey identifies a contact for matching refreshes: scheme, user, host
+// (case-insensitively), port and transport, a simplification of RFC 3261
+// section 19.1.4 that real phones' refreshes satisfy.
+func uriKey(u sip.Uri) string {
+	scheme := strings.ToLower(u.Scheme)
+	if scheme == "" {
+		scheme = "sip"
+	}
+	return scheme + ":" + u.User + "@" + strings.ToLower(u.Host) + ":" + strconv.Itoa(int(uriPort(u))) + ";" + uriTransport(u)
+}
+
+// param gets a parameter by case-insensitive name.
+func param(p sip.HeaderParams, name string) string {
+	for _, kv := range p {
+		if strings.EqualFold(kv.K, name) {
+			return kv.V
+		}
+	}
+	return ""
+}
+
+// hasParam reports whether p has the parameter, case-insensitively.
+func hasParam(p sip.HeaderParams, name string) bool {
+	for _, kv := range p {
+		if strings.EqualFold(kv.K, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// withoutParam returns a copy of p without the parameter.
+func withoutParam(p sip.HeaderParams, name string) sip.HeaderParams {
+	var out sip.HeaderParams
+	for _, kv := range p {
+		if !strings.EqualFold(kv.K, name) {
+			out = append(out, kv)
+		}
+	}
+	return out
+}

@@ -1,0 +1,468 @@
+// Package registrar is kefu's SIP registrar for its agents: the digest
+// server side (RFC 7616, with SHA-256 and MD5 for SIP as RFC 8760 says),
+// self-validating nonces that expire, replay protection, and the
+// agents' bindings (RFC 3261 section 10.3) with their expiry. It is pure
+// logic: no sockets, and time comes from Config.Now, so every rule is
+// tested in virtual time. The sip package turns REGISTER requests into a
+// Request and sends the Response.
+//
+// No enumeration: a REGISTER without credentials is challenged without
+// looking the user up, and a response for an unknown user, for another
+// domain, with another user's credentials or with a wrong password all
+// get the same 403, after the same hashing work (a dummy secret stands in
+// for the missing one). Only a correct response learns more (stale=true
+// for an expired or replayed nonce, 423, the bindings).
+package registrar
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// Defaults for Config's zero fields.
+const (
+	DefaultRealm          = "kefu"
+	DefaultNonceTTL       = 5 * time.Minute
+	DefaultMinExpires     = 60 * time.Second
+	DefaultMaxExpires     = time.Hour
+	DefaultExpires        = time.Hour
+	DefaultMaxBindings    = 3
+	DefaultFailureLimit   = 10
+	DefaultFailureWindow  = 5 * time.Minute
+	DefaultMaxSources     = 4096
+	DefaultMaxNonces      = 65536
+	DefaultSweepInterval  = time.Second
+	defaultMaintainPeriod = time.Minute
+)
+
+// Config configures a Registrar. Zero fields take the defaults.
+type Config struct {
+	// Realm is the digest realm. An HA1 secret must have been computed
+	// with it.
+	Realm string
+	// Lookup returns an agent's secret by agent id; false for an unknown
+	// id. It is called for every authenticated REGISTER, so a reloaded
+	// agent list takes effect at once.
+	Lookup func(id string) (Secret, bool)
+	// Domains, when not empty, are the hosts (names or addresses) kefu is
+	// the registrar for; a REGISTER for another domain is refused like an
+	// unknown user. Empty: any domain.
+	Domains []string
+	// Algorithms are the challenges a 401 offers, in order; default
+	// DefaultAlgorithms (SHA-256, then MD5).
+	Algorithms []Algorithm
+	// NonceTTL is how long a nonce is good for (default 5 min); a correct
+	// response with an older one gets a fresh challenge with stale=true.
+	NonceTTL time.Duration
+	// MinExpires, MaxExpires and DefaultExpires bound a binding's
+	// lifetime: shorter than MinExpires (60 s) is refused with 423,
+	// longer than MaxExpires (1 h) is cut to it, and none asked for gets
+	// DefaultExpires (1 h).
+	MinExpires, MaxExpires, DefaultExpires time.Duration
+	// MaxBindings is how many contacts an agent may have registered at
+	// once (default 3); a new one beyond it replaces the one closest to
+	// expiry.
+	MaxBindings int
+	// FailureLimit failed authentications from one source address within
+	// FailureWindow (default 10 in 5 min) call OnFailure; MaxSources
+	// bounds how many sources are counted (default 4096).
+	FailureLimit  int
+	FailureWindow time.Duration
+	MaxSources    int
+	// MaxNonces bounds how many used nonces are remembered for replay
+	// protection (default 65536). Only correct responses add one.
+	MaxNonces int
+	// SweepInterval is how often Run looks for expired bindings (1 s).
+	SweepInterval time.Duration
+	// Now is the clock; nil is time.Now.
+	Now func() time.Time
+	// OnChange is called when an agent signs in (its first binding),
+	// moves (the contact calls go to changed: a new binding, or the
+	// newest one went) or signs out (its last binding went: un-register,
+	// expiry, Remove). contact is Binding.Target of the agent's newest
+	// binding (the one it had, on sign-out). Refreshes call nothing.
+	// Calls come in order, one at a time, never under the registrar's
+	// lock, so OnChange may call the Registrar; a call may come from
+	// another goroutine's Handle, just after the Handle that caused it.
+	OnChange func(id, contact string, signedIn bool)
+	// OnFailure is called when a source address reaches FailureLimit
+	// failed authentications, for the flood guard to ban it. Same calling
+	// rules as OnChange.
+	OnFailure func(src netip.Addr)
+}
+
+// Registrar keeps the agents' bindings. Its methods are safe for
+// concurrent use.
+type Registrar struct {
+	cfg      Config
+	now      func() time.Time
+	domains  map[string]bool
+	nonces   *nonces
+	failures *failures
+
+	mu       sync.Mutex
+	bindings map[string][]Binding // by agent id, newest first
+	next     time.Time            // no binding expires before; zero: none
+	lastMain time.Time
+	// Events wait in pending; one goroutine at a time (delivering)
+	// delivers them in order, without the lock.
+	pending    []event
+	delivering bool
+}
+
+// New returns a Registrar for cfg. Lookup is required.
+func New(cfg Config) (*Registrar, error) {
+	if cfg.Lookup == nil {
+		return nil, errors.New("registrar: Config.Lookup is required")
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	defInt := func(n *int, v int) {
+		if *n <= 0 {
+			*n = v
+		}
+	}
+	if cfg.Realm == "" {
+		cfg.Realm = DefaultRealm
+	}
+	if len(cfg.Algorithms) == 0 {
+		cfg.Algorithms = DefaultAlgorithms
+	}
+	for _, a := range cfg.Algorithms {
+		if a != SHA256 && a != MD5 {
+			return nil, errors.New("registrar: algorithm " + string(a) + " cannot be offered (SHA-256, MD5)")
+		}
+	}
+	def(&cfg.NonceTTL, DefaultNonceTTL)
+	def(&cfg.MinExpires, DefaultMinExpires)
+	def(&cfg.MaxExpires, DefaultMaxExpires)
+	def(&cfg.DefaultExpires, DefaultExpires)
+	def(&cfg.FailureWindow, DefaultFailureWindow)
+	def(&cfg.SweepInterval, DefaultSweepInterval)
+	defInt(&cfg.MaxBindings, DefaultMaxBindings)
+	defInt(&cfg.FailureLimit, DefaultFailureLimit)
+	defInt(&cfg.MaxSources, DefaultMaxSources)
+	defInt(&cfg.MaxNonces, DefaultMaxNonces)
+	if cfg.MaxExpires < cfg.MinExpires {
+		return nil, errors.New("registrar: MaxExpires is below MinExpires")
+	}
+	cfg.DefaultExpires = min(max(cfg.DefaultExpires, cfg.MinExpires), cfg.MaxExpires)
+	r := &Registrar{
+		cfg:      cfg,
+		now:      cfg.Now,
+		nonces:   newNonces(int64(cfg.NonceTTL), cfg.MaxNonces),
+		failures: newFailures(cfg.FailureLimit, int64(cfg.FailureWindow), cfg.MaxSources),
+		bindings: map[string][]Binding{},
+	}
+	if r.now == nil {
+		r.now = time.Now
+	}
+	if len(cfg.Domains) > 0 {
+		r.domains = map[string]bool{}
+		for _, d := range cfg.Domains {
+			r.domains[strings.ToLower(strings.Trim(d, "[]"))] = true
+		}
+	}
+	return r, nil
+}
+
+// Realm returns the digest realm.
+func (r *Registrar) Realm() string { return r.cfg.Realm }
+
+// NoExpires is Request.Expires and Contact expiry when none was given.
+const NoExpires = -1
+
+// Request is a REGISTER as the registrar needs it.
+type Request struct {
+	// User and Domain are the address being registered (the To URI's user
+	// and host): the agent id and kefu's host.
+	User, Domain string
+	// Method and URI are the request's method and Request-URI as sent:
+	// the digest response covers them.
+	Method, URI string
+	// Authorization holds the Authorization header values.
+	Authorization []string
+	CallID        string
+	CSeq          uint32
+	// Expires is the Expires header in seconds, NoExpires when absent.
+	Expires int
+	// Contacts are the Contact headers; a lone URI with Wildcard set is
+	// "Contact: *". None: a query for the bindings.
+	Contacts []Contact
+	// Source is the request's real source address, Transport its
+	// transport ("UDP", "TCP", ...).
+	Source    netip.AddrPort
+	Transport string
+	UserAgent string
+}
+
+// Contact is one Contact header value.
+type Contact struct {
+	URI    sip.Uri
+	Params sip.HeaderParams
+}
+
+// Outcome says what became of a REGISTER, for logs and metrics. It is
+// never sent: Unknown and BadPassword look alike on the wire.
+type Outcome string
+
+// The outcomes.
+const (
+	Challenged   Outcome = "challenged"   // 401: no credentials for our realm
+	Stale        Outcome = "stale"        // 401 stale=true: correct response, old or reused nonce
+	Unknown      Outcome = "unknown"      // 403: no such agent (or not our domain, or another id's credentials)
+	BadPassword  Outcome = "bad_password" // 403: a wrong response for an agent
+	Malformed    Outcome = "malformed"    // 400
+	TooBrief     Outcome = "too_brief"    // 423
+	OutOfOrder   Outcome = "out_of_order" // 400: CSeq not above the binding's for its Call-ID
+	Registered   Outcome = "registered"   // 200 with at least one binding
+	Unregistered Outcome = "unregistered" // 200 with no binding left
+	Queried      Outcome = "queried"      // 200 to a REGISTER without Contact
+	Unsupported  Outcome = "unsupported"  // 400: a contact kefu cannot call (not sip/sips)
+)
+
+// Response is the registrar's answer.
+type Response struct {
+	Code   int
+	Reason string
+	// Challenges are the WWW-Authenticate values of a 401, in order.
+	Challenges []string
+	// MinExpires is the Min-Expires of a 423, in seconds.
+	MinExpires int
+	// Bindings are, in a 200, the agent's bindings after the request;
+	// each Contact goes out with ;expires= the seconds left (Expires).
+	Bindings []Binding
+	// Date is the time of a 200 (its Date header).
+	Date time.Time
+	// Warning explains a 400 (a Warning header); empty otherwise.
+	Warning string
+	// Outcome, ID (the agent id when authenticated) are for logs.
+	Outcome Outcome
+	ID      string
+}
+
+// ExpiresIn is the seconds a binding of a 200 has left.
+func (res Response) ExpiresIn(b Binding) int {
+	return max(int(b.Expires.Sub(res.Date).Round(time.Second)/time.Second), 0)
+}
+
+// Handle processes a REGISTER.
+func (r *Registrar) Handle(req Request) Response {
+	now := r.now()
+	t := now.UnixNano()
+	if w := shapeError(req); w != "" {
+		return Response{Code: 400, Reason: "Bad Request", Warning: w, Outcome: Malformed}
+	}
+	var creds *credentials
+	for _, v := range req.Authorization {
+		p, digest, err := digestParams(v)
+		if !digest {
+			continue
+		}
+		if err != nil {
+			r.fail(req.Source, t)
+			return Response{Code: 400, Reason: "Bad Request", Warning: err.Error(), Outcome: Malformed}
+		}
+		if p["realm"] != r.cfg.Realm {
+			continue // for another server: not ours to judge
+		}
+		c, err := parseCredentials(p)
+		if err != nil {
+			r.fail(req.Source, t)
+			return Response{Code: 400, Reason: "Bad Request", Warning: err.Error(), Outcome: Malformed}
+		}
+		creds = &c
+		break
+	}
+	if creds == nil {
+		return r.challenge(t, false, Challenged)
+	}
+
+	// Same work whether the agent exists or not.
+	secret, known := Secret{}, false
+	if creds.username == req.User && r.ourDomain(req.Domain) {
+		secret, known = r.cfg.Lookup(creds.username)
+	}
+	if !known {
+		secret = Secret{Password: "kefu: no such agent"}
+	}
+	want, usable := expected(*creds, r.cfg.Realm, secret, req.Method)
+	if !equalHex(want, creds.response) || !usable || !known {
+		r.fail(req.Source, t)
+		out := BadPassword
+		if !known {
+			out = Unknown
+		}
+		return Response{Code: 403, Reason: "Forbidden", Outcome: out}
+	}
+	switch r.nonces.check(creds.nonce, creds.nc, t) {
+	case nonceOK:
+	default:
+		return r.challenge(t, true, Stale)
+	}
+	return r.bind(req, now)
+}
+
+// shapeError checks what a REGISTER must have before anything else is
+// looked at; the same for every user.
+func shapeError(req Request) string {
+	switch {
+	case req.User == "":
+		return "no user in the To address"
+	case req.CallID == "":
+		return "no Call-ID"
+	}
+	for _, c := range req.Contacts {
+		if c.URI.Wildcard && (len(req.Contacts) > 1 || req.Expires != 0) {
+			return "Contact: * needs Expires: 0 and no other Contact"
+		}
+	}
+	return ""
+}
+
+func (r *Registrar) ourDomain(d string) bool {
+	return r.domains == nil || r.domains[strings.ToLower(strings.Trim(d, "[]"))]
+}
+
+// challenge is a 401 with a fresh nonce in every offered algorithm.
+func (r *Registrar) challenge(t int64, stale bool, out Outcome) Response {
+	nonce := r.nonces.issue(t)
+	res := Response{Code: 401, Reason: "Unauthorized", Outcome: out}
+	for _, a := range r.cfg.Algorithms {
+		res.Challenges = append(res.Challenges, challenge(r.cfg.Realm, nonce, a, stale))
+	}
+	return res
+}
+
+// fail counts a failed authentication from src.
+func (r *Registrar) fail(src netip.AddrPort, t int64) {
+	if !r.failures.add(src.Addr(), t) {
+		return
+	}
+	r.mu.Lock()
+	r.deliver([]event{{src: src.Addr().Unmap()}})
+}
+
+// expiry is how long a contact asks to be bound for: its expires
+// parameter, else the Expires header, else the default; malformed values
+// count as absent (RFC 3261 section 20.19). Capped at MaxExpires.
+func (r *Registrar) expiry(req Request, c Contact) time.Duration {
+	secs := NoExpires
+	if hasParam(c.Params, "expires") {
+		if n, err := strconv.ParseUint(param(c.Params, "expires"), 10, 32); err == nil {
+			secs = int(n)
+		}
+	}
+	if secs == NoExpires && req.Expires >= 0 {
+		secs = req.Expires
+	}
+	if secs == NoExpires {
+		return r.cfg.DefaultExpires
+	}
+	return min(time.Duration(secs)*time.Second, r.cfg.MaxExpires)
+}
+
+// Run sweeps expired bindings every SweepInterval until ctx ends.
+func (r *Registrar) Run(ctx context.Context) {
+	tk := time.NewTicker(r.cfg.SweepInterval)
+	defer tk.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tk.C:
+			r.Sweep()
+		}
+	}
+}
+
+// Sweep removes the bindings expired by now (signing out agents left
+// without one) and forgets expired nonces and failure counts.
+func (r *Registrar) Sweep() {
+	now := r.now()
+	r.mu.Lock()
+	if now.Sub(r.lastMain) >= defaultMaintainPeriod {
+		r.lastMain = now
+		r.nonces.sweep(now.UnixNano())
+		r.failures.sweep(now.UnixNano())
+	}
+	if r.next.IsZero() || now.Before(r.next) {
+		r.mu.Unlock()
+		return
+	}
+	var evs []event
+	r.next = time.Time{}
+	for id, bs := range r.bindings {
+		before := newest(bs)
+		kept := slices.DeleteFunc(bs, func(b Binding) bool { return !now.Before(b.Expires) })
+		r.store(id, kept)
+		evs = appendEvent(evs, id, before, newest(kept))
+	}
+	r.deliver(evs)
+}
+
+// Remove drops every binding of an agent (an agent taken out of the
+// configuration); the agent signs out.
+func (r *Registrar) Remove(id string) {
+	r.mu.Lock()
+	before := newest(r.bindings[id])
+	r.store(id, nil)
+	r.deliver(appendEvent(nil, id, before, nil))
+}
+
+// Contact returns the agent's newest binding: where to call it (Target,
+// Destination). ok is false when the agent has none.
+func (r *Registrar) Contact(id string) (Binding, bool) {
+	now := r.now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, b := range r.bindings[id] {
+		if now.Before(b.Expires) {
+			return b.clone(), true
+		}
+	}
+	return Binding{}, false
+}
+
+// Bindings returns the agent's current bindings, newest first.
+func (r *Registrar) Bindings(id string) []Binding {
+	now := r.now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return live(r.bindings[id], now)
+}
+
+// All returns every agent's current bindings, by agent id.
+func (r *Registrar) All() map[string][]Binding {
+	now := r.now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make(map[string][]Binding, len(r.bindings))
+	for id, bs := range r.bindings {
+		if l := live(bs, now); len(l) > 0 {
+			out[id] = l
+		}
+	}
+	return out
+}
+
+func live(bs []Binding, now time.Time) []Binding {
+	var out []Binding
+	for _, b := range bs {
+		if now.Before(b.Expires) {
+			out = append(out, b.clone())
+		}
+	}
+	return out
+}
