@@ -24,6 +24,7 @@ import (
 	"github.com/kefu-hotline/kefu/media"
 	"github.com/kefu-hotline/kefu/media/rtp"
 	"github.com/kefu-hotline/kefu/sip/flood"
+	"github.com/kefu-hotline/kefu/sip/registrar"
 )
 
 // Allowed lists the methods kefu serves (Allow header).
@@ -51,6 +52,9 @@ type Config struct {
 	// Flood limits request rates per source and caller and drops
 	// scanners; nil admits everything.
 	Flood *flood.Guard
+	// Registrar makes kefu its agents' registrar (register.go); nil:
+	// REGISTER gets 405 like any method kefu does not serve.
+	Registrar *registrar.Registrar
 }
 
 // Agent is a running SIP user agent.
@@ -151,6 +155,7 @@ func New(cfg Config) (*Agent, error) {
 	a.srv.OnRefer(a.onReferOrNotify)
 	a.srv.OnCancel(a.onCancel)
 	a.srv.OnOptions(a.onOptions)
+	a.srv.OnRegister(a.onRegister)
 	a.srv.OnNoRoute(a.onNoRoute)
 	return a, nil
 }

@@ -78,14 +78,17 @@ func (r *Registrar) bind(req Request, now time.Time) Response {
 		bs = slices.Delete(bs, i, i+1)
 	}
 	r.store(id, bs)
-	res := Response{Code: 200, Reason: "OK", Date: now, ID: id, Bindings: live(bs, now), Outcome: Registered}
+	evs := appendEvent(nil, id, before, newest(bs))
+	res := Response{Code: 200, Reason: "OK", Date: now, ID: id, Bindings: live(bs, now), Outcome: Refreshed}
 	switch {
 	case len(req.Contacts) == 0:
 		res.Outcome = Queried
 	case len(bs) == 0:
 		res.Outcome = Unregistered
+	case len(evs) > 0:
+		res.Outcome = Registered
 	}
-	r.deliver(appendEvent(nil, id, before, newest(bs)))
+	r.deliver(evs)
 	return res
 }
 

@@ -59,6 +59,12 @@ type Config struct {
 	// Algorithms are the challenges a 401 offers, in order; default
 	// DefaultAlgorithms (SHA-256, then MD5).
 	Algorithms []Algorithm
+	// MD5OnlyUserAgents are User-Agent prefixes (case-insensitive) of
+	// phones that are offered an MD5 challenge only, because a SHA-256
+	// one breaks them; nil is DefaultMD5OnlyUserAgents, an empty list
+	// none. The choice depends on the User-Agent alone, never on the
+	// user, so it tells nothing about which ids exist.
+	MD5OnlyUserAgents []string
 	// NonceTTL is how long a nonce is good for (default 5 min); a correct
 	// response with an older one gets a fresh challenge with stale=true.
 	NonceTTL time.Duration
@@ -97,6 +103,16 @@ type Config struct {
 	// failed authentications, for the flood guard to ban it. Same calling
 	// rules as OnChange.
 	OnFailure func(src netip.Addr)
+}
+
+// DefaultMD5OnlyUserAgents: baresip before 3.11 (libre before SHA-256
+// support, e.g. Debian 12's baresip 1.0.0) gives up on a 401 as soon as
+// any of its challenges names an algorithm other than MD5, whatever the
+// order, so it must see MD5 alone.
+var DefaultMD5OnlyUserAgents = []string{
+	"baresip v0.", "baresip v1.", "baresip v2.", "baresip v3.0.", "baresip v3.1.", "baresip v3.2.",
+	"baresip v3.3.", "baresip v3.4.", "baresip v3.5.", "baresip v3.6.", "baresip v3.7.", "baresip v3.8.",
+	"baresip v3.9.", "baresip v3.10.",
 }
 
 // Registrar keeps the agents' bindings. Its methods are safe for
@@ -138,6 +154,9 @@ func New(cfg Config) (*Registrar, error) {
 	}
 	if len(cfg.Algorithms) == 0 {
 		cfg.Algorithms = DefaultAlgorithms
+	}
+	if cfg.MD5OnlyUserAgents == nil {
+		cfg.MD5OnlyUserAgents = DefaultMD5OnlyUserAgents
 	}
 	for _, a := range cfg.Algorithms {
 		if a != SHA256 && a != MD5 {
@@ -188,9 +207,10 @@ type Request struct {
 	// User and Domain are the address being registered (the To URI's user
 	// and host): the agent id and kefu's host.
 	User, Domain string
-	// Method and URI are the request's method and Request-URI as sent:
-	// the digest response covers them.
-	Method, URI string
+	// Method is the request's method, which the digest response covers
+	// (with the uri of the credentials, which need not be written as the
+	// Request-URI is: phones differ, and the nc check stops replays).
+	Method string
 	// Authorization holds the Authorization header values.
 	Authorization []string
 	CallID        string
@@ -226,7 +246,8 @@ const (
 	Malformed    Outcome = "malformed"    // 400
 	TooBrief     Outcome = "too_brief"    // 423
 	OutOfOrder   Outcome = "out_of_order" // 400: CSeq not above the binding's for its Call-ID
-	Registered   Outcome = "registered"   // 200 with at least one binding
+	Registered   Outcome = "registered"   // 200: a new binding, or the newest moved
+	Refreshed    Outcome = "refreshed"    // 200: the same bindings, later expiry
 	Unregistered Outcome = "unregistered" // 200 with no binding left
 	Queried      Outcome = "queried"      // 200 to a REGISTER without Contact
 	Unsupported  Outcome = "unsupported"  // 400: a contact kefu cannot call (not sip/sips)
@@ -286,7 +307,7 @@ func (r *Registrar) Handle(req Request) Response {
 		break
 	}
 	if creds == nil {
-		return r.challenge(t, false, Challenged)
+		return r.challenge(req.UserAgent, t, false, Challenged)
 	}
 
 	// Same work whether the agent exists or not.
@@ -309,7 +330,7 @@ func (r *Registrar) Handle(req Request) Response {
 	switch r.nonces.check(creds.nonce, creds.nc, t) {
 	case nonceOK:
 	default:
-		return r.challenge(t, true, Stale)
+		return r.challenge(req.UserAgent, t, true, Stale)
 	}
 	return r.bind(req, now)
 }
@@ -335,11 +356,19 @@ func (r *Registrar) ourDomain(d string) bool {
 	return r.domains == nil || r.domains[strings.ToLower(strings.Trim(d, "[]"))]
 }
 
-// challenge is a 401 with a fresh nonce in every offered algorithm.
-func (r *Registrar) challenge(t int64, stale bool, out Outcome) Response {
+// challenge is a 401 with a fresh nonce in every algorithm offered to
+// the phone (one nonce: a phone may answer any of them).
+func (r *Registrar) challenge(userAgent string, t int64, stale bool, out Outcome) Response {
 	nonce := r.nonces.issue(t)
 	res := Response{Code: 401, Reason: "Unauthorized", Outcome: out}
-	for _, a := range r.cfg.Algorithms {
+	algs := r.cfg.Algorithms
+	for _, p := range r.cfg.MD5OnlyUserAgents {
+		if len(userAgent) >= len(p) && strings.EqualFold(userAgent[:len(p)], p) {
+			algs = []Algorithm{MD5}
+			break
+		}
+	}
+	for _, a := range algs {
 		res.Challenges = append(res.Challenges, challenge(r.cfg.Realm, nonce, a, stale))
 	}
 	return res

@@ -32,6 +32,34 @@ func TestChallengeOffersSHA256ThenMD5(t *testing.T) {
 	}
 }
 
+// Phones that a SHA-256 challenge breaks get MD5 alone, whoever they
+// sign in as.
+func TestMD5OnlyUserAgents(t *testing.T) {
+	for _, tc := range []struct {
+		ua   string
+		cfg  []string
+		want int
+	}{
+		{"baresip v1.0.0 (x86_64/linux)", nil, 1},
+		{"BARESIP v3.10.1 (x86_64/Linux)", nil, 1},
+		{"baresip v3.11.0 (x86_64/Linux)", nil, 2},
+		{"baresip v1.0.0 (x86_64/linux)", []string{}, 2},
+		{"Linphone-Desktop/5.2.6 (belle-sip/5.2.0)", nil, 2},
+		{"Yealink SIP-T46U 108.86.0.45", []string{"Yealink"}, 1},
+		{"", nil, 2},
+	} {
+		h := newHarness(t, Config{MD5OnlyUserAgents: tc.cfg})
+		for _, user := range []string{"8001", "9999"} {
+			req := reg(user, "<sip:x@192.0.2.10>", phoneSrc)
+			req.UserAgent = tc.ua
+			res := h.r.Handle(req)
+			if len(res.Challenges) != tc.want || !strings.Contains(res.Challenges[len(res.Challenges)-1], "algorithm=MD5") {
+				t.Errorf("%q (%v) as %s: challenges %q, want %d ending with MD5", tc.ua, tc.cfg, user, res.Challenges, tc.want)
+			}
+		}
+	}
+}
+
 func TestRegister(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
@@ -261,7 +289,7 @@ func TestRefreshAndUnregister(t *testing.T) {
 	h.clock.Advance(30 * time.Minute)
 	req = answer(t, req, h.r.Handle(req), 0, "kefu-8001-secret", 1)
 	req.CSeq = 10
-	if res := h.r.Handle(req); res.Code != 200 || len(res.Bindings) != 1 || !res.Bindings[0].Since.Equal(since) || res.ExpiresIn(res.Bindings[0]) != 3600 {
+	if res := h.r.Handle(req); res.Code != 200 || res.Outcome != Refreshed || len(res.Bindings) != 1 || !res.Bindings[0].Since.Equal(since) || res.ExpiresIn(res.Bindings[0]) != 3600 {
 		t.Fatalf("refresh: %+v", res)
 	}
 	if c := h.takeChanges(); len(c) != 0 {
