@@ -61,15 +61,21 @@ type registration struct {
 	fromTag   string
 	cseq      uint32
 
+	least time.Duration // the registrar's Min-Expires, once a 423 told it
+
 	chal  *digest.Challenge // the last challenge, nil before the first
 	proxy bool              // it came in a 407
 	nc    int               // requests authenticated with it
 }
 
-// register asks for a binding of expires (0 removes it) and returns the
-// expiry granted.
+// register asks for a binding of expires (0 removes it), or the
+// registrar's Min-Expires if that is longer, and returns the expiry
+// granted.
 func (r *registration) register(ctx context.Context, expires time.Duration) (time.Duration, error) {
 	want := expires
+	if want > 0 {
+		want = max(want, r.least)
+	}
 	fresh := false // r.chal came with the answer to our previous request
 	for range maxRegisterTries {
 		req := r.request(want)
@@ -97,7 +103,7 @@ func (r *registration) register(ctx context.Context, expires time.Duration) (tim
 			if !ok || least <= want {
 				return 0, &RegisterError{Code: code, Reason: res.Reason, Why: "no usable Min-Expires"}
 			}
-			want, fresh = least, false
+			want, r.least, fresh = least, least, false
 		default:
 			why := ""
 			if code == sip.StatusForbidden {

@@ -194,12 +194,21 @@ func TestRegisterIntervalTooBrief(t *testing.T) {
 		status(423, "Interval Too Brief", sip.NewHeader("Min-Expires", "120")),
 		s.accept("MD5", "a", 2, 120),
 	}
-	got, err := newTestRegistration(s).register(context.Background(), 60*time.Second)
+	r := newTestRegistration(s)
+	got, err := r.register(context.Background(), 60*time.Second)
 	if err != nil || got != 120*time.Second {
 		t.Fatalf("got %v, %v; want 120 s", got, err)
 	}
 	if e := expiresOf(s.reqs[2]); e != "120" {
 		t.Errorf("retry asked for %s s, want Min-Expires 120", e)
+	}
+	// The refresh asks for Min-Expires at once; the un-REGISTER for 0.
+	s.script = append(s.script, s.accept("MD5", "a", 3, 120), s.accept("MD5", "a", 4, 0))
+	if _, err := r.register(context.Background(), 60*time.Second); err != nil || expiresOf(s.reqs[3]) != "120" {
+		t.Errorf("refresh: %v, asked for %s s", err, expiresOf(s.reqs[3]))
+	}
+	if _, err := r.register(context.Background(), 0); err != nil || expiresOf(s.reqs[4]) != "0" {
+		t.Errorf("un-register: %v, asked for %s s", err, expiresOf(s.reqs[4]))
 	}
 }
 
