@@ -36,7 +36,7 @@ var wantIDs = func() []string {
 		"louder.max", "weak.handsfree", "dialect.mandarin", "dialect.bye", "escalate.sorry",
 		"num.yi2", "num.yi4",
 		"whisper.queue", "whisper.customers", "whisper.supervisors", "whisper.cantonese", "whisper.nuisance", "whisper.waited", "whisper.just",
-		"agent.ready", "agent.paused", "agent.signedout", "agent.invalid",
+		"agent.ready", "agent.paused", "agent.signedout", "agent.invalid", "transfer.failed",
 	}
 	for d := range 10 {
 		ids = append(ids, fmt.Sprintf("digit.%d", d))
