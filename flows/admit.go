@@ -35,6 +35,12 @@ type Bundle struct {
 	// Records keeps what calls leave: callbacks, complaints, survey
 	// answers; nil keeps nothing.
 	Records records.Store
+	// Agents offers the queues' callers to the agents signed in; it
+	// outlives a reload (agents keep their states). nil: no agents.
+	Agents Distributor
+	// Desk is where agents' feature codes change their state (the same
+	// board as Agents); nil: feature codes are refused as invalid.
+	Desk AgentDesk
 }
 
 // Load reads and checks a configuration file (the embedded default when
@@ -96,6 +102,10 @@ type Invite struct {
 	CallID    string
 	Source    netip.AddrPort // where the INVITE came from
 	At        time.Time      // the time flows see
+	// Agent is set when the INVITE comes from that agent's own phone
+	// (the sip layer matched it to the phone's registration): it may
+	// only dial feature codes.
+	Agent string
 }
 
 // Admission is what a new call gets: its flow and where the flow starts
@@ -188,6 +198,9 @@ func (b *Bundle) Admit(ctx context.Context, inv Invite) (adm Admission, ref *Ref
 func (b *Bundle) admit(ctx context.Context, inv Invite) (Admission, *Refusal, error) {
 	c := b.Config
 	info := CallInfo{Caller: callerid.Normalize(inv.From), Called: inv.To, Anonymous: inv.Anonymous, At: inv.At, CallID: inv.CallID, Version: b.Version}
+	if inv.Agent != "" {
+		return b.admitAgent(inv, info)
+	}
 	adm := Admission{Info: info}
 	routeFrom := info.Caller
 	if info.Anonymous {
@@ -272,7 +285,7 @@ func (b *Bundle) Ended(ctx context.Context, adm Admission, cause error, at time.
 // Runner prepares the admitted call's flow on call; o's Info, Start,
 // Records and Queues come from the admission and the bundle.
 func (b *Bundle) Runner(adm Admission, call Call, o Options) *Runner {
-	o.Info, o.Start, o.Records, o.Queues = adm.Info, adm.Start, b.Records, b.Queues
+	o.Info, o.Start, o.Records, o.Queues, o.Agents = adm.Info, adm.Start, b.Records, b.Queues, b.Agents
 	return NewRunner(b.Config, adm.Flow, call, b.Catalog, o)
 }
 

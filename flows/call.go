@@ -37,10 +37,17 @@ type Call interface {
 	// Record starts capturing what the caller says (a complaint); name is
 	// a file-name stem for the recording.
 	Record(name string) (Recording, error)
-	// Transfer hands the call to uri (REFER, else a bridged call). On
-	// success the call is no longer the flow's; ErrTransferFailed means
-	// it is still up and the flow goes on.
-	Transfer(ctx context.Context, uri string) (TransferResult, error)
+	// Transfer hands the call to uri (REFER, else a bridged call that
+	// rings the destination for up to ring while the caller hears the
+	// ringing tone). On success the call is no longer the flow's;
+	// ErrTransferFailed means it is still up and the flow goes on.
+	Transfer(ctx context.Context, uri string, ring time.Duration) (TransferResult, error)
+	// Ring offers the caller to agents' phones (RingRequest) while the
+	// caller goes on hearing what plays (the queue's music). It returns
+	// the leg of the first agent to answer, or nil when none did, with
+	// one outcome per target; it ends early, cancelling the offer, when
+	// ctx ends.
+	Ring(ctx context.Context, req RingRequest) (AgentLeg, []RingOutcome, error)
 }
 
 // PlayOptions say what may stop a prompt before its end (barge-in).

@@ -2,11 +2,11 @@ package flows
 
 import (
 	_ "embed"
-	"fmt"
 	"strings"
 	"time"
 
 	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
 	"github.com/kefu-hotline/kefu/flows/calendar"
 	"github.com/kefu-hotline/kefu/flows/callerid"
 )
@@ -33,15 +33,19 @@ const (
 // Duration is a time.Duration written as in Go ("5s", "500ms").
 type Duration time.Duration
 
-// UnmarshalYAML implements yaml.BytesUnmarshaler.
-func (d *Duration) UnmarshalYAML(b []byte) error {
-	s := strings.Trim(strings.TrimSpace(string(b)), `"'`)
+// UnmarshalYAML implements yaml.NodeUnmarshaler; its errors carry the
+// value's line.
+func (d *Duration) UnmarshalYAML(n ast.Node) error {
+	s := ""
+	if tk := n.GetToken(); tk != nil {
+		s = strings.TrimSpace(tk.Value)
+	}
 	v, err := time.ParseDuration(s)
 	if err != nil {
-		return fmt.Errorf("%q is not a duration: write it like 5s or 500ms", s)
+		return errAt(n, "%q is not a duration: write it like 5s, 1m30s or 500ms", s)
 	}
 	if v < 0 {
-		return fmt.Errorf("duration %q is negative", s)
+		return errAt(n, "duration %q is negative", s)
 	}
 	*d = Duration(v)
 	return nil
@@ -85,8 +89,10 @@ type Config struct {
 	// name → SIP URI (a PBX queue).
 	Destinations map[string]string `yaml:"destinations"`
 	// QueueDefs are kefu's own queues, used by the queue verb.
-	QueueDefs []QueueDef       `yaml:"queues"`
-	Flows     map[string]*Flow `yaml:"flows"`
+	QueueDefs []QueueDef `yaml:"queues"`
+	// Agents are the people who take the queues' callers (issue 12).
+	Agents []AgentDef       `yaml:"agents"`
+	Flows  map[string]*Flow `yaml:"flows"`
 
 	loc *time.Location
 	cal *calendar.Calendar
@@ -257,7 +263,7 @@ func (f *Flow) Name() string { return f.name }
 func Parse(name string, data []byte) (*Config, error) {
 	var c Config
 	if err := yaml.UnmarshalWithOptions(data, &c, yaml.Strict(), yaml.DisallowUnknownField()); err != nil {
-		return nil, fmt.Errorf("%s:%s", name, strings.TrimSpace(yaml.FormatError(err, false, true)))
+		return nil, located(name, data, err)
 	}
 	c.defaults()
 	if err := c.validate(name, data); err != nil {
@@ -303,6 +309,7 @@ func (c *Config) defaults() {
 		c.MediaTimeout = &d
 	}
 	c.addBuiltinNuisance()
+	c.addBuiltinFeatures()
 	for name, f := range c.Flows {
 		if f == nil {
 			continue

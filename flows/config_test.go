@@ -34,9 +34,12 @@ func TestParseErrors(t *testing.T) {
 		name, yaml string
 		want       []string
 	}{
-		{"unknown key", base + "      - name: a\n        hangup: {}\n        colour: red\n", []string{`test.yaml:[9:9] unknown field "colour"`}},
+		{"unknown key", base + "      - name: a\n        hangup: {}\n        colour: red\n", []string{`test.yaml:9:9: unknown key "colour"`}},
+		{"near key", base + "      - name: a\n        hangup: {}\n        nxet: b\n", []string{`test.yaml:9:9: unknown key "nxet": did you mean "next"?`}},
+		{"tab", base + "      - name: a\n\t hangup: {}\n", []string{`test.yaml:8:`, `a tab character: YAML is indented with spaces only`}},
+		{"indentation", base + "      - name: a\n        hangup: {}\n       - name: b\n", []string{`test.yaml:9:`, `bad indentation`}},
 		{"wrong type", "answer_delay: [1]\n" + base + "      - name: a\n        hangup: {}\n", []string{"test.yaml:"}},
-		{"bad duration", base + "      - name: a\n        listen:\n          attempts:\n            - prompt: x\n              wait: 5q\n", []string{`"5q" is not a duration`}},
+		{"bad duration", base + "      - name: a\n        listen:\n          attempts:\n            - prompt: x\n              wait: 5q\n", []string{`test.yaml:11:21: "5q" is not a duration`}},
 		{"dangling next", base + "      - name: a\n        say: {prompt: ack}\n        next: nowhere\n", []string{`test.yaml:9:15: no step named "nowhere"`}},
 		{"two verbs", base + "      - name: a\n        say: {prompt: ack}\n        hangup: {}\n", []string{"test.yaml:7:9: a step needs exactly one verb"}},
 		{"no name", base + "      - hangup: {}\n", []string{"test.yaml:7:9: step has no name"}},

@@ -3,6 +3,7 @@ package flows
 import (
 	"context"
 	"fmt"
+	"github.com/kefu-hotline/kefu/flows/agents"
 	"time"
 
 	"github.com/kefu-hotline/kefu/prompts"
@@ -93,14 +94,16 @@ func (h *Hold) lastSaid() string { return orStr(h.Resume, "hold.resume") }
 
 func (h *Hold) label() string { return "hold" }
 
-// holdWake lets something other than time end a hold early: wake fires,
-// and done says whether the hold is over (else wake is re-armed with
-// rearm). after runs after each announcement (a queue reads out the
-// caller's position there).
+// holdWake lets something other than time end a hold early: wake fires
+// or an agent is offered (offers), and done says whether the hold is over
+// (else the wait goes on, wake re-armed); done may take its time (ringing
+// the agent) while the music plays on. after runs after each
+// announcement (a queue reads out the caller's position there).
 type holdWake struct {
-	wake  func() <-chan struct{}
-	done  func() bool
-	after func(ctx context.Context) error
+	wake   func() <-chan struct{}
+	offers <-chan agents.Offer
+	done   func(ctx context.Context) (bool, error)
+	after  func(ctx context.Context) error
 }
 
 // holdMusic plays the music with h's announcements for up to end, or until
@@ -121,23 +124,30 @@ func (r *Runner) holdMusic(ctx context.Context, h *Hold, end time.Duration, w *h
 		r.note("music", fmt.Sprintf("%s from frame %d", music.ID, pos))
 		stop := r.call.StartLoop(music, pos)
 		woken := false
+		var werr error
 		for {
 			var wake <-chan struct{}
+			var offers <-chan agents.Offer
 			if w != nil {
 				wake = w.wake()
+				if !r.offersGone {
+					offers = w.offers
+				}
 			}
-			_, woke, err := r.waitFor(ctx, waitSpec{d: until - r.clock.Now().Sub(start), wake: wake, timeline: true})
+			_, woke, err := r.waitFor(ctx, waitSpec{d: until - r.clock.Now().Sub(start), wake: wake, offers: offers, timeline: true})
 			if err != nil || !woke {
 				break
 			}
-			if w.done() {
-				woken = true
+			if woken, werr = w.done(ctx); woken || werr != nil {
 				break
 			}
 		}
 		pos = stop()
 		if err := context.Cause(ctx); err != nil {
 			return false, err
+		}
+		if werr != nil {
+			return false, werr
 		}
 		if woken {
 			return true, nil

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/kefu-hotline/kefu/flows/agents"
 	"github.com/kefu-hotline/kefu/flows/queue"
 )
 
@@ -18,6 +19,16 @@ type QueueDef struct {
 	// Yields marks a lower-class queue (the nuisance queue, CS-NUISANCE):
 	// never served while a customer queue has a caller.
 	Yields bool `yaml:"yields"`
+	// Strategy picks the free agent offered the next caller: longest_idle
+	// (default), ring_all, round_robin or fewest_calls.
+	Strategy string `yaml:"strategy"`
+	// RingTimeout is how long an offer rings an agent before the next
+	// one is tried (default 15s); WrapUp is the agent's time after a
+	// call before the next offer (default 10s); MaxMissed offers missed
+	// in a row pause the agent with reason "no answer" (default 3).
+	RingTimeout *Duration `yaml:"ring_timeout"`
+	WrapUp      *Duration `yaml:"wrap_up"`
+	MaxMissed   int       `yaml:"max_missed"`
 }
 
 // Enqueue puts the caller in one of kefu's queues and holds them there
@@ -47,12 +58,36 @@ type Enqueue struct {
 }
 
 // Queues builds the queue manager for the config's queues.
-func (c *Config) Queues() (*queue.Manager, error) {
+func (c *Config) Queues() (*queue.Manager, error) { return queue.NewManager(c.QueueConfigs()) }
+
+// QueueConfigs are the config's queues as the queue manager takes them
+// (to build one, or to reconfigure the running one on a reload).
+func (c *Config) QueueConfigs() []queue.Config {
 	cfgs := make([]queue.Config, 0, len(c.QueueDefs))
 	for _, q := range c.QueueDefs {
 		cfgs = append(cfgs, queue.Config{Name: q.Name, MaxWait: q.MaxWait.or(0), Window: q.Window, Yields: q.Yields})
 	}
-	return queue.NewManager(cfgs)
+	return cfgs
+}
+
+// releaseOffers gives back an offer that reached the caller too late (the
+// caller left the queue before ringing anyone).
+func (r *Runner) releaseOffers(offers <-chan agents.Offer) {
+	select {
+	case o, ok := <-offers:
+		for _, a := range o.Agents {
+			if ok {
+				r.agents.Released(o, a.ID)
+			}
+		}
+	default:
+	}
+	if o := r.offer; o != nil {
+		r.offer = nil
+		for _, a := range o.Agents {
+			r.agents.Released(*o, a.ID)
+		}
+	}
 }
 
 // hold returns the hold the queue plays.
@@ -81,11 +116,17 @@ func (q *Enqueue) run(ctx context.Context, r *Runner) (string, error) {
 	}
 	r.vars[VarQueue] = q.Queue
 	r.note("queue", fmt.Sprintf("joined %s at position %d, estimated wait %v", q.Queue, t.Position(), t.EstimatedWait()))
+	var offers <-chan agents.Offer
+	r.offersGone = false
+	if r.agents != nil {
+		offers = r.agents.Wait(t)
+	}
 	defer func() {
 		// A hang-up (or any end) while still waiting: abandoned.
 		if o := t.Leave(r.clock.Now(), queue.Abandoned); o == queue.Abandoned {
 			r.note("queue", fmt.Sprintf("abandoned %s after %v", q.Queue, t.Waited(r.clock.Now())))
 		}
+		r.releaseOffers(offers)
 	}()
 	h := q.hold()
 	if _, err := r.play(ctx, orStr(h.Ask, "hold.ask")); err != nil {
@@ -95,9 +136,19 @@ func (q *Enqueue) run(ctx context.Context, r *Runner) (string, error) {
 	if at, ok := t.Deadline(); ok {
 		end = max(at.Sub(r.clock.Now()), 0)
 	}
+	var leg AgentLeg
 	w := &holdWake{
-		wake: t.Changed,
-		done: func() bool { return t.Outcome() != queue.Waiting },
+		wake:   t.Changed,
+		offers: offers,
+		done: func(ctx context.Context) (bool, error) {
+			if o := r.offer; o != nil {
+				r.offer = nil
+				l, err := r.ringOffer(ctx, *o)
+				leg = l
+				return l != nil, err
+			}
+			return t.Outcome() != queue.Waiting, nil
+		},
 	}
 	if !q.Quiet {
 		w.after = func(ctx context.Context) error { return r.sayPosition(ctx, t) }
@@ -116,6 +167,12 @@ func (q *Enqueue) run(ctx context.Context, r *Runner) (string, error) {
 		return q.OnTimeout, nil
 	}
 	r.note("queue", fmt.Sprintf("taken from %s after %v", q.Queue, t.Waited(r.clock.Now())))
+	if leg != nil {
+		if err := r.pickUp(ctx, leg, q, t.Waited(r.clock.Now())); err != nil {
+			return "", err
+		}
+		return q.OnAnswer, nil
+	}
 	if _, err := r.play(ctx, orStr(h.Resume, "hold.resume")); err != nil {
 		return "", err
 	}
@@ -138,6 +195,15 @@ func (q *Enqueue) check(sc *stepCheck) {
 
 func (q *Enqueue) checkPrompts(pc *promptCheck) {
 	pc.checkHold(q.hold())
+	if slices.ContainsFunc(pc.cfg.Agents, func(a AgentDef) bool {
+		return slices.ContainsFunc(a.Queues, func(m Membership) bool { return m.Queue == q.Queue })
+	}) {
+		// Agents take this queue's callers: the whisper and the apology
+		// after a long wait (CS-GREET-BUSY).
+		for _, id := range []string{"whisper.queue", "whisper.waited", "whisper.just", "greet.busy"} {
+			pc.need(pc.path, id)
+		}
+	}
 	for _, id := range []string{"queue.position", "queue.wait", "unit.position", "unit.minute"} {
 		pc.need(pc.path, id)
 	}

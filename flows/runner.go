@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/kefu-hotline/kefu/flows/agents"
 	"github.com/kefu-hotline/kefu/flows/calendar"
 	"github.com/kefu-hotline/kefu/flows/queue"
 	"github.com/kefu-hotline/kefu/flows/records"
@@ -29,6 +30,11 @@ type Runner struct {
 
 	records records.Store // callbacks, complaints, survey answers; nil stores nothing
 	queues  *queue.Manager
+	agents  Distributor   // nil: no agents take the queues' callers
+	offer   *agents.Offer // an offer waitFor received, for the hold to ring
+	// offersGone: the offers channel of the caller's ticket was closed
+	// (the ticket left its queue); it is not read again.
+	offersGone bool
 
 	typed    string // keys that ended a listen, for the menu that follows it
 	typedNow string // the keys the running step may take
@@ -87,12 +93,14 @@ type Options struct {
 	Records records.Store
 	// Queues are kefu's queues, shared by all calls on one config.
 	Queues *queue.Manager
+	// Agents offers the queues' callers to agents; nil: nobody takes them.
+	Agents Distributor
 }
 
 // NewRunner prepares flow f of cfg for a call.
 func NewRunner(cfg *Config, f *Flow, call Call, cat *prompts.Catalog, o Options) *Runner {
 	r := &Runner{cfg: cfg, flow: f, call: call, cat: cat, clock: o.Clock, log: o.Logger, trace: o.Trace, waited: o.Waited,
-		info: o.Info, vars: map[string]string{}, start: o.Start, records: o.Records, queues: o.Queues}
+		info: o.Info, vars: map[string]string{}, start: o.Start, records: o.Records, queues: o.Queues, agents: o.Agents}
 	if r.clock == nil {
 		r.clock = WallClock{}
 	}

@@ -73,8 +73,13 @@ func (r fakeRecording) Stop() (RecordingInfo, error) {
 }
 
 // Transfer fails: the fake call has nowhere to go.
-func (c *fakeCall) Transfer(context.Context, string) (TransferResult, error) {
+func (c *fakeCall) Transfer(context.Context, string, time.Duration) (TransferResult, error) {
 	return TransferResult{}, ErrTransferFailed
+}
+
+// Ring rings nobody: the fake call has no agents.
+func (c *fakeCall) Ring(_ context.Context, req RingRequest) (AgentLeg, []RingOutcome, error) {
+	return nil, failedAll(req), ErrNoAgentLegs
 }
 
 func (c *fakeCall) Hangup(context.Context) error {

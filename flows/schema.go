@@ -21,6 +21,15 @@ func Schema() ([]byte, error) {
 			switch t {
 			case reflect.TypeFor[Duration](), reflect.TypeFor[*Duration]():
 				return &jsonschema.Schema{Type: "string", Pattern: `^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`, Description: "a duration like 5s or 500ms"}
+			case reflect.TypeFor[Membership]():
+				level := &jsonschema.Schema{Type: "integer", Enum: []any{1, 2}, Description: "1: offered first; 2: when no level-1 agent is free"}
+				props := jsonschema.NewProperties()
+				props.Set("name", &jsonschema.Schema{Type: "string"})
+				props.Set("level", level)
+				return &jsonschema.Schema{OneOf: []*jsonschema.Schema{
+					{Type: "string", Description: "a queue name"},
+					{Type: "object", Properties: props, Required: []string{"name"}, AdditionalProperties: jsonschema.FalseSchema},
+				}}
 			case reflect.TypeFor[calendar.Date]():
 				return &jsonschema.Schema{Type: "string", Format: "date", Description: "a date like 2026-02-15"}
 			case reflect.TypeFor[calendar.Holiday]():

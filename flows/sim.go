@@ -250,11 +250,25 @@ func (r *simRecording) Stop() (RecordingInfo, error) {
 
 // Transfer implements Call: a simulated transfer succeeds by REFER, unless
 // TransferFails is set.
-func (s *Simulation) Transfer(_ context.Context, uri string) (TransferResult, error) {
+func (s *Simulation) Transfer(_ context.Context, uri string, _ time.Duration) (TransferResult, error) {
 	if s.TransferFails {
 		return TransferResult{}, fmt.Errorf("%w: %s refused (simulated)", ErrTransferFailed, uri)
 	}
 	return TransferResult{How: "refer"}, nil
+}
+
+// Ring implements Call: a simulation has no agents' phones to ring.
+func (s *Simulation) Ring(_ context.Context, req RingRequest) (AgentLeg, []RingOutcome, error) {
+	return nil, failedAll(req), ErrNoAgentLegs
+}
+
+// failedAll is the outcome of an offer that rang nobody.
+func failedAll(req RingRequest) []RingOutcome {
+	out := make([]RingOutcome, len(req.Targets))
+	for i, t := range req.Targets {
+		out[i] = RingOutcome{ID: t.ID, Result: RingFailed}
+	}
+	return out
 }
 
 // Elapsed returns how far into the call t is.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Transfer hands the call to a destination named in the config's
@@ -17,7 +18,16 @@ import (
 type Transfer struct {
 	To     string `yaml:"to"` // a key of destinations
 	OnFail string `yaml:"on_fail"`
+	// RingTime is how long a bridged transfer rings the destination
+	// before it gives up (default 20s); the caller then hears Fail.
+	RingTime *Duration `yaml:"ring_time"`
+	// Fail is said when the transfer did not reach the destination
+	// (default transfer.failed), before OnFail.
+	Fail string `yaml:"fail"`
 }
+
+// DefaultTransferRing is how long a bridged transfer rings by default.
+const DefaultTransferRing = 20 * time.Second
 
 // TransferResult says how a transfer went.
 type TransferResult struct {
@@ -37,10 +47,14 @@ var errTransferred = errors.New("call transferred")
 func (t *Transfer) run(ctx context.Context, r *Runner) (string, error) {
 	uri := r.cfg.Destinations[t.To]
 	r.note("transfer", fmt.Sprintf("to %s (%s)", t.To, uri))
-	res, err := r.call.Transfer(ctx, uri)
+	res, err := r.call.Transfer(ctx, uri, t.RingTime.or(DefaultTransferRing))
 	if errors.Is(err, ErrTransferFailed) {
 		r.note("transfer", fmt.Sprintf("failed: %v", err))
 		r.log.Warn("transfer failed", "to", t.To, "error", err)
+		// Say so: the caller is not left to guess why the ringing stopped.
+		if _, err := r.play(ctx, orStr(t.Fail, "transfer.failed")); err != nil {
+			return "", err
+		}
 		return t.OnFail, nil
 	}
 	if err != nil {
@@ -64,3 +78,10 @@ func (t *Transfer) check(sc *stepCheck) {
 }
 
 func (t *Transfer) label() string { return "transfer" }
+
+func (t *Transfer) checkPrompts(pc *promptCheck) {
+	pc.need(pc.path+".fail", orStr(t.Fail, "transfer.failed"))
+	if rt := t.RingTime.or(DefaultTransferRing); rt < 5*time.Second || rt > 2*time.Minute {
+		pc.at("ring_time", "ring_time %v: between 5s and 2m", rt)
+	}
+}

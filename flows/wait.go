@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/kefu-hotline/kefu/flows/agents"
 )
 
 // waitSpec says what ends a wait of the runner besides the call's end.
@@ -14,6 +16,9 @@ type waitSpec struct {
 	until func(heard) bool
 	// wake ends the wait early, reporting woke; nil never fires.
 	wake <-chan struct{}
+	// offers ends the wait early too, reporting woke, with the offer of
+	// an agent for the caller in r.offer.
+	offers <-chan agents.Offer
 	// timeline marks a wait that keeps to its deadline (hold music with
 	// its announcements): the louder question does not start it again.
 	timeline bool
@@ -45,6 +50,13 @@ func (r *Runner) waitFor(ctx context.Context, w waitSpec) (h heard, woke bool, e
 		case <-ctx.Done():
 			return h, false, context.Cause(ctx)
 		case <-w.wake:
+			return h, true, nil
+		case o, ok := <-w.offers:
+			if ok {
+				r.offer = &o
+			} else {
+				r.offersGone = true // the ticket left its queue
+			}
 			return h, true, nil
 		case <-r.clock.After(left):
 			return h, false, nil

@@ -3,6 +3,8 @@ package ops
 import (
 	"time"
 
+	"github.com/kefu-hotline/kefu/flows/queue"
+
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -12,6 +14,7 @@ type queueCollector struct {
 	figures                    QueueFigures
 	waiting, longest, estimate *prometheus.Desc
 	left, leftSeconds          *prometheus.Desc
+	level, asa, abandonment    *prometheus.Desc
 }
 
 // NewQueueCollector returns a collector of the queues' figures: callers
@@ -26,12 +29,15 @@ func NewQueueCollector(figures QueueFigures) prometheus.Collector {
 		estimate:    prometheus.NewDesc("kefu_queue_estimated_wait_seconds", "The wait a caller joining now is told.", q, nil),
 		left:        prometheus.NewDesc("kefu_queue_left_total", "Calls that left the queue, by outcome (answered, abandoned, timed_out).", []string{"queue", "outcome"}, nil),
 		leftSeconds: prometheus.NewDesc("kefu_queue_left_wait_seconds_total", "Their waits, summed, by outcome.", []string{"queue", "outcome"}, nil),
+		level:       prometheus.NewDesc("kefu_queue_service_level", "Share of the answered callers answered within 20 s (CS-SLA); 1 before any was answered.", q, nil),
+		asa:         prometheus.NewDesc("kefu_queue_average_speed_of_answer_seconds", "Mean wait of the answered callers.", q, nil),
+		abandonment: prometheus.NewDesc("kefu_queue_abandonment_ratio", "Share of the callers who left the queue by hanging up.", q, nil),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (c *queueCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.waiting, c.longest, c.estimate, c.left, c.leftSeconds} {
+	for _, d := range []*prometheus.Desc{c.waiting, c.longest, c.estimate, c.left, c.leftSeconds, c.level, c.asa, c.abandonment} {
 		ch <- d
 	}
 }
@@ -42,6 +48,13 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.waiting, prometheus.GaugeValue, float64(f.Waiting), f.Queue)
 		ch <- prometheus.MustNewConstMetric(c.longest, prometheus.GaugeValue, f.LongestWait.Seconds(), f.Queue)
 		ch <- prometheus.MustNewConstMetric(c.estimate, prometheus.GaugeValue, f.EstimatedWait.Seconds(), f.Queue)
+		ch <- prometheus.MustNewConstMetric(c.level, prometheus.GaugeValue, ServiceLevel(f.Answered), f.Queue)
+		ch <- prometheus.MustNewConstMetric(c.asa, prometheus.GaugeValue, f.Answered.Mean.Seconds(), f.Queue)
+		abandon := 0.0
+		if n := f.Answered.Count + f.Abandoned.Count + f.TimedOut.Count; n > 0 {
+			abandon = float64(f.Abandoned.Count) / float64(n)
+		}
+		ch <- prometheus.MustNewConstMetric(c.abandonment, prometheus.GaugeValue, abandon, f.Queue)
 		for outcome, s := range map[string]struct {
 			n   int64
 			sum float64
@@ -50,4 +63,19 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(c.leftSeconds, prometheus.CounterValue, s.sum, f.Queue, outcome)
 		}
 	}
+}
+
+// ServiceLevel is the share of answered callers whose wait was at most
+// 20 s (CS-SLA), from the cumulative wait buckets; 1 when none was
+// answered yet.
+func ServiceLevel(w queue.WaitStats) float64 {
+	if w.Count == 0 {
+		return 1
+	}
+	for _, b := range w.Buckets {
+		if b.UpTo == queue.Duration(20*time.Second) {
+			return float64(b.Count) / float64(w.Count)
+		}
+	}
+	return 1
 }

@@ -26,19 +26,22 @@ type bridgeCall struct {
 // bridge calls the destination and, once it answers, relays audio between
 // the two calls until either side hangs up; then it hangs up the other
 // side and returns {How: "bridge"}.
-func (c *call) bridge(ctx context.Context, uri string, target sip.Uri) (flows.TransferResult, error) {
+func (c *call) bridge(ctx context.Context, uri string, target sip.Uri, ring time.Duration) (flows.TransferResult, error) {
 	var ans sdp.Answer
 	if err := c.onOwner(ctx, func() error { ans = c.answer; return nil }); err != nil {
 		c.transferLog(uri, "bridge", outcomeHangup)
 		return flows.TransferResult{}, c.endCause(ctx)
 	}
-	l, err := c.a.newLeg(legOptions{Log: c.log, Peer: "transfer destination", Kind: "bridge"})
+	l, err := c.a.newLeg(legOptions{Log: c.log, Peer: "transfer destination", Kind: "bridge", From: c.callerIdentity()})
 	if err != nil {
 		c.transferLog(uri, "bridge", outcomeFailed, "error", err.Error())
 		return flows.TransferResult{}, fmt.Errorf("%w: no RTP port for the bridge: %w", flows.ErrTransferFailed, err)
 	}
 	defer l.close()
-	dans, code, err := l.dial(ctx, target, ans.Codec, bridgeTimeout)
+	// The caller hears the ringing tone while the destination rings.
+	stopRing := c.ringback()
+	dans, code, err := l.dial(ctx, target, ans.Codec, ring)
+	stopRing()
 	if err != nil {
 		outcome := outcomeFailed
 		switch {

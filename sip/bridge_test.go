@@ -120,7 +120,7 @@ func TestIntegrationTransferBridgeRelay(t *testing.T) {
 
 	done := make(chan error, 1)
 	go func() {
-		res, err := c.Transfer(c.ctx, "sip:8001@127.0.0.1:5090")
+		res, err := c.Transfer(c.ctx, "sip:8001@127.0.0.1:5090", 20*time.Second)
 		if err == nil && res.How != "bridge" {
 			err = errors.New("transferred by " + res.How)
 		}

@@ -146,24 +146,52 @@ func (c *call) serveInDialog(r inReq) {
 
 // info takes SIP INFO DTMF (application/dtmf-relay: "Signal=5").
 func (c *call) info(r inReq) {
-	ct := ""
-	if h := r.req.ContentType(); h != nil {
-		ct = strings.ToLower(h.Value())
-	}
-	if !strings.HasPrefix(ct, "application/dtmf-relay") && !strings.HasPrefix(ct, "application/dtmf") {
+	keys, ok := infoKeys(r.req)
+	if !ok {
 		_ = r.tx.Respond(sip.NewResponseFromRequest(r.req, 415, "Unsupported Media Type", nil))
 		return
 	}
 	_ = r.tx.Respond(sip.NewResponseFromRequest(r.req, 200, "OK", nil))
-	for _, line := range strings.Split(string(r.req.Body()), "\n") {
+	for _, k := range keys {
+		c.m.line.Digit(k)
+	}
+}
+
+// infoKeys reads the keys of a SIP INFO DTMF body; ok is false for
+// another content type.
+func infoKeys(req *sip.Request) (keys []rune, ok bool) {
+	ct := ""
+	if h := req.ContentType(); h != nil {
+		ct = strings.ToLower(h.Value())
+	}
+	if !strings.HasPrefix(ct, "application/dtmf-relay") && !strings.HasPrefix(ct, "application/dtmf") {
+		return nil, false
+	}
+	for _, line := range strings.Split(string(req.Body()), "\n") {
 		k, v, ok := strings.Cut(strings.TrimSpace(line), "=")
 		if !ok || !strings.EqualFold(strings.TrimSpace(k), "Signal") {
 			continue
 		}
 		if v = strings.TrimSpace(v); len(v) == 1 && strings.Contains("0123456789*#ABCDabcd", v) {
-			c.m.line.Digit(rune(strings.ToUpper(v)[0]))
+			keys = append(keys, rune(strings.ToUpper(v)[0]))
 		}
 	}
+	return keys, true
+}
+
+// keyInfo is a SIP INFO carrying one key (application/dtmf-relay, as
+// PBXes and phones send it), to pass a key on to the other side of a
+// bridge.
+func keyInfo(target sip.Uri, key rune) *sip.Request {
+	req := sip.NewRequest(sip.INFO, target)
+	setKeyBody(req, key)
+	return req
+}
+
+// setKeyBody makes req carry one key as application/dtmf-relay.
+func setKeyBody(req *sip.Request, key rune) {
+	req.AppendHeader(sip.NewHeader("Content-Type", "application/dtmf-relay"))
+	req.SetBody([]byte("Signal=" + string(key) + "\r\nDuration=160\r\n"))
 }
 
 // reinvite answers a re-INVITE (hold, unhold, new address) with the

@@ -153,6 +153,8 @@ type leg struct {
 	reqs  chan inReq
 	done  chan struct{} // closed when the owner no longer serves (finish)
 	once  sync.Once
+	id    *identity // whom the call is from; nil: kefu itself
+	held  bool      // the far end holds the call (its last re-INVITE); the owner's
 }
 
 // legOptions describe a leg to place.
@@ -160,6 +162,10 @@ type legOptions struct {
 	Log  *slog.Logger
 	Peer string // the far end in log messages
 	Kind string // the "leg" attribute of the RTP session's log
+	// From is the caller the leg is placed for (their number in From and
+	// P-Asserted-Identity, the number they called in Diversion); nil:
+	// the call is from kefu.
+	From *identity
 }
 
 // newLeg prepares a leg with an RTP port of its own; close frees it.
@@ -168,7 +174,7 @@ func (a *Agent) newLeg(o legOptions) (*leg, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &leg{a: a, log: o.Log, peer: o.Peer, kind: o.Kind, conn: conn, reqs: make(chan inReq), done: make(chan struct{})}, nil
+	return &leg{a: a, log: o.Log, peer: o.Peer, kind: o.Kind, conn: conn, reqs: make(chan inReq), done: make(chan struct{}), id: o.From}, nil
 }
 
 // dial INVITEs target from kefu's own address, offering codec first, waits
@@ -191,6 +197,7 @@ func (l *leg) dial(ctx context.Context, target sip.Uri, codec media.Codec, timeo
 	from.Params.Add("tag", sip.GenerateTagN(16))
 	inv.AppendHeader(from)
 	inv.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: target.Scheme, User: target.User, Host: target.Host, Port: target.Port}})
+	l.id.apply(inv, a.adv.String())
 	contact := a.contact(inv)
 	inv.AppendHeader(contact)
 	inv.AppendHeader(sip.NewHeader("User-Agent", a.cfg.UserAgent))
@@ -292,6 +299,7 @@ func (l *leg) reinvite(r inReq) {
 		return
 	}
 	l.audio.update(ans)
+	l.held = ans.Hold || !ans.Direction.Sends()
 	l.log.Info("re-INVITE from the "+l.peer, "direction", ans.Direction.String(), "hold", ans.Hold)
 }
 

@@ -36,6 +36,10 @@ type relay struct {
 
 	relayed atomic.Uint64 // frames passed on
 	dropped atomic.Uint64 // frames dropped on overflow
+
+	// keys, when set, takes the RFC 4733 keys of the far end, for the
+	// bridge to pass on; a key is dropped when nobody takes it.
+	keys chan rune
 }
 
 func newRelay(name string) *relay { return &relay{name: name} }
@@ -68,8 +72,16 @@ func (r *relay) Audio(pcm []int16) { r.push(pcm) }
 // ComfortNoise implements rtp.Handler; Next fills gaps with silence.
 func (r *relay) ComfortNoise(uint8) {}
 
-// Digit implements rtp.Handler; keys are not relayed.
-func (r *relay) Digit(rune) {}
+// Digit implements rtp.Handler: a key goes to keys, when set.
+func (r *relay) Digit(d rune) {
+	if r.keys == nil {
+		return
+	}
+	select {
+	case r.keys <- d:
+	default:
+	}
+}
 
 // Silence implements rtp.Handler; Next fills gaps with silence.
 func (r *relay) Silence(time.Duration) {}

@@ -27,9 +27,6 @@ import (
 const (
 	// referTimeout bounds the wait from the REFER to its final NOTIFY.
 	referTimeout = 30 * time.Second
-	// bridgeTimeout bounds the wait for the destination to answer kefu's
-	// INVITE.
-	bridgeTimeout = 30 * time.Second
 )
 
 // Transfer outcomes: the outcome label of kefu_transfers_total.
@@ -50,7 +47,7 @@ var errCallGone = errors.New("call ended")
 // only when the bridge has ended (either side hung up), so that the flow's
 // end does not hang up on the caller. Errors wrapping flows.ErrTransferFailed
 // leave the call up, with kefu's player as before.
-func (c *call) Transfer(ctx context.Context, uri string) (flows.TransferResult, error) {
+func (c *call) Transfer(ctx context.Context, uri string, ring time.Duration) (flows.TransferResult, error) {
 	target, err := parseTarget(uri)
 	if err != nil {
 		c.transferLog(uri, "refer", outcomeFailed, "error", err.Error())
@@ -74,7 +71,7 @@ func (c *call) Transfer(ctx context.Context, uri string) (flows.TransferResult, 
 	case outcomeHangup:
 		return flows.TransferResult{}, c.endCause(ctx)
 	}
-	return c.bridge(ctx, uri, target)
+	return c.bridge(ctx, uri, target, ring)
 }
 
 // endCause is why ctx or the call ended.

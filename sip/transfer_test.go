@@ -147,7 +147,7 @@ func newTestCall(t *testing.T, p peer, setup ...func(*call)) (c *call, sent chan
 	c = &call{a: a, localTag: "kefutag", invite: inv.(*sip.Request), log: a.log,
 		reqs: make(chan inReq), acks: make(chan *sip.Request, 1), hangups: make(chan chan error), ops: make(chan func()),
 		events: make(chan flows.Event, 32), m: &callMedia{ended: make(chan error)}, cseq: 1,
-		answer: sdp.Answer{Codec: media.CodecPCMA, PT: 8}}
+		answer: sdp.Answer{Codec: media.CodecPCMA, PT: 8}, adm: flows.Admission{Info: flows.CallInfo{Caller: "13812345678", Called: "4008001234"}}}
 	c.ctx, c.cancel = context.WithCancelCause(context.Background())
 	c.ok = c.response(200, "OK", nil)
 	c.acks <- c.invite // as if ACKed
@@ -229,7 +229,7 @@ func TestTransferRefer(t *testing.T) {
 	}
 	done := make(chan result, 1)
 	go func() {
-		res, err := c.Transfer(c.ctx, "sip:8001@pbx.example.com")
+		res, err := c.Transfer(c.ctx, "sip:8001@pbx.example.com", 20*time.Second)
 		done <- result{res, err}
 	}()
 	refer := next(t, sent, sip.REFER)
@@ -338,13 +338,18 @@ func TestTransferBridgeRefused(t *testing.T) {
 	c.a.ports = pool
 	done := make(chan error, 1)
 	go func() {
-		_, err := c.Transfer(c.ctx, "sip:8001@pbx.example.com")
+		_, err := c.Transfer(c.ctx, "sip:8001@pbx.example.com", 20*time.Second)
 		done <- err
 	}()
 	next(t, sent, sip.REFER)
 	inv := next(t, sent, sip.INVITE)
-	if from := inv.From(); from.DisplayName != "kefu" || from.Address.User != "kefu" || !from.Params.Has("tag") {
+	// The destination sees who is calling (issue 12: every B2BUA leg
+	// carries the caller's identity) and the number they dialled.
+	if from := inv.From(); from.DisplayName != "13812345678" || from.Address.User != "13812345678" || !from.Params.Has("tag") {
 		t.Errorf("INVITE From %s", from.Value())
+	}
+	if pai, div := headerValue(inv, "P-Asserted-Identity"), headerValue(inv, "Diversion"); pai != "<sip:13812345678@127.0.0.1>" || div != "<sip:4008001234@127.0.0.1>;reason=unconditional" {
+		t.Errorf("P-Asserted-Identity %q, Diversion %q", pai, div)
 	}
 	if inv.Recipient.String() != "sip:8001@pbx.example.com" || !strings.Contains(string(inv.Body()), "m=audio ") ||
 		!strings.Contains(string(inv.Body()), " RTP/AVP 8 0") {

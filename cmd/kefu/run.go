@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
-	"reflect"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -163,6 +162,10 @@ func serve(sigctx context.Context, hup <-chan struct{}, f *runFlags, log *slog.L
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	board, err := newBoard(snap, reg, log)
+	if err != nil {
+		return err
+	}
 	agent, err := sip.New(sip.Config{
 		Listen: f.listen, Advertise: adv, RTPLow: lo, RTPHigh: hi, Logger: log,
 		Current: current.Load, ShowNumbers: f.showNumbers, Metrics: sip.NewMetrics(reg), Clock: clock,
@@ -175,12 +178,13 @@ func serve(sigctx context.Context, hup <-chan struct{}, f *runFlags, log *slog.L
 	if err != nil {
 		return fmt.Errorf("ops http: %w", err)
 	}
-	doReload := func() (string, error) { return reload(f.config, &current, st, log) }
+	doReload := func() (string, error) { return reload(f.config, &current, st, board, log) }
 	mux := ops.Handler(agent, reg, func() string { return current.Load().Version }, doReload)
 	ops.MountNuisance(mux, screen.NewManager(st, time.Now, screen.WithLogger(log)))
 	ops.MountRecords(mux, st, log)
 	queueFigures := func(now time.Time) []queue.Figures { return current.Load().Queues.Figures(now) }
 	ops.MountQueues(mux, queueFigures)
+	ops.MountAgents(mux, board)
 	reg.MustRegister(ops.NewQueueCollector(queueFigures))
 	hs := ops.NewServer(f.httpAddr, mux, log)
 	go func() {
@@ -247,18 +251,19 @@ func floodGuard(f *runFlags) (*flood.Guard, error) {
 
 // reload applies a changed configuration file to new calls; calls in
 // progress keep theirs. A bad file is refused and the running one stays.
-func reload(file string, current *atomic.Pointer[flows.Bundle], st *store.SQLite, log *slog.Logger) (string, error) {
+func reload(file string, current *atomic.Pointer[flows.Bundle], st *store.SQLite, board *board, log *slog.Logger) (string, error) {
 	snap, err := flows.Load(file)
 	if err == nil {
 		err = attach(snap, st, log)
 	}
+	if err == nil {
+		// Callers waiting and the figures carry over; agents keep their
+		// states.
+		err = reconfigureAgents(current.Load(), snap, board)
+	}
 	if err != nil {
 		log.Error("reload refused; the running configuration stays", "error", err.Error(), "running", current.Load().Version)
 		return "", err
-	}
-	if old := current.Load(); reflect.DeepEqual(old.Config.QueueDefs, snap.Config.QueueDefs) {
-		// The same queues: callers waiting and the figures carry over.
-		snap.Queues = old.Queues
 	}
 	// Calls ringing under the old configuration still count for the
 	// repeat-call rule until they are answered or refused.

@@ -270,12 +270,13 @@ func TestIntegrationTransferDestinationBusy(t *testing.T) {
 	s.expect(r, 0)
 	d := dest.wait()
 
-	// After the 486 the caller hears the whole goodbye, then kefu's BYE.
+	// After the 486 the caller is told the transfer failed and hears the
+	// whole goodbye, then kefu's BYE.
 	busy := d.first(t, true, "SIP/2.0 486", "")
 	bye := r.first(t, false, "BYE", "")
-	say := promptTime(t, a, "close.bye")
+	say := promptTime(t, a, "transfer.failed") + promptTime(t, a, "close.bye")
 	if gap := bye.at.Sub(busy.at); gap < say-100*time.Millisecond || gap > say+3*time.Second {
-		t.Errorf("kefu's BYE came %v after the destination's 486, want the goodbye (%v) first", gap, say)
+		t.Errorf("kefu's BYE came %v after the destination's 486, want the failure and the goodbye (%v) first", gap, say)
 	}
 	tr := a.entries("transfer")
 	if len(tr) != 2 || tr[1].str("how") != "bridge" || tr[1].str("outcome") != "refused" || tr[1].num("code") != 486 {
