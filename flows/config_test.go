@@ -36,6 +36,7 @@ func TestParseErrors(t *testing.T) {
 	}{
 		{"unknown key", base + "      - name: a\n        hangup: {}\n        colour: red\n", []string{`test.yaml:9:9: unknown key "colour"`}},
 		{"near key", base + "      - name: a\n        hangup: {}\n        nxet: b\n", []string{`test.yaml:9:9: unknown key "nxet": did you mean "next"?`}},
+		{"misplaced key", base + "      - name: a\n        say: {prompt: ack, next: b}\n", []string{`test.yaml:8:28: key "next" does not belong here`}},
 		{"tab", base + "      - name: a\n\t hangup: {}\n", []string{`test.yaml:8:`, `a tab character: YAML is indented with spaces only`}},
 		{"indentation", base + "      - name: a\n        hangup: {}\n       - name: b\n", []string{`test.yaml:9:`, `bad indentation`}},
 		{"wrong type", "answer_delay: [1]\n" + base + "      - name: a\n        hangup: {}\n", []string{"test.yaml:"}},

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/goccy/go-yaml"
@@ -73,6 +74,9 @@ func explain(msg, line string, col int) string {
 		return "bad indentation: this line is indented differently from the lines it belongs with (" + msg + ")"
 	case strings.HasPrefix(msg, "unknown field "):
 		name := strings.Trim(strings.TrimPrefix(msg, "unknown field "), `"`)
+		if slices.Contains(configKeys, name) {
+			return fmt.Sprintf("key %q does not belong here: check its indentation, and the keys this part takes (kefu schema)", name)
+		}
 		if near := closestKey(name); near != "" {
 			return fmt.Sprintf("unknown key %q: did you mean %q?", name, near)
 		}

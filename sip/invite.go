@@ -55,7 +55,7 @@ func (a *Agent) newInvite(req *sip.Request, tx sip.ServerTransaction, received t
 	snap := a.cfg.Current()
 	src, _ := netip.ParseAddrPort(req.Source())
 	adm, ref, err := snap.Admit(context.Background(), flows.Invite{From: req.From().Address.User, To: req.Recipient.User,
-		Anonymous: anonymous(req), CallID: callID(req), Source: src, At: a.now()})
+		Anonymous: anonymous(req), CallID: callID(req), Source: src, At: a.now(), Agent: a.agentPhone(req, src)})
 	a.screened(adm)
 	defer func() {
 		if c == nil {

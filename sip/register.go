@@ -133,3 +133,20 @@ func (a *Agent) logRegister(in registrar.Request, out registrar.Response) {
 		a.log.Debug("REGISTER", append(attrs, "user", a.user(in.User))...)
 	}
 }
+
+// agentPhone returns the agent id whose registered phone sent req (the From
+// user is an agent with a binding from that very address and transport),
+// or "": such a call may dial only feature codes.
+func (a *Agent) agentPhone(req *sip.Request, src netip.AddrPort) string {
+	reg := a.cfg.Registrar
+	if reg == nil || !src.IsValid() {
+		return ""
+	}
+	id := req.From().Address.User
+	for _, b := range reg.Bindings(id) {
+		if b.Source.Addr().Unmap() == src.Addr().Unmap() && b.Source.Port() == src.Port() && strings.EqualFold(b.Transport, req.Transport()) {
+			return id
+		}
+	}
+	return ""
+}

@@ -3,11 +3,14 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"time"
 
 	"github.com/kefu-hotline/kefu/flows"
 	"github.com/kefu-hotline/kefu/flows/agents"
 	"github.com/kefu-hotline/kefu/ops"
+	"github.com/kefu-hotline/kefu/sip/flood"
+	"github.com/kefu-hotline/kefu/sip/registrar"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -16,6 +19,7 @@ import (
 type board struct {
 	*agents.Board
 	offers *prometheus.CounterVec
+	reg    *registrar.Registrar // the agents' phones' registrations, once made
 }
 
 // newBoard builds the agents' board on the configuration's queues; it
@@ -79,5 +83,56 @@ func reconfigureAgents(old, snap *flows.Bundle, b *board) error {
 		return fmt.Errorf("agents: %w", err)
 	}
 	useBoard(snap, b)
+	if b.reg != nil {
+		// An agent no longer configured (or now at a fixed contact) is
+		// signed out: their phone's registration is dropped.
+		keep := map[string]bool{}
+		for _, a := range snap.Config.Agents {
+			keep[a.ID] = a.Contact == ""
+		}
+		for _, a := range old.Config.Agents {
+			if !keep[a.ID] {
+				b.reg.Remove(a.ID)
+			}
+		}
+	}
 	return nil
+}
+
+// newRegistrar makes kefu the registrar of the agents' phones: the
+// passwords come from the running configuration (a reload takes effect at
+// once), a registration signs the agent in at its contact and its end
+// (un-register, expiry) out, and a source that keeps failing the digest is
+// banned by the flood guard.
+func newRegistrar(current func() *flows.Bundle, b *board, guard *flood.Guard, log *slog.Logger) (*registrar.Registrar, error) {
+	reg, err := registrar.New(registrar.Config{
+		Realm: registrar.DefaultRealm,
+		Lookup: func(id string) (registrar.Secret, bool) {
+			for _, a := range current().Config.Agents {
+				if a.ID == id && a.Contact == "" {
+					return registrar.Secret{Password: a.Password, HA1: a.HA1}, true
+				}
+			}
+			return registrar.Secret{}, false
+		},
+		OnChange: func(id, contact string, signedIn bool) {
+			var err error
+			if signedIn {
+				err = b.SignIn(id, contact)
+			} else {
+				err = b.Unregister(id)
+			}
+			if err != nil {
+				log.Warn("agent registration not taken", "agent", id, "signed_in", signedIn, "error", err.Error())
+			}
+		},
+		OnFailure: func(src netip.Addr) {
+			log.Warn("repeated failed sign-ins: source banned", "source", src.String())
+			if guard != nil {
+				guard.Ban(src, time.Now())
+			}
+		},
+	})
+	b.reg = reg
+	return reg, err
 }

@@ -166,10 +166,14 @@ func serve(sigctx context.Context, hup <-chan struct{}, f *runFlags, log *slog.L
 	if err != nil {
 		return err
 	}
+	agentsReg, err := newRegistrar(current.Load, board, guard, log)
+	if err != nil {
+		return fmt.Errorf("registrar: %w", err)
+	}
 	agent, err := sip.New(sip.Config{
 		Listen: f.listen, Advertise: adv, RTPLow: lo, RTPHigh: hi, Logger: log,
 		Current: current.Load, ShowNumbers: f.showNumbers, Metrics: sip.NewMetrics(reg), Clock: clock,
-		DataDir: f.dataDir, Flood: guard,
+		DataDir: f.dataDir, Flood: guard, Registrar: agentsReg,
 	})
 	if err != nil {
 		return err
@@ -197,6 +201,7 @@ func serve(sigctx context.Context, hup <-chan struct{}, f *runFlags, log *slog.L
 	defer stopServe()
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- agent.Serve(ctx) }()
+	go agentsReg.Run(ctx)
 	log.Info("kefu serving", "sip", agent.UDPAddr().String(), "rtp", f.rtpPorts, "http", hl.Addr().String(),
 		"config", snap.Version, "language", snap.Config.Language, "flows", len(snap.Config.Flows))
 

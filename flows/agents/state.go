@@ -34,6 +34,17 @@ func (s State) String() string {
 // MarshalText writes the state's name, for JSON.
 func (s State) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
+// UnmarshalText reads a state's name, for clients of /api/agents.
+func (s *State) UnmarshalText(b []byte) error {
+	for _, st := range States() {
+		if st.String() == string(b) {
+			*s = st
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown agent state %q", b)
+}
+
 // States lists every state, for metrics that report each one.
 func States() []State { return []State{Offline, Available, Ringing, OnCall, WrapUp, Paused} }
 

@@ -179,3 +179,14 @@ func nan() float64 {
 	zero := 0.0
 	return zero / zero
 }
+
+// TestBanFromOutside: the registrar bans a source that keeps failing its
+// digest authentication; a trusted trunk is never banned.
+func TestBanFromOutside(t *testing.T) {
+	g := newGuard(t, Config{BanFor: time.Minute, Trusted: []netip.Prefix{trunkNet}})
+	g.Ban(outsider, t0)
+	g.Ban(trunk, t0)
+	want(t, g.Check(Request{Method: "REGISTER", Source: outsider}, t0.Add(time.Second)), Drop, 0, ReasonSourceBanned)
+	want(t, g.Check(invite(trunk, ""), t0.Add(time.Second)), Allow, 0, ReasonNone)
+	want(t, g.Check(invite(outsider, ""), t0.Add(time.Minute)), Allow, 0, ReasonNone)
+}

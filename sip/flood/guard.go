@@ -318,3 +318,19 @@ func (g *Guard) Stats() Stats {
 	s.Evicted = ev1 + ev2
 	return s
 }
+
+// Ban bans src now for Config.BanFor, as if it had reached BanStrikes: for
+// what the guard cannot see itself, such as a source that keeps failing the
+// registrar's digest authentication (password guessing). A trusted source
+// is never banned.
+func (g *Guard) Ban(src netip.Addr, now time.Time) {
+	src = src.Unmap().WithZone("")
+	if g.isTrusted(src) || g.banFor <= 0 {
+		return
+	}
+	t := now.UnixNano()
+	sh := g.sources.shard(g.hashAddr(sourceKey(src)))
+	sh.mu.Lock()
+	sh.get(g.sources, sourceKey(src), t).bannedUntil = t + g.banFor
+	sh.mu.Unlock()
+}

@@ -1,0 +1,201 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kefu-hotline/kefu/flows/agents"
+)
+
+// phone is a running `kefu agent`: its JSON-lines timeline as it comes.
+type phone struct {
+	mu     sync.Mutex
+	events []map[string]any
+	seen   chan struct{} // signalled on every event
+	done   chan struct{}
+	out    *syncBuffer
+}
+
+// startPhone runs `kefu agent` against a with args (besides the target).
+func startPhone(t *testing.T, a *agent, args ...string) *phone {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, kefuBinary(t), append(append([]string{"agent"}, args...), "sip:"+a.sip)...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &phone{seen: make(chan struct{}, 1), done: make(chan struct{}), out: &syncBuffer{}}
+	cmd.Stderr = p.out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		defer close(p.done)
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			var ev map[string]any
+			if json.Unmarshal(sc.Bytes(), &ev) == nil {
+				p.mu.Lock()
+				p.events = append(p.events, ev)
+				p.mu.Unlock()
+				select {
+				case p.seen <- struct{}{}:
+				default:
+				}
+			}
+		}
+		_ = cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-p.done
+	})
+	return p
+}
+
+// wait returns the first event named ev, waiting up to within for it.
+func (p *phone) wait(t *testing.T, ev string, within time.Duration) map[string]any {
+	t.Helper()
+	deadline := time.After(within)
+	for {
+		p.mu.Lock()
+		for _, e := range p.events {
+			if e["ev"] == ev {
+				p.mu.Unlock()
+				return e
+			}
+		}
+		p.mu.Unlock()
+		select {
+		case <-p.seen:
+		case <-p.done:
+			p.mu.Lock()
+			n := len(p.events)
+			p.mu.Unlock()
+			if n == 0 || p.events[n-1]["ev"] != ev {
+				t.Fatalf("kefu agent ended without %q: %v\n%s", ev, p.events, p.out.String())
+			}
+		case <-deadline:
+			t.Fatalf("kefu agent: no %q within %v: %v\n%s", ev, within, p.events, p.out.String())
+		}
+	}
+}
+
+// agentStates reads /api/agents.
+func agentStates(t *testing.T, a *agent) map[string]agents.Status {
+	t.Helper()
+	resp, err := http.Get("http://" + a.http + "/api/agents")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var list []agents.Status
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]agents.Status{}
+	for _, s := range list {
+		out[s.ID] = s
+	}
+	return out
+}
+
+// TestIntegrationAgentSignsInAndServes: an agent's phone (kefu agent)
+// registers with its digest password and is available at once; a caller
+// queued for it is put through (the agent's phone shows the caller's
+// number and the queue), the two hear each other, and when the agent
+// hangs up the caller goes on in the flow: the survey. The agent is in
+// wrap-up afterwards; a wrong password is refused.
+func TestIntegrationAgentSignsInAndServes(t *testing.T) {
+	integration(t)
+	t.Parallel()
+	cfg := configFile(t, `
+queues:
+  - name: customers
+    wrap_up: 30s
+agents:
+  - id: "8001"
+    name: 王芳
+    password: kefu-8001-secret
+    queues: [customers]
+routes:
+  - to: "*"
+    flow: f
+flows:
+  f:
+    steps:
+      - name: wait
+        queue: {queue: customers, on_answer: rate, on_timeout: rate}
+      - name: rate
+        survey: {}
+        next: end
+      - name: end
+        close: {}
+        exception: a test flow, the closing after the survey
+`)
+	a := startAgent(t, "-config", cfg)
+	dir := t.TempDir()
+	bad := startPhone(t, a, "-id", "8001", "-password", "wrong", "-for", "5s")
+	bad.wait(t, "register_failed", 10*time.Second)
+
+	agentTone, callerTone := filepath.Join(dir, "agent.wav"), filepath.Join(dir, "caller.wav")
+	writeSineWAV(t, agentTone, agentHz, 30*time.Second)
+	writeSineWAV(t, callerTone, callerHz, 40*time.Second)
+	rec := t.TempDir()
+	ph := startPhone(t, a, "-id", "8001", "-password", "kefu-8001-secret", "-play", agentTone, "-record", rec,
+		"-answer-after", "1s", "-hangup-after", "8s", "-for", "2m")
+	ph.wait(t, "registered", 10*time.Second)
+	if st := agentStates(t, a)["8001"]; st.State != agents.Available || !st.Registered {
+		t.Fatalf("agent after registering: %+v", st)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	evs, out, heard := dialRecorded(t, ctx, a, "-from", "sip:13812345678@127.0.0.1", "-play", callerTone, "-for", "30s")
+	offered := ph.wait(t, "offered", time.Second)
+	if !strings.Contains(fmt.Sprint(offered["from"]), "13812345678") || offered["queue"] != "customers" {
+		t.Errorf("the agent's phone was offered %v, want the caller's number and the queue", offered)
+	}
+	ph.wait(t, "bye_sent", time.Second)
+	if _, ok := find(evs, "answered"); !ok {
+		t.Fatalf("caller not answered:\n%s", out)
+	}
+	// The survey follows the agent's hang-up.
+	steps := ""
+	for _, e := range a.entries("flow") {
+		if e.str("what") == "step" {
+			steps += e.str("detail") + " "
+		}
+	}
+	if !strings.Contains(steps, "rate (survey)") {
+		t.Errorf("the flow after the agent: %s; want the survey", steps)
+	}
+	if st := agentStates(t, a)["8001"]; st.State != agents.WrapUp || st.CallsToday != 1 {
+		t.Errorf("agent after the call: %+v; want wrap-up with one call", st)
+	}
+	// The caller heard the ask (4.3 s), music while the phone rang (1 s),
+	// the thanks (2.7 s), then the agent for 8 s less that.
+	if s := toneShare(heard[19*800:25*800], agentHz); s > 0.1 {
+		t.Errorf("the caller heard the agent's tone before the bridge (%.2f)", s)
+	}
+	if s := toneShare(heard[95*800:125*800], agentHz); s < 0.4 {
+		t.Errorf("the caller heard the agent's %v Hz at %.2f of the power 9.5–12.5 s in", agentHz, s)
+	}
+	recs, _ := filepath.Glob(filepath.Join(rec, "*.wav"))
+	if len(recs) != 1 {
+		t.Fatalf("the agent's recordings: %v", recs)
+	}
+	got := readAudio(t, recs[0])
+	if s := toneShare(got[len(got)-3*8000:], callerHz); s < 0.4 {
+		t.Errorf("the agent heard the caller's %v Hz at %.2f of the power at the end", callerHz, s)
+	}
+}
