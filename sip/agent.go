@@ -55,6 +55,9 @@ type Config struct {
 	// Registrar makes kefu its agents' registrar (register.go); nil:
 	// REGISTER gets 405 like any method kefu does not serve.
 	Registrar *registrar.Registrar
+	// TCP bounds SIP connections (message size, slow senders, idle
+	// connections, connections per source); zero fields take defaults.
+	TCP TCPLimits
 }
 
 // Agent is a running SIP user agent.
@@ -125,10 +128,10 @@ func New(cfg Config) (*Agent, error) {
 		_ = udp.Close()
 		return nil, fmt.Errorf("sip: listen tcp: %w", err)
 	}
-	a.udp, a.tcp = &badRequestConn{PacketConn: udp, log: log, met: a.met}, tcp
+	a.udp, a.tcp = a.conform(udp, tcp) // conformance checks, TCP limits (conform*.go, tcp.go)
 
 	// sipgo logs whole messages (caller numbers) at debug: keep it quiet.
-	sipLog := slog.New(levelFilter{log.Handler(), slog.LevelWarn})
+	sipLog := slog.New(levelFilter{newSafeHandler(log.Handler(), cfg.ShowNumbers), slog.LevelWarn}) // siplog.go
 	port := udp.LocalAddr().(*net.UDPAddr).Port
 	a.ua, err = sipgo.NewUA(sipgo.WithUserAgent(cfg.UserAgent), sipgo.WithUserAgentHostname(a.adv.String()),
 		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(sipLog)),
