@@ -277,6 +277,12 @@ func canonicalHeaders(m *message) (map[int]string, bool, *verdict) {
 			if h.key == "to" {
 				_, toTag = as[0].tag()
 			}
+			if _, ok := as[0].tag(); h.key == "from" && !ok {
+				// An RFC 2543 request: sipgo keys its transactions on the
+				// From tag, so it gets one, the same for every request of
+				// the call, taken off again on the way out (rfc2543.go).
+				as[0].params = append(as[0].params, param{name: "tag", value: rfc2543Tag(m.first("call-id"), as[0].uri), hasValue: true})
+			}
 			parts := make([]string, len(as))
 			for j, a := range as {
 				parts[j] = a.String()

@@ -28,8 +28,9 @@ func newConformer(log *slog.Logger, met *Metrics) *conformer {
 
 // judgement is the filter's decision on one message.
 type judgement struct {
-	pass  []byte // what sipgo gets (nil: nothing)
-	reply []byte // the response to send back at once (nil: none)
+	pass    []byte   // what sipgo gets (nil: nothing)
+	reply   []byte   // the response to send back at once (nil: none)
+	replyTo net.Addr // where a datagram's reply goes (RFC 3261 18.2.2)
 }
 
 // inspect judges one whole message from src ("ip:port") over transport
@@ -87,7 +88,31 @@ func (f *conformer) refuse(m *message, v *verdict, src net.Addr, transport strin
 	}
 	f.log.Log(context.Background(), lvl, "SIP request refused", "code", v.code, "reason", v.reason, "method", startWord(method),
 		"src", src.String(), "transport", transport)
-	return judgement{reply: buildReply(m, v, src)}
+	return judgement{reply: buildReply(m, v, src), replyTo: replyAddr(m, src)}
+}
+
+// replyAddr is where a response to a datagram goes (RFC 3261 18.2.2, RFC
+// 3581): the source address, and the top Via's port unless it asks for
+// rport (or cannot be read: then the source port too).
+func replyAddr(m *message, src net.Addr) net.Addr {
+	u, ok := src.(*net.UDPAddr)
+	if !ok {
+		return src
+	}
+	vs, err := parseVias(m.first("via"))
+	if err != nil {
+		return src
+	}
+	for _, p := range vs[0].params {
+		if strings.EqualFold(p.name, "rport") {
+			return src
+		}
+	}
+	port := 5060
+	if vs[0].port != "" {
+		port, _ = strconv.Atoi(vs[0].port)
+	}
+	return &net.UDPAddr{IP: u.IP, Port: port, Zone: u.Zone}
 }
 
 // startWord bounds a method name for the log (a malformed start line can
@@ -135,7 +160,14 @@ func buildReply(m *message, v *verdict, src net.Addr) []byte {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "SIP/2.0 %d %s\r\n", v.code, statusText(v.code))
 	top := true
+	copied := map[string]bool{} // a request may repeat a single-value field: the first is copied
 	for _, h := range m.headers {
+		if h.key != "via" {
+			if copied[h.key] {
+				continue
+			}
+			copied[h.key] = true
+		}
 		switch h.key {
 		case "via":
 			val := h.value

@@ -273,3 +273,36 @@ func TestGrammar(t *testing.T) {
 		}
 	}
 }
+
+// TestRFC2543Tag: an RFC 2543 INVITE (no From tag) reaches sipgo with a
+// tag made from its Call-ID and From URI, the same for its CANCEL, and the
+// tag is taken off what kefu sends back.
+func TestRFC2543Tag(t *testing.T) {
+	f := newConformer(discardLogger(), NewMetrics(nil))
+	inv := tortureMessage(t, "inv2543")
+	j := f.inspect(inv, testSrc, "UDP", false)
+	m, err := sip.NewParser().ParseSIP(j.pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := m.(*sip.Request)
+	tag, ok := req.From().Params.Get("tag")
+	if !ok || !strings.HasPrefix(tag, rfc2543TagPrefix) {
+		t.Fatalf("From %q", req.From().Value())
+	}
+	cancel := strings.Replace(strings.Replace(string(inv), "INVITE sip:", "CANCEL sip:", 1), "CSeq: 56 INVITE", "CSeq: 56 CANCEL", 1)
+	cancel = cancel[:strings.Index(cancel, "Content-Type")] + "Content-Length: 0\r\n\r\n"
+	jc := f.inspect([]byte(cancel), testSrc, "UDP", false)
+	mc, err := sip.NewParser().ParseSIP(jc.pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := mc.(*sip.Request).From().Params.Get("tag"); got != tag {
+		t.Errorf("the CANCEL's tag %q, the INVITE's %q", got, tag)
+	}
+	res := sip.NewResponseFromRequest(req, 486, "Busy Here", nil)
+	out := string(stripRFC2543Tags([]byte(res.String())))
+	if strings.Contains(out, rfc2543TagPrefix) || !strings.Contains(out, "From: <sip:+13035551111@ift.client.example.net;user=phone>\r\n") {
+		t.Errorf("the made-up tag went out:\n%s", out)
+	}
+}

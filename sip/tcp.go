@@ -339,12 +339,16 @@ func (c *streamConn) shut(reason, msg string, attrs ...any) error {
 	return errClosedByLimit
 }
 
-// Write sends whole messages (sipgo's, the filter's replies) one at a time.
+// Write sends whole messages (sipgo's, the filter's replies) one at a time,
+// without the From tags the filter made up for RFC 2543 peers.
 func (c *streamConn) Write(b []byte) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	c.lastWrite.Store(time.Now().UnixNano())
-	return c.Conn.Write(b)
+	if _, err := c.Conn.Write(stripRFC2543Tags(b)); err != nil {
+		return 0, err
+	}
+	return len(b), nil
 }
 
 // Close closes the connection once and frees its place in the per-source
