@@ -111,6 +111,7 @@ func cmdRun(ctx context.Context, hup <-chan struct{}, args []string, stderr io.W
 		fmt.Fprintln(stderr, "kefu run:", err)
 		return 2
 	}
+	slog.SetDefault(log) // what libraries log on their own (sipgo's default logger) is JSON too
 	if err := serve(ctx, hup, f, log); err != nil {
 		log.Error("kefu stopped", "error", err.Error())
 		return 1
