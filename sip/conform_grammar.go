@@ -85,6 +85,16 @@ func (p *scanner) token() string {
 	return p.s[start:p.i]
 }
 
+// word reads a word of an unquoted display name: a token, or UTF-8 text
+// (RFC 3261 wants that quoted, but PBXes send names like 张三 bare).
+func (p *scanner) word() string {
+	start := p.i
+	for p.i < len(p.s) && (isTokenChar(p.s[p.i]) || p.s[p.i] >= 0x80) {
+		p.i++
+	}
+	return p.s[start:p.i]
+}
+
 // quoted reads a quoted string, quotes included; a backslash quotes the
 // next character, whatever it is (quoted-pair).
 func (p *scanner) quoted() (string, error) {
@@ -283,7 +293,7 @@ func (p *scanner) address(list bool) (address, error) {
 		// is no display name and the value starts with a bare URI.
 		var words []string
 		for !p.done() {
-			w := p.token()
+			w := p.word()
 			if w == "" {
 				break
 			}

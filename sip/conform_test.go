@@ -211,6 +211,7 @@ func TestGrammar(t *testing.T) {
 		{`"A \"B\"" <sip:a@b>;tag=1`, `"A \"B\"" <sip:a@b>;tag=1`, false},
 		{`A  B<sip:a@b> ; tag = 1`, `A B <sip:a@b>;tag=1`, false},
 		{`sip:a@b;tag=1`, `sip:a@b;tag=1`, false},
+		{`张三 <sip:a@b>;tag=1`, `张三 <sip:a@b>;tag=1`, false},
 		{`<sip:a@b>, <sip:c@d>;q=0.5`, `<sip:a@b>, <sip:c@d>;q=0.5`, true},
 		{`*`, `*`, true},
 		{`<sip:a@b>;p="x;y"`, `<sip:a@b>;p="x;y"`, false},
