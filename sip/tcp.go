@@ -70,17 +70,30 @@ func (l TCPLimits) withDefaults() TCPLimits {
 // conform puts the conformance filter under the agent's sockets.
 func (a *Agent) conform(udp net.PacketConn, tcp net.Listener) (net.PacketConn, net.Listener) {
 	f := newConformer(slog.New(newSafeHandler(a.log.Handler(), a.cfg.ShowNumbers)), a.met)
-	return &badRequestConn{PacketConn: udp, f: f}, newStreamListener(tcp, f, a.cfg.TCP, a.carriesCall)
+	return &badRequestConn{PacketConn: udp, f: f}, newStreamListener(tcp, f, a.cfg.TCP, a.connInUse)
 }
 
-// carriesCall reports whether a call came in over the connection from
-// remote ("ip:port"): its connection is not idle however long it is quiet.
-func (a *Agent) carriesCall(remote string) bool {
+// connInUse reports whether the connection from remote ("ip:port") carries
+// a call or an agent phone's registration (kefu calls the phone over it):
+// it is not idle however long it is quiet.
+func (a *Agent) connInUse(remote string) bool {
 	a.mu.Lock()
-	defer a.mu.Unlock()
 	for _, c := range a.calls {
 		if c.invite.Source() == remote {
+			a.mu.Unlock()
 			return true
+		}
+	}
+	a.mu.Unlock()
+	if a.cfg.Registrar == nil {
+		return false
+	}
+	now := time.Now()
+	for _, bs := range a.cfg.Registrar.All() {
+		for _, b := range bs {
+			if b.Source.String() == remote && b.Expires.After(now) {
+				return true
+			}
 		}
 	}
 	return false

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/emiago/sipgo/sip"
 )
 
 // The stream transport's limits, on loopback with small limits. Every wait
@@ -298,4 +300,17 @@ func TestStreamPerSource(t *testing.T) {
 		}
 	}
 	s.waitPassed("Call-ID: later\r\n")
+}
+
+// TestConnInUse: a connection a call came in over is in use.
+func TestConnInUse(t *testing.T) {
+	req := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", User: "hotline", Host: "127.0.0.1"})
+	req.SetSource("127.0.0.1:40000")
+	a := &Agent{calls: map[string]*call{"k": {invite: req}}}
+	if !a.connInUse("127.0.0.1:40000") {
+		t.Error("the call's connection is not in use")
+	}
+	if a.connInUse("127.0.0.1:40001") {
+		t.Error("another connection is in use")
+	}
 }
