@@ -150,17 +150,22 @@ func WriteWAV(w io.Writer, f Format, samples []int16) error {
 }
 
 // Writer streams samples to a WAV file as they come (a recording). It
-// writes a header with zero sizes first and fills the sizes in on Close, so
-// a recording cut short by a crash still opens in most tools. Each Write
-// is one Write to the underlying writer; a Writer is not safe for
-// concurrent use.
+// writes the header first and keeps it true as the file grows: after the
+// first samples and then after every second of audio it goes back and
+// writes the sizes, so the file is a playable WAV at every moment and a
+// process killed mid-recording leaves at most the last second past the
+// sizes the header states (Repair recovers that too). Close writes the
+// final sizes. Each Write of samples is one Write to the underlying
+// writer; a Writer is not safe for concurrent use.
 type Writer struct {
-	w      io.WriteSeeker
-	f      Format
-	n      int64 // data bytes written
-	buf    []byte
-	err    error
-	closed bool
+	w       io.WriteSeeker
+	f       Format
+	n       int64 // data bytes written
+	patched int64 // data bytes the header on file states
+	every   int64 // data bytes between two updates of the header
+	buf     []byte
+	err     error
+	closed  bool
 }
 
 // NewWriter checks f, writes the header to w and returns the writer.
@@ -171,7 +176,7 @@ func NewWriter(w io.WriteSeeker, f Format) (*Writer, error) {
 	if _, err := w.Write(f.header(0)); err != nil {
 		return nil, fmt.Errorf("audio: write WAV header: %w", err)
 	}
-	return &Writer{w: w, f: f}, nil
+	return &Writer{w: w, f: f, every: int64(f.Rate * f.Channels * f.width())}, nil
 }
 
 // Write appends samples, interleaved by channel. After an error every
@@ -193,6 +198,28 @@ func (w *Writer) Write(pcm []int16) error {
 		return w.err
 	}
 	w.n += int64(len(w.buf))
+	if w.n > 0 && (w.patched == 0 || w.n-w.patched >= w.every) {
+		if err := w.patch(); err != nil {
+			w.err = err
+			return w.err
+		}
+	}
+	return nil
+}
+
+// patch writes the header with the sizes of the data written so far and
+// goes back to the end of the file.
+func (w *Writer) patch() error {
+	if _, err := w.w.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("audio: rewind WAV: %w", err)
+	}
+	if _, err := w.w.Write(w.f.header(w.n)); err != nil {
+		return fmt.Errorf("audio: update WAV header: %w", err)
+	}
+	if _, err := w.w.Seek(0, io.SeekEnd); err != nil {
+		return fmt.Errorf("audio: seek WAV end: %w", err)
+	}
+	w.patched = w.n
 	return nil
 }
 
