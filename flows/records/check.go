@@ -55,10 +55,11 @@ func PrepareCallback(c Callback) (Callback, error) {
 }
 
 // PrepareComplaint checks a new complaint and returns it as a store keeps
-// it: a zero Deadline becomes At + DefaultReplyWithin. At is required,
-// Deadline may not be before it, Recording is "" or a local path (relative,
-// inside the data directory), Duration is not negative, and Replied and
-// RepliedAt are unset. The error is a *ValidationError.
+// it: a zero Deadline becomes At + DefaultReplyWithin, an empty State
+// Recorded. At is required, Deadline may not be before it, Recording is ""
+// or a local path (relative, inside the data directory), Duration is not
+// negative, and Replied and RepliedAt are unset. The error is a
+// *ValidationError.
 func PrepareComplaint(c Complaint) (Complaint, error) {
 	if err := checkCommon(c.CallID, c.Caller, c.At); err != nil {
 		return Complaint{}, err
@@ -69,23 +70,58 @@ func PrepareComplaint(c Complaint) (Complaint, error) {
 	if c.Deadline.IsZero() {
 		c.Deadline = c.At.Add(DefaultReplyWithin)
 	}
-	if c.Deadline.Before(c.At) {
-		return Complaint{}, invalid("Deadline", "before the complaint")
+	if c.State == "" {
+		c.State = Recorded
 	}
 	switch {
-	case len(c.Recording) > MaxRecordingLen:
-		return Complaint{}, invalid("Recording", "too long")
-	case c.Recording != "" && (!filepath.IsLocal(c.Recording) || !utf8.ValidString(c.Recording)):
-		return Complaint{}, invalid("Recording", "not a path inside the data directory")
-	case c.Duration < 0:
-		return Complaint{}, invalid("Duration", "negative")
+	case c.Deadline.Before(c.At):
+		return Complaint{}, invalid("Deadline", "before the complaint")
+	case !c.State.Valid():
+		return Complaint{}, invalid("State", "not recording, recorded or interrupted")
 	case c.Replied || !c.RepliedAt.IsZero():
 		return Complaint{}, invalid("Replied", "a new complaint is unanswered")
+	}
+	if err := checkRecording(c.Recording, c.Duration); err != nil {
+		return Complaint{}, err
 	}
 	c.ID = 0
 	c.At, c.Deadline = normalize(c.At), normalize(c.Deadline)
 	c.Duration = c.Duration.Truncate(time.Microsecond)
 	return c, nil
+}
+
+// PrepareEnd checks the arguments of FinishComplaint and DropComplaint
+// (drop: end is not used) and returns end as a store keeps it. An id no
+// store hands out is ErrNotFound; end's State must be Recorded or
+// Interrupted, its Recording and Duration as PrepareComplaint wants them.
+func PrepareEnd(id int64, end ComplaintEnd, drop bool) (ComplaintEnd, error) {
+	if id <= 0 {
+		return ComplaintEnd{}, ErrNotFound
+	}
+	if drop {
+		return ComplaintEnd{}, nil
+	}
+	if end.State != Recorded && end.State != Interrupted {
+		return ComplaintEnd{}, invalid("State", "a recording ends recorded or interrupted")
+	}
+	if err := checkRecording(end.Recording, end.Duration); err != nil {
+		return ComplaintEnd{}, err
+	}
+	end.Duration = end.Duration.Truncate(time.Microsecond)
+	return end, nil
+}
+
+// checkRecording checks a complaint's recording path and duration.
+func checkRecording(path string, d time.Duration) error {
+	switch {
+	case len(path) > MaxRecordingLen:
+		return invalid("Recording", "too long")
+	case path != "" && (!filepath.IsLocal(path) || !utf8.ValidString(path)):
+		return invalid("Recording", "not a path inside the data directory")
+	case d < 0:
+		return invalid("Duration", "negative")
+	}
+	return nil
 }
 
 // PrepareSurvey checks a survey answer and returns it as a store keeps

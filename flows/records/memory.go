@@ -18,6 +18,7 @@ type Memory struct {
 	callbacks  []Callback // by ID
 	complaints []Complaint
 	surveys    []SurveyAnswer
+	dropped    map[int64]bool // complaints dropped (nothing said); their IDs stay taken
 
 	Err error
 }
@@ -63,6 +64,47 @@ func (m *Memory) AddComplaint(ctx context.Context, c Complaint) (Complaint, erro
 	return c, nil
 }
 
+// FinishComplaint implements Store.
+func (m *Memory) FinishComplaint(ctx context.Context, id int64, end ComplaintEnd) error {
+	if err := m.recording(ctx, id, end, false, func(c *Complaint, end ComplaintEnd) {
+		c.State, c.Recording, c.Duration = end.State, end.Recording, end.Duration
+	}); err != nil {
+		return fmt.Errorf("records: finish complaint %d: %w", id, err)
+	}
+	return nil
+}
+
+// DropComplaint implements Store.
+func (m *Memory) DropComplaint(ctx context.Context, id int64) error {
+	if err := m.recording(ctx, id, ComplaintEnd{}, true, func(c *Complaint, _ ComplaintEnd) {
+		if m.dropped == nil {
+			m.dropped = map[int64]bool{}
+		}
+		m.dropped[c.ID] = true
+	}); err != nil {
+		return fmt.Errorf("records: drop complaint %d: %w", id, err)
+	}
+	return nil
+}
+
+// recording checks id and end, then, under the lock, runs set on the
+// complaint id if it is being recorded.
+func (m *Memory) recording(ctx context.Context, id int64, end ComplaintEnd, drop bool, set func(*Complaint, ComplaintEnd)) error {
+	end, err := PrepareEnd(id, end, drop)
+	if err != nil {
+		return err
+	}
+	defer m.mu.Unlock()
+	if err := m.lock(ctx); err != nil {
+		return err
+	}
+	if id > int64(len(m.complaints)) || m.dropped[id] || m.complaints[id-1].State != Recording {
+		return ErrNotFound
+	}
+	set(&m.complaints[id-1], end)
+	return nil
+}
+
 // AddSurvey implements Store.
 func (m *Memory) AddSurvey(ctx context.Context, a SurveyAnswer) (SurveyAnswer, error) {
 	a, err := PrepareSurvey(a)
@@ -80,7 +122,8 @@ func (m *Memory) AddSurvey(ctx context.Context, a SurveyAnswer) (SurveyAnswer, e
 
 // Callbacks implements Lister.
 func (m *Memory) Callbacks(ctx context.Context, f Filter) ([]Callback, error) {
-	out, err := list(ctx, m, f, func() []Callback { return m.callbacks }, func(c Callback) (time.Time, int64, bool) { return c.At, c.ID, c.Done })
+	out, err := list(ctx, m, f, func() []Callback { return m.callbacks }, func(c Callback) (time.Time, int64, bool) { return c.At, c.ID, c.Done },
+		func(c Callback) bool { return f.CallID == "" || c.CallID == f.CallID })
 	if err != nil {
 		return nil, fmt.Errorf("records: callbacks: %w", err)
 	}
@@ -89,7 +132,10 @@ func (m *Memory) Callbacks(ctx context.Context, f Filter) ([]Callback, error) {
 
 // Complaints implements Lister.
 func (m *Memory) Complaints(ctx context.Context, f Filter) ([]Complaint, error) {
-	out, err := list(ctx, m, f, func() []Complaint { return m.complaints }, func(c Complaint) (time.Time, int64, bool) { return c.At, c.ID, c.Replied })
+	out, err := list(ctx, m, f, func() []Complaint { return m.complaints }, func(c Complaint) (time.Time, int64, bool) { return c.At, c.ID, c.Replied },
+		func(c Complaint) bool {
+			return !m.dropped[c.ID] && (f.CallID == "" || c.CallID == f.CallID) && (f.State == "" || c.State == f.State)
+		})
 	if err != nil {
 		return nil, fmt.Errorf("records: complaints: %w", err)
 	}
@@ -99,7 +145,8 @@ func (m *Memory) Complaints(ctx context.Context, f Filter) ([]Complaint, error) 
 // Surveys implements Lister; f.Open does not apply.
 func (m *Memory) Surveys(ctx context.Context, f Filter) ([]SurveyAnswer, error) {
 	f.Open = false
-	out, err := list(ctx, m, f, func() []SurveyAnswer { return m.surveys }, func(a SurveyAnswer) (time.Time, int64, bool) { return a.At, a.ID, false })
+	out, err := list(ctx, m, f, func() []SurveyAnswer { return m.surveys }, func(a SurveyAnswer) (time.Time, int64, bool) { return a.At, a.ID, false },
+		func(a SurveyAnswer) bool { return f.CallID == "" || a.CallID == f.CallID })
 	if err != nil {
 		return nil, fmt.Errorf("records: survey answers: %w", err)
 	}
@@ -107,9 +154,10 @@ func (m *Memory) Surveys(ctx context.Context, f Filter) ([]SurveyAnswer, error) 
 }
 
 // list returns copies of the records in all that f selects, in list
-// order. all returns the records; it runs under m's lock. key reads a
-// record's At, ID and whether it is closed.
-func list[T any](ctx context.Context, m *Memory, f Filter, all func() []T, key func(T) (time.Time, int64, bool)) ([]T, error) {
+// order. all returns the records; it runs under m's lock, as match does,
+// which applies the rest of f. key reads a record's At, ID and whether it
+// is closed.
+func list[T any](ctx context.Context, m *Memory, f Filter, all func() []T, key func(T) (time.Time, int64, bool), match func(T) bool) ([]T, error) {
 	if err := f.Validate(); err != nil {
 		return nil, err
 	}
@@ -120,7 +168,7 @@ func list[T any](ctx context.Context, m *Memory, f Filter, all func() []T, key f
 	var out []T
 	for _, r := range all() {
 		at, _, closed := key(r)
-		if (f.Open && closed) || at.Before(f.Since) {
+		if (f.Open && closed) || at.Before(f.Since) || !match(r) {
 			continue
 		}
 		out = append(out, r)
@@ -150,7 +198,7 @@ func (m *Memory) MarkCallbackDone(ctx context.Context, id int64, at time.Time) e
 
 // MarkComplaintReplied implements Lister.
 func (m *Memory) MarkComplaintReplied(ctx context.Context, id int64, at time.Time) error {
-	if err := m.mark(ctx, id, at, func(n int64) bool { return n <= int64(len(m.complaints)) }, func(at time.Time) {
+	if err := m.mark(ctx, id, at, func(n int64) bool { return n <= int64(len(m.complaints)) && !m.dropped[n] }, func(at time.Time) {
 		if c := &m.complaints[id-1]; !c.Replied {
 			c.Replied, c.RepliedAt = true, at
 		}
@@ -161,7 +209,8 @@ func (m *Memory) MarkComplaintReplied(ctx context.Context, id int64, at time.Tim
 }
 
 // mark checks id and at, then, under the lock, runs set with at as
-// stored when exists(id) (IDs are 1 + the index, nothing is deleted).
+// stored when exists(id) (IDs are 1 + the index; a dropped complaint keeps
+// its place).
 func (m *Memory) mark(ctx context.Context, id int64, at time.Time, exists func(int64) bool, set func(time.Time)) error {
 	at, err := CheckMark(id, at)
 	if err != nil {
@@ -191,8 +240,14 @@ func (m *Memory) Summary(ctx context.Context, now, since time.Time) (Summary, er
 		}
 	}
 	for _, c := range m.complaints {
+		if m.dropped[c.ID] {
+			continue
+		}
 		if !c.Replied {
 			s.OpenComplaints++
+			if c.State == Interrupted {
+				s.Interrupted++
+			}
 		}
 		if c.Overdue(now) {
 			s.Overdue++

@@ -17,6 +17,7 @@ package records
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -56,7 +57,8 @@ type Callback struct {
 }
 
 // Complaint is a complaint a caller recorded (CS-COMPLAINT-CLOSE): kefu
-// promised a reply by Deadline.
+// promised a reply by Deadline. A message (the record verb's class
+// "message") is one too.
 type Complaint struct {
 	ID        int64
 	CallID    string
@@ -66,8 +68,36 @@ type Complaint struct {
 	Deadline  time.Time     // reply by; zero when adding: At + DefaultReplyWithin
 	Recording string        // file path relative to the data directory, "" if none
 	Duration  time.Duration // of the recording
+	// State says whether the recording is under way, ended, or was cut
+	// short by kefu stopping; "" when adding means Recorded.
+	State     ComplaintState
 	Replied   bool
 	RepliedAt time.Time // zero while open
+}
+
+// ComplaintState is where a complaint's recording stands. The record verb
+// adds the complaint as Recording before the first byte of audio, so a
+// complaint is never lost to a crash: at the next start Recover finds it
+// and marks it Interrupted, with the audio that reached the disk.
+type ComplaintState string
+
+// The states of a complaint.
+const (
+	Recording   ComplaintState = "recording"   // the caller is being recorded
+	Recorded    ComplaintState = "recorded"    // the recording ended normally
+	Interrupted ComplaintState = "interrupted" // kefu stopped (killed, crashed, a disk error) while recording
+)
+
+// Valid reports whether s is one of the states.
+func (s ComplaintState) Valid() bool {
+	return s == Recording || s == Recorded || s == Interrupted
+}
+
+// ComplaintEnd is how a recording ended: FinishComplaint's argument.
+type ComplaintEnd struct {
+	State     ComplaintState // Recorded or Interrupted
+	Recording string         // the file, relative to the data directory; "" if none was kept
+	Duration  time.Duration
 }
 
 // Overdue reports whether c is still unanswered after its deadline at now.
@@ -109,8 +139,17 @@ type SurveyAnswer struct {
 type Store interface {
 	// AddCallback stores a new, open callback.
 	AddCallback(ctx context.Context, c Callback) (Callback, error)
-	// AddComplaint stores a new, unanswered complaint.
+	// AddComplaint stores a new, unanswered complaint: one being recorded
+	// (State Recording, before the first byte of audio), or one whose
+	// recording is over.
 	AddComplaint(ctx context.Context, c Complaint) (Complaint, error)
+	// FinishComplaint ends the recording of complaint id, which must be
+	// in state Recording: it takes end's state, recording and duration.
+	// ErrNotFound when no complaint id is being recorded.
+	FinishComplaint(ctx context.Context, id int64, end ComplaintEnd) error
+	// DropComplaint removes complaint id, being recorded, when the caller
+	// said nothing: there was no complaint. ErrNotFound as FinishComplaint.
+	DropComplaint(ctx context.Context, id int64) error
 	// AddSurvey stores a survey answer.
 	AddSurvey(ctx context.Context, a SurveyAnswer) (SurveyAnswer, error)
 }
@@ -145,26 +184,36 @@ type Backend interface {
 
 // Filter selects records to list. The zero Filter selects all.
 type Filter struct {
-	Open  bool      // only callbacks not done, complaints not replied to
-	Since time.Time // only records with At at or after Since; zero: all
-	Limit int       // at most this many (the oldest); 0: no limit
+	Open   bool      // only callbacks not done, complaints not replied to
+	Since  time.Time // only records with At at or after Since; zero: all
+	Limit  int       // at most this many (the oldest); 0: no limit
+	CallID string    // only the records of this call; "": all
+	// State: only complaints in this state; "": all. Callbacks and
+	// survey answers have no state: it does not apply to them.
+	State ComplaintState
 }
 
 // Validate checks f; the error wraps ErrInvalid.
 func (f Filter) Validate() error {
-	if f.Limit < 0 {
+	switch {
+	case f.Limit < 0:
 		return invalid("limit", "negative")
+	case f.State != "" && !f.State.Valid():
+		return invalid("state", "not recording, recorded or interrupted")
+	case len(f.CallID) > MaxCallIDLen:
+		return invalid("call_id", fmt.Sprintf("longer than %d bytes", MaxCallIDLen))
 	}
 	return nil
 }
 
 // Summary is the state of the records for the dashboard and CS-SLA
-// figures. The open counts and Overdue are as of now, whatever since is;
+// figures. The open counts, Overdue and Interrupted are as of now, whatever since is;
 // the other counts take the records with At at or after since.
 type Summary struct {
 	OpenCallbacks  int
 	OpenComplaints int
 	Overdue        int     // open complaints past their deadline at now
+	Interrupted    int     // open complaints whose recording kefu's stopping cut short
 	Complaints     int     // complaints since
 	RepliedLate    int     // complaints since that were replied to after their deadline
 	Surveys        int     // survey answers since

@@ -122,6 +122,20 @@ CREATE TABLE nuisance_proposals (
 ) STRICT;
 CREATE UNIQUE INDEX nuisance_proposals_open ON nuisance_proposals (number) WHERE status = 'proposed';
 `,
+	// 4: no complaint is lost (issue 16): the record verb writes the row
+	// when the recording starts (state 'recording') and finishes it after;
+	// a start-up after a crash finds the rows still 'recording' and marks
+	// them 'interrupted'. Rows from before are finished recordings. Ops
+	// find a call's records by its SIP Call-ID.
+	`
+ALTER TABLE complaints ADD COLUMN state TEXT NOT NULL DEFAULT 'recorded'
+	CHECK (state IN ('recording', 'recorded', 'interrupted'));
+CREATE INDEX complaints_recording ON complaints (at) WHERE state = 'recording';
+CREATE INDEX complaints_interrupted ON complaints (at) WHERE state = 'interrupted';
+CREATE INDEX complaints_call_id ON complaints (call_id);
+CREATE INDEX callbacks_call_id ON callbacks (call_id);
+CREATE INDEX survey_answers_call_id ON survey_answers (call_id);
+`,
 }
 
 // SchemaVersion is the schema version this binary brings a database to.

@@ -19,7 +19,7 @@ var _ records.Backend = (*SQLite)(nil)
 
 const (
 	callbackColumns  = `id, call_id, caller, number, reason, queue, at, done_at`
-	complaintColumns = `id, call_id, caller, class, at, deadline, recording, duration, replied_at`
+	complaintColumns = `id, call_id, caller, class, at, deadline, recording, duration, state, replied_at`
 	surveyColumns    = `id, call_id, caller, survey, score, dtmf, at, flow, version`
 )
 
@@ -45,14 +45,58 @@ func (s *SQLite) AddComplaint(ctx context.Context, c records.Complaint) (records
 	if err == nil {
 		err = s.writeDurably(ctx, func(tx *sql.Tx) error {
 			return tx.QueryRowContext(ctx, `
-INSERT INTO complaints (call_id, caller, class, at, deadline, recording, duration) VALUES (?, ?, ?, ?, ?, ?, ?)
-RETURNING id`, c.CallID, c.Caller, c.Class, micros(c.At), micros(c.Deadline), c.Recording, c.Duration.Microseconds()).Scan(&c.ID)
+INSERT INTO complaints (call_id, caller, class, at, deadline, recording, duration, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+RETURNING id`, c.CallID, c.Caller, c.Class, micros(c.At), micros(c.Deadline), c.Recording, c.Duration.Microseconds(), string(c.State)).Scan(&c.ID)
 		})
 	}
 	if err != nil {
 		return records.Complaint{}, fmt.Errorf("store: add complaint: %w", err)
 	}
 	return c, nil
+}
+
+// FinishComplaint implements records.Store; it commits durably.
+func (s *SQLite) FinishComplaint(ctx context.Context, id int64, end records.ComplaintEnd) error {
+	end, err := records.PrepareEnd(id, end, false)
+	if err == nil {
+		err = s.writeDurably(ctx, func(tx *sql.Tx) error {
+			return oneRow(tx.ExecContext(ctx, `UPDATE complaints SET state = ?1, recording = ?2, duration = ?3
+WHERE id = ?4 AND state = 'recording'`, string(end.State), end.Recording, end.Duration.Microseconds(), id))
+		})
+	}
+	if err != nil {
+		return fmt.Errorf("store: finish complaint %d: %w", id, err)
+	}
+	return nil
+}
+
+// DropComplaint implements records.Store; it commits durably.
+func (s *SQLite) DropComplaint(ctx context.Context, id int64) error {
+	_, err := records.PrepareEnd(id, records.ComplaintEnd{}, true)
+	if err == nil {
+		err = s.writeDurably(ctx, func(tx *sql.Tx) error {
+			return oneRow(tx.ExecContext(ctx, `DELETE FROM complaints WHERE id = ?1 AND state = 'recording'`, id))
+		})
+	}
+	if err != nil {
+		return fmt.Errorf("store: drop complaint %d: %w", id, err)
+	}
+	return nil
+}
+
+// oneRow turns an update or delete that matched no row into
+// records.ErrNotFound.
+func oneRow(res sql.Result, err error) error {
+	if err != nil {
+		return err
+	}
+	// SQLite counts the rows the WHERE matched, changed or not.
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return records.ErrNotFound
+	}
+	return nil
 }
 
 // AddSurvey implements records.Store.
@@ -71,8 +115,9 @@ RETURNING id`, a.CallID, a.Caller, a.Survey, a.Score, a.Key, micros(a.At), a.Flo
 	return a, nil
 }
 
-// Callbacks implements records.Lister.
+// Callbacks implements records.Lister; f.State does not apply.
 func (s *SQLite) Callbacks(ctx context.Context, f records.Filter) ([]records.Callback, error) {
+	f.State = ""
 	out, err := query(ctx, s, f, `SELECT `+callbackColumns+` FROM callbacks`, "done_at", scanCallback)
 	if err != nil {
 		return nil, fmt.Errorf("store: callbacks: %w", err)
@@ -89,9 +134,9 @@ func (s *SQLite) Complaints(ctx context.Context, f records.Filter) ([]records.Co
 	return out, nil
 }
 
-// Surveys implements records.Lister; f.Open does not apply.
+// Surveys implements records.Lister; f.Open and f.State do not apply.
 func (s *SQLite) Surveys(ctx context.Context, f records.Filter) ([]records.SurveyAnswer, error) {
-	f.Open = false
+	f.Open, f.State = false, ""
 	out, err := query(ctx, s, f, `SELECT `+surveyColumns+` FROM survey_answers`, "", scanSurvey)
 	if err != nil {
 		return nil, fmt.Errorf("store: survey answers: %w", err)
@@ -100,9 +145,10 @@ func (s *SQLite) Surveys(ctx context.Context, f records.Filter) ([]records.Surve
 }
 
 // query runs sel (a SELECT ... FROM table) with f's conditions in list
-// order. closedCol is the column that is NULL while a record is open.
-// With f.Open the condition is written as the partial indexes' WHERE, so
-// SQLite reads the open rows' index alone.
+// order. closedCol is the column that is NULL while a record is open; a
+// state condition is for a table with a state column. With f.Open the
+// condition is written as the partial indexes' WHERE, so SQLite reads the
+// open rows' index alone.
 func query[T any](ctx context.Context, s *SQLite, f records.Filter, sel, closedCol string, scan func(scanner) (T, error)) ([]T, error) {
 	if err := f.Validate(); err != nil {
 		return nil, err
@@ -111,12 +157,20 @@ func query[T any](ctx context.Context, s *SQLite, f records.Filter, sel, closedC
 	if f.Open {
 		q += ` AND ` + closedCol + ` IS NULL`
 	}
+	if f.CallID != "" {
+		q += ` AND call_id = ?3`
+	}
+	if f.State != "" {
+		// A literal (Validate allowed only the three states), so that
+		// SQLite can read the state's partial index.
+		q += ` AND state = '` + string(f.State) + `'`
+	}
 	q += ` ORDER BY at, id LIMIT ?2`
 	limit := int64(-1) // SQLite: no limit
 	if f.Limit > 0 {
 		limit = int64(f.Limit)
 	}
-	rows, err := s.r.QueryContext(ctx, q, ceilMicros(f.Since), limit)
+	rows, err := s.r.QueryContext(ctx, q, ceilMicros(f.Since), limit, f.CallID)
 	if err != nil {
 		return nil, err
 	}
@@ -156,17 +210,7 @@ func (s *SQLite) mark(ctx context.Context, update string, id int64, at time.Time
 		return err
 	}
 	return s.writeDurably(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, update, micros(at), id)
-		if err != nil {
-			return err
-		}
-		// SQLite counts the rows the WHERE matched, changed or not.
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return records.ErrNotFound
-		}
-		return nil
+		return oneRow(tx.ExecContext(ctx, update, micros(at), id))
 	})
 }
 
@@ -177,11 +221,12 @@ func (s *SQLite) Summary(ctx context.Context, now, since time.Time) (records.Sum
 	(SELECT count(*) FROM callbacks WHERE done_at IS NULL),
 	(SELECT count(*) FROM complaints WHERE replied_at IS NULL),
 	(SELECT count(*) FROM complaints WHERE replied_at IS NULL AND deadline < ?1),
+	(SELECT count(*) FROM complaints WHERE replied_at IS NULL AND state = 'interrupted'),
 	(SELECT count(*) FROM complaints WHERE at >= ?2),
 	(SELECT count(*) FROM complaints WHERE at >= ?2 AND replied_at > deadline),
 	(SELECT count(*) FROM survey_answers WHERE at >= ?2),
 	(SELECT coalesce(avg(score), 0.0) FROM survey_answers WHERE at >= ?2)`,
-		ceilMicros(now), ceilMicros(since)).Scan(&sum.OpenCallbacks, &sum.OpenComplaints, &sum.Overdue,
+		ceilMicros(now), ceilMicros(since)).Scan(&sum.OpenCallbacks, &sum.OpenComplaints, &sum.Overdue, &sum.Interrupted,
 		&sum.Complaints, &sum.RepliedLate, &sum.Surveys, &sum.MeanScore)
 	if err != nil {
 		return records.Summary{}, fmt.Errorf("store: summary: %w", err)
@@ -227,12 +272,14 @@ func scanComplaint(r scanner) (records.Complaint, error) {
 	var (
 		c                 records.Complaint
 		at, deadline, dur int64
+		state             string
 		replied           sql.NullInt64
 	)
-	if err := r.Scan(&c.ID, &c.CallID, &c.Caller, &c.Class, &at, &deadline, &c.Recording, &dur, &replied); err != nil {
+	if err := r.Scan(&c.ID, &c.CallID, &c.Caller, &c.Class, &at, &deadline, &c.Recording, &dur, &state, &replied); err != nil {
 		return records.Complaint{}, err
 	}
 	c.At, c.Deadline, c.Duration = fromMicros(at), fromMicros(deadline), time.Duration(dur)*time.Microsecond
+	c.State = records.ComplaintState(state)
 	if replied.Valid {
 		c.Replied, c.RepliedAt = true, fromMicros(replied.Int64)
 	}

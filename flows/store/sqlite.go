@@ -29,8 +29,10 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
+	"github.com/kefu-hotline/kefu/flows/records"
 	"github.com/kefu-hotline/kefu/flows/screen"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -47,10 +49,11 @@ const readers = 4
 
 // SQLite is the embedded store. It is safe for concurrent use.
 type SQLite struct {
-	w    *sql.DB // one connection: every write goes through it
-	r    *sql.DB // read-only pool
-	path string
-	hot  hotPath
+	w         *sql.DB // one connection: every write goes through it
+	r         *sql.DB // read-only pool
+	path      string
+	hot       hotPath
+	writeErrs atomic.Uint64
 }
 
 var _ screen.Store = (*SQLite)(nil)
@@ -179,7 +182,27 @@ func ignoreDone(err error) error {
 
 // write runs fn in a write transaction (synchronous=NORMAL).
 func (s *SQLite) write(ctx context.Context, fn func(*sql.Tx) error) error {
-	return inTx(ctx, s.w, fn)
+	return s.counted(inTx(ctx, s.w, fn))
+}
+
+// WriteErrors is how many writes failed since Open: a transaction that
+// could not begin or commit, or a statement in it that failed (a full
+// disk, a lock held past BusyTimeout, a read-only file). Answers that are
+// no fault of the store — a record that does not exist, a proposal
+// already decided, a write whose context was cancelled — do not count.
+// Export it as a counter (prometheus.NewCounterFunc).
+func (s *SQLite) WriteErrors() uint64 { return s.writeErrs.Load() }
+
+// counted counts err as a failed write unless it is an answer.
+func (s *SQLite) counted(err error) error {
+	switch {
+	case err == nil, errors.Is(err, context.Canceled),
+		errors.Is(err, records.ErrNotFound), errors.Is(err, records.ErrInvalid),
+		errors.Is(err, screen.ErrNotFound), errors.Is(err, screen.ErrInvalid), errors.Is(err, screen.ErrDecided):
+	default:
+		s.writeErrs.Add(1)
+	}
+	return err
 }
 
 // writeDurably runs fn in a write transaction committed with
@@ -188,17 +211,17 @@ func (s *SQLite) write(ctx context.Context, fn func(*sql.Tx) error) error {
 func (s *SQLite) writeDurably(ctx context.Context, fn func(*sql.Tx) error) error {
 	c, err := s.w.Conn(ctx)
 	if err != nil {
-		return fmt.Errorf("writer: %w", err)
+		return s.counted(fmt.Errorf("writer: %w", err))
 	}
 	defer c.Close()
 	if _, err := c.ExecContext(ctx, "PRAGMA synchronous=FULL"); err != nil {
-		return fmt.Errorf("synchronous=FULL: %w", err)
+		return s.counted(fmt.Errorf("synchronous=FULL: %w", err))
 	}
 	err = inTx(ctx, c, fn)
 	// Back to NORMAL even when ctx has ended; if that fails the writer
 	// stays on FULL, which is slower but no less safe.
 	_, rerr := c.ExecContext(context.WithoutCancel(ctx), "PRAGMA synchronous=NORMAL")
-	return errors.Join(err, rerr)
+	return s.counted(errors.Join(err, rerr))
 }
 
 // micros and fromMicros convert times to and from the stored form:

@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) records.Backend) {
 		{"Filters", filters},
 		{"Mark", mark},
 		{"Summary", summary},
+		{"Recording", recording},
 		{"Concurrent", concurrent},
 		{"Context", cancelled},
 	} {
@@ -86,7 +87,7 @@ func roundTrip(t *testing.T, b records.Backend) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.ID <= 0 || c.At != want || c.Deadline != want.Add(records.DefaultReplyWithin) || c.Replied ||
+	if c.ID <= 0 || c.At != want || c.Deadline != want.Add(records.DefaultReplyWithin) || c.Replied || c.State != records.Recorded ||
 		c.Recording != "recordings/c1.wav" || c.Duration != 42*time.Second || c.Class != "service" {
 		t.Fatalf("added complaint %+v", c)
 	}
@@ -155,6 +156,7 @@ func invalidRecords(t *testing.T, b records.Backend) {
 	check("negative duration", "Duration", cp(func(c *records.Complaint) { c.Duration = -time.Second }))
 	check("replied", "Replied", cp(func(c *records.Complaint) { c.RepliedAt = T0 }))
 	check("bad call id", "CallID", cp(func(c *records.Complaint) { c.CallID = "\xff" }))
+	check("bad state", "State", cp(func(c *records.Complaint) { c.State = "lost" }))
 
 	sv := func(f func(*records.SurveyAnswer)) error {
 		a := Survey("c", T0, 3)
@@ -169,6 +171,8 @@ func invalidRecords(t *testing.T, b records.Backend) {
 
 	_, err := b.Callbacks(ctx, records.Filter{Limit: -1})
 	check("negative limit", "limit", err)
+	_, err = b.Complaints(ctx, records.Filter{State: "lost"})
+	check("bad state filter", "state", err)
 	check("mark without time", "at", b.MarkCallbackDone(ctx, 1, time.Time{}))
 
 	// Nothing invalid was stored.
@@ -423,5 +427,103 @@ func cancelled(t *testing.T, b records.Backend) {
 	// Still usable afterwards.
 	if _, err := b.AddCallback(t.Context(), Callback("c", T0)); err != nil {
 		t.Errorf("add after a cancelled one: %v", err)
+	}
+}
+
+// recording: a complaint is added being recorded before its audio, and
+// finished, or dropped when the caller said nothing; lists filter by state
+// and call; interrupted ones are counted open.
+func recording(t *testing.T, b records.Backend) {
+	ctx := t.Context()
+	start := func(id string, at time.Time) records.Complaint {
+		t.Helper()
+		c := Complaint(id, at)
+		c.State, c.Duration = records.Recording, 0
+		c, err := b.AddComplaint(ctx, c)
+		if err != nil || c.State != records.Recording || c.Recording != "recordings/"+id+".wav" {
+			t.Fatalf("start %s: %+v %v", id, c, err)
+		}
+		return c
+	}
+	done := start("done", T0)
+	cut := start("cut", T0.Add(time.Minute))
+	quiet := start("quiet", T0.Add(2*time.Minute))
+	start("live", T0.Add(3*time.Minute))
+	if _, err := b.AddComplaint(ctx, Complaint("old", T0.Add(-time.Hour))); err != nil {
+		t.Fatal(err)
+	}
+	list := func(f records.Filter) string {
+		t.Helper()
+		cs, err := b.Complaints(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := make([]string, len(cs))
+		for i, c := range cs {
+			s[i] = c.CallID + ":" + string(c.State)
+		}
+		return strings.Join(s, " ")
+	}
+	if got := list(records.Filter{State: records.Recording}); got != "done:recording cut:recording quiet:recording live:recording" {
+		t.Errorf("being recorded: %s", got)
+	}
+
+	if err := b.FinishComplaint(ctx, done.ID, records.ComplaintEnd{State: records.Recorded, Recording: "recordings/done.wav", Duration: 61*time.Second + 1500}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.FinishComplaint(ctx, cut.ID, records.ComplaintEnd{State: records.Interrupted, Duration: 3 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.DropComplaint(ctx, quiet.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []int64{done.ID, cut.ID, quiet.ID, 0, -1, done.ID + 1000} { // no longer being recorded, or never
+		if err := b.FinishComplaint(ctx, id, records.ComplaintEnd{State: records.Recorded}); !errors.Is(err, records.ErrNotFound) {
+			t.Errorf("finish %d again: %v; want not found", id, err)
+		}
+		if err := b.DropComplaint(ctx, id); !errors.Is(err, records.ErrNotFound) {
+			t.Errorf("drop %d again: %v; want not found", id, err)
+		}
+	}
+	if err := b.MarkComplaintReplied(ctx, quiet.ID, T0.Add(time.Hour)); !errors.Is(err, records.ErrNotFound) {
+		t.Errorf("reply to a dropped complaint: %v; want not found", err)
+	}
+	for _, end := range []records.ComplaintEnd{{State: records.Recording}, {State: ""}, {State: records.Recorded, Duration: -1},
+		{State: records.Recorded, Recording: "../x.wav"}} {
+		if err := b.FinishComplaint(ctx, cut.ID+2, end); !errors.Is(err, records.ErrInvalid) {
+			t.Errorf("finish with %+v: %v; want invalid", end, err)
+		}
+	}
+
+	if got := list(records.Filter{}); got != "old:recorded done:recorded cut:interrupted live:recording" {
+		t.Errorf("all: %s", got)
+	}
+	if got := list(records.Filter{State: records.Interrupted}); got != "cut:interrupted" {
+		t.Errorf("interrupted: %s", got)
+	}
+	if got := list(records.Filter{CallID: "done"}); got != "done:recorded" {
+		t.Errorf("by call id: %s", got)
+	}
+	cs, err := b.Complaints(ctx, records.Filter{CallID: "done"})
+	if err != nil || len(cs) != 1 || cs[0].Duration != 61*time.Second+time.Microsecond || cs[0].Recording != "recordings/done.wav" {
+		t.Errorf("finished: %+v %v", cs, err)
+	}
+	cs, err = b.Complaints(ctx, records.Filter{CallID: "cut"})
+	if err != nil || len(cs) != 1 || cs[0].Duration != 3*time.Second || cs[0].Recording != "" {
+		t.Errorf("interrupted: %+v %v", cs, err)
+	}
+	s, err := b.Summary(ctx, T0, T0)
+	if want := (records.Summary{OpenComplaints: 4, Interrupted: 1, Complaints: 3}); err != nil || s != want {
+		t.Errorf("summary %+v %v; want %+v", s, err, want)
+	}
+	if err := b.MarkComplaintReplied(ctx, cut.ID, T0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := b.Summary(ctx, T0, T0); err != nil || s.Interrupted != 0 || s.OpenComplaints != 3 {
+		t.Errorf("summary after the reply %+v %v", s, err)
+	}
+	cbs, err := b.Callbacks(ctx, records.Filter{CallID: "nobody"})
+	if err != nil || len(cbs) != 0 {
+		t.Errorf("callbacks of another call: %+v %v", cbs, err)
 	}
 }
