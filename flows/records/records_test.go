@@ -73,3 +73,8 @@ func TestPrepare(t *testing.T) {
 		t.Errorf("filter: %v", err)
 	}
 }
+
+// TestRecoverMemory: Recover finishes what kefu left behind, on Memory.
+func TestRecoverMemory(t *testing.T) {
+	recordstest.Recover(t, func(*testing.T) records.Backend { return new(records.Memory) })
+}

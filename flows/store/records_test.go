@@ -247,3 +247,8 @@ BEGIN SELECT RAISE(ABORT, 'disk on fire'); END`); err != nil {
 		t.Errorf("%d write errors, want 2", n)
 	}
 }
+
+// TestRecover: Recover finishes what kefu left behind, on SQLite.
+func TestRecover(t *testing.T) {
+	recordstest.Recover(t, func(t *testing.T) records.Backend { return open(t) })
+}
