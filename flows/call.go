@@ -34,9 +34,9 @@ type Call interface {
 	// SetGain sets the prompt gain in dB for prompts started from now on
 	// (CS-LOUDER).
 	SetGain(db float64)
-	// Record starts capturing what the caller says (a complaint); name is
-	// a file-name stem for the recording.
-	Record(name string) (Recording, error)
+	// Record starts capturing what the caller says (a complaint) into
+	// rel, a path relative to the data directory (records.RecordingPath).
+	Record(rel string) (Recording, error)
 	// Transfer hands the call to uri (REFER, else a bridged call that
 	// rings the destination for up to ring while the caller hears the
 	// ringing tone). On success the call is no longer the flow's;

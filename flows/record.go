@@ -57,25 +57,40 @@ type RecordingInfo struct {
 	Duration time.Duration
 }
 
+// run records the complaint. No complaint is lost to a crash: it is
+// stored (being recorded) before the first byte of audio, in a file named
+// by its call id, and finished when the recording ends; what kefu's
+// stopping cuts short, records.Recover finishes at the next start.
 func (rc *Record) run(ctx context.Context, r *Runner) (string, error) {
 	start := r.clock.Now()
-	rec, err := r.call.Record(fmt.Sprintf("complaint-%s", start.UTC().Format("20060102T150405.000")))
+	c := records.Complaint{CallID: r.info.CallID, Caller: r.info.Caller, Class: orStr(rc.Class, DefaultComplaint),
+		At: start, Deadline: start.Add(rc.ReplyWithin.or(records.DefaultReplyWithin)), State: records.Recording}
+	c.Recording = records.RecordingPath(c.Class, start, c.CallID)
+	c = r.startComplaint(ctx, c)
+	rec, err := r.call.Record(c.Recording)
 	if err != nil {
+		// Listed all the same: the caller's number is there to call back.
+		r.endComplaint(ctx, c, records.ComplaintEnd{State: records.Interrupted})
 		return "", fmt.Errorf("record: %w", err)
 	}
 	r.note("record", "start")
 	spoke, stopped, err := rc.take(ctx, r, start)
 	info, stopErr := rec.Stop()
 	r.note("record", fmt.Sprintf("end (%s) %v", stopped, info.Duration.Round(10*time.Millisecond)))
-	if stopErr != nil {
-		return "", errors.Join(err, fmt.Errorf("record: %w", stopErr))
-	}
-	if !spoke {
-		return rc.OnEmpty, err
+	switch {
+	case !spoke:
+		r.endComplaint(ctx, c, records.ComplaintEnd{})
+		return rc.OnEmpty, errors.Join(err, stopErr)
+	case stopErr != nil:
+		// What reached the disk is kept (Recover finishes its file at the
+		// next start) and the complaint stored: the closing's promise holds.
+		r.log.Error("recording failed; the complaint is stored as interrupted", "class", c.Class, "recording", info.Path, "error", stopErr)
+		r.endComplaint(ctx, c, records.ComplaintEnd{State: records.Interrupted, Recording: info.Path, Duration: info.Duration})
+		return rc.OnDone, err
 	}
 	// A caller who said it and hung up without the end key has still
 	// complained: it is stored all the same.
-	if err := r.storeComplaint(ctx, rc, start, info); err != nil {
+	if err := r.storeComplaint(ctx, c, info); err != nil {
 		return "", err
 	}
 	return rc.OnDone, err
@@ -186,20 +201,66 @@ func (rc *Record) walkClose(w *closeWalk, i int, _, complaint string) {
 
 func (rc *Record) label() string { return "record" }
 
-// storeComplaint stores a recorded complaint with its reply deadline.
-func (r *Runner) storeComplaint(ctx context.Context, rc *Record, start time.Time, info RecordingInfo) error {
-	c := records.Complaint{CallID: r.info.CallID, Caller: r.info.Caller, Class: orStr(rc.Class, DefaultComplaint),
-		At: start, Deadline: start.Add(rc.ReplyWithin.or(records.DefaultReplyWithin)), Recording: info.Path, Duration: info.Duration}
+// startComplaint stores c, a complaint being recorded, before its audio.
+// A store that fails is logged: the recording goes on, and storeComplaint
+// stores the complaint whole at its end. The complaint is returned with
+// its ID (0 when not stored).
+func (r *Runner) startComplaint(ctx context.Context, c records.Complaint) records.Complaint {
 	if r.records == nil {
-		r.log.Warn("no store for complaints: the complaint is only logged", "class", c.Class, "recording", c.Recording)
-		return nil
+		return c
 	}
 	saved, err := r.records.AddComplaint(context.WithoutCancel(ctx), c)
 	if err != nil {
+		r.log.Error("complaint not stored before its recording; it is stored when the recording ends", "class", c.Class, "recording", c.Recording, "error", err)
+		return c
+	}
+	return saved
+}
+
+// endComplaint finishes complaint c (stored when its recording started)
+// the way end says, or drops it when end has no state (nothing was said).
+// A store that fails is logged: records.Recover marks it interrupted at
+// the next start.
+func (r *Runner) endComplaint(ctx context.Context, c records.Complaint, end records.ComplaintEnd) {
+	if r.records == nil || c.ID == 0 {
+		if end.State != "" {
+			r.log.Error("complaint interrupted and not stored", "class", c.Class, "recording", end.Recording)
+		}
+		return
+	}
+	var err error
+	if end.State == "" {
+		err = r.records.DropComplaint(context.WithoutCancel(ctx), c.ID)
+	} else {
+		err = r.records.FinishComplaint(context.WithoutCancel(ctx), c.ID, end)
+		r.Result.Complaint = c.ID
+	}
+	if err != nil {
+		r.log.Error("complaint not finished in the store; it is listed as interrupted at the next start", "complaint", c.ID, "error", err)
+	}
+}
+
+// storeComplaint stores a recorded complaint with its reply deadline: it
+// finishes the one stored when the recording started, or stores it whole
+// when that failed.
+func (r *Runner) storeComplaint(ctx context.Context, c records.Complaint, info RecordingInfo) error {
+	if r.records == nil {
+		r.log.Warn("no store for complaints: the complaint is only logged", "class", c.Class, "recording", info.Path)
+		return nil
+	}
+	end := records.ComplaintEnd{State: records.Recorded, Recording: info.Path, Duration: info.Duration}
+	var err error
+	if c.ID != 0 {
+		err = r.records.FinishComplaint(context.WithoutCancel(ctx), c.ID, end)
+	} else {
+		c.State, c.Recording, c.Duration = end.State, end.Recording, end.Duration
+		c, err = r.records.AddComplaint(context.WithoutCancel(ctx), c)
+	}
+	if err != nil {
 		return fmt.Errorf("store complaint: %w", err)
 	}
-	r.Result.Complaint = saved.ID
-	r.note("stored", fmt.Sprintf("complaint %d (%s, reply by %s)", saved.ID, c.Class, saved.Deadline.In(r.cfg.Location()).Format(time.DateTime)))
+	r.Result.Complaint = c.ID
+	r.note("stored", fmt.Sprintf("complaint %d (%s, reply by %s)", c.ID, c.Class, c.Deadline.In(r.cfg.Location()).Format(time.DateTime)))
 	return nil
 }
 

@@ -10,17 +10,24 @@ import (
 	"time"
 
 	"github.com/kefu-hotline/kefu/flows"
+	"github.com/kefu-hotline/kefu/flows/records"
 	"github.com/kefu-hotline/kefu/media"
 	"github.com/kefu-hotline/kefu/media/audio"
 )
 
 // recorder writes the caller's decoded audio to a WAV file (16-bit PCM,
 // 8 kHz, mono) while a flow records (a complaint). The receive goroutine
-// writes frames; the flow's Stop finishes the file.
+// writes frames; the flow's Stop finishes the file. Until then the file
+// is PATH.part (records.PartSuffix), a WAV playable at every moment: the
+// writer updates its header every second, and the buffer holds less than
+// a second, so a kill loses at most the last second and records.Recover
+// finishes the file at the next start.
 type recorder struct {
 	mu      sync.Mutex
 	f       *os.File
+	buf     *bufio.Writer
 	w       *audio.Writer
+	path    string // the finished file's
 	rel     string // path relative to the data directory
 	err     error
 	stopped bool
@@ -44,14 +51,15 @@ func (b bufferedFile) Seek(offset int64, whence int) (int64, error) {
 }
 
 // Record implements flows.Call: the caller's audio from now on goes to
-// recordings/DATE/NAME-CALLID.wav under the data directory.
-func (c *call) Record(name string) (flows.Recording, error) {
+// rel under the data directory (records.RecordingPath names it).
+func (c *call) Record(rel string) (flows.Recording, error) {
 	dir := c.a.cfg.DataDir
 	if dir == "" {
 		return nil, errors.New("no data directory for recordings")
 	}
-	day := time.Now().UTC().Format("2006-01-02")
-	rel := filepath.Join("recordings", day, fmt.Sprintf("%s-%s.wav", name, c.localTag))
+	if !filepath.IsLocal(rel) {
+		return nil, fmt.Errorf("recording %q: not a path inside the data directory", rel)
+	}
 	path := filepath.Join(dir, rel)
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("recording directory: %w", err)
@@ -67,19 +75,29 @@ func (c *call) Record(name string) (flows.Recording, error) {
 	return &callRecording{m: c.m, r: r}, nil
 }
 
-// newRecorder creates the file at path (rel names it in reports) and
-// writes a WAV header with zero sizes; Stop fills them in.
+// newRecorder creates path's part file (rel names it in reports) with a
+// WAV header that says it is empty, already in the file.
 func newRecorder(path, rel string) (*recorder, error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o640)
+	if _, err := os.Lstat(path); err == nil {
+		return nil, fmt.Errorf("recording file: %s: %w", rel, os.ErrExist)
+	}
+	f, err := os.OpenFile(path+records.PartSuffix, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o640)
 	if err != nil {
 		return nil, fmt.Errorf("recording file: %w", err)
 	}
-	w, err := audio.NewWriter(bufferedFile{bufio.NewWriterSize(f, 16<<10), f}, audio.Format{Rate: media.SampleRate, Channels: 1})
+	// 16 KiB: just over a second of audio, so that the header's update
+	// every second flushes it.
+	buf := bufio.NewWriterSize(f, 16<<10)
+	w, err := audio.NewWriter(bufferedFile{buf, f}, audio.Format{Rate: media.SampleRate, Channels: 1})
+	if err == nil {
+		err = buf.Flush()
+	}
 	if err != nil {
 		_ = f.Close()
+		_ = os.Remove(path + records.PartSuffix)
 		return nil, fmt.Errorf("recording file: %w", err)
 	}
-	return &recorder{f: f, w: w, rel: rel}, nil
+	return &recorder{f: f, buf: buf, w: w, path: path, rel: rel}, nil
 }
 
 // callRecording detaches the recorder from the media path when stopped.
@@ -107,7 +125,10 @@ func (r *recorder) frame(pcm []int16) {
 	r.err = r.w.Write(pcm)
 }
 
-// Stop finishes the WAV file and reports its length.
+// Stop finishes the WAV file, renames it from its part file to its name
+// and reports its length. A file that could not be finished stays a part
+// file (records.Recover finishes it at the next start); its path is
+// reported all the same.
 func (r *recorder) Stop() (flows.RecordingInfo, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -118,7 +139,10 @@ func (r *recorder) Stop() (flows.RecordingInfo, error) {
 	r.stopped = true
 	err := r.err
 	if err == nil {
-		err = r.w.Close() // flushes the data and writes the header's sizes
+		err = r.w.Close() // writes the header's final sizes
+	}
+	if err == nil {
+		err = r.buf.Flush()
 	}
 	if err == nil {
 		err = r.f.Sync() // a complaint is a promise: keep it through a crash
@@ -126,8 +150,27 @@ func (r *recorder) Stop() (flows.RecordingInfo, error) {
 	if cerr := r.f.Close(); err == nil {
 		err = cerr
 	}
+	if err == nil {
+		err = os.Rename(r.path+records.PartSuffix, r.path)
+	}
+	if err == nil {
+		err = syncDir(filepath.Dir(r.path))
+	}
 	if err != nil {
 		r.err = fmt.Errorf("recording %s: %w", r.rel, err)
 	}
 	return info, r.err
+}
+
+// syncDir makes a rename in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }

@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/kefu-hotline/kefu/flows/records"
+	"github.com/kefu-hotline/kefu/media/audio"
 )
 
 // TestRecorderFile records two frames, a lost packet and a short frame,
@@ -65,6 +68,54 @@ func TestRecorderFile(t *testing.T) {
 
 	if _, err := newRecorder(path, "again"); err == nil {
 		t.Error("a second recorder overwrote an existing recording")
+	}
+	if _, err := os.Stat(path + records.PartSuffix); err == nil {
+		t.Error("the part file is still there after Stop")
+	}
+}
+
+// TestRecorderPartFile: while recording, the file is a part file that
+// decodes at every moment, to all but at most the last second; Stop
+// renames it to its name.
+func TestRecorderPartFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "complaint.wav")
+	r, err := newRecorder(path, "complaint.wav")
+	if err != nil {
+		t.Fatal(err)
+	}
+	part := path + records.PartSuffix
+	if b, err := os.ReadFile(part); err != nil || len(b) != 44 {
+		t.Fatalf("a new recording's part file: %d bytes, %v; want its 44-byte header", len(b), err)
+	}
+	for i := range 150 { // 3 s
+		r.frame(ramp(160, int16(i)))
+		if i%10 != 9 {
+			continue
+		}
+		b, err := os.ReadFile(part)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := audio.ReadWAV(bytes.NewReader(b))
+		if err != nil {
+			t.Fatalf("after %d frames: %v", i+1, err)
+		}
+		if got, sent := len(p.Samples), (i+1)*160; got > sent || sent-got > 8000 {
+			t.Fatalf("after %d frames the part file decodes to %d of %d samples", i+1, got, sent)
+		}
+	}
+	if _, err := os.Stat(path); err == nil {
+		t.Fatal("the recording has its final name before Stop")
+	}
+	if info, err := r.Stop(); err != nil || info.Duration != 3*time.Second {
+		t.Fatalf("Stop() = %+v, %v", info, err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err := audio.ReadWAV(bytes.NewReader(b)); err != nil || len(p.Samples) != 150*160 {
+		t.Fatalf("finished recording: %v", err)
 	}
 }
 
