@@ -41,13 +41,17 @@ type recordsAPI struct {
 // MountRecords adds the API over what calls leave behind (package records)
 // to mux:
 //
-//	GET  /api/callbacks                 callbacks, oldest first (?open=1 &since=RFC3339 &limit=N)
+//	GET  /api/callbacks                 callbacks, oldest first (?open=1 &since=RFC3339 &limit=N &call_id=ID)
 //	POST /api/callbacks/{id}/done       someone called back (again: no change)
-//	GET  /api/complaints                complaints, with "overdue" as of the request (same parameters)
+//	GET  /api/complaints                complaints, with "overdue" as of the request (same parameters,
+//	                                    and &state=recording|recorded|interrupted)
 //	POST /api/complaints/{id}/replied   someone replied (again: no change)
 //	GET  /api/surveys                   survey answers (?since= &limit=)
 //	GET  /api/records/summary           open and overdue counts, answers and mean score (?since=)
 //
+// A complaint's "state" says whether it is being recorded, was recorded,
+// or was interrupted: kefu stopped while recording it (killed, crashed),
+// and found it at its next start with the audio that reached the disk.
 // since is inclusive; limit defaults to 1000, at most 10000 (page with
 // since = the last record's at). Bad parameters and ids get 400, unknown
 // ids 404, each with {"error": "..."}. The JSON carries caller and
@@ -61,11 +65,11 @@ func MountRecords(mux *http.ServeMux, l records.Lister, log *slog.Logger, opts .
 	for _, o := range opts {
 		o(a)
 	}
-	mux.HandleFunc("GET /api/callbacks", list(a, true, l.Callbacks, callbackOut))
+	mux.HandleFunc("GET /api/callbacks", list(a, listOpen, l.Callbacks, callbackOut))
 	mux.HandleFunc("POST /api/callbacks/{id}/done", a.mark("callback done", l.MarkCallbackDone))
-	mux.HandleFunc("GET /api/complaints", list(a, true, l.Complaints, complaintOut))
+	mux.HandleFunc("GET /api/complaints", list(a, listOpen|listState, l.Complaints, complaintOut))
 	mux.HandleFunc("POST /api/complaints/{id}/replied", a.mark("complaint replied", l.MarkComplaintReplied))
-	mux.HandleFunc("GET /api/surveys", list(a, false, l.Surveys, surveyOut))
+	mux.HandleFunc("GET /api/surveys", list(a, 0, l.Surveys, surveyOut))
 	mux.HandleFunc("GET /api/records/summary", a.summary)
 }
 
@@ -93,6 +97,7 @@ type complaintJSON struct {
 	Deadline  time.Time `json:"deadline"`
 	Recording string    `json:"recording"`
 	Duration  float64   `json:"duration_seconds"`
+	State     string    `json:"state"` // recording, recorded or interrupted
 	Replied   bool      `json:"replied"`
 	RepliedAt time.Time `json:"replied_at,omitzero"`
 	Overdue   bool      `json:"overdue"`
@@ -118,17 +123,27 @@ type summaryJSON struct {
 	OpenCallbacks  int       `json:"open_callbacks"`
 	OpenComplaints int       `json:"open_complaints"`
 	Overdue        int       `json:"overdue"`
+	Interrupted    int       `json:"interrupted"`
 	Complaints     int       `json:"complaints"`
 	RepliedLate    int       `json:"replied_late"`
 	Surveys        int       `json:"surveys"`
 	MeanScore      float64   `json:"mean_score"`
 }
 
+// listParams are the optional query parameters a list takes.
+type listParams uint8
+
+const (
+	listOpen  listParams = 1 << iota // ?open=1
+	listState                        // ?state=
+)
+
 // list serves a GET of one kind of record: the filter from the query
-// (withOpen: ?open=1 applies), the records, each as JSON judged at now.
-func list[R, J any](a *recordsAPI, withOpen bool, get func(context.Context, records.Filter) ([]R, error), toJSON func(R, time.Time) J) http.HandlerFunc {
+// (with the optional parameters in params), the records, each as JSON
+// judged at now.
+func list[R, J any](a *recordsAPI, params listParams, get func(context.Context, records.Filter) ([]R, error), toJSON func(R, time.Time) J) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		f, err := listFilter(r, withOpen)
+		f, err := listFilter(r, params)
 		if err != nil {
 			a.reply(w, r, 0, nil, err)
 			return
@@ -150,7 +165,7 @@ func callbackOut(c records.Callback, _ time.Time) callbackJSON {
 
 func complaintOut(c records.Complaint, now time.Time) complaintJSON {
 	return complaintJSON{ID: c.ID, CallID: c.CallID, Caller: c.Caller, Class: c.Class, At: c.At,
-		Deadline: c.Deadline, Recording: c.Recording, Duration: c.Duration.Seconds(),
+		Deadline: c.Deadline, Recording: c.Recording, Duration: c.Duration.Seconds(), State: string(c.State),
 		Replied: c.Replied, RepliedAt: c.RepliedAt, Overdue: c.Overdue(now)}
 }
 
@@ -172,7 +187,7 @@ func (a *recordsAPI) summary(w http.ResponseWriter, r *http.Request) {
 	now := a.now()
 	s, err := a.l.Summary(r.Context(), now, since)
 	a.reply(w, r, http.StatusOK, summaryJSON{Now: now.UTC(), Since: since.UTC(), OpenCallbacks: s.OpenCallbacks,
-		OpenComplaints: s.OpenComplaints, Overdue: s.Overdue, Complaints: s.Complaints,
+		OpenComplaints: s.OpenComplaints, Overdue: s.Overdue, Interrupted: s.Interrupted, Complaints: s.Complaints,
 		RepliedLate: s.RepliedLate, Surveys: s.Surveys, MeanScore: s.MeanScore}, err)
 }
 
@@ -218,21 +233,27 @@ func recordsQuery(r *http.Request, allowed ...string) (url.Values, error) {
 	return q, nil
 }
 
-// listFilter reads ?open=, ?since= and ?limit= (open only where withOpen).
-func listFilter(r *http.Request, withOpen bool) (records.Filter, error) {
-	allowed := []string{"since", "limit"}
-	if withOpen {
+// listFilter reads ?since=, ?limit=, ?call_id= and those of params.
+func listFilter(r *http.Request, params listParams) (records.Filter, error) {
+	allowed := []string{"since", "limit", "call_id"}
+	if params&listOpen != 0 {
 		allowed = append(allowed, "open")
+	}
+	if params&listState != 0 {
+		allowed = append(allowed, "state")
 	}
 	q, err := recordsQuery(r, allowed...)
 	if err != nil {
 		return records.Filter{}, err
 	}
-	f := records.Filter{Limit: defaultListLimit}
+	f := records.Filter{Limit: defaultListLimit, CallID: q.Get("call_id"), State: records.ComplaintState(q.Get("state"))}
 	if v := q.Get("open"); v != "" {
 		if f.Open, err = strconv.ParseBool(v); err != nil {
 			return records.Filter{}, badParam("open", "want 1 or 0")
 		}
+	}
+	if f.State != "" && !f.State.Valid() {
+		return records.Filter{}, badParam("state", "want recording, recorded or interrupted")
 	}
 	if f.Since, err = sinceParam(q); err != nil {
 		return records.Filter{}, err

@@ -92,6 +92,7 @@ type complaint struct {
 	Deadline  time.Time `json:"deadline"`
 	Recording string    `json:"recording"`
 	Duration  float64   `json:"duration_seconds"`
+	State     string    `json:"state"`
 	Replied   bool      `json:"replied"`
 	RepliedAt time.Time `json:"replied_at"`
 	Overdue   bool      `json:"overdue"`
@@ -179,6 +180,48 @@ func TestRecordsComplaints(t *testing.T) {
 	}
 }
 
+// TestRecordsInterrupted: a complaint kefu's stopping cut short is listed
+// with its state, found by ?state= and by its call's id, and counted in
+// the summary.
+func TestRecordsInterrupted(t *testing.T) {
+	e := newRecordsEnv(t)
+	e.seed()
+	ctx := t.Context()
+	for _, id := range []string{"cut", "live"} {
+		c := recordstest.Complaint(id, recordstest.T0.Add(5*time.Hour))
+		c.State, c.Duration = records.Recording, 0
+		if _, err := e.mem.AddComplaint(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.mem.FinishComplaint(ctx, 4, records.ComplaintEnd{State: records.Interrupted, Recording: "recordings/cut.wav", Duration: 1500 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	var cs []complaint
+	if code, body := e.do("GET", "/api/complaints", &cs); code != 200 || len(cs) != 5 ||
+		cs[0].State != "recorded" || cs[3].State != "interrupted" || cs[4].State != "recording" {
+		t.Fatalf("list: %d %s", code, body)
+	}
+	e.do("GET", "/api/complaints?state=interrupted&open=1", &cs)
+	if len(cs) != 1 || cs[0].CallID != "cut" || cs[0].Duration != 1.5 || cs[0].Recording != "recordings/cut.wav" {
+		t.Errorf("interrupted: %+v", cs)
+	}
+	e.do("GET", "/api/complaints?call_id=live", &cs)
+	if len(cs) != 1 || cs[0].State != "recording" {
+		t.Errorf("by call id: %+v", cs)
+	}
+	var cbs []callback
+	e.do("GET", "/api/callbacks?call_id=b", &cbs)
+	if len(cbs) != 1 || cbs[0].CallID != "b" {
+		t.Errorf("callbacks by call id: %+v", cbs)
+	}
+	var s map[string]any
+	e.do("GET", "/api/records/summary", &s)
+	if s["interrupted"] != 1.0 || s["open_complaints"] != 5.0 {
+		t.Errorf("summary: %v", s)
+	}
+}
+
 func TestRecordsSurveysAndSummary(t *testing.T) {
 	e := newRecordsEnv(t)
 	e.seed()
@@ -224,7 +267,9 @@ func TestRecordsBadRequests(t *testing.T) {
 		{"GET", "/api/complaints?limit=-5", "limit: want an integer"},
 		{"GET", "/api/complaints?limit=10001", "limit: want an integer"},
 		{"GET", "/api/complaints?limit=ten", "limit: want an integer"},
-		{"GET", "/api/callbacks?opne=1", "opne: unknown parameter; want since, limit, open"},
+		{"GET", "/api/callbacks?opne=1", "opne: unknown parameter; want since, limit, call_id, open"},
+		{"GET", "/api/complaints?state=lost", "state: want recording, recorded or interrupted"},
+		{"GET", "/api/callbacks?state=recorded", "state: unknown parameter"},
 		{"GET", "/api/callbacks?open=1&open=0", "open: given more than once"},
 		{"GET", "/api/callbacks?open=%zz", "query: malformed"},
 		{"GET", "/api/surveys?open=1", "open: unknown parameter"},
