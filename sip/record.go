@@ -19,9 +19,9 @@ import (
 // 8 kHz, mono) while a flow records (a complaint). The receive goroutine
 // writes frames; the flow's Stop finishes the file. Until then the file
 // is PATH.part (records.PartSuffix), a WAV playable at every moment: the
-// writer updates its header every second, and the buffer holds less than
-// a second, so a kill loses at most the last second and records.Recover
-// finishes the file at the next start.
+// writer updates its header every second, and the buffer in front of the
+// file holds a quarter of a second, so a kill loses at most that, and
+// records.Recover finishes the file from its length at the next start.
 type recorder struct {
 	mu      sync.Mutex
 	f       *os.File
@@ -85,9 +85,8 @@ func newRecorder(path, rel string) (*recorder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("recording file: %w", err)
 	}
-	// 16 KiB: just over a second of audio, so that the header's update
-	// every second flushes it.
-	buf := bufio.NewWriterSize(f, 16<<10)
+	// 4 KiB: a quarter of a second of audio, four writes a second.
+	buf := bufio.NewWriterSize(f, 4<<10)
 	w, err := audio.NewWriter(bufferedFile{buf, f}, audio.Format{Rate: media.SampleRate, Channels: 1})
 	if err == nil {
 		err = buf.Flush()
