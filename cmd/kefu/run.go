@@ -151,6 +151,7 @@ func serve(sigctx context.Context, hup <-chan struct{}, f *runFlags, log *slog.L
 		return fmt.Errorf("data store: %w", err)
 	}
 	defer st.Close()
+	recoverRecordings(f.dataDir, st, log)
 	if err := attach(snap, st, log); err != nil {
 		return err
 	}
