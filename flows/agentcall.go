@@ -77,10 +77,12 @@ type AgentLeg interface {
 	Whisper(ctx context.Context, p *prompts.Prompt) error
 	// Bridge relays audio and keys both ways until either side hangs
 	// up; the side a hold leaves alone hears music. When the agent hangs
-	// up first it returns nil and the caller's call goes on; when the
-	// caller does (ctx ends), the agent's leg gets BYE and it returns
-	// ctx's cause.
-	Bridge(ctx context.Context, music *prompts.Prompt) error
+	// up first it returns "" and the caller's call goes on; when the
+	// agent transfers the caller (their phone's transfer key) it returns
+	// the target, a queue or a destination (Config.AgentTransferTarget);
+	// when the caller hangs up (ctx ends), the agent's leg gets BYE and
+	// it returns ctx's cause.
+	Bridge(ctx context.Context, music *prompts.Prompt) (transferTo string, err error)
 	// Hangup ends the agent's call (BYE) without a bridge.
 	Hangup()
 }

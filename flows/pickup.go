@@ -82,9 +82,10 @@ func (r *Runner) ringOffer(ctx context.Context, o agents.Offer) (AgentLeg, error
 // pickUp connects a caller taken by an agent: the agent hears the whisper
 // (the queue and the wait) while the caller hears the thanks for waiting,
 // or after a long wait the apology of CS-GREET-BUSY; then the two talk
-// until one hangs up. It returns nil when the agent hung up (the flow goes
-// on), or the call's end.
-func (r *Runner) pickUp(ctx context.Context, leg AgentLeg, q *Enqueue, waited time.Duration) error {
+// until one hangs up. It returns "" when the agent hung up (the flow goes
+// on), the queue or destination the agent transferred the caller to, or
+// the call's end.
+func (r *Runner) pickUp(ctx context.Context, leg AgentLeg, q *Enqueue, waited time.Duration) (string, error) {
 	defer r.agents.Ended(leg.ID())
 	whispered := make(chan error, 1)
 	go func() { whispered <- r.whisper(ctx, leg, q.Queue, waited) }()
@@ -98,22 +99,54 @@ func (r *Runner) pickUp(ctx context.Context, leg AgentLeg, q *Enqueue, waited ti
 	}
 	if err != nil {
 		leg.Hangup()
-		return err
+		return "", err
 	}
 	r.vars[VarAgent] = leg.ID()
 	r.note("bridge", "agent "+leg.ID())
 	music, err := r.music(orStr(q.Music, DefaultMusic))
 	if err != nil {
 		leg.Hangup()
-		return err
+		return "", err
 	}
 	start := r.clock.Now()
-	err = leg.Bridge(ctx, music)
+	to, err := leg.Bridge(ctx, music)
 	if err != nil {
-		return err
+		return "", err
 	}
-	r.note("bridge", fmt.Sprintf("agent %s hung up after %v", leg.ID(), r.clock.Now().Sub(start).Round(time.Second)))
-	return nil
+	talk := r.clock.Now().Sub(start).Round(time.Second)
+	if to != "" {
+		r.note("bridge", fmt.Sprintf("agent %s transferred the caller to %s after %v", leg.ID(), to, talk))
+	} else {
+		r.note("bridge", fmt.Sprintf("agent %s hung up after %v", leg.ID(), talk))
+	}
+	return to, nil
+}
+
+// AgentTransferTarget reports whether an agent may send a caller to name
+// with their phone's transfer key: one of kefu's queues (not the nuisance
+// queue) or a configured destination, nothing else (no toll fraud).
+func (c *Config) AgentTransferTarget(name string) bool {
+	for _, q := range c.QueueDefs {
+		if q.Name == name {
+			return !q.Yields
+		}
+	}
+	_, ok := c.Destinations[name]
+	return ok
+}
+
+// agentTransfer carries out an agent's transfer of the caller: into the
+// named queue (they wait there as anyone joining, with the true ask), or
+// to a destination (CS-ESCALATE's supervisors at the PBX); a destination
+// that cannot be reached is said, and the flow goes on at next.
+func (r *Runner) agentTransfer(ctx context.Context, q *Enqueue, to string) (string, error) {
+	if r.cfg.hasQueue(to) {
+		next := *q
+		next.Queue, next.OnUnstaffed = to, ""
+		return next.run(ctx, r)
+	}
+	t := &Transfer{To: to, OnFail: q.OnAnswer}
+	return t.run(ctx, r)
 }
 
 // whisper tells the agent which queue the caller comes from and how long

@@ -54,6 +54,7 @@ type ringingCall struct {
 	*fakeCall
 	answerAfter map[string]time.Duration
 	talk        time.Duration
+	transferTo  string // what the agent transfers the caller to after talk
 	whispered   []string
 }
 
@@ -94,12 +95,12 @@ func (l *fakeLeg) Whisper(ctx context.Context, p *prompts.Prompt) error {
 		return context.Cause(ctx)
 	}
 }
-func (l *fakeLeg) Bridge(ctx context.Context, _ *prompts.Prompt) error {
+func (l *fakeLeg) Bridge(ctx context.Context, _ *prompts.Prompt) (string, error) {
 	select {
 	case <-time.After(l.c.talk):
-		return nil
+		return l.c.transferTo, nil
 	case <-ctx.Done():
-		return context.Cause(ctx)
+		return "", context.Cause(ctx)
 	}
 }
 func (l *fakeLeg) Hangup() {}
@@ -197,6 +198,51 @@ func TestPickUpCallerHangsUp(t *testing.T) {
 		}
 		if fig := qs.Figures(time.Now())[0]; fig.Answered.Count != 1 || fig.Abandoned.Count != 0 {
 			t.Errorf("figures %+v", fig)
+		}
+	})
+}
+
+// TestAgentTransfersToQueue: an agent sends the caller on with their
+// phone's transfer key (CS-ESCALATE made real): the caller hears the true
+// ask again and waits in the supervisors queue.
+func TestAgentTransfersToQueue(t *testing.T) {
+	_, cat := loadDefault(t)
+	y := strings.Replace(queueFlow, "  - name: nuisance\n", "  - name: supervisors\n  - name: nuisance\n", 1)
+	cfg, err := Parse("q.yaml", []byte(y))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _ := cfg.Flow("f")
+	if !cfg.AgentTransferTarget("supervisors") || cfg.AgentTransferTarget("nuisance") || cfg.AgentTransferTarget("13800138000") {
+		t.Fatal("transfer targets: want kefu's queues but the nuisance one, nothing else")
+	}
+	synctest.Test(t, func(t *testing.T) {
+		qs, _ := cfg.Queues()
+		ctx, cancel, fc, _ := startFake(t, cfg, cat)
+		call := &ringingCall{fakeCall: fc, answerAfter: map[string]time.Duration{"8001": time.Second}, talk: 30 * time.Second, transferTo: "supervisors"}
+		board := &fakeBoard{offers: make(chan agents.Offer, 1)}
+		r := NewRunner(cfg, f, call, cat, Options{Queues: qs, Agents: board, Info: CallInfo{CallID: "c1"}})
+		time.AfterFunc(5*time.Second, func() {
+			board.mu.Lock()
+			tk := board.ticket
+			board.mu.Unlock()
+			board.offers <- agents.Offer{Ticket: tk, Queue: "customers", RingTimeout: 15 * time.Second,
+				Agents: []agents.Target{{ID: "8001", Contact: "sip:8001@127.0.0.1"}}}
+		})
+		time.AfterFunc(2*time.Minute, func() {
+			board.mu.Lock()
+			if q := board.ticket.Queue(); q != "supervisors" {
+				t.Errorf("the caller waits in %s, want supervisors", q)
+			}
+			board.mu.Unlock()
+			cancel(ErrCallerHangup)
+		})
+		_ = r.Run(ctx)
+		if got := call.ids(); !strings.HasPrefix(got, "queue.connecting hold.resume queue.connecting") {
+			t.Errorf("caller heard %s", got)
+		}
+		if want := []string{"answered 8001", "ended 8001"}; !slices.Equal(board.log, want) {
+			t.Errorf("board heard %q, want %q", board.log, want)
 		}
 	})
 }

@@ -168,8 +168,12 @@ func (q *Enqueue) run(ctx context.Context, r *Runner) (string, error) {
 	}
 	r.note("queue", fmt.Sprintf("taken from %s after %v", q.Queue, t.Waited(r.clock.Now())))
 	if leg != nil {
-		if err := r.pickUp(ctx, leg, q, t.Waited(r.clock.Now())); err != nil {
+		to, err := r.pickUp(ctx, leg, q, t.Waited(r.clock.Now()))
+		switch {
+		case err != nil:
 			return "", err
+		case to != "":
+			return r.agentTransfer(ctx, q, to)
 		}
 		return q.OnAnswer, nil
 	}

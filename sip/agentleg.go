@@ -121,10 +121,7 @@ type agentLeg struct {
 // sendKey passes a key on to the far end of the leg as a SIP INFO; the
 // answer is not waited for.
 func (l *leg) sendKey(key rune) {
-	target := l.dlg.InviteRequest.Recipient
-	if ct := l.dlg.InviteResponse.Contact(); ct != nil {
-		target = *ct.Address.Clone()
-	}
+	target := l.remoteTarget()
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 32*sip.T1)
 		defer cancel()
@@ -178,10 +175,11 @@ func (g *agentLeg) Hangup() {
 }
 
 // Bridge implements flows.AgentLeg: the caller's audio goes to the agent
-// and the agent's to the caller until one of them hangs up. The agent's
-// hang-up leaves the caller's call to the flow (a survey follows); the
-// caller's sends the agent BYE.
-func (g *agentLeg) Bridge(ctx context.Context, music *prompts.Prompt) error {
+// and the agent's to the caller until one of them hangs up, or the agent
+// transfers the caller (REFER to a queue or destination: its name is
+// returned). The agent's hang-up or transfer leaves the caller's call to
+// the flow; the caller's hang-up sends the agent BYE.
+func (g *agentLeg) Bridge(ctx context.Context, music *prompts.Prompt) (string, error) {
 	c, l := g.c, g.l
 	fromCaller := newRelay("caller")
 	// What each side hears: the other, or music while the other holds.
@@ -194,10 +192,16 @@ func (g *agentLeg) Bridge(ctx context.Context, music *prompts.Prompt) error {
 	c.m.tap.Store(fromCaller)
 	go func() { defer wg.Done(); _ = c.m.audio.player.Play(pctx, toCaller) }()
 	start := time.Now()
-	by := ""
+	by, referTo := "", ""
 	for by == "" {
 		select {
 		case r := <-l.reqs:
+			if r.req.Method == sip.REFER {
+				if referTo = g.agentRefer(r); referTo != "" {
+					by = "agent_transfer"
+				}
+				continue
+			}
 			if keys, ok := infoKeys(r.req); ok && r.req.Method == sip.INFO {
 				_ = r.tx.Respond(sip.NewResponseFromRequest(r.req, 200, "OK", nil))
 				close(r.done)
@@ -232,7 +236,7 @@ func (g *agentLeg) Bridge(ctx context.Context, music *prompts.Prompt) error {
 	stopPlays()
 	wg.Wait()
 	st := l.audio.sess.Stats()
-	c.log.Info("agent call ended", "agent", g.id, "by", by, "talk_s", round1(time.Since(start).Seconds()),
+	c.log.Info("agent call ended", "agent", g.id, "by", by, "to", referTo, "talk_s", round1(time.Since(start).Seconds()),
 		"rtp_sent", st.Sent.Load(), "rtp_received", st.Received.Load(),
 		"relayed_to_agent", fromCaller.relayed.Load(), "relayed_to_caller", g.toCaller.relayed.Load())
 	g.once.Do(func() {
@@ -243,9 +247,9 @@ func (g *agentLeg) Bridge(ctx context.Context, music *prompts.Prompt) error {
 		l.close()
 	})
 	if ctx.Err() != nil {
-		return context.Cause(ctx)
+		return "", context.Cause(ctx)
 	}
-	return nil
+	return referTo, nil
 }
 
 // holdSwitch is what one side of a bridge hears: the other side, or music

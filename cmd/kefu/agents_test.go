@@ -200,3 +200,70 @@ flows:
 		t.Errorf("the caller's timeline has no answer: %v", evs)
 	}
 }
+
+// TestIntegrationAgentTransfer: an agent's desk phone (sipp) takes a
+// queued caller, then presses its transfer key to the supervisors queue
+// (REFER): kefu accepts it, tells the phone it is done (NOTIFY 200), ends
+// the agent's call, and the caller hears the true ask again and waits for
+// a supervisor; a REFER to a number would have been refused.
+func TestIntegrationAgentTransfer(t *testing.T) {
+	integration(t)
+	t.Parallel()
+	uas := startSippUAS(t, "uas_agent_refer.xml", 40*time.Second, "-rtp_echo")
+	cfg := configFile(t, fmt.Sprintf(`
+queues:
+  - name: customers
+  - name: supervisors
+    max_wait: 30s
+agents:
+  - id: "8001"
+    contact: sip:8001@127.0.0.1:%d
+    queues: [customers]
+routes:
+  - to: "*"
+    flow: f
+flows:
+  f:
+    steps:
+      - name: wait
+        queue: {queue: customers, on_answer: after, on_timeout: after}
+      - name: after
+        close: {}
+        exception: a test flow, the closing after the agent
+`, uas.port))
+	a := startAgent(t, "-config", cfg)
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	_, out := dialRecordedNoAudio(t, ctx, a, "-for", "20s")
+	r := uas.wait()
+	if n := r.first(t, false, "NOTIFY", ""); !strings.Contains(n.text, "SIP/2.0 200") {
+		t.Errorf("NOTIFY to the agent's phone:\n%s", n.text)
+	}
+	tr := a.waitEntry(t, "agent transfers the caller", 5*time.Second)
+	if tr.str("to") != "supervisors" {
+		t.Errorf("agent transfer %v", tr)
+	}
+	joined := 0
+	for _, e := range a.entries("flow") {
+		if e.str("what") == "queue" && strings.HasPrefix(e.str("detail"), "joined ") {
+			joined++
+			if joined == 2 && !strings.HasPrefix(e.str("detail"), "joined supervisors") {
+				t.Errorf("after the transfer the caller %s, want the supervisors queue", e.str("detail"))
+			}
+		}
+	}
+	if joined != 2 {
+		t.Errorf("the caller joined %d queues, want customers then supervisors\n%s", joined, out)
+	}
+}
+
+// dialRecordedNoAudio runs kefu dial, failing the test unless the call
+// succeeded; it returns the timeline and the output.
+func dialRecordedNoAudio(t *testing.T, ctx context.Context, a *agent, args ...string) ([]timelineEvent, string) {
+	t.Helper()
+	evs, code, out := dial(t, ctx, a, args...)
+	if code != 0 {
+		t.Fatalf("kefu dial exit %d\n%s", code, out)
+	}
+	return evs, out
+}
