@@ -164,6 +164,10 @@ func serve(sigctx context.Context, hup <-chan struct{}, f *runFlags, log *slog.L
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "kefu_store_write_errors_total",
+		Help: "Writes the data store refused (callbacks, complaints, surveys, lists): each is a record at risk.",
+	}, func() float64 { return float64(st.WriteErrors()) }))
 	board, err := newBoard(snap, reg, log)
 	if err != nil {
 		return err
