@@ -56,7 +56,9 @@ func (r *Runner) ringOffer(ctx context.Context, o agents.Offer) (AgentLeg, error
 		ids = append(ids, a.ID)
 	}
 	r.note("offer", fmt.Sprintf("ringing agent %s for up to %v", strings.Join(ids, ", "), o.RingTimeout))
+	rang := r.clock.Now()
 	leg, outs, err := r.call.Ring(ctx, req)
+	r.Result.RingTime += r.clock.Now().Sub(rang)
 	for _, out := range outs {
 		switch out.Result {
 		case RingAnswered:
@@ -109,11 +111,19 @@ func (r *Runner) pickUp(ctx context.Context, leg AgentLeg, q *Enqueue, waited ti
 		return "", err
 	}
 	start := r.clock.Now()
+	r.Result.Agent = leg.ID()
 	to, err := leg.Bridge(ctx, music)
-	if err != nil {
+	r.Result.TalkTime = r.clock.Now().Sub(start)
+	switch {
+	case err != nil:
+		r.Result.AgentEndedBy = "caller"
 		return "", err
+	case to != "":
+		r.Result.AgentEndedBy = "transfer"
+	default:
+		r.Result.AgentEndedBy = "agent"
 	}
-	talk := r.clock.Now().Sub(start).Round(time.Second)
+	talk := r.Result.TalkTime.Round(time.Second)
 	if to != "" {
 		r.note("bridge", fmt.Sprintf("agent %s transferred the caller to %s after %v", leg.ID(), to, talk))
 	} else {

@@ -115,6 +115,7 @@ func (q *Enqueue) run(ctx context.Context, r *Runner) (string, error) {
 		return "", fmt.Errorf("queue %s: %w", q.Queue, err)
 	}
 	r.vars[VarQueue] = q.Queue
+	r.Result.Queue = q.Queue
 	r.note("queue", fmt.Sprintf("joined %s at position %d, estimated wait %v", q.Queue, t.Position(), t.EstimatedWait()))
 	var offers <-chan agents.Offer
 	r.offersGone = false
@@ -126,6 +127,7 @@ func (q *Enqueue) run(ctx context.Context, r *Runner) (string, error) {
 		if o := t.Leave(r.clock.Now(), queue.Abandoned); o == queue.Abandoned {
 			r.note("queue", fmt.Sprintf("abandoned %s after %v", q.Queue, t.Waited(r.clock.Now())))
 		}
+		r.Result.QueueWait += t.Waited(r.clock.Now())
 		r.releaseOffers(offers)
 	}()
 	h := q.hold()

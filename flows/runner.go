@@ -67,6 +67,12 @@ type Result struct {
 	Transferred string
 	// The records the call left, by ID in the store (0: none).
 	Callback, Complaint, Survey int64
+	// The call's time with agents (issue 12): the queue and the wait
+	// there, how long agents' phones rang for it, the agent who took it,
+	// the talk, and who ended the talk ("agent", "caller", "transfer").
+	Queue                         string
+	QueueWait, RingTime, TalkTime time.Duration
+	Agent, AgentEndedBy           string
 }
 
 // TraceEntry is one line of a call's timeline (prompts, waits, events).

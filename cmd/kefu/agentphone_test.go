@@ -179,6 +179,12 @@ flows:
 	if !strings.Contains(steps, "rate (survey)") {
 		t.Errorf("the flow after the agent: %s; want the survey", steps)
 	}
+	// The call's record: the queue, the wait, the agent and the talk.
+	ff := a.waitEntry(t, "flow finished", 10*time.Second)
+	if ff.str("agent") != "8001" || ff.str("queue") != "customers" || ff.str("agent_ended_by") != "agent" ||
+		ff.num("talk_s") < 4 || ff.num("talk_s") > 7 || ff.num("queue_wait_s") < 4 || ff.num("ring_s") < 0.8 {
+		t.Errorf("flow finished %v; want agent 8001 from customers, about 5 s of talk (8 s from the answer less the thanks) ended by the agent, the wait and the ring", ff)
+	}
 	if st := agentStates(t, a)["8001"]; st.State != agents.WrapUp || st.CallsToday != 1 {
 		t.Errorf("agent after the call: %+v; want wrap-up with one call", st)
 	}
