@@ -15,6 +15,7 @@ type queueCollector struct {
 	waiting, longest, estimate *prometheus.Desc
 	left, leftSeconds          *prometheus.Desc
 	level, asa, abandonment    *prometheus.Desc
+	agents                     *prometheus.Desc
 }
 
 // NewQueueCollector returns a collector of the queues' figures: callers
@@ -31,13 +32,14 @@ func NewQueueCollector(figures QueueFigures) prometheus.Collector {
 		leftSeconds: prometheus.NewDesc("kefu_queue_left_wait_seconds_total", "Their waits, summed, by outcome.", []string{"queue", "outcome"}, nil),
 		level:       prometheus.NewDesc("kefu_queue_service_level", "Share of the answered callers answered within 20 s (CS-SLA); 1 before any was answered.", q, nil),
 		asa:         prometheus.NewDesc("kefu_queue_average_speed_of_answer_seconds", "Mean wait of the answered callers.", q, nil),
+		agents:      prometheus.NewDesc("kefu_queue_agents", "Agents serving the queue now (signed in, not paused).", q, nil),
 		abandonment: prometheus.NewDesc("kefu_queue_abandonment_ratio", "Share of the callers who left the queue by hanging up.", q, nil),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (c *queueCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.waiting, c.longest, c.estimate, c.left, c.leftSeconds, c.level, c.asa, c.abandonment} {
+	for _, d := range []*prometheus.Desc{c.waiting, c.longest, c.estimate, c.left, c.leftSeconds, c.level, c.asa, c.abandonment, c.agents} {
 		ch <- d
 	}
 }
@@ -49,6 +51,7 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.longest, prometheus.GaugeValue, f.LongestWait.Seconds(), f.Queue)
 		ch <- prometheus.MustNewConstMetric(c.estimate, prometheus.GaugeValue, f.EstimatedWait.Seconds(), f.Queue)
 		ch <- prometheus.MustNewConstMetric(c.level, prometheus.GaugeValue, ServiceLevel(f.Answered), f.Queue)
+		ch <- prometheus.MustNewConstMetric(c.agents, prometheus.GaugeValue, float64(f.Agents), f.Queue)
 		ch <- prometheus.MustNewConstMetric(c.asa, prometheus.GaugeValue, f.Answered.Mean.Seconds(), f.Queue)
 		abandon := 0.0
 		if n := f.Answered.Count + f.Abandoned.Count + f.TimedOut.Count; n > 0 {

@@ -19,6 +19,9 @@ type Figures struct {
 	Waiting     int      `json:"waiting"`              // callers in the queue now
 	LongestWait Duration `json:"longest_wait_seconds"` // of the callers waiting now; 0 when none
 	MaxWait     Duration `json:"max_wait_seconds"`     // the configured limit; 0 when none
+	// Agents is how many agents serve the queue now (signed in, not
+	// paused: Manager.Agents).
+	Agents int `json:"agents"`
 
 	Answered  WaitStats `json:"answered"`  // taken by a transfer or an agent; time to answer
 	Abandoned WaitStats `json:"abandoned"` // hung up while waiting
@@ -59,6 +62,17 @@ var waitBounds = [...]time.Duration{
 // Figures returns the figures of every queue at now, in configured order,
 // then those of removed queues that still have callers (Reconfigure).
 func (m *Manager) Figures(now time.Time) []Figures {
+	out := m.figures(now)
+	if m.Agents != nil {
+		// Outside m.mu: the agents' board locks itself first, then us.
+		for i := range out {
+			out[i].Agents = m.Agents(out[i].Queue)
+		}
+	}
+	return out
+}
+
+func (m *Manager) figures(now time.Time) []Figures {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	out := make([]Figures, 0, len(m.order))
