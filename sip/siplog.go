@@ -20,10 +20,13 @@ import (
 // line and size, values and lines bounded, keys unique.
 
 const (
-	// maxLogValue bounds one logged string (bytes, before JSON escaping).
-	maxLogValue = 200
-	// maxLogAttrs bounds the attributes of one line.
-	maxLogAttrs = 12
+	// maxLogValue bounds one logged string, and maxLogValues all of a
+	// line's strings but its message, in bytes as JSON writes them
+	// (escapes counted): with maxLogAttrs keys of 40 bytes at most, a
+	// line stays under 2 KB.
+	maxLogValue  = 200
+	maxLogValues = 1000
+	maxLogAttrs  = 12
 	// minMaskedDigits is the shortest run of digits masked as a number:
 	// shorter runs are ports, IP address parts, counts.
 	minMaskedDigits = 6
@@ -80,31 +83,34 @@ func (h *safeHandler) WithAttrs(as []slog.Attr) slog.Handler {
 func (h *safeHandler) WithGroup(name string) slog.Handler {
 	inner := h.inner
 	if len(h.attrs) > 0 {
-		inner = inner.WithAttrs(h.clean(h.attrs))
+		budget := maxLogValues
+		inner = inner.WithAttrs(h.clean(h.attrs, &budget))
 	}
 	return &safeHandler{inner: inner.WithGroup(name), show: h.show}
 }
 
 func (h *safeHandler) Handle(ctx context.Context, r slog.Record) error {
-	out := slog.NewRecord(r.Time, r.Level, h.cleanString(r.Message), r.PC)
+	msgBudget := maxLogValue
+	out := slog.NewRecord(r.Time, r.Level, h.cleanString(r.Message, &msgBudget), r.PC)
 	as := append([]slog.Attr(nil), h.attrs...)
 	r.Attrs(func(a slog.Attr) bool {
 		as = append(as, a)
 		return true
 	})
-	out.AddAttrs(h.clean(as)...)
+	budget := maxLogValues
+	out.AddAttrs(h.clean(as, &budget)...)
 	return h.inner.Handle(ctx, out)
 }
 
 // clean dedupes attrs by key (the last value wins, in the first one's
 // place), renames keys the JSON handler writes itself, bounds their
-// number and cleans each value.
-func (h *safeHandler) clean(as []slog.Attr) []slog.Attr {
+// number and cleans each value, its strings within budget.
+func (h *safeHandler) clean(as []slog.Attr, budget *int) []slog.Attr {
 	out := make([]slog.Attr, 0, len(as))
 	at := map[string]int{}
 	for _, a := range as {
 		a.Key = safeKey(a.Key)
-		a.Value = h.cleanValue(a.Value)
+		a.Value = h.cleanValue(a.Value, budget)
 		if i, ok := at[a.Key]; ok {
 			out[i] = a
 			continue
@@ -129,36 +135,39 @@ func safeKey(k string) string {
 	return k
 }
 
-func (h *safeHandler) cleanValue(v slog.Value) slog.Value {
+func (h *safeHandler) cleanValue(v slog.Value, budget *int) slog.Value {
 	v = v.Resolve()
 	switch v.Kind() {
 	case slog.KindString:
-		return slog.StringValue(h.cleanString(v.String()))
+		return slog.StringValue(h.cleanString(v.String(), budget))
 	case slog.KindGroup:
-		return slog.GroupValue(h.clean(v.Group())...)
+		return slog.GroupValue(h.clean(v.Group(), budget)...)
 	case slog.KindAny:
 		switch x := v.Any().(type) {
 		case error:
-			return slog.StringValue(h.cleanString(x.Error()))
+			return slog.StringValue(h.cleanString(x.Error(), budget))
 		case []byte:
-			return slog.StringValue(h.cleanString(string(x)))
+			return slog.StringValue(h.cleanString(string(x), budget))
 		default:
-			return slog.StringValue(h.cleanString(fmt.Sprint(x)))
+			return slog.StringValue(h.cleanString(fmt.Sprint(x), budget))
 		}
 	}
 	return v // numbers, durations, times, booleans
 }
 
 // cleanString reduces a raw SIP message (anything with a line break) to
-// its first line and its size, masks numbers and bounds the length.
-func (h *safeHandler) cleanString(s string) string {
+// its first line and its size, masks numbers and bounds the length to
+// maxLogValue and what is left of budget.
+func (h *safeHandler) cleanString(s string, budget *int) string {
 	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
 		s = fmt.Sprintf("%s [%d bytes]", strings.TrimSpace(s[:i]), len(s))
 	}
 	if !h.show {
 		s = maskNumbers(s)
 	}
-	return bound(s, maxLogValue)
+	s, used := bound(s, min(maxLogValue, *budget))
+	*budget -= used
+	return s
 }
 
 // maskNumbers masks every run of minMaskedDigits or more digits (a '+'
@@ -193,24 +202,42 @@ func maskNumbers(s string) string {
 	return b.String()
 }
 
-// bound cuts s to at most n bytes on a rune boundary, marking the cut, and
-// replaces control characters.
-func bound(s string, n int) string {
-	cut := false
-	if len(s) > n {
-		for n > 0 && !utf8.RuneStart(s[n]) {
-			n--
+// bound cuts s where JSON would write more than n bytes of it (escapes
+// counted), on a rune boundary, marking the cut; control characters become
+// spaces. It returns the result and what JSON will write of it.
+func bound(s string, n int) (string, int) {
+	var b strings.Builder
+	used := 0
+	for i, r := range s {
+		c := jsonCost(r, s[i:])
+		if used+c > n {
+			b.WriteString("…")
+			return b.String(), used + 3
 		}
-		s, cut = s[:n], true
-	}
-	s = strings.Map(func(r rune) rune {
 		if r < 0x20 || r == 0x7f {
-			return ' '
+			r = ' '
 		}
-		return r
-	}, s)
-	if cut {
-		s += "…"
+		b.WriteRune(r)
+		used += c
 	}
-	return s
+	return b.String(), used
+}
+
+// jsonCost is how many bytes encoding/json (and slog's JSON handler) write
+// for r, the start of rest.
+func jsonCost(r rune, rest string) int {
+	switch {
+	case r == utf8.RuneError:
+		if _, size := utf8.DecodeRuneInString(rest); size == 1 {
+			return 6 // an invalid byte: \ufffd
+		}
+		return 3
+	case r == '<', r == '>', r == '&', r == 0x2028, r == 0x2029:
+		return 6
+	case r == '"', r == '\\':
+		return 2
+	case r < 0x20 || r == 0x7f:
+		return 1 // written as a space
+	}
+	return utf8.RuneLen(r)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -101,11 +102,28 @@ func TestMaskNumbers(t *testing.T) {
 }
 
 func TestBound(t *testing.T) {
-	s := bound(strings.Repeat("语", 100), 10) // 3 bytes a rune
-	if s != "语语语…" {
-		t.Errorf("bound: %q", s)
+	if s, n := bound(strings.Repeat("语", 100), 10); s != "语语语…" || n != 12 { // 3 bytes a rune
+		t.Errorf("bound: %q, %d", s, n)
 	}
-	if got := bound("a\x00b\tc", 10); got != "a b c" {
-		t.Errorf("control characters: %q", got)
+	if s, _ := bound("a\x00b\tc", 10); s != "a b c" {
+		t.Errorf("control characters: %q", s)
+	}
+	if s, n := bound(strings.Repeat("<", 100), 30); s != "<<<<<…" || n != 33 { // \u003c
+		t.Errorf("escapes: %q, %d", s, n)
+	}
+}
+
+// TestSafeHandlerBound: a line of the most attributes, each a long string
+// of the characters JSON escapes most, stays under 2 KB.
+func TestSafeHandlerBound(t *testing.T) {
+	var out bytes.Buffer
+	log := slog.New(newSafeHandler(slog.NewJSONHandler(&out, nil), false))
+	var args []any
+	for i := range 20 {
+		args = append(args, fmt.Sprintf("%s%02d", strings.Repeat("k", 38), i), strings.Repeat("<\"", 500))
+	}
+	log.Error(strings.Repeat("&", 500), args...)
+	if n := len(out.String()); n > 2048 || len(jsonKeys(t, out.String())) != 3+maxLogAttrs {
+		t.Errorf("a line of %d bytes:\n%s", n, out.String())
 	}
 }
