@@ -205,3 +205,93 @@ flows:
 		t.Errorf("the agent heard the caller's %v Hz at %.2f of the power at the end", callerHz, s)
 	}
 }
+
+// twoAgentsConfig is a queue two registered agents serve, with a short
+// ring timeout.
+const twoAgentsConfig = `
+queues:
+  - name: customers
+    ring_timeout: 5s
+agents:
+  - {id: "8001", password: secret-8001, queues: [customers]}
+  - {id: "8002", password: secret-8002, queues: [customers]}
+routes:
+  - to: "*"
+    flow: f
+flows:
+  f:
+    steps:
+      - name: wait
+        queue: {queue: customers, on_answer: end, on_timeout: end}
+      - name: end
+        close: {}
+        exception: a test flow, the closing after the agent
+`
+
+// TestIntegrationAgentRingTimeout: the agent idle longest (signed in
+// first) lets the offer ring out: after the ring timeout kefu cancels it
+// (CANCEL, the phone stops ringing), counts the miss, and offers the caller
+// to the next agent, who answers.
+func TestIntegrationAgentRingTimeout(t *testing.T) {
+	integration(t)
+	t.Parallel()
+	a := startAgent(t, "-config", configFile(t, twoAgentsConfig))
+	first := startPhone(t, a, "-id", "8001", "-password", "secret-8001", "-no-answer", "-for", "2m")
+	first.wait(t, "registered", 10*time.Second)
+	second := startPhone(t, a, "-id", "8002", "-password", "secret-8002", "-answer-after", "500ms", "-hangup-after", "3s", "-for", "2m")
+	second.wait(t, "registered", 10*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	dialRecordedNoAudio(t, ctx, a, "-for", "25s")
+	first.wait(t, "offered", time.Second)
+	first.wait(t, "cancelled", time.Second)
+	second.wait(t, "answered", time.Second)
+	second.wait(t, "bye_sent", time.Second)
+	st := agentStates(t, a)
+	if st["8001"].Missed != 1 || st["8001"].State != agents.Available {
+		t.Errorf("agent 8001 after ringing out: %+v; want available with one miss", st["8001"])
+	}
+	if st["8002"].CallsToday != 1 {
+		t.Errorf("agent 8002: %+v; want one call", st["8002"])
+	}
+	ff := a.waitEntry(t, "flow finished", 5*time.Second)
+	if ff.str("agent") != "8002" || ff.num("ring_s") < 5 {
+		t.Errorf("flow finished %v; want agent 8002 after 5 s of ringing 8001", ff)
+	}
+	if !strings.Contains(a.metrics(), `kefu_agent_offers_total{outcome="no_answer"} 1`) {
+		t.Errorf("offers metric: %s", grepLines(a.metrics(), "kefu_agent_offers_total"))
+	}
+}
+
+// TestIntegrationAgentCancelled: the caller hangs up while an agent's
+// phone rings: kefu cancels the offer (the phone gets CANCEL), and the
+// agent is free again with no miss counted.
+func TestIntegrationAgentCancelled(t *testing.T) {
+	integration(t)
+	t.Parallel()
+	a := startAgent(t, "-config", configFile(t, strings.Replace(twoAgentsConfig, "ring_timeout: 5s", "ring_timeout: 15s", 1)))
+	ph := startPhone(t, a, "-id", "8001", "-password", "secret-8001", "-no-answer", "-for", "2m")
+	ph.wait(t, "registered", 10*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	dialRecordedNoAudio(t, ctx, a, "-for", "8s") // hangs up about 3 s into the ringing
+	ph.wait(t, "offered", time.Second)
+	ph.wait(t, "cancelled", 5*time.Second)
+	if st := agentStates(t, a)["8001"]; st.Missed != 0 || st.State != agents.Available {
+		t.Errorf("agent after the caller left: %+v; want available, no miss", st)
+	}
+	if !strings.Contains(a.metrics(), `kefu_agent_offers_total{outcome="released"} 1`) {
+		t.Errorf("offers metric: %s", grepLines(a.metrics(), "kefu_agent_offers_total"))
+	}
+}
+
+// grepLines returns the lines of s that contain sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
