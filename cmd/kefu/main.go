@@ -5,7 +5,9 @@
 //	kefu agent    register to kefu as a scripted agent phone and answer calls
 //	kefu check    validate a configuration file offline
 //	kefu config   print the embedded default configuration
-//	kefu prompts  list and check prompt sets
+//	kefu prompts  list, check and export prompt sets
+//	kefu health   ask a running kefu whether it is healthy
+//	kefu version  print the version and build
 package main
 
 import (
@@ -31,6 +33,9 @@ Usage:
   kefu nuisance ...           list, add and remove nuisance callers (see kefu nuisance)
   kefu schema                 print the JSON Schema of the configuration, for editors
   kefu prompts list|check     list a prompt set's texts, durations and levels, or check it (see kefu prompts)
+  kefu prompts export DIR     write the embedded prompt set to DIR/LANG, to record your own (prompts_dir: DIR)
+  kefu health [-http ADDR]    exit 0 if the kefu at the ops address is healthy, 1 if not (the container's healthcheck)
+  kefu version [-json]        print the version and build
 `
 
 func main() {
@@ -67,6 +72,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdCheck(args[1:], stdout, stderr)
 	case "prompts":
 		return cmdPrompts(args[1:], stdout, stderr)
+	case "health":
+		return cmdHealth(ctx, args[1:], stdout, stderr)
+	case "version", "-version", "--version":
+		return cmdVersion(args[1:], stdout, stderr)
 	case "config":
 		if len(args) == 2 && args[1] == "default" {
 			_, _ = stdout.Write(flows.DefaultYAML())
