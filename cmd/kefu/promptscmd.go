@@ -5,8 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	iofs "io/fs"
 	"math"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
@@ -17,8 +19,11 @@ import (
 // directory ops recorded (the layout of prompts_dir: LANG/prompts.txt and
 // the recordings beside it).
 func cmdPrompts(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "export" {
+		return cmdPromptsExport(args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || (args[0] != "list" && args[0] != "check") {
-		fmt.Fprint(stderr, "usage: kefu prompts list|check [-lang zh-CN] [-dir DIR] [-readings=false]\n")
+		fmt.Fprint(stderr, "usage: kefu prompts list|check [-lang zh-CN] [-dir DIR] [-readings=false]\n       kefu prompts export [-lang zh-CN] DIR\n")
 		return 2
 	}
 	fs := flag.NewFlagSet("kefu prompts "+args[0], flag.ContinueOnError)
@@ -101,4 +106,44 @@ func level(p *prompts.Prompt) string {
 		return fmt.Sprintf("%.1f", l)
 	}
 	return "-"
+}
+
+// cmdPromptsExport writes an embedded prompt set to DIR/LANG (the text file
+// and the recordings), for ops to replace recordings and edit texts without
+// the source tree, then load with prompts_dir: DIR.
+func cmdPromptsExport(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("kefu prompts export", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	lang := fs.String("lang", prompts.DefaultLang, "the embedded set to write: "+strings.Join(prompts.EmbeddedLangs(), " or "))
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "usage: kefu prompts export [-lang zh-CN] DIR\n\nWrites the embedded prompt set to DIR/LANG (prompts.txt and one recording per prompt),\nfor a configuration's prompts_dir: DIR.\n\nflags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return exitForParse(err)
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return 2
+	}
+	set, err := prompts.EmbeddedSet(*lang)
+	if err != nil {
+		fmt.Fprintln(stderr, "kefu prompts export:", err)
+		return 1
+	}
+	dst := filepath.Join(fs.Arg(0), *lang)
+	// Never write over a set ops may have recorded already.
+	if entries, err := os.ReadDir(dst); err == nil && len(entries) > 0 {
+		fmt.Fprintf(stderr, "kefu prompts export: %s is not empty; export to a new directory\n", dst)
+		return 1
+	}
+	if err := os.CopyFS(dst, set); err != nil {
+		fmt.Fprintln(stderr, "kefu prompts export:", err)
+		return 1
+	}
+	files, _ := iofs.ReadDir(set, ".")
+	n := len(files)
+	fmt.Fprintf(stdout, "wrote %d files to %s\nnext: edit %s, replace recordings (<id>.mp3 or <id>.wav, one per prompt),\n      kefu prompts check -dir %s -lang %s -readings=false,\n      then set prompts_dir: %s and language: %s in the configuration\n",
+		n, dst, filepath.Join(dst, prompts.TextFile), fs.Arg(0), *lang, fs.Arg(0), *lang)
+	return 0
 }
