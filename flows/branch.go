@@ -28,6 +28,7 @@ type Case struct {
 	Called    string            `yaml:"called"`    // regular expression on the called user
 	Vars      map[string]string `yaml:"vars"`      // call variables that must equal these values
 	Anonymous *bool             `yaml:"anonymous"` // the caller withheld the number
+	InService *bool             `yaml:"in_service"` // within the service hours (CS-AFTER-HOURS)
 	Goto      string            `yaml:"goto"`
 
 	caller, called *regexp.Regexp
@@ -130,6 +131,9 @@ func (c *Case) match(info CallInfo, vars map[string]string, cfg *Config) bool {
 		return false
 	}
 	if c.Anonymous != nil && *c.Anonymous != info.Anonymous {
+		return false
+	}
+	if c.InService != nil && *c.InService != cfg.InService(info.At) {
 		return false
 	}
 	for k, v := range c.Vars {

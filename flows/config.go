@@ -90,12 +90,17 @@ type Config struct {
 	Destinations map[string]string `yaml:"destinations"`
 	// QueueDefs are kefu's own queues, used by the queue verb.
 	QueueDefs []QueueDef `yaml:"queues"`
+	// ServiceHours are when the hotline is open (CS-AFTER-HOURS); none:
+	// always. Outside them a queue step goes to its on_unstaffed, and a
+	// branch can test in_service.
+	ServiceHours []HoursDef `yaml:"service_hours"`
 	// Agents are the people who take the queues' callers (issue 12).
 	Agents []AgentDef       `yaml:"agents"`
 	Flows  map[string]*Flow `yaml:"flows"`
 
-	loc *time.Location
-	cal *calendar.Calendar
+	loc   *time.Location
+	cal   *calendar.Calendar
+	hours calendar.Hours
 }
 
 // Louder is CS-LOUDER: a caller key that raises the prompt gain one step

@@ -102,6 +102,10 @@ func (q *Enqueue) run(ctx context.Context, r *Runner) (string, error) {
 	if r.queues == nil {
 		return "", errNoQueues
 	}
+	if q.OnUnstaffed != "" && !r.cfg.InService(r.clock.Now()) {
+		r.note("queue", fmt.Sprintf("outside the service hours: no queue for %s", q.Queue))
+		return q.OnUnstaffed, nil
+	}
 	if q.OnUnstaffed != "" && !r.queues.Staffed(q.Queue) {
 		r.note("queue", fmt.Sprintf("nobody can take %s's callers now", q.Queue))
 		return q.OnUnstaffed, nil

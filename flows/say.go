@@ -17,6 +17,9 @@ type Say struct {
 	// legal notice): the caller talking over it does not stop it. Other
 	// prompts stop when the caller starts speaking (CS-LISTEN).
 	Whole bool `yaml:"whole"`
+	// Reopen follows the prompt with when the service opens again
+	// (CS-AFTER-HOURS): 明天上午八点半, then afterhours.serve (恢复服务).
+	Reopen bool `yaml:"reopen"`
 }
 
 // Greet is the greet verb: the opening the calendar picks for the moment
@@ -34,7 +37,13 @@ func (s *Say) run(ctx context.Context, r *Runner) (string, error) {
 	if s.Whole {
 		how = whole
 	}
+	if s.Reopen {
+		how = whole
+	}
 	h, err := r.playAs(ctx, s.Prompt, how)
+	if err == nil && s.Reopen {
+		err = r.sayReopen(ctx)
+	}
 	if h.keys != "" {
 		// Keys pressed while kefu spoke: a menu right after takes them
 		// (the caller who knows the menu does not wait for it).
@@ -53,6 +62,15 @@ func (s *Say) check(sc *stepCheck) {
 
 func (s *Say) checkPrompts(pc *promptCheck) {
 	pc.need(pc.path+".prompt", s.Prompt)
+	if s.Reopen {
+		tail := promptAt
+		if strings.HasPrefix(pc.cat.Lang(), "zh") {
+			tail = "unit.fen"
+		}
+		for _, id := range append(reopenPrompts, tail) {
+			pc.need(pc.path+".reopen", id)
+		}
+	}
 	if pr, ok := pc.cat.Get(s.Prompt); ok && strings.Contains(pr.Text, "{"+prompts.VarNumber+"}") {
 		if _, err := pc.cat.Compose(s.Prompt, map[string]string{prompts.VarNumber: s.Number}); err != nil {
 			pc.at("", "%v: give the number to read with number: \"10086\"", err)

@@ -67,6 +67,7 @@ func (c *Config) validate(file string, data []byte) error {
 		}
 	}
 	c.validateScreening(p)
+	c.validateHours(p)
 	if len(c.Flows) == 0 {
 		p.at("$", "no flows: define at least one under flows:")
 	}
