@@ -20,14 +20,14 @@ type Branch struct {
 
 // Case is one branch: every condition set must hold.
 type Case struct {
-	Holiday   string            `yaml:"holiday"`   // newyear, midautumn, nationalday, newyearday, labourday, dragonboat, or "any"
-	Weekday   []string          `yaml:"weekday"`   // mon..sun
-	Time      string            `yaml:"time"`      // "08:30-17:00", local; the end is excluded
-	Dates     string            `yaml:"dates"`     // "2026-02-15..2026-02-23"
-	Caller    string            `yaml:"caller"`    // regular expression on the caller number
-	Called    string            `yaml:"called"`    // regular expression on the called user
-	Vars      map[string]string `yaml:"vars"`      // call variables that must equal these values
-	Anonymous *bool             `yaml:"anonymous"` // the caller withheld the number
+	Holiday   string            `yaml:"holiday"`    // newyear, midautumn, nationalday, newyearday, labourday, dragonboat, or "any"
+	Weekday   []string          `yaml:"weekday"`    // mon..sun
+	Time      string            `yaml:"time"`       // "08:30-17:00", local; the end is excluded
+	Dates     string            `yaml:"dates"`      // "2026-02-15..2026-02-23"
+	Caller    string            `yaml:"caller"`     // regular expression on the caller number
+	Called    string            `yaml:"called"`     // regular expression on the called user
+	Vars      map[string]string `yaml:"vars"`       // call variables that must equal these values
+	Anonymous *bool             `yaml:"anonymous"`  // the caller withheld the number
 	InService *bool             `yaml:"in_service"` // within the service hours (CS-AFTER-HOURS)
 	Goto      string            `yaml:"goto"`
 
