@@ -52,6 +52,9 @@ type Config struct {
 	// Flood limits request rates per source and caller and drops
 	// scanners; nil admits everything.
 	Flood *flood.Guard
+	// ACL says who may place calls and register agents' phones (acl.go);
+	// nil lets everyone in.
+	ACL *ACL
 	// Registrar makes kefu its agents' registrar (register.go); nil:
 	// REGISTER gets 405 like any method kefu does not serve.
 	Registrar *registrar.Registrar

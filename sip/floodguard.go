@@ -10,15 +10,16 @@ import (
 	"github.com/kefu-hotline/kefu/sip/flood"
 )
 
-// admit runs the flood guard on a new out-of-dialog request. It returns
-// false when the request was answered (a rate-limited INVITE or REGISTER
-// gets its final response, so no real caller is left ringing) or dropped
+// admit runs the flood guard, then the source ACL (acl.go), on a new
+// out-of-dialog request. It returns false when the request was answered (a
+// rate-limited INVITE or REGISTER gets its final response, so no real
+// caller is left ringing; a source outside the ACL gets 403) or dropped
 // (scanners, OPTIONS floods, banned sources: an answer would only help
 // them). sipgo hands each transaction over once, so retransmissions use
 // no tokens.
 func (a *Agent) admit(req *sip.Request, tx sip.ServerTransaction) bool {
 	if a.cfg.Flood == nil {
-		return true
+		return a.permit(req, tx) // the source ACL (acl.go)
 	}
 	src, _ := netip.ParseAddrPort(req.Source())
 	ua := ""
@@ -27,7 +28,7 @@ func (a *Agent) admit(req *sip.Request, tx sip.ServerTransaction) bool {
 	}
 	v := a.cfg.Flood.Check(flood.Request{Method: string(req.Method), Source: src.Addr(), Caller: fromUser(req), UserAgent: ua}, time.Now())
 	if v.Action == flood.Allow {
-		return true
+		return a.permit(req, tx)
 	}
 	a.met.Flood.WithLabelValues(string(req.Method), v.Action.String(), string(v.Reason)).Inc()
 	a.log.Debug("flood guard", "method", string(req.Method), "action", v.Action.String(), "reason", string(v.Reason),

@@ -31,7 +31,7 @@ import (
 // equivalent (flag wins over environment).
 type runFlags struct {
 	listen, rtpPorts, httpAddr, dataDir, config, advertise, logLevel string
-	now, trusted                                                     string
+	now, trusted, allow, allowAgents                                 string
 	noFlood                                                          bool
 	grace                                                            time.Duration
 	showNumbers                                                      bool
@@ -55,6 +55,8 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	fs.DurationVar(&f.grace, "grace", grace, "on SIGTERM, how long active calls may finish before they get BYE (KEFU_GRACE)")
 	fs.StringVar(&f.now, "now", env("KEFU_NOW", ""), "pin the flows' clock to this RFC 3339 time at start, for tests of greetings and holidays (KEFU_NOW)")
 	fs.StringVar(&f.trusted, "trusted", env("KEFU_TRUSTED", ""), "PBX trunk addresses or CIDRs, comma-separated: exempt from the per-source flood limits, never banned (KEFU_TRUSTED)")
+	fs.StringVar(&f.allow, "allow", env("KEFU_ALLOW", ""), "addresses or CIDRs, comma-separated, that may place calls (the trunks); INVITEs from elsewhere get 403; -trusted ones may too; empty: any source (KEFU_ALLOW)")
+	fs.StringVar(&f.allowAgents, "allow-agents", env("KEFU_ALLOW_AGENTS", ""), "addresses or CIDRs, comma-separated, agents' phones may register from; empty: any (the digest authenticates them) (KEFU_ALLOW_AGENTS)")
 	fs.BoolVar(&f.noFlood, "no-flood-guard", env("KEFU_NO_FLOOD_GUARD", "") == "true", "turn the SIP flood guard off, e.g. behind a proxy that limits rates itself (KEFU_NO_FLOOD_GUARD=true)")
 	fs.BoolVar(&f.showNumbers, "show-numbers", env("KEFU_SHOW_NUMBERS", "") == "true", "log caller numbers unmasked (KEFU_SHOW_NUMBERS=true)")
 	if err := fs.Parse(args); err != nil {
@@ -168,6 +170,10 @@ func serve(sigctx context.Context, hup <-chan struct{}, f *runFlags, log *slog.L
 		Name: "kefu_store_write_errors_total",
 		Help: "Writes the data store refused (callbacks, complaints, surveys, lists): each is a record at risk.",
 	}, func() float64 { return float64(st.WriteErrors()) }))
+	acl, err := sourceACL(f, reg, log) // acl.go
+	if err != nil {
+		return err
+	}
 	board, err := newBoard(snap, reg, log)
 	if err != nil {
 		return err
@@ -179,7 +185,7 @@ func serve(sigctx context.Context, hup <-chan struct{}, f *runFlags, log *slog.L
 	agent, err := sip.New(sip.Config{
 		Listen: f.listen, Advertise: adv, RTPLow: lo, RTPHigh: hi, Logger: log,
 		Current: current.Load, ShowNumbers: f.showNumbers, Metrics: sip.NewMetrics(reg), Clock: clock,
-		DataDir: f.dataDir, Flood: guard, Registrar: agentsReg,
+		DataDir: f.dataDir, Flood: guard, Registrar: agentsReg, ACL: acl,
 	})
 	if err != nil {
 		return err

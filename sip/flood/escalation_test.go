@@ -190,3 +190,23 @@ func TestBanFromOutside(t *testing.T) {
 	want(t, g.Check(invite(trunk, ""), t0.Add(time.Second)), Allow, 0, ReasonNone)
 	want(t, g.Check(invite(outsider, ""), t0.Add(time.Minute)), Allow, 0, ReasonNone)
 }
+
+// TestStrikeFromOutside: refusals decided outside the guard (the source
+// ACL's 403s) count towards a ban like its own; a trusted trunk is never
+// struck, and an invalid address is ignored.
+func TestStrikeFromOutside(t *testing.T) {
+	g := newGuard(t, Config{BanStrikes: 3, BanFor: time.Minute, Trusted: []netip.Prefix{trunkNet}})
+	for range 2 {
+		g.Strike(outsider, t0)
+		g.Strike(trunk, t0)
+		g.Strike(netip.Addr{}, t0)
+	}
+	want(t, g.Check(invite(outsider, ""), t0), Allow, 0, ReasonNone)
+	g.Strike(netip.AddrFrom16(outsider.As16()), t0) // IPv4-mapped: the same source
+	want(t, g.Check(invite(outsider, ""), t0), Drop, 0, ReasonSourceBanned)
+	for range 5 {
+		g.Strike(trunk, t0)
+	}
+	want(t, g.Check(invite(trunk, ""), t0), Allow, 0, ReasonNone)
+	want(t, g.Check(invite(outsider, ""), t0.Add(time.Minute)), Allow, 0, ReasonNone)
+}

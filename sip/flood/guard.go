@@ -35,8 +35,10 @@
 //     reflector aimed at the spoofed address.
 //
 // Escalation: an untrusted source denied Config.BanStrikes times within
-// Config.BanWindow (rate limits and scanner matches count) is banned for
-// Config.BanFor: everything it sends is dropped. Trusted sources are never
+// Config.BanWindow (rate limits and scanner matches count, and so do the
+// refusals the SIP layer reports with Strike, such as the source ACL's) is
+// banned for Config.BanFor: everything it sends is dropped. Ban bans at
+// once (the registrar's repeated digest failures). Trusted sources are never
 // banned, so an INVITE from a trunk always gets a final response.
 //
 // Call Check after the transaction layer has absorbed retransmissions
@@ -333,4 +335,16 @@ func (g *Guard) Ban(src netip.Addr, now time.Time) {
 	sh.mu.Lock()
 	sh.get(g.sources, sourceKey(src), t).bannedUntil = t + g.banFor
 	sh.mu.Unlock()
+}
+
+// Strike counts one denial decided outside the guard against src, as its
+// own rate limits and scanner matches count: for refusals such as the
+// source ACL's, so that a source that keeps knocking is banned after
+// BanStrikes like any flood. A trusted source is never struck.
+func (g *Guard) Strike(src netip.Addr, now time.Time) {
+	src = src.Unmap().WithZone("")
+	if !src.IsValid() || g.isTrusted(src) {
+		return
+	}
+	g.strikeSource(sourceKey(src), now.UnixNano())
 }
