@@ -138,6 +138,9 @@ func (r *Runner) Run(ctx context.Context) error {
 			return errNoVerb(s)
 		}
 		next, err := s.v.run(ctx, r)
+		if _, instant := s.v.(instantVerb); instant && r.typed == "" {
+			r.typed = r.typedNow // a branch or goto passes the keys on to the step after it
+		}
 		if errors.Is(err, errHungUp) || errors.Is(err, errTransferred) {
 			return nil
 		}

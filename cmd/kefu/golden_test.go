@@ -8,6 +8,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/kefu-hotline/kefu/flows/records"
+	"github.com/kefu-hotline/kefu/flows/store"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/simulate/*.txt from the current output")
@@ -38,8 +42,14 @@ func TestSimulateGolden(t *testing.T) {
 				t.Fatalf("%s: first line must be \"# kefu simulate ARGS\" (then the rule's ID after \"#\")", file)
 			}
 			args, _, _ = strings.Cut(args, " #")
+			fields := strings.Fields(args)
+			for i, f := range fields {
+				if number, ok := strings.CutPrefix(f, "@open-callback:"); ok {
+					fields[i] = seedOpenCallback(t, number)
+				}
+			}
 			var stdout, stderr bytes.Buffer
-			if code := cmdSimulate(strings.Fields(args), &stdout, &stderr); code != 0 {
+			if code := cmdSimulate(fields, &stdout, &stderr); code != 0 {
 				t.Fatalf("kefu simulate %s: exit %d\n%s", args, code, stderr.String())
 			}
 			// The config hash changes with every edit of the default;
@@ -56,4 +66,22 @@ func TestSimulateGolden(t *testing.T) {
 			}
 		})
 	}
+}
+
+// seedOpenCallback makes a data directory whose store holds an open
+// callback for number: a golden timeline names it as -data
+// @open-callback:NUMBER.
+func seedOpenCallback(t *testing.T, number string) string {
+	t.Helper()
+	dir := t.TempDir()
+	st, err := store.Open(t.Context(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	at := time.Date(2026, 11, 23, 13, 0, 0, 0, time.UTC)
+	if _, err := st.AddCallback(t.Context(), records.Callback{CallID: "earlier", Caller: number, Number: number, Reason: "system_down", At: at}); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
