@@ -41,18 +41,18 @@ func ParsePattern(s string) (string, error) {
 	digits, ok := numberDigits(body)
 	switch {
 	case !ok:
-		return "", invalid("pattern", fmt.Sprintf("%q: only digits, an optional leading '+' and an optional trailing '*' (prefix); regular expressions are not patterns", MaskPattern(p)))
+		return "", invalidPattern(s, "only digits, an optional leading '+' and an optional trailing '*' (prefix); regular expressions are not patterns")
 	case digits > MaxPatternDigits:
-		return "", invalid("pattern", fmt.Sprintf("%q: more than %d digits", MaskPattern(p), MaxPatternDigits))
+		return "", invalidPattern(s, fmt.Sprintf("more than %d digits", MaxPatternDigits))
 	case prefix && digits < MinPrefixDigits:
-		return "", invalid("pattern", fmt.Sprintf("%q: a prefix needs at least %d digits, or it would match too many callers", MaskPattern(p), MinPrefixDigits))
+		return "", invalidPattern(s, fmt.Sprintf("a prefix needs at least %d digits, or it would match too many callers", MinPrefixDigits))
 	}
 	// Stored in the form callers are matched in (callerid.Normalize), so
 	// "+8613812345678" and "13812345678" are one entry.
 	if prefix {
 		p = callerid.NormalizePrefix(body)
 		if d, _ := numberDigits(p); d < MinPrefixDigits {
-			return "", invalid("pattern", fmt.Sprintf("%q: a prefix needs at least %d digits after the country code, or it would match too many callers", MaskPattern(s), MinPrefixDigits))
+			return "", invalidPattern(s, fmt.Sprintf("a prefix needs at least %d digits after the country code, or it would match too many callers", MinPrefixDigits))
 		}
 		return p + "*", nil
 	}
@@ -124,10 +124,31 @@ func MaskPattern(p string) string {
 type ValidationError struct {
 	Field string `json:"field"`
 	Msg   string `json:"error"`
+	// Pattern is the pattern given, as typed, when Field is "pattern":
+	// Error shows it masked, for logs; Echo shows it to the operator who
+	// typed it.
+	Pattern string `json:"-"`
 }
 
-// Error returns "field: message".
-func (e *ValidationError) Error() string { return e.Field + ": " + e.Msg }
+// Error returns "field: message", the pattern masked.
+func (e *ValidationError) Error() string {
+	return e.format(func(p string) string { return MaskPattern(dropSeparators(p)) })
+}
+
+// Echo is Error with the pattern as it was typed: for the operator's own
+// screen (the API's answer, the CLI), never for a log.
+func (e *ValidationError) Echo() string { return e.format(func(p string) string { return p }) }
+
+func (e *ValidationError) format(show func(string) string) string {
+	if e.Pattern == "" {
+		return e.Field + ": " + e.Msg
+	}
+	return fmt.Sprintf("%s: %q: %s", e.Field, show(e.Pattern), e.Msg)
+}
+
+func invalidPattern(typed, msg string) error {
+	return &ValidationError{Field: "pattern", Msg: msg, Pattern: typed}
+}
 
 // Unwrap makes errors.Is(err, ErrInvalid) hold.
 func (e *ValidationError) Unwrap() error { return ErrInvalid }
