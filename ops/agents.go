@@ -1,9 +1,9 @@
 package ops
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/kefu-hotline/kefu/flows/agents"
 )
@@ -28,22 +28,22 @@ func MountAgents(mux *http.ServeMux, board AgentBoard) {
 		if list == nil {
 			list = []agents.Status{}
 		}
-		writeJSON(w, http.StatusOK, list)
+		respond(w, r, http.StatusOK, list)
 	})
 	act := func(w http.ResponseWriter, r *http.Request, err error) {
 		switch {
 		case errors.Is(err, agents.ErrUnknownAgent):
-			writeJSON(w, http.StatusNotFound, map[string]any{"error": "no agent " + r.PathValue("id")})
+			fail(w, r, http.StatusNotFound, "no agent "+strconv.Quote(r.PathValue("id")))
 		case err != nil:
-			writeJSON(w, http.StatusConflict, map[string]any{"error": err.Error()})
+			fail(w, r, http.StatusConflict, err.Error())
 		default:
 			for _, s := range board.Agents() {
 				if s.ID == r.PathValue("id") {
-					writeJSON(w, http.StatusOK, s)
+					respond(w, r, http.StatusOK, s)
 					return
 				}
 			}
-			writeJSON(w, http.StatusOK, map[string]any{"id": r.PathValue("id")})
+			respond(w, r, http.StatusOK, map[string]any{"id": r.PathValue("id")})
 		}
 	}
 	mux.HandleFunc("POST /api/agents/{id}/ready", func(w http.ResponseWriter, r *http.Request) {
@@ -57,8 +57,7 @@ func MountAgents(mux *http.ServeMux, board AgentBoard) {
 			Reason string `json:"reason"`
 		}
 		if r.ContentLength != 0 {
-			if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&body); err != nil {
-				writeJSON(w, http.StatusBadRequest, map[string]any{"error": "body: want {\"reason\": \"...\"}: " + err.Error()})
+			if failed(w, r, decodeBody(w, r, &body, 4096)) {
 				return
 			}
 		}

@@ -30,24 +30,28 @@ type Reloader func() (version string, err error)
 func Handler(st Status, reg *prometheus.Registry, version func() string, reload Reloader) *http.ServeMux {
 	mux := http.NewServeMux()
 	if reload != nil {
-		mux.HandleFunc("POST /api/reload", func(w http.ResponseWriter, _ *http.Request) {
-			v, err := reload()
-			if err != nil {
-				writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"applied": false, "running": version(), "errors": strings.Split(err.Error(), "\n")})
+		mux.HandleFunc("POST /api/reload", func(w http.ResponseWriter, r *http.Request) {
+			if failed(w, r, noQuery(r)) {
 				return
 			}
-			writeJSON(w, http.StatusOK, map[string]any{"applied": true, "version": v})
+			v, err := reload()
+			if err != nil {
+				respond(w, r, http.StatusUnprocessableEntity, map[string]any{"error": "configuration refused; the running one stays",
+					"applied": false, "running": version(), "errors": strings.Split(err.Error(), "\n")})
+				return
+			}
+			respond(w, r, http.StatusOK, map[string]any{"applied": true, "version": v})
 		})
 	}
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "calls": st.ActiveCalls(), "config_version": version()})
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		respond(w, r, http.StatusOK, map[string]any{"status": "ok", "calls": st.ActiveCalls(), "config_version": version()})
 	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if !st.Ready() {
-			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"ready": false, "calls": st.ActiveCalls()})
+			respond(w, r, http.StatusServiceUnavailable, map[string]any{"ready": false, "calls": st.ActiveCalls()})
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"ready": true, "calls": st.ActiveCalls()})
+		respond(w, r, http.StatusOK, map[string]any{"ready": true, "calls": st.ActiveCalls()})
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	return mux

@@ -20,6 +20,6 @@ func MountQueues(mux *http.ServeMux, figures QueueFigures) {
 		if f == nil {
 			f = []queue.Figures{}
 		}
-		writeJSON(w, http.StatusOK, f)
+		respond(w, r, http.StatusOK, f)
 	})
 }

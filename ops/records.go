@@ -288,13 +288,13 @@ func (a *recordsAPI) reply(w http.ResponseWriter, r *http.Request, code int, v a
 	var pe *paramError
 	switch {
 	case errors.As(err, &pe), errors.Is(err, records.ErrInvalid):
-		writeJSON(w, http.StatusBadRequest, map[string]any{"error": err.Error()})
+		fail(w, r, http.StatusBadRequest, err.Error())
 	case errors.Is(err, records.ErrNotFound):
-		writeJSON(w, http.StatusNotFound, map[string]any{"error": err.Error()})
+		fail(w, r, http.StatusNotFound, err.Error())
 	case err != nil:
 		a.log.Error("records api", "method", r.Method, "path", r.URL.Path, "error", err)
-		writeJSON(w, http.StatusInternalServerError, map[string]any{"error": err.Error()})
+		fail(w, r, http.StatusInternalServerError, err.Error())
 	default:
-		writeJSON(w, code, v)
+		respond(w, r, code, v)
 	}
 }

@@ -66,6 +66,7 @@ type call struct {
 	byeSent bool
 	refer   *referSub      // the REFER subscription of a transfer in progress
 	wg      sync.WaitGroup // media and flow goroutines
+	live    callLive       // what ops see of the call (calls.go)
 }
 
 // inReq is an in-dialog request handed to the owner goroutine; done closes
@@ -200,6 +201,7 @@ func (c *call) answerCall() bool {
 		return false
 	}
 	c.ok = ok
+	c.live.answered.Store(&answered{at: time.Now(), codec: c.answer.Codec.String()})
 	c.a.met.Answered.Inc()
 	c.a.met.AnswerTime.Observe((time.Since(c.received) - c.snap.Config.AnswerDelay.D()).Seconds())
 	c.log.Info("call answered", "codec", c.answer.Codec.String(), "ptime", c.answer.Ptime, "rtp_local", c.local.Port, "rtp_remote", c.answer.Remote.String())
@@ -212,7 +214,7 @@ func (c *call) answerCall() bool {
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
-		r := c.snap.Runner(c.adm, c, flows.Options{Logger: c.log, Waited: time.Since(c.received), Clock: c.a.cfg.Clock})
+		r := c.snap.Runner(c.adm, c, flows.Options{Logger: c.log, Waited: time.Since(c.received), Clock: c.a.cfg.Clock, Trace: c.live.trace})
 		err := r.Run(c.ctx)
 		res := r.Result
 		c.log.Info("flow finished", "steps", res.Steps, "attempts", res.Attempts, "heard", res.Heard, "hung_up_by", res.HungUpBy,
@@ -353,6 +355,8 @@ func causeLabel(err error) string {
 		return "media_timeout"
 	case errors.Is(err, flows.ErrShutdown):
 		return "shutdown"
+	case errors.Is(err, errOpsHangup):
+		return "ops_hangup"
 	default:
 		return "flow_ended"
 	}

@@ -121,6 +121,7 @@ func (m *callMedia) Digit(d rune) { m.line.Digit(d) }
 // wall clock.
 func (m *callMedia) heard(ev flows.Event) {
 	ev.At = time.Now()
+	m.c.live.heard(ev.Kind)
 	m.emit(ev)
 }
 

@@ -47,11 +47,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
-	ctx, hup, stop := handleSignals(context.Background())
+	ctx, ctl, stop := handleSignals(context.Background())
 	defer stop()
 	switch args[0] {
 	case "run":
-		return cmdRun(ctx, hup, args[1:], stderr)
+		return cmdRun(ctx, ctl, args[1:], stderr)
 	case "dial":
 		return softphone.Main(ctx, args[1:], stdout, stderr)
 	case "agent":

@@ -176,19 +176,19 @@ func TestIntegrationNuisanceRepeat(t *testing.T) {
 		t.Errorf("nuisance call logged %v", e)
 	}
 
-	var ps []screen.Proposal
+	var pp struct{ Items []screen.Proposal }
 	if !a.waitLog(`"repeat caller flagged"`, 5*time.Second) {
 		t.Fatalf("kefu's log lacks the flag")
 	}
-	if code := a.api("GET", "/api/nuisance/proposed", "", &ps); code != 200 || len(ps) != 1 || ps[0].Number != number || ps[0].Calls != 3 || ps[0].Status != screen.Proposed {
-		t.Fatalf("GET /api/nuisance/proposed: %d %+v", code, ps)
+	if code := a.api("GET", "/api/nuisance/proposed", "", &pp); code != 200 || len(pp.Items) != 1 || pp.Items[0].Number != number || pp.Items[0].Calls != 3 || pp.Items[0].Status != screen.Proposed {
+		t.Fatalf("GET /api/nuisance/proposed: %d %+v", code, pp)
 	}
 	var p screen.Proposal
-	if code := a.api("POST", fmt.Sprintf("/api/nuisance/proposed/%d/confirm", ps[0].ID), `{"by":"ops:li"}`, &p); code != 200 || p.EntryID == 0 {
+	if code := a.api("POST", fmt.Sprintf("/api/nuisance/proposed/%d/confirm", pp.Items[0].ID), `{"by":"ops:li"}`, &p); code != 200 || p.EntryID == 0 {
 		t.Fatalf("confirm: %d %+v", code, p)
 	}
-	var es []screen.Entry
-	if code := a.api("GET", "/api/nuisance", "", &es); code != 200 || len(es) != 1 || es[0].Pattern != number || es[0].AddedBy != "ops:li" {
+	var es struct{ Items []screen.Entry }
+	if code := a.api("GET", "/api/nuisance", "", &es); code != 200 || len(es.Items) != 1 || es.Items[0].Pattern != number || es.Items[0].AddedBy != "ops:li" {
 		t.Fatalf("the list after the confirmation: %d %+v", code, es)
 	}
 	m := a.metrics()

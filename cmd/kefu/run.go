@@ -89,17 +89,9 @@ func parsePorts(s string) (lo, hi int, err error) {
 	return lo, hi, nil
 }
 
-func newLogger(level string, w io.Writer) (*slog.Logger, error) {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("-log-level %q: %w", level, err)
-	}
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l})), nil
-}
-
 // cmdRun serves until ctx ends (SIGTERM, SIGINT), reloading the
-// configuration on each hup (SIGHUP).
-func cmdRun(ctx context.Context, hup <-chan struct{}, args []string, stderr io.Writer) int {
+// configuration on each SIGHUP and changing the log level on SIGUSR1/2.
+func cmdRun(ctx context.Context, ctl controls, args []string, stderr io.Writer) int {
 	f, err := parseRunFlags(args, stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -108,20 +100,20 @@ func cmdRun(ctx context.Context, hup <-chan struct{}, args []string, stderr io.W
 		fmt.Fprintln(stderr, "kefu run:", err)
 		return 2
 	}
-	log, err := newLogger(f.logLevel, stderr)
+	log, level, err := newLogger(f.logLevel, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "kefu run:", err)
 		return 2
 	}
 	slog.SetDefault(log) // what libraries log on their own (sipgo's default logger) is JSON too
-	if err := serve(ctx, hup, f, log); err != nil {
+	if err := serve(ctx, ctl, f, log, level); err != nil {
 		log.Error("kefu stopped", "error", err.Error())
 		return 1
 	}
 	return 0
 }
 
-func serve(sigctx context.Context, hup <-chan struct{}, f *runFlags, log *slog.Logger) error {
+func serve(sigctx context.Context, ctl controls, f *runFlags, log *slog.Logger, level *logLevel) error {
 	lo, hi, err := parsePorts(f.rtpPorts)
 	if err != nil {
 		return err
@@ -201,8 +193,11 @@ func serve(sigctx context.Context, hup <-chan struct{}, f *runFlags, log *slog.L
 	queueFigures := func(now time.Time) []queue.Figures { return current.Load().Queues.Figures(now) }
 	ops.MountQueues(mux, queueFigures)
 	ops.MountAgents(mux, board)
+	ops.MountCalls(mux, agent, log)
+	ops.MountLogLevel(mux, level)
+	ops.MountOpenAPI(mux)
 	reg.MustRegister(ops.NewQueueCollector(queueFigures))
-	hs := ops.NewServer(f.httpAddr, mux, log)
+	hs := ops.NewServer(f.httpAddr, ops.API(mux, func() *time.Location { return current.Load().Config.Location() }), log)
 	go func() {
 		if err := hs.Serve(hl); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("ops http stopped", "error", err)
@@ -221,8 +216,10 @@ func serve(sigctx context.Context, hup <-chan struct{}, f *runFlags, log *slog.L
 		select {
 		case err := <-serveErr:
 			return err
-		case <-hup:
+		case <-ctl.hup:
 			_, _ = doReload()
+		case s := <-ctl.level:
+			level.signal(s)
 		case <-sigctx.Done():
 			log.Info("shutting down: refusing new calls", "signal", signalName(sigctx), "active_calls", agent.ActiveCalls(), "grace", f.grace)
 			gctx, cancel := context.WithTimeout(context.Background(), f.grace)
