@@ -221,7 +221,7 @@ func (c *call) answerCall() bool {
 			"condition", res.Condition, "level_db", round1(res.LevelDB), "floor_db", round1(res.FloorDB), "gain_db", res.GainDB,
 			"transferred", res.Transferred, "callback", res.Callback, "complaint", res.Complaint, "survey", res.Survey,
 			"queue", res.Queue, "queue_wait_s", round1(res.QueueWait.Seconds()), "ring_s", round1(res.RingTime.Seconds()),
-			"agent", res.Agent, "talk_s", round1(res.TalkTime.Seconds()), "agent_ended_by", res.AgentEndedBy, "error", err)
+			"agent", res.Agent, "talk_s", round1(res.TalkTime.Seconds()), "agent_ended_by", res.AgentEndedBy, flowEnd(c.ctx, err))
 		// kefu ended the call for the line (too weak, too noisy: "please
 		// call from another phone"): the caller who calls again is a
 		// customer, not a nuisance (CS-ANGRY).

@@ -2,7 +2,9 @@ package sip
 
 import (
 	"cmp"
+	"context"
 	"errors"
+	"log/slog"
 	"slices"
 	"sync/atomic"
 	"time"
@@ -129,4 +131,18 @@ func (a *Agent) Hangup(callID string) bool {
 		c.cancel(errOpsHangup)
 	}
 	return len(found) > 0
+}
+
+// flowEnd says how a call's flow ended, for its log line: "ended" with
+// the call's cause when the call ended (either side hung up, ops ended
+// it, a transfer, the media timeout, shutdown) or the flow hung up, and
+// "error" only when the flow failed: a hang-up is not an error.
+func flowEnd(ctx context.Context, err error) slog.Attr {
+	switch cause := context.Cause(ctx); {
+	case err == nil:
+		return slog.String("ended", "flow hung up")
+	case cause != nil && errors.Is(err, cause):
+		return slog.String("ended", err.Error())
+	}
+	return slog.Any("error", err)
 }

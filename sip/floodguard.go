@@ -46,6 +46,7 @@ func (a *Agent) admit(req *sip.Request, tx sip.ServerTransaction) bool {
 	}
 	if req.IsInvite() {
 		a.met.Rejected.WithLabelValues(strconv.Itoa(v.Code)).Inc()
+		a.logRefusal(req, v.Code, "flood guard: "+string(v.Reason))
 	}
 	return false
 }

@@ -50,7 +50,9 @@ func (a *Agent) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 // kefu answers count (CS-ANGRY).
 func (a *Agent) newInvite(req *sip.Request, tx sip.ServerTransaction, received time.Time) (c *call, err error) {
 	if a.draining.Load() {
-		return nil, refuse(503, "", sip.NewHeader("Retry-After", "30"))
+		se := refuse(503, "", sip.NewHeader("Retry-After", "30"))
+		se.err = errDraining
+		return nil, se
 	}
 	snap := a.cfg.Current()
 	src, _ := netip.ParseAddrPort(req.Source())
@@ -67,7 +69,11 @@ func (a *Agent) newInvite(req *sip.Request, tx sip.ServerTransaction, received t
 		return nil, refuse(500, "")
 	}
 	if ref != nil {
-		return nil, &statusError{code: ref.Code, warning: ref.Warning(), err: ref}
+		se := &statusError{code: ref.Code, warning: ref.Warning(), err: ref}
+		if ref.By == flows.RefusedByScreening {
+			se.log = []any{"verdict", adm.Screening.Log} // the list entry's id, the rule
+		}
+		return nil, se
 	}
 	if len(req.Body()) == 0 {
 		return nil, refuse(488, "an SDP offer is required in the INVITE")
@@ -81,8 +87,9 @@ func (a *Agent) newInvite(req *sip.Request, tx sip.ServerTransaction, received t
 	}
 	conn, err := a.listenRTP()
 	if err != nil {
-		a.log.Error("no RTP port for a call", "error", err)
-		return nil, refuse(503, "no media port free")
+		se := refuse(503, "no media port free")
+		se.err, se.log = err, []any{"active_calls", a.ActiveCalls()}
+		return nil, se
 	}
 	local := sdp.Local{
 		Addr:           a.adv,
@@ -96,9 +103,11 @@ func (a *Agent) newInvite(req *sip.Request, tx sip.ServerTransaction, received t
 	if err != nil {
 		a.releaseRTP(conn)
 		if errors.Is(err, sdp.ErrNoCommonCodec) {
-			return nil, refuse(488, "kefu speaks PCMU and PCMA only")
+			se := refuse(488, "kefu speaks PCMU and PCMA only")
+			se.err = err // the formats offered
+			return nil, se
 		}
-		return nil, refuse(500, "")
+		return nil, &statusError{code: 500, err: err}
 	}
 	return a.newCall(req, tx, snap, adm, conn, ans, body, local, received), nil
 }
@@ -110,7 +119,11 @@ type statusError struct {
 	warning string
 	hdrs    []sip.Header
 	err     error // the cause, when there is one
+	log     []any // more about the cause, for the refusal's log line
 }
+
+// errDraining is why a call is refused while kefu drains.
+var errDraining = errors.New("draining: kefu is stopping or out of service")
 
 // refuse builds the error for status code with a warning ("" for none)
 // and extra headers.
@@ -185,7 +198,33 @@ func (a *Agent) reject(req *sip.Request, tx sip.ServerTransaction, err error) {
 		a.log.Warn("could not send response", "code", code, "error", err)
 	}
 	a.met.Rejected.WithLabelValues(fmt.Sprint(code)).Inc()
-	a.log.Info("call refused", "code", code, "reason", reason, "from", a.user(fromUser(req)), "src", req.Source())
+	a.logRefusal(req, code, se.cause(), se.log...)
+}
+
+// logRefusal logs a refused INVITE: its Call-ID, status and cause, and
+// what more there is to say about it.
+func (a *Agent) logRefusal(req *sip.Request, code int, cause string, more ...any) {
+	args := append([]any{"call", callID(req), "code", code, "reason", reasonPhrase(code), "cause", cause,
+		"from", a.user(fromUser(req)), "src", req.Source()}, more...)
+	a.log.Info("call refused", args...)
+}
+
+// cause says why the call was refused, in words for the log.
+func (e *statusError) cause() string {
+	var ref *flows.Refusal
+	switch {
+	case errors.As(e.err, &ref) && (ref.By == flows.RefusedByScreening || ref.By == flows.RefusedByRoutes):
+		return "by " + ref.By + ": " + ref.Reason
+	case errors.As(e.err, &ref):
+		return "by flow " + ref.By + ": " + ref.Reason
+	case e.err != nil && e.warning != "":
+		return e.warning + ": " + e.err.Error()
+	case e.err != nil:
+		return e.err.Error()
+	case e.warning != "":
+		return e.warning
+	}
+	return reasonPhrase(e.code)
 }
 
 // warning builds a Warning header (RFC 3261 20.43) that tells the caller's
