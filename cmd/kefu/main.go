@@ -8,6 +8,7 @@
 //	kefu prompts  list, check and export prompt sets
 //	kefu health   ask a running kefu whether it is healthy
 //	kefu version  print the version and build
+//	kefu nuisance, calls, loglevel  act on the running kefu through its ops API
 package main
 
 import (
@@ -30,7 +31,9 @@ Usage:
   kefu simulate [flags]       run a flow in virtual time against a scripted caller (see kefu simulate -h)
   kefu check FILE             validate a configuration file; exit 0 if it can go live
   kefu config default         print the embedded default configuration
-  kefu nuisance ...           list, add and remove nuisance callers (see kefu nuisance)
+  kefu nuisance ...           list, add and remove nuisance callers, flags, proposals (see kefu nuisance)
+  kefu calls [hangup ID]      list the running kefu's calls, or end a stuck one (see kefu calls -h)
+  kefu loglevel [LEVEL|reset] show or change the running kefu's log level
   kefu schema                 print the JSON Schema of the configuration, for editors
   kefu prompts list|check     list a prompt set's texts, durations and levels, or check it (see kefu prompts)
   kefu prompts export DIR     write the embedded prompt set to DIR/LANG, to record your own (prompts_dir: DIR)
@@ -58,6 +61,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return softphone.AgentMain(ctx, args[1:], stdout, stderr)
 	case "nuisance":
 		return cmdNuisance(args[1:], stdout, stderr)
+	case "calls":
+		return cmdCalls(args[1:], stdout, stderr)
+	case "loglevel":
+		return cmdLogLevel(args[1:], stdout, stderr)
 	case "schema":
 		b, err := flows.Schema()
 		if err != nil {

@@ -124,12 +124,19 @@ func TestIntegrationNuisanceDefaults(t *testing.T) {
 	evs, out, heard := dialRecorded(t, ctx, a, "-from", "sip:4001234567@127.0.0.1", "-max", "30s")
 	heardLineFault(t, evs, out, heard)
 
-	if code := a.api("POST", "/api/nuisance", `{"pattern":"4009999999","reason":"abuse","added_by":"test","action":{"kind":"reject","code":486}}`, nil); code != http.StatusCreated {
+	var entry screen.Entry
+	if code := a.api("POST", "/api/nuisance", `{"pattern":"4009999999","reason":"abuse","added_by":"test","action":{"kind":"reject","code":486}}`, &entry); code != http.StatusCreated {
 		t.Fatalf("POST /api/nuisance with a rejection: %d", code)
 	}
 	evs, code, out := dial(t, ctx, a, "-from", "sip:4009999999@127.0.0.1", "-max", "10s")
 	if f, ok := find(evs, "final"); code == 0 || !ok || f.Code != 486 {
 		t.Errorf("a number listed with a rejection: want a final 486\n%s", out)
+	}
+	// The refusal is logged with the call, the cause and the entry.
+	refused := a.waitEntry(t, "call refused", 5*time.Second)
+	if v, _ := refused["verdict"].(map[string]any); refused.str("call") == "" || refused.num("code") != 486 || refused.str("cause") != "by screening: list" ||
+		v["entry"] != float64(entry.ID) || v["reason"] != "list" {
+		t.Errorf("call refused %v; want the Call-ID, by screening: list, entry %d", refused, entry.ID)
 	}
 
 	m := a.metrics()

@@ -40,7 +40,7 @@ func TestNuisanceCLIProposals(t *testing.T) {
 		return out.String() + errb.String()
 	}
 	var ps []screen.Proposal
-	if err := json.Unmarshal([]byte(run(0, "proposed")), &ps); err != nil || len(ps) != 2 || ps[0].Number != "13812345678" || ps[0].Status != screen.Proposed {
+	if err := json.Unmarshal([]byte(run(0, "proposed")), &ps); err != nil || len(ps) != 2 || ps[1].Number != "13812345678" || ps[1].Status != screen.Proposed {
 		t.Fatalf("proposed: %+v %v", ps, err)
 	}
 	var p screen.Proposal
@@ -55,10 +55,10 @@ func TestNuisanceCLIProposals(t *testing.T) {
 	}
 	run(2, "confirm", "-by", "x", "two")
 	run(0, "reject", "-by", "ops:wang", "2")
-	if out := run(0, "proposed"); strings.TrimSpace(out) != "null" && strings.TrimSpace(out) != "[]" {
+	if out := run(0, "proposed"); strings.TrimSpace(out) != "[]" {
 		t.Errorf("open proposals after both were decided: %s", out)
 	}
-	if err := json.Unmarshal([]byte(run(0, "proposed", "-all")), &ps); err != nil || len(ps) != 2 || ps[1].Status != screen.Rejected {
+	if err := json.Unmarshal([]byte(run(0, "proposed", "-all")), &ps); err != nil || len(ps) != 2 || ps[0].Status != screen.Rejected {
 		t.Fatalf("proposed -all: %+v %v", ps, err)
 	}
 	run(0, "add", "-reason", "abuse", "-by", "ops", "400*")
