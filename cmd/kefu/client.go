@@ -8,7 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -51,14 +50,11 @@ func defaultAPI() string {
 		return v
 	}
 	if hp := os.Getenv("KEFU_HTTP"); hp != "" {
-		if host, port, err := net.SplitHostPort(hp); err == nil {
-			if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
-				host = "127.0.0.1"
-			}
-			return "http://" + net.JoinHostPort(host, port)
+		if target, err := healthTarget(hp); err == nil {
+			return "http://" + target
 		}
 	}
-	return "http://127.0.0.1:8080"
+	return "http://" + defaultHTTP
 }
 
 // apiClient calls the ops API.
