@@ -94,6 +94,9 @@ type Config struct {
 	// always. Outside them a queue step goes to its on_unstaffed, and a
 	// branch can test in_service.
 	ServiceHours []HoursDef `yaml:"service_hours"`
+	// OpsTokens are the bearer tokens of the ops API, with their roles;
+	// with none the API is served on loopback only.
+	OpsTokens []TokenDef `yaml:"ops_tokens"`
 	// Agents are the people who take the queues' callers (issue 12).
 	Agents []AgentDef       `yaml:"agents"`
 	Flows  map[string]*Flow `yaml:"flows"`

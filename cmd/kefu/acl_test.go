@@ -72,8 +72,8 @@ func TestIntegrationSourceACL(t *testing.T) {
 
 	m := a.metrics()
 	for sample, want := range map[string]float64{
-		`kefu_acl_denied_total{method="INVITE"}`:   1,
-		`kefu_acl_denied_total{method="REGISTER"}`: 1,
+		`kefu_acl_denied_total{method="INVITE"}`:    1,
+		`kefu_acl_denied_total{method="REGISTER"}`:  1,
 		`kefu_invites_rejected_total{status="403"}`: 1,
 	} {
 		if got := metric(m, sample); got < want {

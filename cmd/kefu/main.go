@@ -34,6 +34,7 @@ Usage:
   kefu nuisance ...           list, add and remove nuisance callers, flags, proposals (see kefu nuisance)
   kefu calls [hangup ID]      list the running kefu's calls, or end a stuck one (see kefu calls -h)
   kefu loglevel [LEVEL|reset] show or change the running kefu's log level
+  kefu token -name N -role R  make a bearer token for the ops API (prints the secret and its config line)
   kefu schema                 print the JSON Schema of the configuration, for editors
   kefu prompts list|check     list a prompt set's texts, durations and levels, or check it (see kefu prompts)
   kefu prompts export DIR     write the embedded prompt set to DIR/LANG, to record your own (prompts_dir: DIR)
@@ -65,6 +66,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdCalls(args[1:], stdout, stderr)
 	case "loglevel":
 		return cmdLogLevel(args[1:], stdout, stderr)
+	case "token":
+		return cmdToken(args[1:], stdout, stderr)
 	case "schema":
 		b, err := flows.Schema()
 		if err != nil {

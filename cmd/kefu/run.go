@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -131,6 +132,9 @@ func serve(sigctx context.Context, ctl controls, f *runFlags, log *slog.Logger, 
 	if err != nil {
 		return err
 	}
+	if err := checkOpsExposure(f.httpAddr, snap.Config); err != nil {
+		return err
+	}
 	var clock flows.Clock
 	if f.now != "" {
 		at, err := time.Parse(time.RFC3339, f.now)
@@ -197,7 +201,13 @@ func serve(sigctx context.Context, ctl controls, f *runFlags, log *slog.Logger, 
 	ops.MountLogLevel(mux, level)
 	ops.MountOpenAPI(mux)
 	reg.MustRegister(ops.NewQueueCollector(queueFigures))
-	hs := ops.NewServer(f.httpAddr, ops.API(mux, func() *time.Location { return current.Load().Config.Location() }), log)
+	audit, err := ops.OpenAudit(filepath.Join(f.dataDir, "audit.log"))
+	if err != nil {
+		return err
+	}
+	defer audit.Close()
+	opsGuard := &ops.Guard{Tokens: func() []ops.Token { return opsTokens(current.Load().Config) }, Audit: audit}
+	hs := ops.NewServer(f.httpAddr, opsGuard.Wrap(ops.API(mux, func() *time.Location { return current.Load().Config.Location() })), log)
 	go func() {
 		if err := hs.Serve(hl); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("ops http stopped", "error", err)
