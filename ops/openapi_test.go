@@ -67,6 +67,7 @@ func fullAPI(t *testing.T) (*http.ServeMux, http.Handler) {
 	})
 	ops.MountNuisance(mux, e.M)
 	ops.MountRecords(mux, mem, nil, ops.WithRecordsClock(func() time.Time { return recordstest.T0.Add(time.Hour) }))
+	ops.MountRecordings(mux, mem, t.TempDir(), nil)
 	ops.MountQueues(mux, func(time.Time) []queue.Figures {
 		return []queue.Figures{{Queue: "sales", Waiting: 1, Answered: queue.WaitStats{Count: 1, Buckets: []queue.Bucket{{UpTo: queue.Duration(20 * time.Second), Count: 1}}},
 			Abandoned: queue.WaitStats{Buckets: []queue.Bucket{}}, TimedOut: queue.WaitStats{Buckets: []queue.Bucket{}}}}
@@ -227,6 +228,7 @@ func TestOpenAPIResponses(t *testing.T) {
 		call{"POST", "/api/agents/1001/pause", `{"reason":"lunch"}`, "/api/agents/{id}/pause"},
 		call{"POST", "/api/callbacks/9/done", "", "/api/callbacks/{id}/done"},
 		call{"GET", "/api/complaints?open=2", "", "/api/complaints"},
+		call{"GET", "/api/complaints/1/recording", "", "/api/complaints/{id}/recording"},
 	)
 	for _, c := range calls {
 		code, body, _ := serve(h, c.method, c.target, c.body)

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"os"
@@ -56,6 +59,7 @@ func TestIntegrationComplaint(t *testing.T) {
 	}
 	defer res.Body.Close()
 	var cs []struct {
+		ID        int64     `json:"id"`
 		Caller    string    `json:"caller"`
 		At        time.Time `json:"at"`
 		Deadline  time.Time `json:"deadline"`
@@ -73,6 +77,17 @@ func TestIntegrationComplaint(t *testing.T) {
 		t.Errorf("complaint %+v", c)
 	}
 	rec := readAudio(t, filepath.Join(a.data, c.Recording))
+	// The API serves the same file.
+	if got, err := http.Get(fmt.Sprintf("http://%s/api/complaints/%d/recording", a.http, c.ID)); err != nil {
+		t.Error(err)
+	} else {
+		served, _ := io.ReadAll(got.Body)
+		got.Body.Close()
+		file, err := os.ReadFile(filepath.Join(a.data, c.Recording))
+		if err != nil || got.StatusCode != 200 || got.Header.Get("Content-Type") != "audio/wav" || !bytes.Equal(served, file) {
+			t.Errorf("GET the recording: %s %q, %d bytes; the file has %d", got.Status, got.Header.Get("Content-Type"), len(served), len(file))
+		}
+	}
 	// The recording starts with the complaint prompt (about 3 s into the
 	// call); the caller's parts are at 10 s and 10 s + second.
 	in := func(callAt float64) float64 {

@@ -197,6 +197,7 @@ func serve(sigctx context.Context, ctl controls, f *runFlags, log *slog.Logger, 
 	queueFigures := func(now time.Time) []queue.Figures { return current.Load().Queues.Figures(now) }
 	ops.MountQueues(mux, queueFigures)
 	ops.MountAgents(mux, board)
+	ops.MountRecordings(mux, st, f.dataDir, log)
 	ops.MountCalls(mux, agent, log)
 	ops.MountLogLevel(mux, level)
 	ops.MountOpenAPI(mux)
