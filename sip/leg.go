@@ -203,7 +203,7 @@ func (l *leg) dial(ctx context.Context, target sip.Uri, codec media.Codec, timeo
 	inv.AppendHeader(sip.NewHeader("User-Agent", a.cfg.UserAgent))
 	inv.AppendHeader(sip.NewHeader("Allow", Allowed))
 	inv.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	inv.SetBody(sdp.BuildOffer(l.local, false, sdp.SendRecv))
+	inv.SetBody(sdp.BuildOffer(l.local, true, sdp.SendRecv)) // with telephone-event: keys pass both ways
 
 	dctx, cancel := context.WithTimeoutCause(ctx, timeout, errNoAnswer)
 	defer cancel()
