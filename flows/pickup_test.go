@@ -31,6 +31,15 @@ func (b *fakeBoard) Wait(t *queue.Ticket) <-chan agents.Offer {
 	return b.offers
 }
 
+// offer sends the waiting caller an offer of agent id.
+func (b *fakeBoard) offer(id string) {
+	b.mu.Lock()
+	tk := b.ticket
+	b.mu.Unlock()
+	b.offers <- agents.Offer{Ticket: tk, Queue: "customers", RingTimeout: 15 * time.Second, Waited: tk.Waited(time.Now()),
+		Agents: []agents.Target{{ID: id, Contact: "sip:" + id + "@127.0.0.1"}}}
+}
+
 func (b *fakeBoard) record(format string, args ...any) {
 	b.mu.Lock()
 	b.log = append(b.log, fmt.Sprintf(format, args...))
@@ -131,17 +140,8 @@ func TestPickUpAfterAMiss(t *testing.T) {
 		call := &ringingCall{fakeCall: fc, answerAfter: map[string]time.Duration{"8002": 3 * time.Second}, talk: time.Minute}
 		board := &fakeBoard{offers: make(chan agents.Offer, 1)}
 		r := NewRunner(cfg, f, call, cat, Options{Queues: qs, Agents: board, Info: CallInfo{CallID: "c1"}})
-		offer := func(id string) func() {
-			return func() {
-				board.mu.Lock()
-				tk := board.ticket
-				board.mu.Unlock()
-				board.offers <- agents.Offer{Ticket: tk, Queue: "customers", RingTimeout: 15 * time.Second,
-					Waited: tk.Waited(time.Now()), Agents: []agents.Target{{ID: id, Contact: "sip:" + id + "@127.0.0.1"}}}
-			}
-		}
-		time.AfterFunc(40*time.Second, offer("8001"))
-		time.AfterFunc(55*time.Second, offer("8002"))
+		time.AfterFunc(40*time.Second, func() { board.offer("8001") })
+		time.AfterFunc(55*time.Second, func() { board.offer("8002") })
 		time.AfterFunc(5*time.Minute, func() { cancel(ErrCallerHangup) })
 		_ = r.Run(ctx)
 		want := []string{fmt.Sprintf("missed 8001 %d", agents.NoAnswer), "answered 8002", "ended 8002"}
@@ -179,13 +179,7 @@ func TestPickUpCallerHangsUp(t *testing.T) {
 		call := &ringingCall{fakeCall: fc, answerAfter: map[string]time.Duration{"8001": time.Second}, talk: time.Hour}
 		board := &fakeBoard{offers: make(chan agents.Offer, 1)}
 		r := NewRunner(cfg, f, call, cat, Options{Queues: qs, Agents: board, Info: CallInfo{CallID: "c1"}})
-		time.AfterFunc(5*time.Second, func() {
-			board.mu.Lock()
-			tk := board.ticket
-			board.mu.Unlock()
-			board.offers <- agents.Offer{Ticket: tk, Queue: "customers", RingTimeout: 15 * time.Second,
-				Agents: []agents.Target{{ID: "8001", Contact: "sip:8001@127.0.0.1"}}}
-		})
+		time.AfterFunc(5*time.Second, func() { board.offer("8001") })
 		time.AfterFunc(2*time.Minute, func() { cancel(ErrCallerHangup) })
 		if err := r.Run(ctx); err == nil {
 			t.Fatal("want the caller's hang-up")
@@ -222,13 +216,7 @@ func TestAgentTransfersToQueue(t *testing.T) {
 		call := &ringingCall{fakeCall: fc, answerAfter: map[string]time.Duration{"8001": time.Second}, talk: 30 * time.Second, transferTo: "supervisors"}
 		board := &fakeBoard{offers: make(chan agents.Offer, 1)}
 		r := NewRunner(cfg, f, call, cat, Options{Queues: qs, Agents: board, Info: CallInfo{CallID: "c1"}})
-		time.AfterFunc(5*time.Second, func() {
-			board.mu.Lock()
-			tk := board.ticket
-			board.mu.Unlock()
-			board.offers <- agents.Offer{Ticket: tk, Queue: "customers", RingTimeout: 15 * time.Second,
-				Agents: []agents.Target{{ID: "8001", Contact: "sip:8001@127.0.0.1"}}}
-		})
+		time.AfterFunc(5*time.Second, func() { board.offer("8001") })
 		time.AfterFunc(2*time.Minute, func() {
 			board.mu.Lock()
 			if q := board.ticket.Queue(); q != "supervisors" {

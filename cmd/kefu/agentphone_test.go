@@ -215,18 +215,7 @@ queues:
 agents:
   - {id: "8001", password: secret-8001, queues: [customers]}
   - {id: "8002", password: secret-8002, queues: [customers]}
-routes:
-  - to: "*"
-    flow: f
-flows:
-  f:
-    steps:
-      - name: wait
-        queue: {queue: customers, on_answer: end, on_timeout: end}
-      - name: end
-        close: {}
-        exception: a test flow, the closing after the agent
-`
+` + queueForAgents
 
 // TestIntegrationAgentRingTimeout: the agent idle longest (signed in
 // first) lets the offer ring out: after the ring timeout kefu cancels it

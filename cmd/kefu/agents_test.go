@@ -15,6 +15,21 @@ import (
 	"github.com/kefu-hotline/kefu/prompts"
 )
 
+// queueForAgents is the test flow of the agents' tests: wait in the
+// customers queue for an agent, then the closing.
+const queueForAgents = `routes:
+  - to: "*"
+    flow: f
+flows:
+  f:
+    steps:
+      - name: wait
+        queue: {queue: customers, on_answer: after, on_timeout: after}
+      - name: after
+        close: {}
+        exception: a test flow, the closing after the agent
+`
+
 // Two tones tell the two phones apart in the recordings: the caller sends
 // callerHz, the agent agentHz.
 const (
@@ -39,20 +54,7 @@ func startBaresipAgent(t *testing.T, id string, life time.Duration) *baresipAgen
 	tone := filepath.Join(dir, "tone.wav")
 	writeSineWAV(t, tone, agentHz, 60*time.Second)
 	port := freePort(t)
-	config := fmt.Sprintf(`poll_method epoll
-sip_listen 127.0.0.1:%d
-audio_player aufile,%[2]s/heard.wav
-audio_source aufile,%[3]s
-audio_alert aufile,%[2]s/alert.wav
-module_path /usr/lib/baresip/modules
-module g711.so
-module aufile.so
-module sndfile.so
-module menu.so
-module account.so
-snd_path %[2]s
-`, port, dir, tone)
-	writeFile(t, filepath.Join(dir, "config"), config)
+	writeBaresipConfig(t, dir, port, tone, "sndfile")
 	writeFile(t, filepath.Join(dir, "accounts"), fmt.Sprintf("<sip:%s@127.0.0.1:%d>;regint=0;answermode=auto\n", id, port))
 	ctx, cancel := context.WithTimeout(context.Background(), life)
 	b := &baresipAgent{dir: dir, contact: fmt.Sprintf("sip:%s@127.0.0.1:%d", id, port), out: &syncBuffer{}}
@@ -147,18 +149,7 @@ agents:
     name: 测试
     contact: %s
     queues: [customers]
-routes:
-  - to: "*"
-    flow: f
-flows:
-  f:
-    steps:
-      - name: wait
-        queue: {queue: customers, on_answer: after, on_timeout: after}
-      - name: after
-        close: {}
-        exception: a test flow, the closing after the agent
-`, ag.contact))
+`+queueForAgents, ag.contact))
 	a := startAgent(t, "-config", cfg)
 	dir := t.TempDir()
 	tone := filepath.Join(dir, "caller.wav")
@@ -219,18 +210,7 @@ agents:
   - id: "8001"
     contact: sip:8001@127.0.0.1:%d
     queues: [customers]
-routes:
-  - to: "*"
-    flow: f
-flows:
-  f:
-    steps:
-      - name: wait
-        queue: {queue: customers, on_answer: after, on_timeout: after}
-      - name: after
-        close: {}
-        exception: a test flow, the closing after the agent
-`, uas.port))
+`+queueForAgents, uas.port))
 	a := startAgent(t, "-config", cfg)
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()

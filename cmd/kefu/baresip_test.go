@@ -6,6 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -25,22 +27,7 @@ func TestIntegrationBaresip(t *testing.T) {
 	silence := filepath.Join(dir, "silence.wav")
 	writeSilenceWAV(t, silence, 20*time.Second)
 	port := freePort(t)
-	config := fmt.Sprintf(`poll_method epoll
-sip_listen 127.0.0.1:%d
-audio_player aufile,%[2]s/heard.wav
-audio_source aufile,%[3]s
-audio_alert aufile,%[2]s/alert.wav
-module_path /usr/lib/baresip/modules
-module g711.so
-module aufile.so
-module sndfile.so
-module menu.so
-module account.so
-snd_path %[2]s
-`, port, dir, silence)
-	if err := os.WriteFile(filepath.Join(dir, "config"), []byte(config), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeBaresipConfig(t, dir, port, silence, "sndfile")
 	if err := os.WriteFile(filepath.Join(dir, "accounts"), []byte("<sip:13900001111@127.0.0.1>;regint=0\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -72,4 +59,20 @@ snd_path %[2]s
 func writeSilenceWAV(t *testing.T, path string, d time.Duration) {
 	t.Helper()
 	writeWAVFile(t, path, audio.Format{Rate: 8000, Channels: 1}, make([]int16, int(d.Seconds()*8000)))
+}
+
+// writeBaresipConfig writes dir/config for a baresip listening on port
+// that sends source (a WAV file) and loads the extra modules too (sndfile
+// dumps what it receives into dir, stdio reads commands from stdin).
+func writeBaresipConfig(t *testing.T, dir string, port int, source string, extra ...string) {
+	t.Helper()
+	var b strings.Builder
+	fmt.Fprintf(&b, "poll_method epoll\nsip_listen 127.0.0.1:%d\naudio_player aufile,%s/heard.wav\naudio_source aufile,%s\naudio_alert aufile,%[2]s/alert.wav\nmodule_path /usr/lib/baresip/modules\n", port, dir, source)
+	for _, m := range append([]string{"g711", "aufile", "menu", "account"}, extra...) {
+		fmt.Fprintf(&b, "module %s.so\n", m)
+	}
+	if slices.Contains(extra, "sndfile") {
+		fmt.Fprintf(&b, "snd_path %s\n", dir)
+	}
+	writeFile(t, filepath.Join(dir, "config"), b.String())
 }

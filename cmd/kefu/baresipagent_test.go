@@ -26,18 +26,7 @@ func TestIntegrationBaresipAgent(t *testing.T) {
 	silence := filepath.Join(dir, "silence.wav")
 	writeSilenceWAV(t, silence, 60*time.Second)
 	port := freePort(t)
-	writeFile(t, filepath.Join(dir, "config"), fmt.Sprintf(`poll_method epoll
-sip_listen 127.0.0.1:%d
-audio_player aufile,%[2]s/heard.wav
-audio_source aufile,%[3]s
-audio_alert aufile,%[2]s/alert.wav
-module_path /usr/lib/baresip/modules
-module stdio.so
-module g711.so
-module aufile.so
-module menu.so
-module account.so
-`, port, dir, silence))
+	writeBaresipConfig(t, dir, port, silence, "stdio")
 	writeFile(t, filepath.Join(dir, "accounts"), fmt.Sprintf("<sip:8001@%s>;auth_pass=secret-8001;regint=600;answermode=auto\n", a.sip))
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
