@@ -36,6 +36,7 @@ type runFlags struct {
 	noFlood                                                          bool
 	grace                                                            time.Duration
 	showNumbers                                                      bool
+	retentionDays                                                    int
 }
 
 func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
@@ -60,11 +61,19 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	fs.StringVar(&f.allowAgents, "allow-agents", env("KEFU_ALLOW_AGENTS", ""), "addresses or CIDRs, comma-separated, agents' phones may register from; empty: any (the digest authenticates them) (KEFU_ALLOW_AGENTS)")
 	fs.BoolVar(&f.noFlood, "no-flood-guard", env("KEFU_NO_FLOOD_GUARD", "") == "true", "turn the SIP flood guard off, e.g. behind a proxy that limits rates itself (KEFU_NO_FLOOD_GUARD=true)")
 	fs.BoolVar(&f.showNumbers, "show-numbers", env("KEFU_SHOW_NUMBERS", "") == "true", "log caller numbers unmasked (KEFU_SHOW_NUMBERS=true)")
+	days, err := strconv.Atoi(env("KEFU_RETENTION_DAYS", "0"))
+	if err != nil || days < 0 {
+		return nil, fmt.Errorf("KEFU_RETENTION_DAYS %q: want a number of days, 0 to keep everything", os.Getenv("KEFU_RETENTION_DAYS"))
+	}
+	fs.IntVar(&f.retentionDays, "retention-days", days, "purge recordings and stored numbers (closed callbacks and complaints, survey answers, repeat-call counts) older than this many days, at start and daily; 0 keeps them (KEFU_RETENTION_DAYS)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	if f.retentionDays < 0 {
+		return nil, fmt.Errorf("-retention-days %d: want a number of days, 0 to keep everything", f.retentionDays)
 	}
 	return f, nil
 }
@@ -220,6 +229,7 @@ func serve(sigctx context.Context, ctl controls, f *runFlags, log *slog.Logger, 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- agent.Serve(ctx) }()
 	go agentsReg.Run(ctx)
+	go (&retention{days: f.retentionDays, dir: f.dataDir, st: st, log: log, now: time.Now}).run(ctx)
 	log.Info("kefu serving", "sip", agent.UDPAddr().String(), "rtp", f.rtpPorts, "http", hl.Addr().String(),
 		"config", snap.Version, "language", snap.Config.Language, "flows", len(snap.Config.Flows))
 
