@@ -181,6 +181,9 @@ func (c *apiClient) call(ctx context.Context, method, path string, body, out any
 		if json.Unmarshal(data, &e) != nil || e.Error == "" {
 			e.Error = fmt.Sprintf("%s answered %s to %s %s: is that kefu's ops API?", c.where, res.Status, method, path)
 		}
+		if res.StatusCode == http.StatusUnauthorized {
+			e.Error += " (give it with -token or KEFU_TOKEN)"
+		}
 		return &apiError{status: res.StatusCode, msg: e.Error}
 	}
 	if out == nil || res.StatusCode == http.StatusNoContent {

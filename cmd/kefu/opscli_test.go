@@ -13,8 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kefu-hotline/kefu/flows"
 	"github.com/kefu-hotline/kefu/flows/screen"
 	"github.com/kefu-hotline/kefu/flows/store"
+	"github.com/kefu-hotline/kefu/ops"
 	"github.com/kefu-hotline/kefu/sip"
 )
 
@@ -214,5 +216,28 @@ func TestNuisanceCLIFlags(t *testing.T) {
 	}
 	if ents, _ := os.ReadDir(empty); len(ents) != 0 {
 		t.Errorf("-data without a store left %v", ents)
+	}
+}
+
+// TestIntegrationOpsCLIToken: with ops_tokens in the configuration, the
+// CLI without a token is told how to give one; with KEFU_TOKEN it acts.
+func TestIntegrationOpsCLIToken(t *testing.T) {
+	integration(t)
+	t.Parallel()
+	cfg := configFile(t, string(flows.DefaultYAML())+`
+ops_tokens:
+  - {name: wang, role: operator, sha256: `+ops.HashToken("op-secret")+`}
+`)
+	a := startAgent(t, "-config", cfg)
+	env := []string{"KEFU_API=http://" + a.http, "KEFU_TOKEN="}
+	if code, _, errs := kefuCmd(t, t.TempDir(), env, "nuisance", "list"); code != 1 || !strings.Contains(errs, "a token is needed") || !strings.Contains(errs, "-token or KEFU_TOKEN") {
+		t.Errorf("without a token: exit %d %s", code, errs)
+	}
+	env[1] = "KEFU_TOKEN=op-secret"
+	if code, out, errs := kefuCmd(t, t.TempDir(), env, "nuisance", "add", "-reason", "spam", "-by", "ops:wang", "4001*"); code != 0 || !strings.Contains(out, `"pattern": "4001*"`) {
+		t.Errorf("with the token: exit %d %s%s", code, out, errs)
+	}
+	if code, out, errs := kefuCmd(t, t.TempDir(), []string{"KEFU_API=http://" + a.http}, "calls", "-token", "op-secret"); code != 0 || strings.TrimSpace(out) != "[]" {
+		t.Errorf("kefu calls -token: exit %d %s%s", code, out, errs)
 	}
 }
