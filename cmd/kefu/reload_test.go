@@ -78,6 +78,13 @@ func TestIntegrationReloadDuringCalls(t *testing.T) {
 	if !a.waitLog(`"version":"`+v2+`"`, 5*time.Second) {
 		t.Errorf("no call record names the reloaded version %v", v2)
 	}
+	// What ops alert on: one reload applied, one refused, the version
+	// in force.
+	m := a.metrics()
+	if metric(m, `kefu_reloads_total{result="ok"}`) != 1 || metric(m, `kefu_reloads_total{result="refused"}`) != 1 ||
+		metric(m, `kefu_config_info{version="`+v2+`"}`) != 1 {
+		t.Errorf("reload metrics:\n%s", grepLines(m, "kefu_reloads_total")+"\n"+grepLines(m, "kefu_config_info"))
+	}
 }
 
 func postReload(t *testing.T, a *agent, want int) map[string]any {

@@ -199,7 +199,17 @@ func serve(sigctx context.Context, ctl controls, f *runFlags, log *slog.Logger, 
 	if err != nil {
 		return fmt.Errorf("ops http: %w", err)
 	}
-	doReload := func() (string, error) { return reload(f.config, &current, st, board, log) }
+	reg.MustRegister(newOpsCollector(st, agent, current.Load, log))
+	reloads := reloadsCounter(reg)
+	doReload := func() (string, error) {
+		v, err := reload(f.config, &current, st, board, log)
+		if err != nil {
+			reloads.WithLabelValues("refused").Inc()
+		} else {
+			reloads.WithLabelValues("ok").Inc()
+		}
+		return v, err
+	}
 	mux := ops.Handler(agent, reg, func() string { return current.Load().Version }, doReload)
 	ops.MountNuisance(mux, screen.NewManager(st, time.Now, screen.WithLogger(log)))
 	ops.MountRecords(mux, st, log)

@@ -74,3 +74,13 @@ func (p *PortPool) InUse() int {
 	defer p.mu.Unlock()
 	return len(p.inUse)
 }
+
+// Size returns how many ports the pool hands out: the even ports of its
+// range.
+func (p *PortPool) Size() int {
+	lo := p.lo + p.lo%2
+	if p.hi < lo {
+		return 0
+	}
+	return (p.hi-lo)/2 + 1
+}
