@@ -137,7 +137,7 @@ func TestREADMEDeployment(t *testing.T) {
 		fmt.Sprintf("`KEFU_GRACE=%s` and `TimeoutStopSec=%s`", unit["KEFU_GRACE"], stop),
 		"docker kill -s HUP kefu",
 		"`" + defaultHTTP + "`",
-		"issue 14",
+		"ops_tokens",
 		"List every PBX trunk",
 	} {
 		if !strings.Contains(readme, want) {
