@@ -87,7 +87,7 @@ func (a *Agent) newInvite(req *sip.Request, tx sip.ServerTransaction, received t
 	}
 	conn, err := a.listenRTP()
 	if err != nil {
-		se := refuse(503, "no media port free")
+		se := refuse(503, "no media port free", sip.NewHeader("Retry-After", "10")) // a port frees when any call ends
 		se.err, se.log = err, []any{"active_calls", a.ActiveCalls()}
 		return nil, se
 	}
