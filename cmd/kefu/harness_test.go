@@ -143,7 +143,9 @@ func tryStartAgent(t *testing.T, extra []string) (*agent, bool) {
 		a.exitErr = a.cmd.Wait()
 		close(a.exited)
 	}()
-	deadline := time.Now().Add(20 * time.Second)
+	// Loading the prompts takes a second or two of CPU; on a machine busy
+	// with the other tests' calls it can take much longer.
+	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		resp, err := http.Get("http://" + a.http + "/healthz")
 		if err == nil {
