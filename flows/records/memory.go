@@ -176,8 +176,12 @@ func list[T any](ctx context.Context, m *Memory, f Filter, all func() []T, key f
 	slices.SortStableFunc(out, func(a, b T) int {
 		ta, ia, _ := key(a)
 		tb, ib, _ := key(b)
+		if f.Newest {
+			return cmp.Or(tb.Compare(ta), cmp.Compare(ib, ia))
+		}
 		return cmp.Or(ta.Compare(tb), cmp.Compare(ia, ib))
 	})
+	out = out[min(f.Offset, len(out)):]
 	if f.Limit > 0 && len(out) > f.Limit {
 		out = out[:f.Limit]
 	}

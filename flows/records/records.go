@@ -156,7 +156,7 @@ type Store interface {
 
 // Lister is what ops read and close records through. Lists are ordered by
 // At, oldest first (the callback that waited longest comes first), then
-// by ID.
+// by ID; or the other way round, newest first, with Filter.Newest.
 type Lister interface {
 	// Callbacks lists callbacks matching f.
 	Callbacks(ctx context.Context, f Filter) ([]Callback, error)
@@ -173,7 +173,20 @@ type Lister interface {
 	MarkComplaintReplied(ctx context.Context, id int64, at time.Time) error
 	// Summary counts the records as of now; see Summary.
 	Summary(ctx context.Context, now, since time.Time) (Summary, error)
+	// Count counts the records of kind that f selects, whatever its
+	// Limit and Offset: the total of a list shown a page at a time.
+	Count(ctx context.Context, kind Kind, f Filter) (int, error)
 }
+
+// Kind names a kind of record, for Count.
+type Kind string
+
+// The kinds of record.
+const (
+	Callbacks  Kind = "callbacks"
+	Complaints Kind = "complaints"
+	Surveys    Kind = "surveys"
+)
 
 // Backend is a store the runner writes and ops read: both Memory and
 // flows/store's SQLite are one.
@@ -186,7 +199,9 @@ type Backend interface {
 type Filter struct {
 	Open   bool      // only callbacks not done, complaints not replied to
 	Since  time.Time // only records with At at or after Since; zero: all
-	Limit  int       // at most this many (the oldest); 0: no limit
+	Limit  int       // at most this many (the first in list order); 0: no limit
+	Offset int       // skip this many of the records selected first (paging)
+	Newest bool      // list newest first (the ops API's order); else oldest first
 	CallID string    // only the records of this call; "": all
 	// State: only complaints in this state; "": all. Callbacks and
 	// survey answers have no state: it does not apply to them.
@@ -198,6 +213,8 @@ func (f Filter) Validate() error {
 	switch {
 	case f.Limit < 0:
 		return invalid("limit", "negative")
+	case f.Offset < 0:
+		return invalid("offset", "negative")
 	case f.State != "" && !f.State.Valid():
 		return invalid("state", "not recording, recorded or interrupted")
 	case len(f.CallID) > MaxCallIDLen:

@@ -153,24 +153,15 @@ func query[T any](ctx context.Context, s *SQLite, f records.Filter, sel, closedC
 	if err := f.Validate(); err != nil {
 		return nil, err
 	}
-	q := sel + ` WHERE at >= ?1`
-	if f.Open {
-		q += ` AND ` + closedCol + ` IS NULL`
+	q := sel + filterWhere(f, closedCol) + ` ORDER BY at, id LIMIT ?2 OFFSET ?4`
+	if f.Newest {
+		q = sel + filterWhere(f, closedCol) + ` ORDER BY at DESC, id DESC LIMIT ?2 OFFSET ?4`
 	}
-	if f.CallID != "" {
-		q += ` AND call_id = ?3`
-	}
-	if f.State != "" {
-		// A literal (Validate allowed only the three states), so that
-		// SQLite can read the state's partial index.
-		q += ` AND state = '` + string(f.State) + `'`
-	}
-	q += ` ORDER BY at, id LIMIT ?2`
 	limit := int64(-1) // SQLite: no limit
 	if f.Limit > 0 {
 		limit = int64(f.Limit)
 	}
-	rows, err := s.r.QueryContext(ctx, q, ceilMicros(f.Since), limit, f.CallID)
+	rows, err := s.r.QueryContext(ctx, q, ceilMicros(f.Since), limit, f.CallID, f.Offset)
 	if err != nil {
 		return nil, err
 	}
@@ -184,6 +175,25 @@ func query[T any](ctx context.Context, s *SQLite, f records.Filter, sel, closedC
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// filterWhere is the WHERE clause of f's conditions, with ?1 since and
+// ?3 the call id. closedCol is the column that is NULL while a record is
+// open; a state condition is for a table with a state column.
+func filterWhere(f records.Filter, closedCol string) string {
+	q := ` WHERE at >= ?1`
+	if f.Open {
+		q += ` AND ` + closedCol + ` IS NULL`
+	}
+	if f.CallID != "" {
+		q += ` AND call_id = ?3`
+	}
+	if f.State != "" {
+		// A literal (Validate allowed only the three states), so that
+		// SQLite can read the state's partial index.
+		q += ` AND state = '` + string(f.State) + `'`
+	}
+	return q
 }
 
 // MarkCallbackDone implements records.Lister; it commits durably.

@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) records.Backend) {
 		{"RoundTrip", roundTrip},
 		{"Invalid", invalidRecords},
 		{"Filters", filters},
+		{"Pages", pages},
 		{"Mark", mark},
 		{"Summary", summary},
 		{"Recording", recording},
