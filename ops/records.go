@@ -3,24 +3,13 @@ package ops
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
-	"maps"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/kefu-hotline/kefu/flows/records"
-)
-
-// List limits of the records API: ?limit= defaults to defaultListLimit
-// and may not exceed maxListLimit.
-const (
-	defaultListLimit = 1000
-	maxListLimit     = 10000
 )
 
 // RecordsOption configures MountRecords.
@@ -41,22 +30,22 @@ type recordsAPI struct {
 // MountRecords adds the API over what calls leave behind (package records)
 // to mux:
 //
-//	GET  /api/callbacks                 callbacks, oldest first (?open=1 &since=RFC3339 &limit=N &call_id=ID)
+//	GET  /api/callbacks                 callbacks, newest first (?open=1 &since=RFC3339 &call_id=ID &limit= &offset=)
 //	POST /api/callbacks/{id}/done       someone called back (again: no change)
 //	GET  /api/complaints                complaints, with "overdue" as of the request (same parameters,
 //	                                    and &state=recording|recorded|interrupted)
 //	POST /api/complaints/{id}/replied   someone replied (again: no change)
-//	GET  /api/surveys                   survey answers (?since= &limit=)
+//	GET  /api/surveys                   survey answers (?since= &call_id= &limit= &offset=)
 //	GET  /api/records/summary           open and overdue counts, answers and mean score (?since=)
 //
-// A complaint's "state" says whether it is being recorded, was recorded,
-// or was interrupted: kefu stopped while recording it (killed, crashed),
-// and found it at its next start with the audio that reached the disk.
-// since is inclusive; limit defaults to 1000, at most 10000 (page with
-// since = the last record's at). Bad parameters and ids get 400, unknown
-// ids 404, each with {"error": "..."}. The JSON carries caller and
-// callback numbers, which ops need to call back; the log gets ids only
-// (CS-PRIVACY). log may be nil.
+// Lists are pages as every list of the API is ({"items", "total",
+// "limit", "offset"}). A complaint's "state" says whether it is being
+// recorded, was recorded, or was interrupted: kefu stopped while
+// recording it (killed, crashed), and found it at its next start with the
+// audio that reached the disk. since is inclusive. Bad parameters and ids
+// get 400, unknown ids 404, each with {"error": "..."}. The JSON carries
+// caller and callback numbers, which ops need to call back; the log gets
+// ids only (CS-PRIVACY). log may be nil.
 func MountRecords(mux *http.ServeMux, l records.Lister, log *slog.Logger, opts ...RecordsOption) {
 	a := &recordsAPI{l: l, log: log, now: time.Now}
 	if a.log == nil {
@@ -65,11 +54,11 @@ func MountRecords(mux *http.ServeMux, l records.Lister, log *slog.Logger, opts .
 	for _, o := range opts {
 		o(a)
 	}
-	mux.HandleFunc("GET /api/callbacks", list(a, listOpen, l.Callbacks, callbackOut))
+	mux.HandleFunc("GET /api/callbacks", list(a, records.Callbacks, listOpen, l.Callbacks, callbackOut))
 	mux.HandleFunc("POST /api/callbacks/{id}/done", a.mark("callback done", l.MarkCallbackDone))
-	mux.HandleFunc("GET /api/complaints", list(a, listOpen|listState, l.Complaints, complaintOut))
+	mux.HandleFunc("GET /api/complaints", list(a, records.Complaints, listOpen|listState, l.Complaints, complaintOut))
 	mux.HandleFunc("POST /api/complaints/{id}/replied", a.mark("complaint replied", l.MarkComplaintReplied))
-	mux.HandleFunc("GET /api/surveys", list(a, 0, l.Surveys, surveyOut))
+	mux.HandleFunc("GET /api/surveys", list(a, records.Surveys, 0, l.Surveys, surveyOut))
 	mux.HandleFunc("GET /api/records/summary", a.summary)
 }
 
@@ -139,9 +128,9 @@ const (
 )
 
 // list serves a GET of one kind of record: the filter from the query
-// (with the optional parameters in params), the records, each as JSON
-// judged at now.
-func list[R, J any](a *recordsAPI, params listParams, get func(context.Context, records.Filter) ([]R, error), toJSON func(R, time.Time) J) http.HandlerFunc {
+// (with the optional parameters in params), a page of the records newest
+// first, each as JSON judged at now, and their total.
+func list[R, J any](a *recordsAPI, kind records.Kind, params listParams, get func(context.Context, records.Filter) ([]R, error), toJSON func(R, time.Time) J) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		f, err := listFilter(r, params)
 		if err != nil {
@@ -150,11 +139,16 @@ func list[R, J any](a *recordsAPI, params listParams, get func(context.Context, 
 		}
 		now := a.now()
 		rs, err := get(r.Context(), f)
+		if err != nil {
+			a.reply(w, r, 0, nil, err)
+			return
+		}
+		total, err := a.l.Count(r.Context(), kind, f)
 		out := make([]J, len(rs))
 		for i, rec := range rs {
 			out[i] = toJSON(rec, now)
 		}
-		a.reply(w, r, http.StatusOK, out, err)
+		a.reply(w, r, http.StatusOK, pageJSON[J]{Items: out, Total: total, Limit: f.Limit, Offset: f.Offset}, err)
 	}
 }
 
@@ -175,7 +169,7 @@ func surveyOut(s records.SurveyAnswer, _ time.Time) surveyJSON {
 }
 
 func (a *recordsAPI) summary(w http.ResponseWriter, r *http.Request) {
-	q, err := recordsQuery(r, "since")
+	q, err := query(r, "since")
 	var since time.Time
 	if err == nil {
 		since, err = sinceParam(q)
@@ -186,7 +180,7 @@ func (a *recordsAPI) summary(w http.ResponseWriter, r *http.Request) {
 	}
 	now := a.now()
 	s, err := a.l.Summary(r.Context(), now, since)
-	a.reply(w, r, http.StatusOK, summaryJSON{Now: now.UTC(), Since: since.UTC(), OpenCallbacks: s.OpenCallbacks,
+	a.reply(w, r, http.StatusOK, summaryJSON{Now: now, Since: since, OpenCallbacks: s.OpenCallbacks,
 		OpenComplaints: s.OpenComplaints, Overdue: s.Overdue, Interrupted: s.Interrupted, Complaints: s.Complaints,
 		RepliedLate: s.RepliedLate, Surveys: s.Surveys, MeanScore: s.MeanScore}, err)
 }
@@ -196,7 +190,7 @@ func (a *recordsAPI) mark(what string, set func(ctx context.Context, id int64, a
 	return func(w http.ResponseWriter, r *http.Request) {
 		id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 		if err != nil || id <= 0 {
-			a.reply(w, r, 0, nil, badParam("id", "want a positive integer"))
+			a.reply(w, r, 0, nil, badRequest("id", "%q: want a positive integer", r.PathValue("id")))
 			return
 		}
 		if err := set(r.Context(), id, a.now()); err != nil {
@@ -208,62 +202,33 @@ func (a *recordsAPI) mark(what string, set func(ctx context.Context, id int64, a
 	}
 }
 
-// paramError is a bad query parameter or path value: 400.
-type paramError struct{ name, msg string }
-
-func (e *paramError) Error() string { return e.name + ": " + e.msg }
-
-func badParam(name, msg string) error { return &paramError{name, msg} }
-
-// recordsQuery parses r's query, which may hold only the parameters named
-// in allowed, each at most once.
-func recordsQuery(r *http.Request, allowed ...string) (url.Values, error) {
-	q, err := url.ParseQuery(r.URL.RawQuery)
-	if err != nil {
-		return nil, badParam("query", "malformed")
-	}
-	for _, name := range slices.Sorted(maps.Keys(q)) {
-		if !slices.Contains(allowed, name) {
-			return nil, badParam(name, "unknown parameter; want "+strings.Join(allowed, ", "))
-		}
-		if len(q[name]) > 1 {
-			return nil, badParam(name, "given more than once")
-		}
-	}
-	return q, nil
-}
-
-// listFilter reads ?since=, ?limit=, ?call_id= and those of params.
+// listFilter reads ?since=, ?call_id=, ?limit=, ?offset= and those of
+// params.
 func listFilter(r *http.Request, params listParams) (records.Filter, error) {
-	allowed := []string{"since", "limit", "call_id"}
+	allowed := []string{"since", "call_id", "limit", "offset"}
 	if params&listOpen != 0 {
 		allowed = append(allowed, "open")
 	}
 	if params&listState != 0 {
 		allowed = append(allowed, "state")
 	}
-	q, err := recordsQuery(r, allowed...)
+	q, err := query(r, allowed...)
 	if err != nil {
 		return records.Filter{}, err
 	}
-	f := records.Filter{Limit: defaultListLimit, CallID: q.Get("call_id"), State: records.ComplaintState(q.Get("state"))}
-	if v := q.Get("open"); v != "" {
-		if f.Open, err = strconv.ParseBool(v); err != nil {
-			return records.Filter{}, badParam("open", "want 1 or 0")
-		}
+	p, err := pageParams(q)
+	if err != nil {
+		return records.Filter{}, err
+	}
+	f := records.Filter{Newest: true, Limit: p.limit, Offset: p.offset, CallID: q.Get("call_id"), State: records.ComplaintState(q.Get("state"))}
+	if f.Open, err = flag(q, "open"); err != nil {
+		return records.Filter{}, err
 	}
 	if f.State != "" && !f.State.Valid() {
-		return records.Filter{}, badParam("state", "want recording, recorded or interrupted")
+		return records.Filter{}, badRequest("state", "%q: want recording, recorded or interrupted", f.State)
 	}
 	if f.Since, err = sinceParam(q); err != nil {
 		return records.Filter{}, err
-	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > maxListLimit {
-			return records.Filter{}, badParam("limit", fmt.Sprintf("want an integer from 1 to %d", maxListLimit))
-		}
-		f.Limit = n
 	}
 	return f, nil
 }
@@ -276,7 +241,7 @@ func sinceParam(q url.Values) (time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339, v)
 	if err != nil {
-		return time.Time{}, badParam("since", "want an RFC 3339 time with an offset, e.g. 2026-03-02T09:00:00+08:00")
+		return time.Time{}, badRequest("since", "%q: want an RFC 3339 time with an offset, e.g. 2026-03-02T09:00:00+08:00", v)
 	}
 	return t, nil
 }
@@ -285,9 +250,11 @@ func sinceParam(q url.Values) (time.Time, error) {
 // bad parameter or record, 404 for an unknown id, 500 (logged) otherwise.
 // Store errors carry no numbers, so logging them is safe.
 func (a *recordsAPI) reply(w http.ResponseWriter, r *http.Request, code int, v any, err error) {
-	var pe *paramError
+	var re *requestError
 	switch {
-	case errors.As(err, &pe), errors.Is(err, records.ErrInvalid):
+	case errors.As(err, &re):
+		fail(w, r, re.code, re.msg)
+	case errors.Is(err, records.ErrInvalid):
 		fail(w, r, http.StatusBadRequest, err.Error())
 	case errors.Is(err, records.ErrNotFound):
 		fail(w, r, http.StatusNotFound, err.Error())

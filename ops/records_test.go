@@ -22,6 +22,7 @@ type recordsEnv struct {
 	t   *testing.T
 	mem *records.Memory
 	mux *http.ServeMux
+	h   http.Handler
 	now time.Time
 	log bytes.Buffer
 }
@@ -30,7 +31,14 @@ func newRecordsEnv(t *testing.T) *recordsEnv {
 	e := &recordsEnv{t: t, mem: new(records.Memory), mux: http.NewServeMux(), now: recordstest.T0}
 	logger := slog.New(slog.NewTextHandler(&e.log, nil))
 	ops.MountRecords(e.mux, e.mem, logger, ops.WithRecordsClock(func() time.Time { return e.now }))
+	e.h = ops.API(e.mux, func() *time.Location { return time.FixedZone("CST", 8*3600) })
 	return e
+}
+
+// body serves a GET and returns the body.
+func (e *recordsEnv) body(target string) string {
+	_, b := e.do("GET", target, nil)
+	return b
 }
 
 // do serves one request and returns the status and body; when v is not
@@ -38,7 +46,7 @@ func newRecordsEnv(t *testing.T) *recordsEnv {
 func (e *recordsEnv) do(method, target string, v any) (int, string) {
 	e.t.Helper()
 	rec := httptest.NewRecorder()
-	e.mux.ServeHTTP(rec, httptest.NewRequest(method, target, nil))
+	e.h.ServeHTTP(rec, httptest.NewRequest(method, target, nil))
 	body := rec.Body.String()
 	if v != nil && rec.Code == http.StatusOK {
 		if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
@@ -101,11 +109,15 @@ type complaint struct {
 func TestRecordsCallbacks(t *testing.T) {
 	e := newRecordsEnv(t)
 	e.seed()
-	var cbs []callback
-	if code, body := e.do("GET", "/api/callbacks", &cbs); code != 200 || len(cbs) != 3 {
+	var pg page[callback]
+	if code, body := e.do("GET", "/api/callbacks", &pg); code != 200 || pg.Total != 3 || len(pg.Items) != 3 || pg.Limit != 100 || pg.Offset != 0 {
 		t.Fatalf("list: %d %s", code, body)
 	}
-	if c := cbs[0]; c.ID != 1 || c.CallID != "a" || c.Number != recordstest.Number || c.Caller != recordstest.Caller ||
+	if !strings.Contains(e.body("/api/callbacks"), `"at":"2026-03-02T09:00:00+08:00"`) {
+		t.Errorf("times not in the zone: %s", e.body("/api/callbacks"))
+	}
+	cbs := pg.Items
+	if c := cbs[2]; c.ID != 1 || c.CallID != "a" || c.Number != recordstest.Number || c.Caller != recordstest.Caller ||
 		c.Reason != "system_down" || !c.At.Equal(recordstest.T0) || c.Done {
 		t.Errorf("first callback %+v", c)
 	}
@@ -121,17 +133,17 @@ func TestRecordsCallbacks(t *testing.T) {
 	if code, body := e.do("POST", "/api/callbacks/2/done", nil); code != 204 {
 		t.Fatalf("done again: %d %s", code, body)
 	}
-	e.do("GET", "/api/callbacks?since=2026-03-02T10:00:00%2B08:00&limit=1", &cbs) // T0+1h
-	if len(cbs) != 1 || cbs[0].ID != 2 || !cbs[0].Done || !cbs[0].DoneAt.Equal(recordstest.T0.Add(5*time.Hour)) {
-		t.Errorf("since, limit: %+v", cbs)
+	e.do("GET", "/api/callbacks?since=2026-03-02T10:00:00%2B08:00&limit=1&offset=1", &pg) // T0+1h
+	if cbs = pg.Items; pg.Total != 2 || len(cbs) != 1 || cbs[0].ID != 2 || !cbs[0].Done || !cbs[0].DoneAt.Equal(recordstest.T0.Add(5*time.Hour)) {
+		t.Errorf("since, limit, offset: %+v", pg)
 	}
-	e.do("GET", "/api/callbacks?open=1", &cbs)
-	if len(cbs) != 2 || cbs[0].ID != 1 || cbs[1].ID != 3 {
-		t.Errorf("open: %+v", cbs)
+	e.do("GET", "/api/callbacks?open=1", &pg)
+	if cbs = pg.Items; pg.Total != 2 || len(cbs) != 2 || cbs[0].ID != 3 || cbs[1].ID != 1 {
+		t.Errorf("open: %+v", pg)
 	}
-	e.do("GET", "/api/callbacks?open=false", &cbs)
-	if len(cbs) != 3 {
-		t.Errorf("open=false: %+v", cbs)
+	e.do("GET", "/api/callbacks?open=false", &pg)
+	if pg.Total != 3 {
+		t.Errorf("open=false: %+v", pg)
 	}
 	if code, body := e.do("POST", "/api/callbacks/99/done", nil); code != 404 || !strings.Contains(body, `"error"`) {
 		t.Errorf("unknown id: %d %s", code, body)
@@ -149,30 +161,31 @@ func TestRecordsComplaints(t *testing.T) {
 	e := newRecordsEnv(t)
 	e.seed()
 	e.now = recordstest.T0.Add(3*time.Hour + time.Second) // "c" was due at T0+3h
-	var cs []complaint
-	if code, body := e.do("GET", "/api/complaints", &cs); code != 200 || len(cs) != 3 {
+	var pg page[complaint]
+	if code, body := e.do("GET", "/api/complaints", &pg); code != 200 || pg.Total != 3 {
 		t.Fatalf("list: %d %s", code, body)
 	}
-	if c := cs[0]; c.Overdue || !c.Deadline.Equal(recordstest.T0.Add(24*time.Hour)) || c.Recording != "recordings/a.wav" || c.Duration != 42 {
+	cs := pg.Items
+	if c := cs[2]; c.Overdue || !c.Deadline.Equal(recordstest.T0.Add(24*time.Hour)) || c.Recording != "recordings/a.wav" || c.Duration != 42 {
 		t.Errorf("first complaint %+v", c)
 	}
-	if !cs[2].Overdue {
-		t.Errorf("third complaint is not overdue: %+v", cs[2])
+	if !cs[0].Overdue {
+		t.Errorf("third complaint is not overdue: %+v", cs[0])
 	}
 	if code, body := e.do("POST", "/api/complaints/3/replied", nil); code != 204 {
 		t.Fatalf("replied: %d %s", code, body)
 	}
-	e.do("GET", "/api/complaints?open=1", &cs)
-	if len(cs) != 2 || cs[0].ID != 1 || cs[1].ID != 2 {
+	e.do("GET", "/api/complaints?open=1", &pg)
+	if cs = pg.Items; len(cs) != 2 || cs[0].ID != 2 || cs[1].ID != 1 {
 		t.Errorf("open: %+v", cs)
 	}
-	e.do("GET", "/api/complaints?since=2026-03-02T03:00:00Z", &cs)
-	if len(cs) != 1 || !cs[0].Replied || cs[0].Overdue || !cs[0].RepliedAt.Equal(e.now.Truncate(time.Microsecond)) {
+	e.do("GET", "/api/complaints?since=2026-03-02T03:00:00Z", &pg)
+	if cs = pg.Items; len(cs) != 1 || !cs[0].Replied || cs[0].Overdue || !cs[0].RepliedAt.Equal(e.now.Truncate(time.Microsecond)) {
 		t.Errorf("replied complaint: %+v", cs)
 	}
 	e.now = recordstest.T0.Add(25 * time.Hour)
-	e.do("GET", "/api/complaints?open=1", &cs)
-	if len(cs) != 2 || !cs[0].Overdue || cs[1].Overdue {
+	e.do("GET", "/api/complaints?open=1", &pg)
+	if cs = pg.Items; len(cs) != 2 || cs[0].Overdue || !cs[1].Overdue {
 		t.Errorf("overdue at T0+25h: %+v", cs)
 	}
 	if code, _ := e.do("POST", "/api/complaints/4/replied", nil); code != 404 {
@@ -197,22 +210,22 @@ func TestRecordsInterrupted(t *testing.T) {
 	if err := e.mem.FinishComplaint(ctx, 4, records.ComplaintEnd{State: records.Interrupted, Recording: "recordings/cut.wav", Duration: 1500 * time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
-	var cs []complaint
-	if code, body := e.do("GET", "/api/complaints", &cs); code != 200 || len(cs) != 5 ||
-		cs[0].State != "recorded" || cs[3].State != "interrupted" || cs[4].State != "recording" {
+	var pg page[complaint]
+	if code, body := e.do("GET", "/api/complaints", &pg); code != 200 || len(pg.Items) != 5 ||
+		pg.Items[4].State != "recorded" || pg.Items[1].State != "interrupted" || pg.Items[0].State != "recording" {
 		t.Fatalf("list: %d %s", code, body)
 	}
-	e.do("GET", "/api/complaints?state=interrupted&open=1", &cs)
-	if len(cs) != 1 || cs[0].CallID != "cut" || cs[0].Duration != 1.5 || cs[0].Recording != "recordings/cut.wav" {
-		t.Errorf("interrupted: %+v", cs)
+	e.do("GET", "/api/complaints?state=interrupted&open=1", &pg)
+	if cs := pg.Items; len(cs) != 1 || cs[0].CallID != "cut" || cs[0].Duration != 1.5 || cs[0].Recording != "recordings/cut.wav" {
+		t.Errorf("interrupted: %+v", pg)
 	}
-	e.do("GET", "/api/complaints?call_id=live", &cs)
-	if len(cs) != 1 || cs[0].State != "recording" {
+	e.do("GET", "/api/complaints?call_id=live", &pg)
+	if cs := pg.Items; len(cs) != 1 || cs[0].State != "recording" {
 		t.Errorf("by call id: %+v", cs)
 	}
-	var cbs []callback
+	var cbs page[callback]
 	e.do("GET", "/api/callbacks?call_id=b", &cbs)
-	if len(cbs) != 1 || cbs[0].CallID != "b" {
+	if cbs.Total != 1 || cbs.Items[0].CallID != "b" {
 		t.Errorf("callbacks by call id: %+v", cbs)
 	}
 	var s map[string]any
@@ -225,13 +238,13 @@ func TestRecordsInterrupted(t *testing.T) {
 func TestRecordsSurveysAndSummary(t *testing.T) {
 	e := newRecordsEnv(t)
 	e.seed()
-	var as []struct {
+	var as page[struct {
 		Survey string `json:"survey"`
 		Score  int    `json:"score"`
 		Key    string `json:"key"`
 		Flow   string `json:"flow"`
-	}
-	if code, body := e.do("GET", "/api/surveys?limit=2", &as); code != 200 || len(as) != 2 || as[1].Score != 5 || as[1].Key != "5" || as[1].Flow != "main" {
+	}]
+	if code, body := e.do("GET", "/api/surveys?limit=2", &as); code != 200 || as.Total != 3 || len(as.Items) != 2 || as.Items[1].Score != 5 || as.Items[1].Key != "5" || as.Items[1].Flow != "main" {
 		t.Fatalf("surveys: %d %s", code, body)
 	}
 	e.now = recordstest.T0.Add(4 * time.Hour)
@@ -248,11 +261,11 @@ func TestRecordsSurveysAndSummary(t *testing.T) {
 			t.Errorf("summary %s = %v, want %v (%v)", k, s[k], v, s)
 		}
 	}
-	if s["now"] != "2026-03-02T05:00:00Z" || s["since"] != nil {
+	if s["now"] != "2026-03-02T13:00:00+08:00" || s["since"] != nil {
 		t.Errorf("summary now/since: %v", s)
 	}
 	e.do("GET", "/api/records/summary?since=2026-03-02T02:00:00Z", &s)
-	if s["surveys"] != 2.0 || s["mean_score"] != 6.0 || s["since"] != "2026-03-02T02:00:00Z" {
+	if s["surveys"] != 2.0 || s["mean_score"] != 6.0 || s["since"] != "2026-03-02T10:00:00+08:00" {
 		t.Errorf("summary since T0+1h: %v", s)
 	}
 }
@@ -260,25 +273,26 @@ func TestRecordsSurveysAndSummary(t *testing.T) {
 func TestRecordsBadRequests(t *testing.T) {
 	e := newRecordsEnv(t)
 	for _, tc := range []struct{ method, target, want string }{
-		{"GET", "/api/callbacks?open=maybe", "open: want 1 or 0"},
-		{"GET", "/api/callbacks?since=yesterday", "since: want an RFC 3339 time"},
-		{"GET", "/api/callbacks?since=2026-03-02T09:00:00", "since: want an RFC 3339 time"},
-		{"GET", "/api/complaints?limit=0", "limit: want an integer from 1 to 10000"},
-		{"GET", "/api/complaints?limit=-5", "limit: want an integer"},
-		{"GET", "/api/complaints?limit=10001", "limit: want an integer"},
-		{"GET", "/api/complaints?limit=ten", "limit: want an integer"},
-		{"GET", "/api/callbacks?opne=1", "opne: unknown parameter; want since, limit, call_id, open"},
-		{"GET", "/api/complaints?state=lost", "state: want recording, recorded or interrupted"},
+		{"GET", "/api/callbacks?open=maybe", `open: "maybe": want 1 or 0`},
+		{"GET", "/api/callbacks?since=yesterday", `since: "yesterday": want an RFC 3339 time`},
+		{"GET", "/api/callbacks?since=2026-03-02T09:00:00", "want an RFC 3339 time with an offset"},
+		{"GET", "/api/complaints?limit=0", `limit: "0": want an integer from 1 to 1000`},
+		{"GET", "/api/complaints?limit=-5", "want an integer"},
+		{"GET", "/api/complaints?limit=1001", "want an integer"},
+		{"GET", "/api/complaints?limit=ten", `limit: "ten": want an integer`},
+		{"GET", "/api/complaints?offset=-1", `offset: "-1": want an integer from 0`},
+		{"GET", "/api/callbacks?opne=1", "opne: unknown parameter; want since, call_id, limit, offset, open"},
+		{"GET", "/api/complaints?state=lost", `state: "lost": want recording, recorded or interrupted`},
 		{"GET", "/api/callbacks?state=recorded", "state: unknown parameter"},
 		{"GET", "/api/callbacks?open=1&open=0", "open: given more than once"},
 		{"GET", "/api/callbacks?open=%zz", "query: malformed"},
 		{"GET", "/api/surveys?open=1", "open: unknown parameter"},
 		{"GET", "/api/records/summary?limit=3", "limit: unknown parameter"},
-		{"GET", "/api/records/summary?since=3", "since: want"},
-		{"POST", "/api/callbacks/abc/done", "id: want a positive integer"},
-		{"POST", "/api/callbacks/0/done", "id: want a positive integer"},
-		{"POST", "/api/complaints/-1/replied", "id: want a positive integer"},
-		{"POST", "/api/complaints/99999999999999999999/replied", "id: want a positive integer"},
+		{"GET", "/api/records/summary?since=3", `since: "3": want`},
+		{"POST", "/api/callbacks/abc/done", `id: "abc": want a positive integer`},
+		{"POST", "/api/callbacks/0/done", "want a positive integer"},
+		{"POST", "/api/complaints/-1/replied", "want a positive integer"},
+		{"POST", "/api/complaints/99999999999999999999/replied", "want a positive integer"},
 	} {
 		code, body := e.do(tc.method, tc.target, nil)
 		var got struct{ Error string }

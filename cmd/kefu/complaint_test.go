@@ -58,17 +58,20 @@ func TestIntegrationComplaint(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer res.Body.Close()
-	var cs []struct {
-		ID        int64     `json:"id"`
-		Caller    string    `json:"caller"`
-		At        time.Time `json:"at"`
-		Deadline  time.Time `json:"deadline"`
-		Recording string    `json:"recording"`
-		Duration  float64   `json:"duration_seconds"`
+	var page struct {
+		Items []struct {
+			ID        int64     `json:"id"`
+			Caller    string    `json:"caller"`
+			At        time.Time `json:"at"`
+			Deadline  time.Time `json:"deadline"`
+			Recording string    `json:"recording"`
+			Duration  float64   `json:"duration_seconds"`
+		} `json:"items"`
 	}
-	if err := json.NewDecoder(res.Body).Decode(&cs); err != nil {
+	if err := json.NewDecoder(res.Body).Decode(&page); err != nil {
 		t.Fatal(err)
 	}
+	cs := page.Items
 	if len(cs) != 1 {
 		t.Fatalf("complaints %+v, want one", cs)
 	}

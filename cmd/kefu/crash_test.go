@@ -259,9 +259,16 @@ func checkRecovered(t *testing.T, a *agent, data string, calls []*crashCall, fro
 		t.Fatal(err)
 	}
 	defer res.Body.Close()
-	var cs []complaintOut
-	if err := json.NewDecoder(res.Body).Decode(&cs); err != nil {
+	var page struct {
+		Items []complaintOut `json:"items"`
+		Total int            `json:"total"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&page); err != nil {
 		t.Fatal(err)
+	}
+	cs := page.Items
+	if len(cs) != page.Total {
+		t.Fatalf("%d complaints listed of %d", len(cs), page.Total)
 	}
 	byCaller := map[string][]complaintOut{}
 	files := map[string]int64{}

@@ -110,10 +110,12 @@ func TestIntegrationRetention(t *testing.T) {
 	if exists(dir, oldReplied) || exists(dir, orphan) || !exists(dir, oldOpen) || !exists(dir, recent) {
 		t.Errorf("files after the purge: replied %v, orphan %v, open %v, recent %v", exists(dir, oldReplied), exists(dir, orphan), exists(dir, oldOpen), exists(dir, recent))
 	}
-	var cs []struct {
-		CallID string `json:"call_id"`
+	var cs struct {
+		Items []struct {
+			CallID string `json:"call_id"`
+		} `json:"items"`
 	}
-	if code := a.api("GET", "/api/complaints", "", &cs); code != 200 || len(cs) != 2 || cs[0].CallID != "old-open" {
-		t.Errorf("complaints after the purge: %d %+v", code, cs)
+	if code := a.api("GET", "/api/complaints", "", &cs); code != 200 || len(cs.Items) != 2 || cs.Items[0].CallID != "recent" || cs.Items[1].CallID != "old-open" {
+		t.Errorf("complaints after the purge, newest first: %d %+v", code, cs)
 	}
 }
