@@ -98,7 +98,10 @@ type Config struct {
 	// with none the API is served on loopback only.
 	OpsTokens []TokenDef `yaml:"ops_tokens"`
 	// Agents are the people who take the queues' callers (issue 12).
-	Agents []AgentDef       `yaml:"agents"`
+	Agents []AgentDef `yaml:"agents"`
+	// Trunks are what kefu places its own calls through: callbacks and
+	// follow-ups (issue 13, callbackdef.go).
+	Trunks []TrunkDef       `yaml:"trunks"`
 	Flows  map[string]*Flow `yaml:"flows"`
 
 	loc   *time.Location

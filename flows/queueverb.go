@@ -29,6 +29,9 @@ type QueueDef struct {
 	RingTimeout *Duration `yaml:"ring_timeout"`
 	WrapUp      *Duration `yaml:"wrap_up"`
 	MaxMissed   int       `yaml:"max_missed"`
+	// Callback says how the callbacks left in this queue are made
+	// (callbackdef.go); default: through the first trunk, 3 attempts.
+	Callback *CallbackRules `yaml:"callback"`
 }
 
 // Enqueue puts the caller in one of kefu's queues and holds them there

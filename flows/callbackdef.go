@@ -1,0 +1,248 @@
+package flows
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// TrunkDef is a PBX or carrier kefu places its own calls through (issue
+// 13): callbacks to customers who asked for one, and follow-up calls. kefu
+// dials only numbers from its own records, through a configured trunk:
+// there is no open dialling, nothing an outside request can start.
+//
+//	trunks:
+//	  - name: carrier
+//	    uri: sip:trunk.example.com:5060
+//	    username: "02112345678"
+//	    password: trunk-secret
+//	    register: true
+//	    caller_id: "4001234567"
+//	    max_calls: 4
+type TrunkDef struct {
+	// Name is how queues' callback rules name the trunk.
+	Name string `yaml:"name"`
+	// URI is where kefu's INVITEs go, sip:HOST[:PORT]; the number
+	// dialled becomes the user part of the request URI.
+	URI string `yaml:"uri"`
+	// Transport is udp (default) or tcp.
+	Transport string `yaml:"transport"`
+	// Username and Password answer the trunk's digest challenges, to
+	// INVITEs and REGISTERs; both or neither.
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+	// Register keeps a registration at the trunk (its URI is the
+	// registrar, the username the user registered), refreshed before it
+	// expires and retried with back-off while the trunk is down. kefu
+	// places no call through a trunk that registers until it is
+	// registered.
+	Register bool `yaml:"register"`
+	// Expires is the registration's lifetime asked for; default 1h.
+	Expires *Duration `yaml:"expires"`
+	// CallerID is the number the called customer sees (From and
+	// P-Asserted-Identity): the hotline's number.
+	CallerID string `yaml:"caller_id"`
+	// Prefix is dialled before every number (an outside-line digit, a
+	// carrier code); default none.
+	Prefix string `yaml:"prefix"`
+	// MaxCalls bounds kefu's calls through the trunk at once; default 2.
+	MaxCalls int `yaml:"max_calls"`
+	// RingTimeout is how long a customer's phone may ring before the
+	// attempt counts as unanswered; default 30s.
+	RingTimeout *Duration `yaml:"ring_timeout"`
+}
+
+// CallbackRules are how a queue's callbacks are made (issue 13): through
+// which trunk, how many attempts, and how long between them.
+type CallbackRules struct {
+	// Trunk names the trunk; default the first one configured.
+	Trunk string `yaml:"trunk"`
+	// Attempts is how many calls kefu makes before it gives up (no
+	// answer, busy, failed, an answering machine or a customer who hangs
+	// up at once each count); default 3.
+	Attempts int `yaml:"attempts"`
+	// Retry is the delay after an attempt that did not reach the
+	// customer; default 10m.
+	Retry *Duration `yaml:"retry"`
+	// Off: this queue's callbacks are stored for people to make, as
+	// without trunks; kefu does not dial them.
+	Off bool `yaml:"off"`
+}
+
+// Trunk and callback defaults.
+const (
+	DefaultTrunkExpires        = time.Hour
+	DefaultTrunkMaxCalls       = 2
+	DefaultTrunkRingTimeout    = 30 * time.Second
+	DefaultCallbackAttempts    = 3
+	DefaultCallbackRetry       = 10 * time.Minute
+	MaxTrunkCalls              = 1000
+	MaxCallbackAttempts        = 10
+	minCallbackRetry           = 5 * time.Second
+	minTrunkExpires            = time.Minute
+	maxTrunkExpires            = 24 * time.Hour
+	minTrunkRing, maxTrunkRing = 5 * time.Second, 2 * time.Minute
+)
+
+// ExpiresOr is the registration lifetime asked for.
+func (t TrunkDef) ExpiresOr() time.Duration { return t.Expires.or(DefaultTrunkExpires) }
+
+// Calls is the trunk's limit of calls at once.
+func (t TrunkDef) Calls() int { return orInt(t.MaxCalls, DefaultTrunkMaxCalls) }
+
+// Ring is how long a customer's phone rings.
+func (t TrunkDef) Ring() time.Duration { return t.RingTimeout.or(DefaultTrunkRingTimeout) }
+
+// TransportOr is the transport in upper case, as SIP writes it.
+func (t TrunkDef) TransportOr() string { return strings.ToUpper(orStr(t.Transport, "udp")) }
+
+// Trunk returns the trunk named name.
+func (c *Config) Trunk(name string) (TrunkDef, bool) {
+	for _, t := range c.Trunks {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	return TrunkDef{}, false
+}
+
+// CallbackRulesFor is how the named queue's callbacks are made, defaults
+// filled in, and whether kefu makes them at all: it does when a trunk is
+// configured and the queue does not turn callbacks off. A callback with no
+// queue (queue "") takes the defaults.
+func (c *Config) CallbackRulesFor(queue string) (CallbackRules, bool) {
+	var r CallbackRules
+	for _, q := range c.QueueDefs {
+		if q.Name == queue && q.Callback != nil {
+			r = *q.Callback
+		}
+	}
+	if r.Trunk == "" && len(c.Trunks) > 0 {
+		r.Trunk = c.Trunks[0].Name
+	}
+	r.Attempts = orInt(r.Attempts, DefaultCallbackAttempts)
+	d := Duration(r.Retry.or(DefaultCallbackRetry))
+	r.Retry = &d
+	return r, len(c.Trunks) > 0 && !r.Off
+}
+
+// validateTrunks checks the trunks and the queues' callback rules.
+func (c *Config) validateTrunks(p *problems) {
+	seen := map[string]int{}
+	for i, t := range c.Trunks {
+		path := fmt.Sprintf("$.trunks[%d]", i)
+		switch {
+		case t.Name == "":
+			p.at(path, "trunk without a name: give it one, e.g. name: carrier")
+		case strings.Trim(t.Name, "abcdefghijklmnopqrstuvwxyz0123456789_-") != "":
+			p.at(path+".name", "trunk name %q: use a-z, 0-9, _ and -", t.Name)
+		}
+		if j, dup := seen[t.Name]; dup && t.Name != "" {
+			p.at(path+".name", "trunk %q is also trunks[%d]: each trunk once", t.Name, j)
+		}
+		seen[t.Name] = i
+		if err := checkTrunkURI(t.URI); err != nil {
+			p.at(path+".uri", "trunk %s: uri %q: %v", t.Name, t.URI, err)
+		}
+		if tr := strings.ToLower(t.Transport); tr != "" && tr != "udp" && tr != "tcp" {
+			p.at(path+".transport", "trunk %s: transport %q: use udp or tcp", t.Name, t.Transport)
+		}
+		switch {
+		case t.Username != "" && t.Password == "":
+			p.at(path+".username", "trunk %s: a username without a password: give both, or neither for a trunk that trusts kefu's address", t.Name)
+		case t.Password != "" && t.Username == "":
+			p.at(path+".password", "trunk %s: a password without a username: give both", t.Name)
+		}
+		if strings.ContainsAny(t.Username, "@:;<> \t\"") {
+			p.at(path+".username", "trunk %s: username %q: the user part only, no @host", t.Name, t.Username)
+		}
+		if !t.Register && t.Expires != nil {
+			p.at(path+".expires", "trunk %s: expires without register: true does nothing", t.Name)
+		}
+		if e := t.ExpiresOr(); e < minTrunkExpires || e > maxTrunkExpires {
+			p.at(path+".expires", "trunk %s: expires %v: between %v and %v", t.Name, e, minTrunkExpires, maxTrunkExpires)
+		}
+		if !isDialable(t.CallerID) {
+			p.at(path+".caller_id", "trunk %s: caller_id %q: the hotline's number the customer sees, digits with an optional leading +", t.Name, t.CallerID)
+		}
+		if t.Prefix != "" && strings.Trim(t.Prefix, "0123456789") != "" {
+			p.at(path+".prefix", "trunk %s: prefix %q: digits only", t.Name, t.Prefix)
+		}
+		if t.MaxCalls < 0 || t.MaxCalls > MaxTrunkCalls {
+			p.at(path+".max_calls", "trunk %s: max_calls %d: between 1 and %d (0: %d)", t.Name, t.MaxCalls, MaxTrunkCalls, DefaultTrunkMaxCalls)
+		}
+		if rt := t.Ring(); rt < minTrunkRing || rt > maxTrunkRing {
+			p.at(path+".ring_timeout", "trunk %s: ring_timeout %v: between %v and %v", t.Name, rt, minTrunkRing, maxTrunkRing)
+		}
+	}
+	for i, q := range c.QueueDefs {
+		r := q.Callback
+		if r == nil {
+			continue
+		}
+		path := fmt.Sprintf("$.queues[%d].callback", i)
+		if r.Trunk != "" {
+			if _, ok := c.Trunk(r.Trunk); !ok {
+				p.at(path+".trunk", "queue %s: no trunk named %q (trunks: %s)", q.Name, r.Trunk, strings.Join(c.trunkNames(), ", "))
+			}
+		}
+		if len(c.Trunks) == 0 && !r.Off {
+			p.at(path, "queue %s: callback rules, but no trunks: kefu places callbacks through a trunk (add trunks:, or off: true)", q.Name)
+		}
+		if r.Attempts < 0 || r.Attempts > MaxCallbackAttempts {
+			p.at(path+".attempts", "queue %s: attempts %d: between 1 and %d", q.Name, r.Attempts, MaxCallbackAttempts)
+		}
+		if d := r.Retry.or(DefaultCallbackRetry); d < minCallbackRetry || d > 24*time.Hour {
+			p.at(path+".retry", "queue %s: retry %v: between %v and 24h", q.Name, d, minCallbackRetry)
+		}
+	}
+}
+
+func (c *Config) trunkNames() []string {
+	out := make([]string, 0, len(c.Trunks))
+	for _, t := range c.Trunks {
+		out = append(out, t.Name)
+	}
+	return out
+}
+
+// checkTrunkURI accepts sip:HOST or sip:HOST:PORT: no user part (the
+// number dialled goes there) and no parameters (transport: says it).
+func checkTrunkURI(u string) error {
+	rest, ok := strings.CutPrefix(u, "sip:")
+	switch {
+	case !ok:
+		return fmt.Errorf("want sip:HOST[:PORT], e.g. sip:trunk.example.com:5060")
+	case strings.Contains(rest, "@"):
+		return fmt.Errorf("no user part: the number dialled goes there; write sip:HOST[:PORT]")
+	case strings.ContainsAny(rest, ";?<> \t"):
+		return fmt.Errorf("no parameters: give the transport as transport: tcp")
+	}
+	host, port := rest, ""
+	if strings.HasPrefix(rest, "[") { // an IPv6 literal
+		end := strings.Index(rest, "]")
+		if end < 0 {
+			return fmt.Errorf("unclosed [ in an IPv6 address")
+		}
+		host, port = rest[:end+1], strings.TrimPrefix(rest[end+1:], ":")
+	} else if h, p, ok := strings.Cut(rest, ":"); ok {
+		host, port = h, p
+	}
+	if host == "" || host == "[]" {
+		return fmt.Errorf("no host")
+	}
+	if port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("port %q: want 1 to 65535", port)
+		}
+	}
+	return nil
+}
+
+// isDialable reports whether n is a number kefu may put in a From or a
+// request URI: digits with an optional leading +, 3 to 20 of them.
+func isDialable(n string) bool {
+	d := strings.TrimPrefix(n, "+")
+	return len(d) >= 3 && len(d) <= 20 && strings.Trim(d, "0123456789") == ""
+}

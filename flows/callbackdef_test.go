@@ -1,0 +1,114 @@
+package flows
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+const trunkBase = `
+routes:
+  - to: "*"
+    flow: f
+flows:
+  f:
+    steps:
+      - name: a
+        close: {}
+        exception: a test flow
+`
+
+// TestTrunksConfig: a trunk with everything set loads, defaults fill in,
+// and queues' callback rules find their trunk.
+func TestTrunksConfig(t *testing.T) {
+	c, err := Parse("test.yaml", []byte(`
+trunks:
+  - name: carrier
+    uri: sip:trunk.example.com:5070
+    transport: tcp
+    username: "02112345678"
+    password: secret
+    register: true
+    expires: 10m
+    caller_id: "+864001234567"
+    prefix: "0"
+    max_calls: 4
+    ring_timeout: 20s
+  - name: backup
+    uri: sip:[2001:db8::1]
+    caller_id: "4001234567"
+queues:
+  - name: customers
+    callback: {trunk: backup, attempts: 5, retry: 2m}
+  - name: other
+  - name: quiet
+    callback: {off: true}
+`+trunkBase))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, ok := c.Trunk("carrier")
+	if !ok || tr.TransportOr() != "TCP" || tr.ExpiresOr() != 10*time.Minute || tr.Calls() != 4 || tr.Ring() != 20*time.Second {
+		t.Errorf("carrier: %+v", tr)
+	}
+	b, _ := c.Trunk("backup")
+	if b.TransportOr() != "UDP" || b.Calls() != DefaultTrunkMaxCalls || b.Ring() != DefaultTrunkRingTimeout {
+		t.Errorf("backup's defaults: %+v", b)
+	}
+	if r, on := c.CallbackRulesFor("customers"); !on || r.Trunk != "backup" || r.Attempts != 5 || r.Retry.D() != 2*time.Minute {
+		t.Errorf("customers' callbacks: %+v %v", r, on)
+	}
+	if r, on := c.CallbackRulesFor("other"); !on || r.Trunk != "carrier" || r.Attempts != 3 || r.Retry.D() != 10*time.Minute {
+		t.Errorf("other's callbacks (defaults): %+v %v", r, on)
+	}
+	if _, on := c.CallbackRulesFor("quiet"); on {
+		t.Error("a queue with callbacks off still dials them")
+	}
+	none, err := Parse("test.yaml", []byte(trunkBase))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, on := none.CallbackRulesFor("customers"); on {
+		t.Error("callbacks are dialled without a trunk")
+	}
+}
+
+// TestTrunksConfigErrors: kefu check names each mistake at its line.
+func TestTrunksConfigErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name, yaml string
+		want       string
+	}{
+		{"no name", "trunks:\n  - uri: sip:t.example\n    caller_id: \"4001\"\n", `test.yaml:2:5: trunk without a name`},
+		{"bad name", "trunks:\n  - name: Big Trunk\n    uri: sip:t.example\n    caller_id: \"4001\"\n", `test.yaml:2:11: trunk name "Big Trunk"`},
+		{"twice", "trunks:\n  - {name: a, uri: sip:t.example, caller_id: \"4001\"}\n  - {name: a, uri: sip:t.example, caller_id: \"4001\"}\n", `test.yaml:3:12: trunk "a" is also trunks[0]`},
+		{"user in uri", "trunks:\n  - name: a\n    uri: sip:kefu@t.example\n    caller_id: \"4001\"\n", `test.yaml:3:10: trunk a: uri "sip:kefu@t.example": no user part`},
+		{"not sip", "trunks:\n  - name: a\n    uri: http://t.example\n    caller_id: \"4001\"\n", `test.yaml:3:10: trunk a: uri "http://t.example": want sip:HOST[:PORT]`},
+		{"params", "trunks:\n  - name: a\n    uri: sip:t.example;transport=tcp\n    caller_id: \"4001\"\n", `give the transport as transport: tcp`},
+		{"bad port", "trunks:\n  - name: a\n    uri: sip:t.example:99999\n    caller_id: \"4001\"\n", `port "99999"`},
+		{"transport", "trunks:\n  - name: a\n    uri: sip:t.example\n    transport: tls\n    caller_id: \"4001\"\n", `test.yaml:4:16: trunk a: transport "tls"`},
+		{"user only", "trunks:\n  - name: a\n    uri: sip:t.example\n    username: u\n    caller_id: \"4001\"\n", `test.yaml:4:15: trunk a: a username without a password`},
+		{"caller id", "trunks:\n  - name: a\n    uri: sip:t.example\n    caller_id: hotline\n", `test.yaml:4:16: trunk a: caller_id "hotline"`},
+		{"no caller id", "trunks:\n  - name: a\n    uri: sip:t.example\n", `trunk a: caller_id ""`},
+		{"expires alone", "trunks:\n  - name: a\n    uri: sip:t.example\n    caller_id: \"4001\"\n    expires: 1h\n", `test.yaml:5:14: trunk a: expires without register`},
+		{"short expires", "trunks:\n  - name: a\n    uri: sip:t.example\n    caller_id: \"4001\"\n    register: true\n    expires: 10s\n", `trunk a: expires 10s: between 1m0s and 24h0m0s`},
+		{"max calls", "trunks:\n  - name: a\n    uri: sip:t.example\n    caller_id: \"4001\"\n    max_calls: -1\n", `test.yaml:5:16: trunk a: max_calls -1`},
+		{"ring", "trunks:\n  - name: a\n    uri: sip:t.example\n    caller_id: \"4001\"\n    ring_timeout: 1s\n", `trunk a: ring_timeout 1s`},
+		{"prefix", "trunks:\n  - name: a\n    uri: sip:t.example\n    caller_id: \"4001\"\n    prefix: \"+\"\n", `trunk a: prefix "+"`},
+		{"unknown trunk", "trunks:\n  - {name: a, uri: sip:t.example, caller_id: \"4001\"}\nqueues:\n  - name: q\n    callback: {trunk: b}\n", `test.yaml:5:23: queue q: no trunk named "b" (trunks: a)`},
+		{"no trunks", "queues:\n  - name: q\n    callback: {attempts: 2}\n", `test.yaml:3:16: queue q: callback rules, but no trunks`},
+		{"attempts", "trunks:\n  - {name: a, uri: sip:t.example, caller_id: \"4001\"}\nqueues:\n  - name: q\n    callback: {attempts: 11}\n", `queue q: attempts 11: between 1 and 10`},
+		{"retry", "trunks:\n  - {name: a, uri: sip:t.example, caller_id: \"4001\"}\nqueues:\n  - name: q\n    callback: {retry: 1s}\n", `queue q: retry 1s`},
+		{"unknown key", "trunks:\n  - name: a\n    uri: sip:t.example\n    caller_id: \"4001\"\n    pasword: x\n", `unknown key "pasword": did you mean "password"?`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("test.yaml", []byte(tc.yaml+trunkBase))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q\nwant it to contain %q", err, tc.want)
+			}
+		})
+	}
+}
