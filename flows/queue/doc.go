@@ -25,6 +25,12 @@
 // it, so a caller hanging up at the moment an agent takes the call is
 // counted once.
 //
+// A callback (issue 13) keeps the place of the caller who left it: it
+// joins with the time that caller joined (Join with a past time), so it
+// is served behind everyone who joined earlier and ahead of everyone who
+// joined later. Withdrawn takes a ticket out unserved and uncounted (a
+// callback cancelled, or put off until the trunk is back).
+//
 // # Estimated wait
 //
 // Each answered caller leaves behind its wait w and the position p it had

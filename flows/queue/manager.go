@@ -87,10 +87,13 @@ func (m *Manager) OnLeave(f func(*Ticket)) {
 	m.onLeave = f
 }
 
-// Join puts a call in the queue called name. Higher priority is served first;
-// callers of equal priority are served in the order they joined. A call
-// waits in at most one queue at a time: to route it on, leave the first
-// queue (TimedOut), then join the next one.
+// Join puts a call in the queue called name at now. Higher priority is
+// served first; callers of equal priority are served in the order they
+// joined. A call waits in at most one queue at a time: to route it on,
+// leave the first queue (TimedOut), then join the next one. A now in the
+// past keeps an earlier place: a callback (issue 13) joins with the time
+// its caller joined, ahead of everyone who joined later, behind everyone
+// who joined earlier, and its wait counts from then.
 func (m *Manager) Join(name, callID string, priority int, now time.Time) (*Ticket, error) {
 	if callID == "" {
 		return nil, fmt.Errorf("join %q: %w", name, ErrNoCallID)
@@ -202,7 +205,7 @@ type queue struct {
 	answered, abandoned, timedOut waitStats
 }
 
-// line is the callers of one priority in join order (ascending seq).
+// line is the callers of one priority in join order (joined, then seq).
 type line struct {
 	prio    int
 	tickets []*Ticket
@@ -210,7 +213,23 @@ type line struct {
 
 // ahead reports whether a is served before b in the same queue.
 func ahead(a, b *Ticket) bool {
-	return a.prio > b.prio || a.prio == b.prio && a.seq < b.seq
+	return a.prio > b.prio || a.prio == b.prio && order(a, b) < 0
+}
+
+// order compares two tickets of one priority: the one that joined first
+// comes first (JoinAt may place a callback among earlier joins), then the
+// one that reached the Manager first.
+func order(a, b *Ticket) int {
+	if c := a.joined.Compare(b.joined); c != 0 {
+		return c
+	}
+	switch {
+	case a.seq < b.seq:
+		return -1
+	case a.seq > b.seq:
+		return 1
+	}
+	return 0
 }
 
 // find returns the index of the line of priority prio, or where it would
@@ -227,16 +246,7 @@ func (q *queue) find(prio int) (int, bool) {
 // index returns the line of t and t's index in it; t is waiting.
 func (q *queue) index(t *Ticket) (li, ti int) {
 	li, _ = q.find(t.prio)
-	ts := q.lines[li].tickets
-	ti, _ = slices.BinarySearchFunc(ts, t.seq, func(e *Ticket, seq uint64) int {
-		switch {
-		case e.seq < seq:
-			return -1
-		case e.seq > seq:
-			return 1
-		}
-		return 0
-	})
+	ti, _ = slices.BinarySearchFunc(q.lines[li].tickets, t, order)
 	return li, ti
 }
 
@@ -245,7 +255,13 @@ func (q *queue) add(t *Ticket) {
 	if !ok {
 		q.lines = slices.Insert(q.lines, i, line{prio: t.prio})
 	}
-	q.lines[i].tickets = append(q.lines[i].tickets, t) // seq only grows: stays sorted
+	ts := q.lines[i].tickets
+	if n := len(ts); n == 0 || order(ts[n-1], t) < 0 {
+		q.lines[i].tickets = append(ts, t) // the usual case: the last to join
+	} else {
+		at, _ := slices.BinarySearchFunc(ts, t, order)
+		q.lines[i].tickets = slices.Insert(ts, at, t)
+	}
 	q.waiting++
 }
 

@@ -14,6 +14,7 @@ const (
 	Answered                 // taken by the next step: a transfer, or an agent (Manager.Next)
 	Abandoned                // the caller hung up while waiting
 	TimedOut                 // MaxWait passed: offered a callback or routed on
+	Withdrawn                // taken out unserved and not counted: a callback cancelled or put off (issue 13)
 )
 
 // String returns the outcome's name in lower case, as logs and call
@@ -28,6 +29,8 @@ func (o Outcome) String() string {
 		return "abandoned"
 	case TimedOut:
 		return "timed_out"
+	case Withdrawn:
+		return "withdrawn"
 	}
 	return fmt.Sprintf("outcome(%d)", uint8(o))
 }
@@ -142,12 +145,13 @@ func (t *Ticket) Expired(now time.Time) bool {
 }
 
 // Leave takes the caller out of the queue at now with outcome o (Answered,
-// Abandoned or TimedOut) and counts its wait. Only the first Leave counts:
+// Abandoned, TimedOut, or Withdrawn, which is not counted) and counts its
+// wait. Only the first Leave counts:
 // Leave returns the outcome in force, so a caller who hangs up just as an
 // agent took the call sees Answered. It panics on Waiting or an unknown
 // outcome.
 func (t *Ticket) Leave(now time.Time, o Outcome) Outcome {
-	if o != Answered && o != Abandoned && o != TimedOut {
+	if o != Answered && o != Abandoned && o != TimedOut && o != Withdrawn {
 		panic(fmt.Sprintf("queue: Leave with %v", o))
 	}
 	t.m.mu.Lock()
