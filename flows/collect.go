@@ -207,6 +207,7 @@ func (r *Runner) confirmDigits(ctx context.Context, c *Collect, digits string) (
 func (r *Runner) saveCallback(ctx context.Context, reason, number string) error {
 	cb := records.Callback{CallID: r.info.CallID, Caller: r.info.Caller, Number: number, Reason: reason,
 		Queue: r.vars[VarQueue], At: r.clock.Now()}
+	cb.Joined, cb.Priority = r.place() // the place in line the callback keeps
 	if r.records == nil {
 		r.log.Warn("no store for callbacks: the callback is only logged", "number", mask(number), "reason", reason)
 		return nil

@@ -122,6 +122,7 @@ func (q *Enqueue) run(ctx context.Context, r *Runner) (string, error) {
 		return "", fmt.Errorf("queue %s: %w", q.Queue, err)
 	}
 	r.vars[VarQueue] = q.Queue
+	r.notePlace(t) // a callback left after the wait keeps this place (callbackplace.go)
 	r.Result.Queue = q.Queue
 	r.note("queue", fmt.Sprintf("joined %s at position %d, estimated wait %v", q.Queue, t.Position(), t.EstimatedWait()))
 	var offers <-chan agents.Offer

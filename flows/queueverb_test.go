@@ -116,7 +116,7 @@ func TestQueueTimeline(t *testing.T) {
 		t.Errorf("figures %+v: want one timed out, one still waiting", fig)
 	}
 	cbs, _ := s.Records.(*records.Memory).Callbacks(t.Context(), records.Filter{})
-	if len(cbs) != 1 || cbs[0].Queue != "customers" || cbs[0].Reason != "queue_timeout" {
+	if len(cbs) != 1 || cbs[0].Queue != "customers" || cbs[0].Reason != "queue_timeout" || !cbs[0].Joined.Equal(start) {
 		t.Errorf("callbacks %+v\n%s", cbs, timeline(s))
 	}
 }

@@ -46,11 +46,14 @@ func PrepareCallback(c Callback) (Callback, error) {
 	if err := checkTexts("Reason", c.Reason, "Queue", c.Queue); err != nil {
 		return Callback{}, err
 	}
-	if c.Done || !c.DoneAt.IsZero() {
+	if c.Done || !c.DoneAt.IsZero() || c.Outcome != "" {
 		return Callback{}, invalid("Done", "a new callback is open")
 	}
+	if c.Joined.After(c.At) {
+		return Callback{}, invalid("Joined", "after the callback was left")
+	}
 	c.ID = 0
-	c.At = normalize(c.At)
+	c.At, c.Joined = normalize(c.At), normalize(c.Joined)
 	return c, nil
 }
 

@@ -19,6 +19,8 @@ type Memory struct {
 	complaints []Complaint
 	surveys    []SurveyAnswer
 	dropped    map[int64]bool // complaints dropped (nothing said); their IDs stay taken
+	book       map[int64]*bookEntry // the callback scheduler's state of a callback (memoryattempts.go)
+	attempts   []Attempt            // by ID
 
 	Err error
 }
@@ -192,7 +194,7 @@ func list[T any](ctx context.Context, m *Memory, f Filter, all func() []T, key f
 func (m *Memory) MarkCallbackDone(ctx context.Context, id int64, at time.Time) error {
 	if err := m.mark(ctx, id, at, func(n int64) bool { return n <= int64(len(m.callbacks)) }, func(at time.Time) {
 		if c := &m.callbacks[id-1]; !c.Done {
-			c.Done, c.DoneAt = true, at
+			c.Done, c.DoneAt, c.Outcome = true, at, OutcomeDone
 		}
 	}); err != nil {
 		return fmt.Errorf("records: callback %d done: %w", id, err)

@@ -52,9 +52,25 @@ type Callback struct {
 	Reason string // why, e.g. "system_down", "queue_timeout", "escalate"
 	Queue  string // the queue the caller was meant for, "" if none
 	At     time.Time
-	Done   bool      // someone called back
+	Done   bool      // closed: someone called back, or Outcome says why not
 	DoneAt time.Time // when Done was set; zero while open
+	// Joined and Priority are the caller's place in Queue's line: when
+	// they joined it and with what priority. A callback keeps that place
+	// (issue 13); zero Joined: At.
+	Joined   time.Time
+	Priority int
+	// Outcome is how a closed callback ended: OutcomeDone (someone called
+	// back: kefu, or a person who said so), OutcomeNoAnswer (kefu's
+	// attempts ran out), OutcomeCancelled (by ops); "" while open.
+	Outcome string
 }
+
+// The outcomes of a closed callback.
+const (
+	OutcomeDone      = "done"
+	OutcomeNoAnswer  = "no_answer"
+	OutcomeCancelled = "cancelled"
+)
 
 // Complaint is a complaint a caller recorded (CS-COMPLAINT-CLOSE): kefu
 // promised a reply by Deadline. A message (the record verb's class

@@ -136,6 +136,38 @@ CREATE INDEX complaints_call_id ON complaints (call_id);
 CREATE INDEX callbacks_call_id ON callbacks (call_id);
 CREATE INDEX survey_answers_call_id ON survey_answers (call_id);
 `,
+	// 5: kefu makes the callbacks itself (issue 13). A callback keeps its
+	// caller's place in line (joined, priority); each call kefu places
+	// for it is an attempt (callback_attempts: ended NULL while it runs,
+	// or when kefu stopped during it), counted against the queue's
+	// limit or not (the agent hung up first, kefu stopped); a re-queue by
+	// ops starts a new round of attempts. not_before is the next try
+	// after an attempt that did not reach the customer; outcome says how
+	// a closed callback ended (done_at is set for every outcome).
+	`
+ALTER TABLE callbacks ADD COLUMN joined INTEGER;          -- unix microseconds; NULL: at
+ALTER TABLE callbacks ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE callbacks ADD COLUMN outcome TEXT NOT NULL DEFAULT ''
+	CHECK (outcome IN ('', 'done', 'no_answer', 'cancelled'));
+ALTER TABLE callbacks ADD COLUMN round INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE callbacks ADD COLUMN not_before INTEGER;      -- unix microseconds; NULL: now
+UPDATE callbacks SET outcome = 'done' WHERE done_at IS NOT NULL;
+
+CREATE TABLE callback_attempts (
+	id          INTEGER PRIMARY KEY,
+	callback_id INTEGER NOT NULL REFERENCES callbacks (id),
+	round       INTEGER NOT NULL,
+	started     INTEGER NOT NULL,        -- unix microseconds
+	ended       INTEGER,                 -- unix microseconds; NULL: in progress, or cut off by a stop
+	agent       TEXT    NOT NULL,
+	trunk       TEXT    NOT NULL,
+	result      TEXT    NOT NULL DEFAULT '',
+	counts      INTEGER NOT NULL DEFAULT 0 CHECK (counts IN (0, 1)),
+	talk        INTEGER NOT NULL DEFAULT 0 CHECK (talk >= 0)   -- microseconds
+) STRICT;
+CREATE INDEX callback_attempts_callback ON callback_attempts (callback_id, round);
+CREATE INDEX callback_attempts_running ON callback_attempts (started) WHERE ended IS NULL;
+`,
 }
 
 // SchemaVersion is the schema version this binary brings a database to.

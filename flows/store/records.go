@@ -18,7 +18,7 @@ import (
 var _ records.Backend = (*SQLite)(nil)
 
 const (
-	callbackColumns  = `id, call_id, caller, number, reason, queue, at, done_at`
+	callbackColumns  = `id, call_id, caller, number, reason, queue, at, done_at, joined, priority, outcome`
 	complaintColumns = `id, call_id, caller, class, at, deadline, recording, duration, state, replied_at`
 	surveyColumns    = `id, call_id, caller, survey, score, dtmf, at, flow, version`
 )
@@ -29,8 +29,8 @@ func (s *SQLite) AddCallback(ctx context.Context, c records.Callback) (records.C
 	if err == nil {
 		err = s.writeDurably(ctx, func(tx *sql.Tx) error {
 			return tx.QueryRowContext(ctx, `
-INSERT INTO callbacks (call_id, caller, number, reason, queue, at) VALUES (?, ?, ?, ?, ?, ?)
-RETURNING id`, c.CallID, c.Caller, c.Number, c.Reason, c.Queue, micros(c.At)).Scan(&c.ID)
+INSERT INTO callbacks (call_id, caller, number, reason, queue, at, joined, priority) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+RETURNING id`, c.CallID, c.Caller, c.Number, c.Reason, c.Queue, micros(c.At), nullMicros(c.Joined), c.Priority).Scan(&c.ID)
 		})
 	}
 	if err != nil {
@@ -198,7 +198,7 @@ func filterWhere(f records.Filter, closedCol string) string {
 
 // MarkCallbackDone implements records.Lister; it commits durably.
 func (s *SQLite) MarkCallbackDone(ctx context.Context, id int64, at time.Time) error {
-	if err := s.mark(ctx, `UPDATE callbacks SET done_at = coalesce(done_at, ?1) WHERE id = ?2`, id, at); err != nil {
+	if err := s.mark(ctx, `UPDATE callbacks SET done_at = coalesce(done_at, ?1), outcome = CASE outcome WHEN '' THEN 'done' ELSE outcome END WHERE id = ?2`, id, at); err != nil {
 		return fmt.Errorf("store: callback %d done: %w", id, err)
 	}
 	return nil
@@ -264,14 +264,17 @@ const minMicros = -1 << 63
 
 func scanCallback(r scanner) (records.Callback, error) {
 	var (
-		c    records.Callback
-		at   int64
-		done sql.NullInt64
+		c            records.Callback
+		at           int64
+		done, joined sql.NullInt64
 	)
-	if err := r.Scan(&c.ID, &c.CallID, &c.Caller, &c.Number, &c.Reason, &c.Queue, &at, &done); err != nil {
+	if err := r.Scan(&c.ID, &c.CallID, &c.Caller, &c.Number, &c.Reason, &c.Queue, &at, &done, &joined, &c.Priority, &c.Outcome); err != nil {
 		return records.Callback{}, err
 	}
 	c.At = fromMicros(at)
+	if joined.Valid {
+		c.Joined = fromMicros(joined.Int64)
+	}
 	if done.Valid {
 		c.Done, c.DoneAt = true, fromMicros(done.Int64)
 	}

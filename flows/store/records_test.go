@@ -53,7 +53,7 @@ func TestRecordsReopen(t *testing.T) {
 	}
 
 	s = openIn(t, dir)
-	cb.Done, cb.DoneAt = true, t0.Add(time.Hour)
+	cb.Done, cb.DoneAt, cb.Outcome = true, t0.Add(time.Hour), records.OutcomeDone
 	cbs, err := s.Callbacks(ctx, records.Filter{})
 	if err != nil || len(cbs) != 2 || cbs[0] != cb || cbs[1] != open2 {
 		t.Errorf("callbacks after reopen: %+v %v; want %+v %+v", cbs, err, cb, open2)

@@ -1,0 +1,13 @@
+package records_test
+
+import (
+	"testing"
+
+	"github.com/kefu-hotline/kefu/flows/records"
+	"github.com/kefu-hotline/kefu/flows/records/recordstest"
+)
+
+// TestMemoryBook runs the callback scheduler's book scenarios on Memory.
+func TestMemoryBook(t *testing.T) {
+	recordstest.RunBook(t, func(*testing.T) recordstest.Book { return new(records.Memory) })
+}
