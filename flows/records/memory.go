@@ -18,7 +18,7 @@ type Memory struct {
 	callbacks  []Callback // by ID
 	complaints []Complaint
 	surveys    []SurveyAnswer
-	dropped    map[int64]bool // complaints dropped (nothing said); their IDs stay taken
+	dropped    map[int64]bool       // complaints dropped (nothing said); their IDs stay taken
 	book       map[int64]*bookEntry // the callback scheduler's state of a callback (memoryattempts.go)
 	attempts   []Attempt            // by ID
 
