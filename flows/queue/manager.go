@@ -95,6 +95,10 @@ func (m *Manager) OnLeave(f func(*Ticket)) {
 // its caller joined, ahead of everyone who joined later, behind everyone
 // who joined earlier, and its wait counts from then.
 func (m *Manager) Join(name, callID string, priority int, now time.Time) (*Ticket, error) {
+	return m.join(name, callID, priority, now, false)
+}
+
+func (m *Manager) join(name, callID string, priority int, now time.Time, uncounted bool) (*Ticket, error) {
 	if callID == "" {
 		return nil, fmt.Errorf("join %q: %w", name, ErrNoCallID)
 	}
@@ -108,7 +112,7 @@ func (m *Manager) Join(name, callID string, priority int, now time.Time) (*Ticke
 		return nil, fmt.Errorf("call %s joining %q: %w (%q)", callID, name, ErrAlreadyQueued, other.q.cfg.Name)
 	}
 	m.seq++
-	t := &Ticket{m: m, q: q, callID: callID, prio: priority, seq: m.seq, joined: now}
+	t := &Ticket{m: m, q: q, callID: callID, prio: priority, seq: m.seq, joined: now, uncounted: uncounted}
 	q.add(t)
 	t.joinPos = q.position(t)
 	m.calls[callID] = t
@@ -174,13 +178,14 @@ func (m *Manager) leave(t *Ticket, now time.Time, o Outcome) {
 	q.remove(t)
 	delete(m.calls, t.callID)
 	t.outcome, t.wait = o, waitBetween(t.joined, now)
-	switch o {
-	case Answered:
+	switch {
+	case t.uncounted: // a callback: its caller was counted when they left
+	case o == Answered:
 		q.answered.add(t.wait)
 		q.recent.add(t.wait, t.joinPos)
-	case Abandoned:
+	case o == Abandoned:
 		q.abandoned.add(t.wait)
-	case TimedOut:
+	case o == TimedOut:
 		q.timedOut.add(t.wait)
 	}
 	if t.changed != nil {

@@ -65,3 +65,28 @@ func TestWithdrawn(t *testing.T) {
 		t.Errorf("the withdrawn callback cannot join again: %v", err)
 	}
 }
+
+// TestJoinCallback: a callback holds its caller's place like a caller,
+// but its leaving is not counted in the figures (its caller was counted
+// timed out when they left a number).
+func TestJoinCallback(t *testing.T) {
+	m := newManager(t, queue.Config{Name: "a"})
+	c := join(t, m, "a", "c", 0, at(2*time.Minute))
+	cb, err := m.JoinCallback("a", "callback-1", 0, at(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cb.Position() != 1 || c.Position() != 2 || !cb.Joined().Equal(at(0)) {
+		t.Errorf("positions callback %d, caller %d", cb.Position(), c.Position())
+	}
+	if f := m.Figures(at(3 * time.Minute))[0]; f.Waiting != 2 || f.LongestWait != queue.Duration(3*time.Minute) {
+		t.Errorf("while waiting: %+v", f)
+	}
+	if tk, _ := m.Next(at(3*time.Minute), "a"); tk != cb {
+		t.Fatalf("Next took %v", tk.CallID())
+	}
+	c.Leave(at(4*time.Minute), queue.Answered)
+	if f := m.Figures(at(4 * time.Minute))[0]; f.Answered.Count != 1 || f.Answered.Max != queue.Duration(2*time.Minute) {
+		t.Errorf("the callback's answer counted: %+v", f.Answered)
+	}
+}

@@ -46,6 +46,8 @@ type Ticket struct {
 	seq     uint64
 	joined  time.Time
 	joinPos int
+	// uncounted: a callback's place (JoinCallback), out of the figures.
+	uncounted bool
 
 	// Guarded by m.mu.
 	outcome Outcome
