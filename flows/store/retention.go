@@ -54,6 +54,7 @@ func (s *SQLite) Purge(ctx context.Context, before time.Time) (Purged, error) {
 			sql string
 		}{
 			{&p.Complaints, `DELETE FROM complaints WHERE at < ? AND replied_at IS NOT NULL`},
+			{new(int), `DELETE FROM callback_attempts WHERE callback_id IN (SELECT id FROM callbacks WHERE at < ? AND done_at IS NOT NULL)`},
 			{&p.Callbacks, `DELETE FROM callbacks WHERE at < ? AND done_at IS NOT NULL`},
 			{&p.Surveys, `DELETE FROM survey_answers WHERE at < ?`},
 			{&p.Counters, `DELETE FROM call_attempts WHERE at < ?`},
