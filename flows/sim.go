@@ -52,6 +52,9 @@ type Simulation struct {
 	// Queues are the queues the flow's queue steps join; nil: a fresh set
 	// from the config.
 	Queues *queue.Manager
+	// Agents, when set, makes the config's agents sign in and take the
+	// queue's callers (SimAgents); unset, nobody takes them.
+	Agents *SimAgents
 }
 
 // NewSimulation prepares a simulated call answered at start.
@@ -124,6 +127,11 @@ func (s *Simulation) run(ctx context.Context, b *Bundle, adm Admission, ref *Ref
 		}
 	}
 	s.Queues = b.Queues
+	if s.Agents != nil {
+		if err := s.useAgents(b); err != nil {
+			return Result{Flow: f.Name()}, err
+		}
+	}
 	r := b.Runner(adm, s, Options{Clock: s, Trace: s.record, Waited: s.Waited})
 	err := r.Run(ctx)
 	return r.Result, err
@@ -257,9 +265,13 @@ func (s *Simulation) Transfer(_ context.Context, uri string, _ time.Duration) (T
 	return TransferResult{How: "refer"}, nil
 }
 
-// Ring implements Call: a simulation has no agents' phones to ring.
-func (s *Simulation) Ring(_ context.Context, req RingRequest) (AgentLeg, []RingOutcome, error) {
-	return nil, failedAll(req), ErrNoAgentLegs
+// Ring implements Call: with Agents, the offered agent answers as they
+// say; without, a simulation has no agents' phones to ring.
+func (s *Simulation) Ring(ctx context.Context, req RingRequest) (AgentLeg, []RingOutcome, error) {
+	if s.Agents == nil {
+		return nil, failedAll(req), ErrNoAgentLegs
+	}
+	return s.ringSim(ctx, req)
 }
 
 // failedAll is the outcome of an offer that rang nobody.

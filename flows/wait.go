@@ -46,6 +46,20 @@ func (r *Runner) waitFor(ctx context.Context, w waitSpec) (h heard, woke bool, e
 		if left <= 0 {
 			return h, false, nil
 		}
+		// What is ready already wins over the timer: a virtual clock
+		// moves time as soon as it is asked for the timer.
+		select {
+		case <-w.wake:
+			return h, true, nil
+		case o, ok := <-w.offers:
+			if ok {
+				r.offer = &o
+			} else {
+				r.offersGone = true
+			}
+			return h, true, nil
+		default:
+		}
 		select {
 		case <-ctx.Done():
 			return h, false, context.Cause(ctx)

@@ -42,6 +42,8 @@ func cmdSimulate(args []string, stdout, stderr io.Writer) int {
 	diagram := fs.Bool("diagram", false, "print the flow as a Mermaid flowchart instead of running it")
 	dataDir := fs.String("data", env("KEFU_DATA", "./kefu-data"), "data directory whose nuisance list, repeat-call flags and open complaints and callbacks screen the call (read, never written)")
 	calls := fs.Int("calls", 0, "the caller's earlier calls kefu served within the repeat-call window, for the repeat-call rule (CS-NUISANCE)")
+	agentAnswer := fs.Duration("agent-answer", -1, "sign in the config's agents: the one offered a queued caller answers after this long (longer than the queue's ring_timeout: a miss)")
+	agentTalk := fs.Duration("agent-talk", 0, "with -agent-answer: the agent hangs up after talking this long (0: the caller hangs up first)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -83,6 +85,9 @@ func cmdSimulate(args []string, stdout, stderr io.Writer) int {
 	sim.Info = flows.CallInfo{Caller: callerid.Normalize(*from), Called: *to, Anonymous: anonymous, CallID: "simulated", Version: snap.Version}
 	snap.Records = &records.Memory{} // what the call stores shows in the timeline; nothing is kept
 	sim.Records = snap.Records
+	if *agentAnswer >= 0 {
+		sim.Agents = &flows.SimAgents{AnswerAfter: *agentAnswer, Talk: *agentTalk}
+	}
 	var res flows.Result
 	var runErr error
 	if *flowName != "" {
