@@ -38,11 +38,9 @@ func (c *Config) InService(t time.Time) bool { return c.hours.Open(t, c.loc) }
 // NextOpen is when the service opens next after t (t when it is open).
 func (c *Config) NextOpen(t time.Time) (time.Time, bool) { return c.hours.NextOpen(t, c.loc) }
 
-// The prompts that say when the service opens again (CS-AFTER-HOURS).
-const (
-	promptReopenTail = "afterhours.serve"
-	promptAt         = "time.at" // en: "at" before the hour
-)
+// promptReopenTail ends the words that say when the service opens again
+// (CS-AFTER-HOURS): 恢复服务.
+const promptReopenTail = "afterhours.serve"
 
 // sayReopen says when the service opens again, after the say's prompt:
 // 「…我们将于」明天上午八点半「恢复服务。」 (en: "… tomorrow at eight thirty
@@ -115,8 +113,7 @@ func reopenWords(cat *prompts.Catalog, now, at time.Time) ([]string, error) {
 		}
 		ids2(ps)
 		ids = append(ids, "unit.oclock")
-	} else {
-		ids = append(ids, promptAt)
+	} else { // en: the day's prompt ends in "at": "tomorrow at"
 		ps, err := cat.Cardinal(h12)
 		if err != nil {
 			return nil, err
@@ -148,4 +145,4 @@ func reopenWords(cat *prompts.Catalog, now, at time.Time) ([]string, error) {
 // reopenPrompts are every prompt a reopening time may need, for the
 // config check.
 var reopenPrompts = []string{"day.today", "day.tomorrow", "day.1", "day.2", "day.3", "day.4", "day.5", "day.6", "day.7",
-	"time.night", "time.morning", "time.noon", "time.afternoon", "time.evening", "unit.oclock", "unit.half", promptReopenTail}
+	"time.night", "time.morning", "time.noon", "time.afternoon", "time.evening", "unit.oclock", "unit.half", "unit.fen", promptReopenTail}

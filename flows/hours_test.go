@@ -31,7 +31,7 @@ func TestReopenWords(t *testing.T) {
 		{zh, time.Date(2026, 12, 6, 23, 5, 0, 0, loc), "day.today time.evening num.ten digit.1 unit.oclock digit.0 digit.5 unit.fen"},
 		{zh, time.Date(2026, 12, 7, 12, 15, 0, 0, loc), "day.tomorrow time.noon num.ten digit.2 unit.oclock num.ten digit.5 unit.fen"},
 		{zh, time.Date(2026, 12, 7, 1, 0, 0, 0, loc), "day.tomorrow time.night num.yi4 unit.oclock"},
-		{en, time.Date(2026, 12, 7, 8, 30, 0, 0, loc), "day.tomorrow time.at digit.8 unit.half time.morning"},
+		{en, time.Date(2026, 12, 7, 8, 30, 0, 0, loc), "day.tomorrow digit.8 unit.half time.morning"},
 	} {
 		ids, err := reopenWords(tc.cat, now, tc.at)
 		if got := strings.Join(ids, " "); err != nil || got != tc.want {

@@ -63,11 +63,7 @@ func (s *Say) check(sc *stepCheck) {
 func (s *Say) checkPrompts(pc *promptCheck) {
 	pc.need(pc.path+".prompt", s.Prompt)
 	if s.Reopen {
-		tail := promptAt
-		if strings.HasPrefix(pc.cat.Lang(), "zh") {
-			tail = "unit.fen"
-		}
-		for _, id := range append(reopenPrompts, tail) {
+		for _, id := range reopenPrompts {
 			pc.need(pc.path+".reopen", id)
 		}
 	}

@@ -38,7 +38,7 @@ var wantIDs = func() []string {
 		"whisper.queue", "whisper.customers", "whisper.supervisors", "whisper.cantonese", "whisper.nuisance", "whisper.waited", "whisper.just",
 		"agent.ready", "agent.paused", "agent.signedout", "agent.invalid", "transfer.failed",
 		"afterhours.notice", "afterhours.serve", "afterhours.offer", "day.today", "day.tomorrow", "day.1", "day.2", "day.3", "day.4", "day.5", "day.6", "day.7",
-		"time.night", "time.morning", "time.noon", "time.afternoon", "time.evening", "unit.oclock", "unit.half", "unit.fen", "time.at",
+		"time.night", "time.morning", "time.noon", "time.afternoon", "time.evening", "unit.oclock", "unit.half", "unit.fen",
 		"callback.whisper", "callback.greet", "callback.unreached",
 	}
 	for d := range 10 {

@@ -232,7 +232,13 @@ func TestPrompts(t *testing.T) {
 				if onset < 1 || onset > maxOnset {
 					t.Errorf("%s: onset %d ms after speech starts, want 20..%d ms", fx.id, onset*20, maxOnset*20)
 				}
-				if end > hang {
+				// Over hiss, the hiss may hold a word's decaying last frame
+				// (六 liù, 40 dB down) for one frame more.
+				slack := 0
+				if c.hiss != 0 {
+					slack = 1
+				}
+				if end > hang+slack {
 					t.Errorf("%s: speech ends %d ms after the last audible frame, want within the %d ms hangover",
 						fx.id, end*20, hang*20)
 				}
