@@ -387,8 +387,8 @@ func TestSimulateWAVCaller(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
 	var out struct {
-		Timeline []simEntry `json:"timeline"`
-		HungUpBy string     `json:"hung_up_by"`
+		Timeline []flows.TimelineEntry `json:"timeline"`
+		HungUpBy string                `json:"hung_up_by"`
 	}
 	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
 		t.Fatalf("%v in %s", err, stdout.String())

@@ -8,23 +8,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"sort"
 	"time"
 
 	"github.com/kefu-hotline/kefu/flows"
 	"github.com/kefu-hotline/kefu/flows/callerid"
 	"github.com/kefu-hotline/kefu/flows/records"
-	"github.com/kefu-hotline/kefu/prompts"
 )
-
-// simEntry is one line of `kefu simulate -json`.
-type simEntry struct {
-	T      float64 `json:"t"`
-	What   string  `json:"what"`
-	Detail string  `json:"detail"`
-	Text   string  `json:"text,omitempty"`
-	End    float64 `json:"end,omitempty"`
-}
 
 // cmdSimulate runs a flow in virtual time against a scripted caller and
 // prints the timeline.
@@ -116,7 +105,7 @@ func cmdSimulate(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 
-	entries := simTimeline(sim, snap.Catalog)
+	entries := sim.Timeline(snap.Catalog)
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetEscapeHTML(false)
@@ -149,32 +138,4 @@ func cmdSimulate(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "hung up by %s; %d silence-ladder attempt(s)\n", who, res.Attempts)
 	return 0
-}
-
-// simTimeline folds each prompt's start and end into one "say" entry with
-// its text, and keeps waits, events, steps and hang-ups as they are.
-func simTimeline(sim *flows.Simulation, cat *prompts.Catalog) []simEntry {
-	var out []simEntry
-	open := map[string]int{}
-	for _, e := range sim.Trace {
-		t := sim.Elapsed(e.At).Seconds()
-		switch e.What {
-		case "prompt_start":
-			text := ""
-			if p, ok := cat.Get(e.Detail); ok {
-				text = cat.Render(p, nil)
-			}
-			open[e.Detail] = len(out)
-			out = append(out, simEntry{T: t, What: "say", Detail: e.Detail, Text: text})
-		case "prompt_end":
-			if i, ok := open[e.Detail]; ok {
-				out[i].End = t
-				delete(open, e.Detail)
-			}
-		default:
-			out = append(out, simEntry{T: t, What: e.What, Detail: e.Detail})
-		}
-	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].T < out[j].T })
-	return out
 }
