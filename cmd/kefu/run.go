@@ -22,6 +22,7 @@ import (
 	"github.com/kefu-hotline/kefu/flows/screen"
 	"github.com/kefu-hotline/kefu/flows/store"
 	"github.com/kefu-hotline/kefu/ops"
+	"github.com/kefu-hotline/kefu/ops/console"
 	"github.com/kefu-hotline/kefu/sip"
 	"github.com/kefu-hotline/kefu/sip/flood"
 	"github.com/prometheus/client_golang/prometheus"
@@ -226,8 +227,13 @@ func serve(sigctx context.Context, ctl controls, f *runFlags, log *slog.Logger, 
 		return err
 	}
 	defer audit.Close()
-	opsGuard := &ops.Guard{Tokens: func() []ops.Token { return opsTokens(current.Load().Config) }, Audit: audit}
-	hs := ops.NewServer(f.httpAddr, opsGuard.Wrap(ops.API(mux, func() *time.Location { return current.Load().Config.Location() })), log)
+	sessions := console.NewSessions(time.Now) // agents logged in to the console: tokens of their own
+	opsGuard := &ops.Guard{Tokens: sessions.Tokens(func() []ops.Token { return opsTokens(current.Load().Config) }), Audit: audit}
+	con := console.New(console.Config{API: opsGuard.Wrap(ops.API(mux, func() *time.Location { return current.Load().Config.Location() })),
+		Guard: opsGuard, Sessions: sessions, Source: console.Source{Calls: agent.Calls, Agents: board.Agents, Current: current.Load},
+		Check: func() (*flows.Bundle, error) { return flows.Load(f.config) }, Log: log})
+	hs := ops.NewServer(f.httpAddr, con, log)
+	hs.RegisterOnShutdown(func() { _ = con.Close() })
 	go func() {
 		if err := hs.Serve(hl); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("ops http stopped", "error", err)
