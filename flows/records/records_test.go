@@ -12,6 +12,12 @@ import (
 
 func TestMemory(t *testing.T) {
 	recordstest.Run(t, func(*testing.T) records.Backend { return new(records.Memory) })
+	t.Run("Shared", func(t *testing.T) {
+		recordstest.Shared(t, func(*testing.T) (a, b records.Backend) {
+			m := new(records.Memory)
+			return m, m
+		})
+	})
 }
 
 // TestMemoryErr: a Memory with Err set fails every call with it.

@@ -19,6 +19,16 @@ func TestRules(t *testing.T) {
 	screentest.Rules(t, func(*testing.T) screen.Store { return &screentest.Memory{} })
 }
 
+// TestStore runs the store scenarios on the in-memory store, and the
+// several-nodes ones with both nodes on one Memory.
+func TestStore(t *testing.T) {
+	screentest.Store(t, func(*testing.T) screen.Store { return &screentest.Memory{} })
+	screentest.Shared(t, func(*testing.T) (a, b screen.Store) {
+		m := &screentest.Memory{}
+		return m, m
+	})
+}
+
 func TestAnonymousPolicy(t *testing.T) {
 	for _, tc := range []struct {
 		name   string

@@ -18,6 +18,12 @@ import (
 // TestRecords runs the records scenarios on SQLite.
 func TestRecords(t *testing.T) {
 	recordstest.Run(t, func(t *testing.T) records.Backend { return open(t) })
+	t.Run("Shared", func(t *testing.T) {
+		recordstest.Shared(t, func(t *testing.T) (a, b records.Backend) {
+			dir := t.TempDir()
+			return openIn(t, dir), openIn(t, dir)
+		})
+	})
 }
 
 // TestRecordsReopen: records and their marks survive a restart.

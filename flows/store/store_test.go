@@ -1,15 +1,12 @@
 package store_test
 
 import (
-	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
-	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -49,95 +46,15 @@ func TestConcurrentOps(t *testing.T) {
 	screentest.ConcurrentOps(t, screentest.NewEnv(t, open(t), screen.Config{}))
 }
 
-// TestAttemptsAtomic: many goroutines recording calls from one number at
-// one instant get every count from 1 to n exactly once.
-func TestAttemptsAtomic(t *testing.T) {
-	s := open(t)
-	const workers, each = 16, 25
-	var (
-		wg     sync.WaitGroup
-		mu     sync.Mutex
-		counts []int
-	)
-	for range workers {
-		wg.Go(func() {
-			for range each {
-				n, _, err := s.RecordAttempt(t.Context(), "13812345678", screentest.T0, time.Hour)
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				mu.Lock()
-				counts = append(counts, n)
-				mu.Unlock()
-			}
-		})
-	}
-	wg.Wait()
-	slices.Sort(counts)
-	for i, n := range counts {
-		if n != i+1 {
-			t.Fatalf("counts %v: want 1..%d once each", counts, workers*each)
-		}
-	}
-	if len(counts) != workers*each {
-		t.Fatalf("%d counts", len(counts))
-	}
-}
-
-func TestEntries(t *testing.T) {
-	s := open(t)
-	ctx := t.Context()
-	exp := screentest.T0.Add(time.Hour + 123*time.Microsecond)
-	a, err := s.PutEntry(ctx, screen.Entry{Pattern: "13812345678", Reason: "r1", AddedBy: "ops", AddedAt: screentest.T0,
-		ExpiresAt: &exp, Action: screen.Action{Kind: screen.Reject, Code: 486}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := s.PutEntry(ctx, screen.Entry{Pattern: "400*", Reason: "r2", AddedBy: "ops", AddedAt: screentest.T0,
-		Action: screen.Action{Kind: screen.Route, Target: "nuisance"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if a.ID == b.ID || a.ID == 0 {
-		t.Fatalf("ids %d %d", a.ID, b.ID)
-	}
-	es, err := s.Entries(ctx)
-	if err != nil || len(es) != 2 {
-		t.Fatalf("entries %v %v", es, err)
-	}
-	got := es[0] // "13812345678" < "400*"
-	if got.ID != a.ID || got.Reason != "r1" || !got.AddedAt.Equal(screentest.T0) || !got.ExpiresAt.Equal(exp) ||
-		got.Action != (screen.Action{Kind: screen.Reject, Code: 486}) || es[1].ExpiresAt != nil || es[1].Action.Target != "nuisance" {
-		t.Fatalf("stored %+v %+v", got, es[1])
-	}
-	for _, tc := range []struct {
-		at   time.Time
-		want int
-	}{{screentest.T0, 2}, {exp.Add(-time.Microsecond), 2}, {exp, 1}} {
-		m, err := s.MatchEntries(ctx, []string{"13812345678", "400*", "138*"}, tc.at)
-		if err != nil || len(m) != tc.want {
-			t.Errorf("match at %v: %d entries, %v; want %d", tc.at, len(m), err, tc.want)
-		}
-	}
-	if m, err := s.MatchEntries(ctx, nil, screentest.T0); err != nil || len(m) != 0 {
-		t.Errorf("match nothing: %v %v", m, err)
-	}
-	a2, err := s.PutEntry(ctx, screen.Entry{Pattern: "13812345678", Reason: "r3", AddedBy: "li", AddedAt: screentest.T0,
-		Action: screen.Action{Kind: screen.Reject, Code: 603}})
-	if err != nil || a2.ID != a.ID {
-		t.Fatalf("replace: %+v %v", a2, err)
-	}
-	if err := s.DeleteEntry(ctx, "400*"); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.DeleteEntry(ctx, "400*"); !errors.Is(err, screen.ErrNotFound) {
-		t.Fatalf("delete again: %v", err)
-	}
-	es, err = s.Entries(ctx)
-	if err != nil || len(es) != 1 || es[0].Reason != "r3" || es[0].ExpiresAt != nil {
-		t.Fatalf("after replace and delete: %+v %v", es, err)
-	}
+// TestStore runs the store scenarios on SQLite, and the several-nodes
+// ones on two handles on one database file (two processes on one data
+// directory).
+func TestStore(t *testing.T) {
+	screentest.Store(t, func(t *testing.T) screen.Store { return open(t) })
+	screentest.Shared(t, func(t *testing.T) (a, b screen.Store) {
+		dir := t.TempDir()
+		return openIn(t, dir), openIn(t, dir)
+	})
 }
 
 // TestReopen: the list, the counters, the flags and the calls cut short
@@ -219,22 +136,7 @@ func TestFileAndSchema(t *testing.T) {
 
 // TestContext: a cancelled context stops a call with an error that says so.
 func TestContext(t *testing.T) {
-	s := open(t)
-	ctx, cancel := context.WithCancel(t.Context())
-	cancel()
-	if _, _, err := s.RecordAttempt(ctx, "1", screentest.T0, time.Minute); !errors.Is(err, context.Canceled) {
-		t.Errorf("record: %v", err)
-	}
-	if _, err := s.Entries(ctx); !errors.Is(err, context.Canceled) {
-		t.Errorf("entries: %v", err)
-	}
-	if _, err := s.PutEntry(ctx, screen.Entry{Pattern: "1", Reason: "r", AddedBy: "o", Action: screen.Action{Kind: screen.Reject, Code: 603}}); !errors.Is(err, context.Canceled) {
-		t.Errorf("put: %v", err)
-	}
-	// The writer is still usable afterwards.
-	if _, _, err := s.RecordAttempt(t.Context(), "1", screentest.T0, time.Minute); err != nil {
-		t.Errorf("record after a cancelled one: %v", err)
-	}
+	screentest.Cancelled(t, open(t))
 }
 
 // BenchmarkScreen is the cost screening adds to a call on SQLite: on the

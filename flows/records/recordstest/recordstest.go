@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) records.Backend) {
 		{"Recording", recording},
 		{"Concurrent", concurrent},
 		{"Context", cancelled},
+		{"ComplaintByID", complaintByID},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
 	}

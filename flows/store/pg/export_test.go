@@ -1,0 +1,23 @@
+package pg
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// SyncCommit is the synchronous_commit a write (durable or not) commits
+// with, for the tests.
+func (s *Store) SyncCommit(ctx context.Context, durable bool) (string, error) {
+	var v string
+	fn := func(tx pgx.Tx) error { return tx.QueryRow(ctx, `SHOW synchronous_commit`).Scan(&v) }
+	if durable {
+		return v, s.writeDurably(ctx, fn)
+	}
+	return v, s.write(ctx, fn)
+}
+
+// Pool is the store's connection pool, for tests of what the store
+// relies on PostgreSQL for.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
