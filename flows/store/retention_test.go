@@ -10,3 +10,8 @@ import (
 func TestPurge(t *testing.T) {
 	storetest.Purge(t, open(t))
 }
+
+// TestPurgeAttempts runs the purge of callback attempts on SQLite.
+func TestPurgeAttempts(t *testing.T) {
+	storetest.PurgeAttempts(t, open(t))
+}

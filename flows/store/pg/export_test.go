@@ -21,3 +21,7 @@ func (s *Store) SyncCommit(ctx context.Context, durable bool) (string, error) {
 // Pool is the store's connection pool, for tests of what the store
 // relies on PostgreSQL for.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// Migrations exposes the schema steps to the tests, which build databases
+// at an older version.
+var Migrations = migrations

@@ -202,9 +202,9 @@ func utc(t *time.Time) time.Time {
 	return t.UTC()
 }
 
-// nullable is t for a nullable column: nil for the zero time.
+// nullable is t for a nullable column: NULL for nil or the zero time.
 func nullable(t *time.Time) any {
-	if t == nil {
+	if t == nil || t.IsZero() {
 		return nil
 	}
 	return at(*t)

@@ -82,6 +82,43 @@ func TestPurge(t *testing.T) {
 	storetest.Purge(t, open(t))
 }
 
+func TestPurgeAttempts(t *testing.T) {
+	storetest.PurgeAttempts(t, open(t))
+}
+
+func TestBook(t *testing.T) {
+	recordstest.RunBook(t, func(t *testing.T) recordstest.Book { return open(t) })
+}
+
+// TestMigrateFromV4: callbacks stored before schema 5 are pending in
+// round 1 with no attempts, and those done are closed as done.
+func TestMigrateFromV4(t *testing.T) {
+	dsn := cluster.DSN(t)
+	raw := rawConn(t, dsn)
+	if _, err := raw.Exec(t.Context(), strings.Join(pg.Migrations[:4], "")+`
+CREATE TABLE kefu_schema (one boolean PRIMARY KEY DEFAULT true CHECK (one), version integer NOT NULL);
+INSERT INTO kefu_schema (version) VALUES (4);
+INSERT INTO callbacks (call_id, caller, number, reason, queue, at, done_at)
+	VALUES ('old1', '13900000000', '13812345678', 'requested', 'customers', '2026-03-02T01:00:00Z', NULL),
+	       ('old2', '13900000001', '13812345679', 'system_down', '', '2026-03-02T01:00:01Z', '2026-03-02T02:00:00Z');`); err != nil {
+		t.Fatal(err)
+	}
+	s := openDSN(t, dsn)
+	ctx := t.Context()
+	ps, err := s.Pending(ctx)
+	if err != nil || len(ps) != 1 || ps[0].CallID != "old1" || ps[0].Round != 1 || ps[0].Attempts != 0 || !ps[0].Joined.IsZero() ||
+		!ps[0].At.Equal(recordstest.T0) || ps[0].At.Location() != time.UTC {
+		t.Fatalf("pending after migration: %+v %v", ps, err)
+	}
+	cbs, err := s.Callbacks(ctx, records.Filter{CallID: "old2"})
+	if err != nil || len(cbs) != 1 || cbs[0].Outcome != records.OutcomeDone {
+		t.Fatalf("a done callback after migration: %+v %v", cbs, err)
+	}
+	if _, err := raw.Exec(ctx, `UPDATE callbacks SET outcome = 'lost' WHERE call_id = 'old1'`); err == nil {
+		t.Error("the outcome column took 'lost'")
+	}
+}
+
 // TestMigrate: nodes starting together on a new database migrate it once
 // and all open it; the schema has as many steps as the SQLite one; a
 // database from a newer kefu is refused.

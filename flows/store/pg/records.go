@@ -18,7 +18,7 @@ import (
 // never show a number.
 
 const (
-	callbackColumns  = `id, call_id, caller, number, reason, queue, at, done_at`
+	callbackColumns  = `id, call_id, caller, number, reason, queue, at, done_at, joined, priority, outcome`
 	complaintColumns = `id, call_id, caller, class, at, deadline, recording, duration, state, replied_at`
 	surveyColumns    = `id, call_id, caller, survey, score, dtmf, at, flow, version`
 )
@@ -29,8 +29,8 @@ func (s *Store) AddCallback(ctx context.Context, c records.Callback) (records.Ca
 	if err == nil {
 		err = s.writeDurably(ctx, func(tx pgx.Tx) error {
 			return tx.QueryRow(ctx, `
-INSERT INTO callbacks (call_id, caller, number, reason, queue, at) VALUES ($1, $2, $3, $4, $5, $6)
-RETURNING id`, c.CallID, c.Caller, c.Number, c.Reason, c.Queue, c.At).Scan(&c.ID)
+INSERT INTO callbacks (call_id, caller, number, reason, queue, at, joined, priority) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+RETURNING id`, c.CallID, c.Caller, c.Number, c.Reason, c.Queue, c.At, nullable(&c.Joined), c.Priority).Scan(&c.ID)
 		})
 	}
 	if err != nil {
@@ -219,7 +219,7 @@ func filterWhere(f records.Filter, closedCol string) (string, []any) {
 
 // MarkCallbackDone implements records.Lister; it commits durably.
 func (s *Store) MarkCallbackDone(ctx context.Context, id int64, t time.Time) error {
-	if err := s.mark(ctx, `UPDATE callbacks SET done_at = coalesce(done_at, $1) WHERE id = $2`, id, t); err != nil {
+	if err := s.mark(ctx, `UPDATE callbacks SET done_at = coalesce(done_at, $1), outcome = CASE outcome WHEN '' THEN 'done' ELSE outcome END WHERE id = $2`, id, t); err != nil {
 		return fmt.Errorf("store: callback %d done: %w", id, err)
 	}
 	return nil
@@ -267,13 +267,13 @@ func (s *Store) Summary(ctx context.Context, now, since time.Time) (records.Summ
 
 func scanCallback(r scanner) (records.Callback, error) {
 	var (
-		c    records.Callback
-		done *time.Time
+		c            records.Callback
+		done, joined *time.Time
 	)
-	if err := r.Scan(&c.ID, &c.CallID, &c.Caller, &c.Number, &c.Reason, &c.Queue, &c.At, &done); err != nil {
+	if err := r.Scan(&c.ID, &c.CallID, &c.Caller, &c.Number, &c.Reason, &c.Queue, &c.At, &done, &joined, &c.Priority, &c.Outcome); err != nil {
 		return records.Callback{}, err
 	}
-	c.At = c.At.UTC()
+	c.At, c.Joined = c.At.UTC(), utc(joined)
 	if done != nil {
 		c.Done, c.DoneAt = true, done.UTC()
 	}

@@ -35,6 +35,7 @@ func (s *Store) Purge(ctx context.Context, before time.Time) (store.Purged, erro
 			sql string
 		}{
 			{&p.Complaints, `DELETE FROM complaints WHERE at < $1 AND replied_at IS NOT NULL`},
+			{new(int), `DELETE FROM callback_attempts WHERE callback_id IN (SELECT id FROM callbacks WHERE at < $1 AND done_at IS NOT NULL)`},
 			{&p.Callbacks, `DELETE FROM callbacks WHERE at < $1 AND done_at IS NOT NULL`},
 			{&p.Surveys, `DELETE FROM survey_answers WHERE at < $1`},
 			{&p.Counters, `DELETE FROM call_attempts WHERE at < $1`},

@@ -20,6 +20,7 @@ import (
 type Store interface {
 	screen.Store
 	records.Backend
+	records.AttemptBook
 	Purge(ctx context.Context, before time.Time) (store.Purged, error)
 }
 
@@ -125,5 +126,37 @@ func Purge(t *testing.T, s Store) {
 	}
 	if p, err := s.Purge(ctx, cutoff); err != nil || p.Complaints+p.Callbacks+p.Surveys+p.Counters+p.Proposals+p.Entries != 0 || p.KeptOpen != 2 {
 		t.Errorf("a second purge: %+v %v", p, err)
+	}
+}
+
+// PurgeAttempts: the retention purge takes a closed callback's attempts
+// with it; an open callback keeps its own.
+func PurgeAttempts(t *testing.T, s Store) {
+	ctx := t.Context()
+	t0 := recordstest.T0
+	closed, _ := s.AddCallback(ctx, recordstest.Callback("c1", t0))
+	open2, _ := s.AddCallback(ctx, recordstest.Callback("c2", t0))
+	for _, id := range []int64{closed.ID, open2.ID} {
+		a, err := s.StartAttempt(ctx, records.Attempt{CallbackID: id, Round: 1, Started: t0, Agent: "8001", Trunk: "t"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.Ended, a.Result, a.Counts = t0.Add(time.Minute), records.AttemptNoAnswer, true
+		if err := s.EndAttempt(ctx, a, time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.CloseCallback(ctx, closed.ID, records.OutcomeNoAnswer, t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.Purge(ctx, t0.Add(24*time.Hour))
+	if err != nil || p.Callbacks != 1 {
+		t.Fatalf("purge: %+v %v", p, err)
+	}
+	if as, _ := s.Attempts(ctx, closed.ID); len(as) != 0 {
+		t.Errorf("the purged callback's attempts stay: %+v", as)
+	}
+	if as, _ := s.Attempts(ctx, open2.ID); len(as) != 1 {
+		t.Errorf("the open callback's attempts: %+v", as)
 	}
 }
