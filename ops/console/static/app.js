@@ -94,14 +94,26 @@ async function startStream() {
   setTimeout(() => { if (streamAbort === ctl) startStream(); }, 500 * retry);
 }
 
+// stats are what the stream brought and how long the page took to take
+// each event in (ms), for the browser tests' measurements.
+const stats = (window.kefuStats = { events: 0, chars: 0, handleMs: [] });
+
 function dispatch(block) {
+  const t0 = performance.now();
   let event = 'message', data = '';
   for (const line of block.split('\n')) {
     if (line.startsWith('event: ')) event = line.slice(7);
     else if (line.startsWith('data: ')) data += line.slice(6);
   }
   if (!data) return;
-  const msg = JSON.parse(data);
+  handle(event, JSON.parse(data));
+  stats.events++;
+  stats.chars += block.length;
+  stats.handleMs.push(performance.now() - t0);
+  if (stats.handleMs.length > 4000) stats.handleMs.splice(0, 2000);
+}
+
+function handle(event, msg) {
   if (event === 'snapshot') {
     $('#version').textContent = msg.version;
     live.snapshot(msg);
