@@ -31,10 +31,10 @@ type recordsAPI struct {
 // to mux:
 //
 //	GET  /api/callbacks                 callbacks, newest first (?open=1 &since=RFC3339 &call_id=ID &limit= &offset=)
-//	POST /api/callbacks/{id}/done       someone called back (again: no change)
+//	POST /api/callbacks/{id}/done       someone called back (again: no change); {"by": WHO}, default the token's holder
 //	GET  /api/complaints                complaints, with "overdue" as of the request (same parameters,
 //	                                    and &state=recording|recorded|interrupted)
-//	POST /api/complaints/{id}/replied   someone replied (again: no change)
+//	POST /api/complaints/{id}/replied   someone replied (again: no change); {"by": WHO} likewise
 //	GET  /api/surveys                   survey answers (?since= &call_id= &limit= &offset=)
 //	GET  /api/records/summary           open and overdue counts, answers and mean score (?since=)
 //
@@ -73,6 +73,7 @@ type callbackJSON struct {
 	At     time.Time `json:"at"`
 	Done   bool      `json:"done"`
 	DoneAt time.Time `json:"done_at,omitzero"`
+	DoneBy string    `json:"done_by,omitempty"`
 }
 
 // complaintJSON is a records.Complaint on the wire, with Overdue judged
@@ -89,6 +90,7 @@ type complaintJSON struct {
 	State     string    `json:"state"` // recording, recorded or interrupted
 	Replied   bool      `json:"replied"`
 	RepliedAt time.Time `json:"replied_at,omitzero"`
+	RepliedBy string    `json:"replied_by,omitempty"`
 	Overdue   bool      `json:"overdue"`
 }
 
@@ -154,13 +156,13 @@ func list[R, J any](a *recordsAPI, kind records.Kind, params listParams, get fun
 
 func callbackOut(c records.Callback, _ time.Time) callbackJSON {
 	return callbackJSON{ID: c.ID, CallID: c.CallID, Caller: c.Caller, Number: c.Number, Reason: c.Reason,
-		Queue: c.Queue, At: c.At, Done: c.Done, DoneAt: c.DoneAt}
+		Queue: c.Queue, At: c.At, Done: c.Done, DoneAt: c.DoneAt, DoneBy: c.DoneBy}
 }
 
 func complaintOut(c records.Complaint, now time.Time) complaintJSON {
 	return complaintJSON{ID: c.ID, CallID: c.CallID, Caller: c.Caller, Class: c.Class, At: c.At,
 		Deadline: c.Deadline, Recording: c.Recording, Duration: c.Duration.Seconds(), State: string(c.State),
-		Replied: c.Replied, RepliedAt: c.RepliedAt, Overdue: c.Overdue(now)}
+		Replied: c.Replied, RepliedAt: c.RepliedAt, RepliedBy: c.RepliedBy, Overdue: c.Overdue(now)}
 }
 
 func surveyOut(s records.SurveyAnswer, _ time.Time) surveyJSON {
@@ -185,21 +187,44 @@ func (a *recordsAPI) summary(w http.ResponseWriter, r *http.Request) {
 		RepliedLate: s.RepliedLate, Surveys: s.Surveys, MeanScore: s.MeanScore}, err)
 }
 
-// mark serves POST .../{id}/done and .../{id}/replied with set.
-func (a *recordsAPI) mark(what string, set func(ctx context.Context, id int64, at time.Time) error) http.HandlerFunc {
+// mark serves POST .../{id}/done and .../{id}/replied with set: now, by
+// the body's "by", else the holder of the request's token, else nobody
+// named.
+func (a *recordsAPI) mark(what string, set func(ctx context.Context, id int64, at time.Time, by string) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if failed(w, r, noQuery(r)) {
+			return
+		}
 		id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 		if err != nil || id <= 0 {
 			a.reply(w, r, 0, nil, badRequest("id", "%q: want a positive integer", r.PathValue("id")))
 			return
 		}
-		if err := set(r.Context(), id, a.now()); err != nil {
+		var body struct {
+			By string `json:"by"`
+		}
+		if r.ContentLength != 0 && failed(w, r, decodeBody(w, r, &body, 4096)) {
+			return
+		}
+		if body.By == "" {
+			body.By = tokenHolder(r)
+		}
+		if err := set(r.Context(), id, a.now(), body.By); err != nil {
 			a.reply(w, r, 0, nil, err)
 			return
 		}
-		a.log.Info(what, "id", id)
+		a.log.Info(what, "id", id, "by", body.By)
 		w.WriteHeader(http.StatusNoContent)
 	}
+}
+
+// tokenHolder is the name of the token the request came with; "" without
+// one (no tokens configured).
+func tokenHolder(r *http.Request) string {
+	if c := CallerOf(r); c.Name != "anonymous" {
+		return c.Name
+	}
+	return ""
 }
 
 // listFilter reads ?since=, ?call_id=, ?limit=, ?offset= and those of

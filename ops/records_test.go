@@ -92,6 +92,7 @@ type callback struct {
 	At     time.Time `json:"at"`
 	Done   bool      `json:"done"`
 	DoneAt time.Time `json:"done_at"`
+	DoneBy string    `json:"done_by"`
 }
 
 type complaint struct {
@@ -103,6 +104,7 @@ type complaint struct {
 	State     string    `json:"state"`
 	Replied   bool      `json:"replied"`
 	RepliedAt time.Time `json:"replied_at"`
+	RepliedBy string    `json:"replied_by"`
 	Overdue   bool      `json:"overdue"`
 }
 
@@ -329,5 +331,57 @@ func TestRecordsNilLogger(t *testing.T) {
 	mux.ServeHTTP(rec, httptest.NewRequest("POST", "/api/complaints/1/replied", nil))
 	if rec.Code != 404 {
 		t.Errorf("replied on an empty store: %d %s", rec.Code, rec.Body)
+	}
+}
+
+// TestRecordsMarkedBy: a record says who closed it: the body's "by", else
+// the holder of the token the request came with; a second mark changes
+// neither who nor when.
+func TestRecordsMarkedBy(t *testing.T) {
+	e := newRecordsEnv(t)
+	e.seed()
+	guard := &ops.Guard{Tokens: func() []ops.Token {
+		return []ops.Token{{Name: "wang", Role: ops.Operator, SHA256: ops.HashToken("secret")}}
+	}}
+	h := guard.Wrap(e.h)
+	post := func(target, body string) int {
+		t.Helper()
+		req := httptest.NewRequest("POST", target, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer secret")
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	e.now = recordstest.T0.Add(5 * time.Hour)
+	if code := post("/api/callbacks/1/done", `{"by":"ops:li"}`); code != 204 {
+		t.Fatalf("done by li: %d", code)
+	}
+	if code := post("/api/callbacks/2/done", ""); code != 204 {
+		t.Fatalf("done with the token: %d", code)
+	}
+	if code := post("/api/callbacks/1/done", `{"by":"ops:zhao"}`); code != 204 {
+		t.Fatalf("done again: %d", code)
+	}
+	if code := post("/api/complaints/1/replied", `{"by":"ops:li"}`); code != 204 {
+		t.Fatalf("replied: %d", code)
+	}
+	if code := post("/api/complaints/2/replied", `{"who":"x"}`); code != 400 {
+		t.Errorf("an unknown field: %d", code)
+	}
+	var cbs page[callback]
+	e.do("GET", "/api/callbacks", &cbs)
+	if c := cbs.Items; c[2].DoneBy != "ops:li" || c[1].DoneBy != "wang" || c[0].DoneBy != "" || !c[2].DoneAt.Equal(e.now) {
+		t.Errorf("callbacks done by: %+v", c)
+	}
+	var cs page[complaint]
+	e.do("GET", "/api/complaints", &cs)
+	if c := cs.Items[2]; c.RepliedBy != "ops:li" || !c.RepliedAt.Equal(e.now) {
+		t.Errorf("complaint replied by: %+v", c)
+	}
+	if l := e.log.String(); !strings.Contains(l, "by=ops:li") || !strings.Contains(l, "by=wang") {
+		t.Errorf("log: %s", l)
 	}
 }

@@ -35,7 +35,7 @@ func seedRetention(t *testing.T, dir string, now time.Time) (oldReplied, oldOpen
 			t.Fatal(err)
 		}
 		if replied {
-			if err := st.MarkComplaintReplied(ctx, c.ID, at.Add(time.Hour)); err != nil {
+			if err := st.MarkComplaintReplied(ctx, c.ID, at.Add(time.Hour), "ops"); err != nil {
 				t.Fatal(err)
 			}
 		}

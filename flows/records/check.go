@@ -46,7 +46,7 @@ func PrepareCallback(c Callback) (Callback, error) {
 	if err := checkTexts("Reason", c.Reason, "Queue", c.Queue); err != nil {
 		return Callback{}, err
 	}
-	if c.Done || !c.DoneAt.IsZero() || c.Outcome != "" {
+	if c.Done || !c.DoneAt.IsZero() || c.Outcome != "" || c.DoneBy != "" {
 		return Callback{}, invalid("Done", "a new callback is open")
 	}
 	if c.Joined.After(c.At) {
@@ -81,7 +81,7 @@ func PrepareComplaint(c Complaint) (Complaint, error) {
 		return Complaint{}, invalid("Deadline", "before the complaint")
 	case !c.State.Valid():
 		return Complaint{}, invalid("State", "not recording, recorded or interrupted")
-	case c.Replied || !c.RepliedAt.IsZero():
+	case c.Replied || !c.RepliedAt.IsZero() || c.RepliedBy != "":
 		return Complaint{}, invalid("Replied", "a new complaint is unanswered")
 	}
 	if err := checkRecording(c.Recording, c.Duration); err != nil {
@@ -153,10 +153,16 @@ func PrepareSurvey(a SurveyAnswer) (SurveyAnswer, error) {
 
 // CheckMark checks the arguments of MarkCallbackDone and
 // MarkComplaintReplied and returns at as a store keeps it. An id no store
-// hands out (zero or negative) is ErrNotFound.
-func CheckMark(id int64, at time.Time) (time.Time, error) {
+// hands out (zero or negative) is ErrNotFound. by, optional, is checked
+// like the other texts.
+func CheckMark(id int64, at time.Time, by ...string) (time.Time, error) {
 	if at.IsZero() {
 		return time.Time{}, invalid("at", "required")
+	}
+	for _, b := range by {
+		if err := checkTexts("by", b); err != nil {
+			return time.Time{}, err
+		}
 	}
 	if id <= 0 {
 		return time.Time{}, ErrNotFound

@@ -191,10 +191,10 @@ func list[T any](ctx context.Context, m *Memory, f Filter, all func() []T, key f
 }
 
 // MarkCallbackDone implements Lister.
-func (m *Memory) MarkCallbackDone(ctx context.Context, id int64, at time.Time) error {
-	if err := m.mark(ctx, id, at, func(n int64) bool { return n <= int64(len(m.callbacks)) }, func(at time.Time) {
+func (m *Memory) MarkCallbackDone(ctx context.Context, id int64, at time.Time, by string) error {
+	if err := m.mark(ctx, id, at, by, func(n int64) bool { return n <= int64(len(m.callbacks)) }, func(at time.Time) {
 		if c := &m.callbacks[id-1]; !c.Done {
-			c.Done, c.DoneAt, c.Outcome = true, at, OutcomeDone
+			c.Done, c.DoneAt, c.Outcome, c.DoneBy = true, at, OutcomeDone, by
 		}
 	}); err != nil {
 		return fmt.Errorf("records: callback %d done: %w", id, err)
@@ -203,10 +203,10 @@ func (m *Memory) MarkCallbackDone(ctx context.Context, id int64, at time.Time) e
 }
 
 // MarkComplaintReplied implements Lister.
-func (m *Memory) MarkComplaintReplied(ctx context.Context, id int64, at time.Time) error {
-	if err := m.mark(ctx, id, at, func(n int64) bool { return n <= int64(len(m.complaints)) && !m.dropped[n] }, func(at time.Time) {
+func (m *Memory) MarkComplaintReplied(ctx context.Context, id int64, at time.Time, by string) error {
+	if err := m.mark(ctx, id, at, by, func(n int64) bool { return n <= int64(len(m.complaints)) && !m.dropped[n] }, func(at time.Time) {
 		if c := &m.complaints[id-1]; !c.Replied {
-			c.Replied, c.RepliedAt = true, at
+			c.Replied, c.RepliedAt, c.RepliedBy = true, at, by
 		}
 	}); err != nil {
 		return fmt.Errorf("records: complaint %d replied: %w", id, err)
@@ -217,8 +217,8 @@ func (m *Memory) MarkComplaintReplied(ctx context.Context, id int64, at time.Tim
 // mark checks id and at, then, under the lock, runs set with at as
 // stored when exists(id) (IDs are 1 + the index; a dropped complaint keeps
 // its place).
-func (m *Memory) mark(ctx context.Context, id int64, at time.Time, exists func(int64) bool, set func(time.Time)) error {
-	at, err := CheckMark(id, at)
+func (m *Memory) mark(ctx context.Context, id int64, at time.Time, by string, exists func(int64) bool, set func(time.Time)) error {
+	at, err := CheckMark(id, at, by)
 	if err != nil {
 		return err
 	}

@@ -114,7 +114,7 @@ func (m *Memory) CloseCallback(ctx context.Context, id int64, outcome string, at
 	if outcome != OutcomeDone && outcome != OutcomeNoAnswer && outcome != OutcomeCancelled {
 		return fmt.Errorf("records: close callback %d: outcome %q: %w", id, outcome, ErrInvalid)
 	}
-	if err := m.mark(ctx, id, at, func(n int64) bool { return n <= int64(len(m.callbacks)) }, func(at time.Time) {
+	if err := m.mark(ctx, id, at, "", func(n int64) bool { return n <= int64(len(m.callbacks)) }, func(at time.Time) {
 		if c := &m.callbacks[id-1]; !c.Done {
 			c.Done, c.DoneAt, c.Outcome = true, at, outcome
 		}
@@ -156,7 +156,7 @@ func (m *Memory) Reopen(ctx context.Context, id int64) error {
 	if c.Done {
 		e.round++
 	}
-	c.Done, c.DoneAt, c.Outcome, e.notBefore = false, time.Time{}, "", time.Time{}
+	c.Done, c.DoneAt, c.DoneBy, c.Outcome, e.notBefore = false, time.Time{}, "", "", time.Time{}
 	return nil
 }
 

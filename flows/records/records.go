@@ -54,6 +54,9 @@ type Callback struct {
 	At     time.Time
 	Done   bool      // closed: someone called back, or Outcome says why not
 	DoneAt time.Time // when Done was set; zero while open
+	// DoneBy is who marked it done (MarkCallbackDone); "" when kefu
+	// closed it or nobody said.
+	DoneBy string
 	// Joined and Priority are the caller's place in Queue's line: when
 	// they joined it and with what priority. A callback keeps that place
 	// (issue 13); zero Joined: At.
@@ -89,6 +92,7 @@ type Complaint struct {
 	State     ComplaintState
 	Replied   bool
 	RepliedAt time.Time // zero while open
+	RepliedBy string    // who marked it replied to; "" when nobody said
 }
 
 // ComplaintState is where a complaint's recording stands. The record verb
@@ -180,13 +184,14 @@ type Lister interface {
 	Complaints(ctx context.Context, f Filter) ([]Complaint, error)
 	// Surveys lists survey answers matching f; f.Open does not apply.
 	Surveys(ctx context.Context, f Filter) ([]SurveyAnswer, error)
-	// MarkCallbackDone records that callback id was made at at.
-	// Marking a done callback again changes nothing; ErrNotFound when
-	// there is no such callback.
-	MarkCallbackDone(ctx context.Context, id int64, at time.Time) error
-	// MarkComplaintReplied records that complaint id was answered at at,
-	// like MarkCallbackDone.
-	MarkComplaintReplied(ctx context.Context, id int64, at time.Time) error
+	// MarkCallbackDone records that callback id was made at at, by
+	// whom (a name, at most MaxTextLen bytes; "" if unknown). Marking a
+	// done callback again changes nothing; ErrNotFound when there is no
+	// such callback.
+	MarkCallbackDone(ctx context.Context, id int64, at time.Time, by string) error
+	// MarkComplaintReplied records that complaint id was answered at at
+	// by by, like MarkCallbackDone.
+	MarkComplaintReplied(ctx context.Context, id int64, at time.Time, by string) error
 	// Summary counts the records as of now; see Summary.
 	Summary(ctx context.Context, now, since time.Time) (Summary, error)
 	// Count counts the records of kind that f selects, whatever its

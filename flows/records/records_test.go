@@ -31,7 +31,7 @@ func TestMemoryErr(t *testing.T) {
 	if _, err := m.Complaints(ctx, records.Filter{}); !errors.Is(err, boom) {
 		t.Errorf("list: %v", err)
 	}
-	if err := m.MarkComplaintReplied(ctx, 1, recordstest.T0); !errors.Is(err, boom) {
+	if err := m.MarkComplaintReplied(ctx, 1, recordstest.T0, "ops"); !errors.Is(err, boom) {
 		t.Errorf("mark: %v", err)
 	}
 	if _, err := m.Summary(ctx, recordstest.T0, time.Time{}); !errors.Is(err, boom) {

@@ -62,7 +62,7 @@ func scanPending(r scanner) (records.Pending, error) {
 		notBefore    sql.NullInt64
 	)
 	c := &p.Callback
-	if err := r.Scan(&c.ID, &c.CallID, &c.Caller, &c.Number, &c.Reason, &c.Queue, &at, &done, &joined, &c.Priority, &c.Outcome,
+	if err := r.Scan(&c.ID, &c.CallID, &c.Caller, &c.Number, &c.Reason, &c.Queue, &at, &done, &joined, &c.Priority, &c.Outcome, &c.DoneBy,
 		&p.Round, &notBefore, &p.Attempts); err != nil {
 		return records.Pending{}, err
 	}
@@ -160,7 +160,7 @@ func (s *SQLite) Reopen(ctx context.Context, id int64) error {
 	err := s.writeDurably(ctx, func(tx *sql.Tx) error {
 		return oneRow(tx.ExecContext(ctx, `UPDATE callbacks SET
 	round = round + CASE WHEN done_at IS NULL AND outcome = '' THEN 0 ELSE 1 END,
-	done_at = NULL, outcome = '', not_before = NULL
+	done_at = NULL, done_by = '', outcome = '', not_before = NULL
 WHERE id = ?`, id))
 	})
 	if err != nil {

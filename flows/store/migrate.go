@@ -168,6 +168,13 @@ CREATE TABLE callback_attempts (
 CREATE INDEX callback_attempts_callback ON callback_attempts (callback_id, round);
 CREATE INDEX callback_attempts_running ON callback_attempts (started) WHERE ended IS NULL;
 `,
+	// 6: a record says who closed it (issue 16): the person who marked a
+	// callback done or a complaint replied to through the ops API; ''
+	// when kefu closed it (a callback it made) or before this version.
+	`
+ALTER TABLE callbacks ADD COLUMN done_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE complaints ADD COLUMN replied_by TEXT NOT NULL DEFAULT '';
+`,
 }
 
 // SchemaVersion is the schema version this binary brings a database to.

@@ -18,8 +18,8 @@ import (
 var _ records.Backend = (*SQLite)(nil)
 
 const (
-	callbackColumns  = `id, call_id, caller, number, reason, queue, at, done_at, joined, priority, outcome`
-	complaintColumns = `id, call_id, caller, class, at, deadline, recording, duration, state, replied_at`
+	callbackColumns  = `id, call_id, caller, number, reason, queue, at, done_at, joined, priority, outcome, done_by`
+	complaintColumns = `id, call_id, caller, class, at, deadline, recording, duration, state, replied_at, replied_by`
 	surveyColumns    = `id, call_id, caller, survey, score, dtmf, at, flow, version`
 )
 
@@ -197,30 +197,33 @@ func filterWhere(f records.Filter, closedCol string) string {
 }
 
 // MarkCallbackDone implements records.Lister; it commits durably.
-func (s *SQLite) MarkCallbackDone(ctx context.Context, id int64, at time.Time) error {
-	if err := s.mark(ctx, `UPDATE callbacks SET done_at = coalesce(done_at, ?1), outcome = CASE outcome WHEN '' THEN 'done' ELSE outcome END WHERE id = ?2`, id, at); err != nil {
+func (s *SQLite) MarkCallbackDone(ctx context.Context, id int64, at time.Time, by string) error {
+	if err := s.mark(ctx, `UPDATE callbacks SET done_by = CASE WHEN done_at IS NULL THEN ?3 ELSE done_by END,
+	done_at = coalesce(done_at, ?1), outcome = CASE outcome WHEN '' THEN 'done' ELSE outcome END WHERE id = ?2`, id, at, by); err != nil {
 		return fmt.Errorf("store: callback %d done: %w", id, err)
 	}
 	return nil
 }
 
 // MarkComplaintReplied implements records.Lister; it commits durably.
-func (s *SQLite) MarkComplaintReplied(ctx context.Context, id int64, at time.Time) error {
-	if err := s.mark(ctx, `UPDATE complaints SET replied_at = coalesce(replied_at, ?1) WHERE id = ?2`, id, at); err != nil {
+func (s *SQLite) MarkComplaintReplied(ctx context.Context, id int64, at time.Time, by string) error {
+	if err := s.mark(ctx, `UPDATE complaints SET replied_by = CASE WHEN replied_at IS NULL THEN ?3 ELSE replied_by END,
+	replied_at = coalesce(replied_at, ?1) WHERE id = ?2`, id, at, by); err != nil {
 		return fmt.Errorf("store: complaint %d replied: %w", id, err)
 	}
 	return nil
 }
 
-// mark runs update (which keeps a time already set: marking twice
-// changes nothing) for id at at; records.ErrNotFound when no row has id.
-func (s *SQLite) mark(ctx context.Context, update string, id int64, at time.Time) error {
-	at, err := records.CheckMark(id, at)
+// mark runs update (which keeps a time and a name already set: marking
+// twice changes nothing) for id at at by by; records.ErrNotFound when no
+// row has id.
+func (s *SQLite) mark(ctx context.Context, update string, id int64, at time.Time, by string) error {
+	at, err := records.CheckMark(id, at, by)
 	if err != nil {
 		return err
 	}
 	return s.writeDurably(ctx, func(tx *sql.Tx) error {
-		return oneRow(tx.ExecContext(ctx, update, micros(at), id))
+		return oneRow(tx.ExecContext(ctx, update, micros(at), id, by))
 	})
 }
 
@@ -268,7 +271,7 @@ func scanCallback(r scanner) (records.Callback, error) {
 		at           int64
 		done, joined sql.NullInt64
 	)
-	if err := r.Scan(&c.ID, &c.CallID, &c.Caller, &c.Number, &c.Reason, &c.Queue, &at, &done, &joined, &c.Priority, &c.Outcome); err != nil {
+	if err := r.Scan(&c.ID, &c.CallID, &c.Caller, &c.Number, &c.Reason, &c.Queue, &at, &done, &joined, &c.Priority, &c.Outcome, &c.DoneBy); err != nil {
 		return records.Callback{}, err
 	}
 	c.At = fromMicros(at)
@@ -288,7 +291,7 @@ func scanComplaint(r scanner) (records.Complaint, error) {
 		state             string
 		replied           sql.NullInt64
 	)
-	if err := r.Scan(&c.ID, &c.CallID, &c.Caller, &c.Class, &at, &deadline, &c.Recording, &dur, &state, &replied); err != nil {
+	if err := r.Scan(&c.ID, &c.CallID, &c.Caller, &c.Class, &at, &deadline, &c.Recording, &dur, &state, &replied, &c.RepliedBy); err != nil {
 		return records.Complaint{}, err
 	}
 	c.At, c.Deadline, c.Duration = fromMicros(at), fromMicros(deadline), time.Duration(dur)*time.Microsecond

@@ -19,7 +19,7 @@ func writeRecords(ctx context.Context, st *store.SQLite) error {
 		_, err = st.AddCallback(ctx, recordstest.Callback("c2", t0.Add(time.Second)))
 	}
 	if err == nil {
-		err = st.MarkCallbackDone(ctx, cb.ID, t0.Add(time.Hour))
+		err = st.MarkCallbackDone(ctx, cb.ID, t0.Add(time.Hour), "ops")
 	}
 	if err == nil {
 		_, err = st.AddComplaint(ctx, recordstest.Complaint("c3", t0))

@@ -51,7 +51,7 @@ func TestRecordsReopen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.MarkCallbackDone(ctx, cb.ID, t0.Add(time.Hour)); err != nil {
+	if err := s.MarkCallbackDone(ctx, cb.ID, t0.Add(time.Hour), "ops"); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {
@@ -59,7 +59,7 @@ func TestRecordsReopen(t *testing.T) {
 	}
 
 	s = openIn(t, dir)
-	cb.Done, cb.DoneAt, cb.Outcome = true, t0.Add(time.Hour), records.OutcomeDone
+	cb.Done, cb.DoneAt, cb.DoneBy, cb.Outcome = true, t0.Add(time.Hour), "ops", records.OutcomeDone
 	cbs, err := s.Callbacks(ctx, records.Filter{})
 	if err != nil || len(cbs) != 2 || cbs[0] != cb || cbs[1] != open2 {
 		t.Errorf("callbacks after reopen: %+v %v; want %+v %+v", cbs, err, cb, open2)
@@ -224,7 +224,7 @@ func TestWriteErrors(t *testing.T) {
 BEGIN SELECT RAISE(ABORT, 'disk on fire'); END`); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.MarkComplaintReplied(ctx, 42, recordstest.T0); !errors.Is(err, records.ErrNotFound) {
+	if err := s.MarkComplaintReplied(ctx, 42, recordstest.T0, "ops"); !errors.Is(err, records.ErrNotFound) {
 		t.Fatal(err)
 	}
 	if err := s.FinishComplaint(ctx, 42, records.ComplaintEnd{State: records.Recorded}); !errors.Is(err, records.ErrNotFound) {

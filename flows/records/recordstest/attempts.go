@@ -129,11 +129,18 @@ func attempts(t *testing.T, b Book) {
 		t.Errorf("close with an unknown outcome: %v", err)
 	}
 	// Ops marking it done closes it as done.
-	if err := b.MarkCallbackDone(ctx, other.ID, T0.Add(6*time.Hour)); err != nil {
+	if err := b.MarkCallbackDone(ctx, other.ID, T0.Add(6*time.Hour), "ops"); err != nil {
 		t.Fatal(err)
 	}
 	cbs, _ = b.Callbacks(ctx, records.Filter{CallID: "c2"})
-	if len(cbs) != 1 || cbs[0].Outcome != records.OutcomeDone {
+	if len(cbs) != 1 || cbs[0].Outcome != records.OutcomeDone || cbs[0].DoneBy != "ops" {
 		t.Errorf("marked done: %+v", cbs)
+	}
+	// Re-queued, it is nobody's done callback any more.
+	if err := b.Reopen(ctx, other.ID); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := b.PendingOne(ctx, other.ID); err != nil || p.DoneBy != "" || p.Done {
+		t.Errorf("re-queued after ops marked it done: %+v %v", p, err)
 	}
 }

@@ -32,7 +32,7 @@ func pages(t *testing.T, b records.Backend) {
 			t.Fatal(err)
 		}
 	}
-	if err := b.MarkCallbackDone(ctx, 5, T0.Add(time.Hour)); err != nil {
+	if err := b.MarkCallbackDone(ctx, 5, T0.Add(time.Hour), "ops"); err != nil {
 		t.Fatal(err)
 	}
 	ids := func(cs []records.Callback) (out []int64) {

@@ -175,7 +175,7 @@ func invalidRecords(t *testing.T, b records.Backend) {
 	check("negative limit", "limit", err)
 	_, err = b.Complaints(ctx, records.Filter{State: "lost"})
 	check("bad state filter", "state", err)
-	check("mark without time", "at", b.MarkCallbackDone(ctx, 1, time.Time{}))
+	check("mark without time", "at", b.MarkCallbackDone(ctx, 1, time.Time{}, "ops"))
 
 	// Nothing invalid was stored.
 	cbs, _ := b.Callbacks(ctx, records.Filter{})
@@ -203,14 +203,14 @@ func filters(t *testing.T, b records.Backend) {
 			t.Fatal(err)
 		}
 	}
-	if err := b.MarkCallbackDone(ctx, ids[1], T0.Add(time.Hour)); err != nil { // the first at 10
+	if err := b.MarkCallbackDone(ctx, ids[1], T0.Add(time.Hour), "ops"); err != nil { // the first at 10
 		t.Fatal(err)
 	}
 	cs, err := b.Complaints(ctx, records.Filter{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := b.MarkComplaintReplied(ctx, cs[len(cs)-1].ID, T0.Add(time.Hour)); err != nil { // the one at 40
+	if err := b.MarkComplaintReplied(ctx, cs[len(cs)-1].ID, T0.Add(time.Hour), "ops"); err != nil { // the one at 40
 		t.Fatal(err)
 	}
 	since := T0.Add(20 * time.Minute)
@@ -267,28 +267,31 @@ func mark(t *testing.T, b records.Backend) {
 	}
 	done := T0.Add(time.Hour + 1500*time.Nanosecond)
 	want := time.UnixMicro(done.UnixMicro()).UTC()
-	for range 2 { // the second mark changes nothing
-		if err := b.MarkCallbackDone(ctx, cb.ID, done); err != nil {
+	for _, by := range []string{"ops:li", "ops:wang"} { // the second mark changes nothing
+		if err := b.MarkCallbackDone(ctx, cb.ID, done, by); err != nil {
 			t.Fatal(err)
 		}
-		if err := b.MarkComplaintReplied(ctx, c.ID, done); err != nil {
+		if err := b.MarkComplaintReplied(ctx, c.ID, done, by); err != nil {
 			t.Fatal(err)
 		}
 		done = done.Add(time.Hour)
 	}
 	cbs, err := b.Callbacks(ctx, records.Filter{})
-	if err != nil || len(cbs) != 1 || !cbs[0].Done || cbs[0].DoneAt != want {
-		t.Fatalf("after done: %+v %v; want done at %v", cbs, err, want)
+	if err != nil || len(cbs) != 1 || !cbs[0].Done || cbs[0].DoneAt != want || cbs[0].DoneBy != "ops:li" {
+		t.Fatalf("after done: %+v %v; want done at %v by ops:li", cbs, err, want)
 	}
 	cs, err := b.Complaints(ctx, records.Filter{})
-	if err != nil || len(cs) != 1 || !cs[0].Replied || cs[0].RepliedAt != want || cs[0].Overdue(T0.Add(48*time.Hour)) {
-		t.Fatalf("after replied: %+v %v; want replied at %v", cs, err, want)
+	if err != nil || len(cs) != 1 || !cs[0].Replied || cs[0].RepliedAt != want || cs[0].RepliedBy != "ops:li" || cs[0].Overdue(T0.Add(48*time.Hour)) {
+		t.Fatalf("after replied: %+v %v; want replied at %v by ops:li", cs, err, want)
+	}
+	if err := b.MarkCallbackDone(ctx, cb.ID, done, strings.Repeat("x", records.MaxTextLen+1)); !errors.Is(err, records.ErrInvalid) {
+		t.Errorf("a name too long: %v", err)
 	}
 	for _, id := range []int64{0, -1, cb.ID + 1000} {
-		if err := b.MarkCallbackDone(ctx, id, done); !errors.Is(err, records.ErrNotFound) {
+		if err := b.MarkCallbackDone(ctx, id, done, "ops"); !errors.Is(err, records.ErrNotFound) {
 			t.Errorf("callback %d done: %v; want not found", id, err)
 		}
-		if err := b.MarkComplaintReplied(ctx, id, done); !errors.Is(err, records.ErrNotFound) {
+		if err := b.MarkComplaintReplied(ctx, id, done, "ops"); !errors.Is(err, records.ErrNotFound) {
 			t.Errorf("complaint %d replied: %v; want not found", id, err)
 		}
 	}
@@ -314,10 +317,10 @@ func summary(t *testing.T, b records.Backend) {
 	quick := Complaint("quick", T0.Add(4*time.Hour))
 	quick.Deadline = T0.Add(5 * time.Hour)
 	add(quick) // due T0+5h
-	if err := b.MarkComplaintReplied(ctx, late.ID, T0.Add(27*time.Hour)); err != nil {
+	if err := b.MarkComplaintReplied(ctx, late.ID, T0.Add(27*time.Hour), "ops"); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.MarkComplaintReplied(ctx, onTime.ID, T0.Add(4*time.Hour)); err != nil {
+	if err := b.MarkComplaintReplied(ctx, onTime.ID, T0.Add(4*time.Hour), "ops"); err != nil {
 		t.Fatal(err)
 	}
 	for i, at := range []time.Duration{0, time.Hour, 2 * time.Hour} {
@@ -326,7 +329,7 @@ func summary(t *testing.T, b records.Backend) {
 			t.Fatal(err)
 		}
 		if i == 0 {
-			if err := b.MarkCallbackDone(ctx, cb.ID, T0.Add(3*time.Hour)); err != nil {
+			if err := b.MarkCallbackDone(ctx, cb.ID, T0.Add(3*time.Hour), "ops"); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -389,7 +392,7 @@ func concurrent(t *testing.T, b records.Backend) {
 			for range each {
 				cbs, err := b.Callbacks(ctx, records.Filter{Open: true, Limit: 5})
 				if err == nil && len(cbs) > 0 {
-					err = b.MarkCallbackDone(ctx, cbs[0].ID, T0.Add(time.Hour))
+					err = b.MarkCallbackDone(ctx, cbs[0].ID, T0.Add(time.Hour), "ops")
 				}
 				if err == nil {
 					_, err = b.Summary(ctx, T0, time.Time{})
@@ -487,7 +490,7 @@ func recording(t *testing.T, b records.Backend) {
 			t.Errorf("drop %d again: %v; want not found", id, err)
 		}
 	}
-	if err := b.MarkComplaintReplied(ctx, quiet.ID, T0.Add(time.Hour)); !errors.Is(err, records.ErrNotFound) {
+	if err := b.MarkComplaintReplied(ctx, quiet.ID, T0.Add(time.Hour), "ops"); !errors.Is(err, records.ErrNotFound) {
 		t.Errorf("reply to a dropped complaint: %v; want not found", err)
 	}
 	for _, end := range []records.ComplaintEnd{{State: records.Recording}, {State: ""}, {State: records.Recorded, Duration: -1},
@@ -518,7 +521,7 @@ func recording(t *testing.T, b records.Backend) {
 	if want := (records.Summary{OpenComplaints: 4, Interrupted: 1, Complaints: 3}); err != nil || s != want {
 		t.Errorf("summary %+v %v; want %+v", s, err, want)
 	}
-	if err := b.MarkComplaintReplied(ctx, cut.ID, T0.Add(time.Hour)); err != nil {
+	if err := b.MarkComplaintReplied(ctx, cut.ID, T0.Add(time.Hour), "ops"); err != nil {
 		t.Fatal(err)
 	}
 	if s, err := b.Summary(ctx, T0, T0); err != nil || s.Interrupted != 0 || s.OpenComplaints != 3 {

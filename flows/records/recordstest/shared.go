@@ -65,14 +65,14 @@ func Shared(t *testing.T, open func(t *testing.T) (a, b records.Backend)) {
 			t.Fatalf("open callbacks on %T: %+v %v; want %+v %+v", n, cbs, err, ca, cb)
 		}
 	}
-	if err := b.MarkCallbackDone(ctx, ca.ID, T0.Add(time.Hour)); err != nil {
+	if err := b.MarkCallbackDone(ctx, ca.ID, T0.Add(time.Hour), "ops"); err != nil {
 		t.Fatal(err)
 	}
 	c, err := a.AddComplaint(ctx, Complaint("on-a", T0))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := b.MarkComplaintReplied(ctx, c.ID, T0.Add(2*time.Hour)); err != nil {
+	if err := b.MarkComplaintReplied(ctx, c.ID, T0.Add(2*time.Hour), "ops"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := b.AddSurvey(ctx, Survey("on-b", T0, 8)); err != nil {

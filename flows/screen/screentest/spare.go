@@ -51,7 +51,7 @@ func spareComplaint(e *Env) {
 		e.T.Fatal(err)
 	}
 	e.spared(caller, 0, 20*time.Second, 15, 5, screen.ExemptComplaint)
-	if err := b.MarkComplaintReplied(e.T.Context(), c.ID, at(5*time.Minute)); err != nil {
+	if err := b.MarkComplaintReplied(e.T.Context(), c.ID, at(5*time.Minute), "ops"); err != nil {
 		e.T.Fatal(err)
 	}
 	e.Want(caller, at(5*time.Minute+time.Second), screen.Route, screen.ReasonRepeat)
@@ -71,7 +71,7 @@ func spareCallback(e *Env) {
 	}
 	e.spared(caller, 0, 20*time.Second, 12, 2, screen.ExemptCallback)
 	e.spared("13900001111", 0, 20*time.Second, 12, 2, screen.ExemptCallback)
-	if err := b.MarkCallbackDone(e.T.Context(), left.ID, at(5*time.Minute)); err != nil {
+	if err := b.MarkCallbackDone(e.T.Context(), left.ID, at(5*time.Minute), "ops"); err != nil {
 		e.T.Fatal(err)
 	}
 	e.Want(caller, at(5*time.Minute+time.Second), screen.Route, screen.ReasonRepeat)

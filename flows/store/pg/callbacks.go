@@ -50,7 +50,7 @@ func scanPending(r scanner) (records.Pending, error) {
 		done, joined, notBefore *time.Time
 	)
 	c := &p.Callback
-	if err := r.Scan(&c.ID, &c.CallID, &c.Caller, &c.Number, &c.Reason, &c.Queue, &c.At, &done, &joined, &c.Priority, &c.Outcome,
+	if err := r.Scan(&c.ID, &c.CallID, &c.Caller, &c.Number, &c.Reason, &c.Queue, &c.At, &done, &joined, &c.Priority, &c.Outcome, &c.DoneBy,
 		&p.Round, &notBefore, &p.Attempts); err != nil {
 		return records.Pending{}, err
 	}
@@ -140,7 +140,7 @@ func (s *Store) Reopen(ctx context.Context, id int64) error {
 	err := s.writeDurably(ctx, func(tx pgx.Tx) error {
 		return oneRow(tx.Exec(ctx, `UPDATE callbacks SET
 	round = round + CASE WHEN done_at IS NULL AND outcome = '' THEN 0 ELSE 1 END,
-	done_at = NULL, outcome = '', not_before = NULL
+	done_at = NULL, done_by = '', outcome = '', not_before = NULL
 WHERE id = $1`, id))
 	})
 	if err != nil {

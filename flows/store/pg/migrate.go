@@ -157,6 +157,11 @@ CREATE TABLE callback_attempts (
 CREATE INDEX callback_attempts_callback ON callback_attempts (callback_id, round);
 CREATE INDEX callback_attempts_running ON callback_attempts (started) WHERE ended IS NULL;
 `,
+	// 6: a record says who closed it (issue 16), as flows/store's 6.
+	`
+ALTER TABLE callbacks ADD COLUMN done_by text NOT NULL DEFAULT '';
+ALTER TABLE complaints ADD COLUMN replied_by text NOT NULL DEFAULT '';
+`,
 }
 
 // SchemaVersion is the schema version this binary brings a database to.

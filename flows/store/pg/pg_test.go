@@ -193,7 +193,7 @@ CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCE
 CREATE TRIGGER refuse BEFORE INSERT ON survey_answers FOR EACH ROW EXECUTE FUNCTION refuse()`); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.MarkComplaintReplied(ctx, 42, recordstest.T0); !errors.Is(err, records.ErrNotFound) {
+	if err := s.MarkComplaintReplied(ctx, 42, recordstest.T0, "ops"); !errors.Is(err, records.ErrNotFound) {
 		t.Fatal(err)
 	}
 	if err := s.FinishComplaint(ctx, 42, records.ComplaintEnd{State: records.Recorded}); !errors.Is(err, records.ErrNotFound) {

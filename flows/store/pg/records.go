@@ -18,8 +18,8 @@ import (
 // never show a number.
 
 const (
-	callbackColumns  = `id, call_id, caller, number, reason, queue, at, done_at, joined, priority, outcome`
-	complaintColumns = `id, call_id, caller, class, at, deadline, recording, duration, state, replied_at`
+	callbackColumns  = `id, call_id, caller, number, reason, queue, at, done_at, joined, priority, outcome, done_by`
+	complaintColumns = `id, call_id, caller, class, at, deadline, recording, duration, state, replied_at, replied_by`
 	surveyColumns    = `id, call_id, caller, survey, score, dtmf, at, flow, version`
 )
 
@@ -218,30 +218,33 @@ func filterWhere(f records.Filter, closedCol string) (string, []any) {
 }
 
 // MarkCallbackDone implements records.Lister; it commits durably.
-func (s *Store) MarkCallbackDone(ctx context.Context, id int64, t time.Time) error {
-	if err := s.mark(ctx, `UPDATE callbacks SET done_at = coalesce(done_at, $1), outcome = CASE outcome WHEN '' THEN 'done' ELSE outcome END WHERE id = $2`, id, t); err != nil {
+func (s *Store) MarkCallbackDone(ctx context.Context, id int64, t time.Time, by string) error {
+	if err := s.mark(ctx, `UPDATE callbacks SET done_by = CASE WHEN done_at IS NULL THEN $3 ELSE done_by END,
+	done_at = coalesce(done_at, $1), outcome = CASE outcome WHEN '' THEN 'done' ELSE outcome END WHERE id = $2`, id, t, by); err != nil {
 		return fmt.Errorf("store: callback %d done: %w", id, err)
 	}
 	return nil
 }
 
 // MarkComplaintReplied implements records.Lister; it commits durably.
-func (s *Store) MarkComplaintReplied(ctx context.Context, id int64, t time.Time) error {
-	if err := s.mark(ctx, `UPDATE complaints SET replied_at = coalesce(replied_at, $1) WHERE id = $2`, id, t); err != nil {
+func (s *Store) MarkComplaintReplied(ctx context.Context, id int64, t time.Time, by string) error {
+	if err := s.mark(ctx, `UPDATE complaints SET replied_by = CASE WHEN replied_at IS NULL THEN $3 ELSE replied_by END,
+	replied_at = coalesce(replied_at, $1) WHERE id = $2`, id, t, by); err != nil {
 		return fmt.Errorf("store: complaint %d replied: %w", id, err)
 	}
 	return nil
 }
 
-// mark runs update (which keeps a time already set: marking twice
-// changes nothing) for id at t; records.ErrNotFound when no row has id.
-func (s *Store) mark(ctx context.Context, update string, id int64, t time.Time) error {
-	t, err := records.CheckMark(id, t)
+// mark runs update (which keeps a time and a name already set: marking
+// twice changes nothing) for id at t by by; records.ErrNotFound when no
+// row has id.
+func (s *Store) mark(ctx context.Context, update string, id int64, t time.Time, by string) error {
+	t, err := records.CheckMark(id, t, by)
 	if err != nil {
 		return err
 	}
 	return s.writeDurably(ctx, func(tx pgx.Tx) error {
-		return oneRow(tx.Exec(ctx, update, t, id))
+		return oneRow(tx.Exec(ctx, update, t, id, by))
 	})
 }
 
@@ -270,7 +273,7 @@ func scanCallback(r scanner) (records.Callback, error) {
 		c            records.Callback
 		done, joined *time.Time
 	)
-	if err := r.Scan(&c.ID, &c.CallID, &c.Caller, &c.Number, &c.Reason, &c.Queue, &c.At, &done, &joined, &c.Priority, &c.Outcome); err != nil {
+	if err := r.Scan(&c.ID, &c.CallID, &c.Caller, &c.Number, &c.Reason, &c.Queue, &c.At, &done, &joined, &c.Priority, &c.Outcome, &c.DoneBy); err != nil {
 		return records.Callback{}, err
 	}
 	c.At, c.Joined = c.At.UTC(), utc(joined)
@@ -287,7 +290,7 @@ func scanComplaint(r scanner) (records.Complaint, error) {
 		state   string
 		replied *time.Time
 	)
-	if err := r.Scan(&c.ID, &c.CallID, &c.Caller, &c.Class, &c.At, &c.Deadline, &c.Recording, &dur, &state, &replied); err != nil {
+	if err := r.Scan(&c.ID, &c.CallID, &c.Caller, &c.Class, &c.At, &c.Deadline, &c.Recording, &dur, &state, &replied, &c.RepliedBy); err != nil {
 		return records.Complaint{}, err
 	}
 	c.At, c.Deadline, c.Duration = c.At.UTC(), c.Deadline.UTC(), time.Duration(dur)*time.Microsecond

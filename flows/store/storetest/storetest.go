@@ -42,7 +42,7 @@ func Purge(t *testing.T, s Store) {
 		c, err := s.AddComplaint(ctx, recordstest.Complaint(id, at))
 		must(err)
 		if replied {
-			must(s.MarkComplaintReplied(ctx, c.ID, at.Add(time.Hour)))
+			must(s.MarkComplaintReplied(ctx, c.ID, at.Add(time.Hour), "ops"))
 		}
 	}
 	callback := func(id string, at time.Time, done bool) {
@@ -50,7 +50,7 @@ func Purge(t *testing.T, s Store) {
 		c, err := s.AddCallback(ctx, recordstest.Callback(id, at))
 		must(err)
 		if done {
-			must(s.MarkCallbackDone(ctx, c.ID, at.Add(time.Hour)))
+			must(s.MarkCallbackDone(ctx, c.ID, at.Add(time.Hour), "ops"))
 		}
 	}
 	complaint("old-replied", old, true)
