@@ -155,6 +155,7 @@ type leg struct {
 	once  sync.Once
 	id    *identity // whom the call is from; nil: kefu itself
 	held  bool      // the far end holds the call (its last re-INVITE); the owner's
+	trunk trunkAuth // a call through a trunk: its From host and digest credentials
 }
 
 // legOptions describe a leg to place.
@@ -166,6 +167,8 @@ type legOptions struct {
 	// P-Asserted-Identity, the number they called in Diversion); nil:
 	// the call is from kefu.
 	From *identity
+	// Trunk: a call kefu places through a trunk (outbound.go).
+	Trunk trunkAuth
 }
 
 // newLeg prepares a leg with an RTP port of its own; close frees it.
@@ -174,7 +177,7 @@ func (a *Agent) newLeg(o legOptions) (*leg, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &leg{a: a, log: o.Log, peer: o.Peer, kind: o.Kind, conn: conn, reqs: make(chan inReq), done: make(chan struct{}), id: o.From}, nil
+	return &leg{a: a, log: o.Log, peer: o.Peer, kind: o.Kind, conn: conn, reqs: make(chan inReq), done: make(chan struct{}), id: o.From, trunk: o.Trunk}, nil
 }
 
 // dial INVITEs target from kefu's own address, offering codec first, waits
@@ -197,7 +200,10 @@ func (l *leg) dial(ctx context.Context, target sip.Uri, codec media.Codec, timeo
 	from.Params.Add("tag", sip.GenerateTagN(16))
 	inv.AppendHeader(from)
 	inv.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: target.Scheme, User: target.User, Host: target.Host, Port: target.Port}})
-	l.id.apply(inv, a.adv.String())
+	l.id.apply(inv, l.trunk.fromHost(a.adv.String()))
+	if l.trunk.FromUser != "" {
+		inv.From().Address.User = l.trunk.FromUser
+	}
 	contact := a.contact(inv)
 	inv.AppendHeader(contact)
 	inv.AppendHeader(sip.NewHeader("User-Agent", a.cfg.UserAgent))
@@ -213,7 +219,7 @@ func (l *leg) dial(ctx context.Context, target sip.Uri, codec media.Codec, timeo
 		return sdp.Answer{}, 0, fmt.Errorf("send INVITE: %w", err)
 	}
 	l.dlg = dlg
-	err = dlg.WaitAnswer(dctx, sipgo.AnswerOptions{OnResponse: func(res *sip.Response) error {
+	err = dlg.WaitAnswer(dctx, sipgo.AnswerOptions{Username: l.trunk.User, Password: l.trunk.Password, OnResponse: func(res *sip.Response) error {
 		if res.IsProvisional() {
 			l.log.Debug(l.peer, "code", res.StatusCode)
 		}

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -160,10 +161,11 @@ func serve(sigctx context.Context, ctl controls, f *runFlags, log *slog.Logger, 
 	}
 	defer st.Close()
 	recoverRecordings(f.dataDir, st, log)
-	if err := attach(snap, st, log); err != nil {
+	var current atomic.Pointer[flows.Bundle]
+	cbs := newCallbacks(st, current.Load, log) // callbacks.go
+	if err := attach(snap, st, cbs, log); err != nil {
 		return err
 	}
-	var current atomic.Pointer[flows.Bundle]
 	current.Store(snap)
 
 	guard, err := floodGuard(f)
@@ -201,9 +203,12 @@ func serve(sigctx context.Context, ctl controls, f *runFlags, log *slog.Logger, 
 		return fmt.Errorf("ops http: %w", err)
 	}
 	reg.MustRegister(newOpsCollector(st, agent, current.Load, log))
+	if err := cbs.start(agent, board, reg); err != nil {
+		return err
+	}
 	reloads := reloadsCounter(reg)
 	doReload := func() (string, error) {
-		v, err := reload(f.config, &current, st, board, log)
+		v, err := reload(f.config, &current, st, board, cbs, log)
 		if err != nil {
 			reloads.WithLabelValues("refused").Inc()
 		} else {
@@ -260,7 +265,10 @@ func serve(sigctx context.Context, ctl controls, f *runFlags, log *slog.Logger, 
 		case <-sigctx.Done():
 			log.Info("shutting down: refusing new calls", "signal", signalName(sigctx), "active_calls", agent.ActiveCalls(), "grace", f.grace)
 			gctx, cancel := context.WithTimeout(context.Background(), f.grace)
+			var calls sync.WaitGroup
+			calls.Go(func() { cbs.shutdown(gctx) }) // callbacks being made get the grace too
 			agent.Shutdown(gctx)
+			calls.Wait()
 			cancel()
 			stopServe()
 			<-serveErr
@@ -302,10 +310,10 @@ func floodGuard(f *runFlags) (*flood.Guard, error) {
 
 // reload applies a changed configuration file to new calls; calls in
 // progress keep theirs. A bad file is refused and the running one stays.
-func reload(file string, current *atomic.Pointer[flows.Bundle], st *store.SQLite, board *board, log *slog.Logger) (string, error) {
+func reload(file string, current *atomic.Pointer[flows.Bundle], st *store.SQLite, board *board, cbs *callbacks, log *slog.Logger) (string, error) {
 	snap, err := flows.Load(file)
 	if err == nil {
-		err = attach(snap, st, log)
+		err = attach(snap, st, cbs, log)
 	}
 	if err == nil {
 		// Callers waiting and the figures carry over; agents keep their
@@ -320,13 +328,14 @@ func reload(file string, current *atomic.Pointer[flows.Bundle], st *store.SQLite
 	// repeat-call rule until they are answered or refused.
 	snap.Screener.Continue(current.Load().Screener)
 	old := current.Swap(snap)
+	cbs.reloaded(snap)
 	log.Info("configuration reloaded", "from", old.Version, "to", snap.Version)
 	return snap.Version, nil
 }
 
 // attach gives a configuration its nuisance screening and its records on
-// the store.
-func attach(snap *flows.Bundle, st *store.SQLite, log *slog.Logger) error {
-	snap.Records = st
+// the store (the callbacks left handed to the callback scheduler).
+func attach(snap *flows.Bundle, st *store.SQLite, cbs *callbacks, log *slog.Logger) error {
+	snap.Records = cbs.records()
 	return snap.Screen(st, time.Now, log)
 }

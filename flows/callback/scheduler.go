@@ -91,6 +91,7 @@ type Scheduler struct {
 	log *slog.Logger
 
 	events chan event
+	quit   chan struct{}  // closed when Run has returned
 	wg     sync.WaitGroup // the callbacks' goroutines
 
 	// Owned by Run's goroutine.
@@ -146,6 +147,7 @@ type event struct {
 	cancel  int64
 	poke    bool
 	drain   chan struct{}
+	idle    chan struct{}
 	calling *entry
 	done    *doneEvent
 }
@@ -175,7 +177,7 @@ func New(cfg Config) (*Scheduler, error) {
 		cfg.MaxQueued = DefaultMaxQueued
 	}
 	return &Scheduler{
-		cfg: cfg, log: cfg.Logger, events: make(chan event),
+		cfg: cfg, log: cfg.Logger, events: make(chan event), quit: make(chan struct{}),
 		entries: map[int64]*entry{}, lines: map[string]*line{}, inQueue: map[string]int{}, slots: map[string]int{},
 	}, nil
 }
@@ -223,6 +225,18 @@ func (s *Scheduler) Drain(ctx context.Context) {
 	}
 }
 
+// Idle returns once no callback waits in a queue or is being made (after
+// Drain: the calls in progress have ended), or when ctx ends.
+func (s *Scheduler) Idle(ctx context.Context) {
+	done := make(chan struct{})
+	if s.send(ctx, event{idle: done}) {
+		select {
+		case <-done:
+		case <-ctx.Done():
+		}
+	}
+}
+
 // Stats returns where the open callbacks are in the schedule.
 func (s *Scheduler) Stats() Stats {
 	s.mu.Lock()
@@ -230,12 +244,15 @@ func (s *Scheduler) Stats() Stats {
 	return s.stats
 }
 
-// send hands ev to Run's goroutine; false when ctx ended first.
+// send hands ev to Run's goroutine; false when ctx ended first, or Run
+// has returned.
 func (s *Scheduler) send(ctx context.Context, ev event) bool {
 	select {
 	case s.events <- ev:
 		return true
 	case <-ctx.Done():
+		return false
+	case <-s.quit:
 		return false
 	}
 }
@@ -246,6 +263,7 @@ func (s *Scheduler) send(ctx context.Context, ev event) bool {
 // interrupted: made again after the next start) and waits for their
 // goroutines.
 func (s *Scheduler) Run(ctx context.Context) error {
+	defer close(s.quit)
 	now := time.Now()
 	n, err := s.cfg.Book.InterruptAttempts(ctx, now)
 	if err == nil && n > 0 {
@@ -271,7 +289,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	defer unsubscribe()
 	wake := time.NewTimer(time.Hour)
 	defer wake.Stop()
-	var drained []chan struct{}
+	var drained, idle []chan struct{}
 	for {
 		now := time.Now()
 		s.wakeSleepers(now)
@@ -282,6 +300,12 @@ func (s *Scheduler) Run(ctx context.Context) error {
 				close(d)
 			}
 			drained = nil
+		}
+		if s.nQueued == 0 && s.nCalling == 0 {
+			for _, d := range idle {
+				close(d)
+			}
+			idle = nil
 		}
 		if at, ok := s.sleeping.next(); ok {
 			wake.Reset(max(at.Sub(now), 0))
@@ -295,6 +319,9 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		case <-changed:
 		case <-wake.C:
 		case ev := <-s.events:
+			if ev.idle != nil {
+				idle = append(idle, ev.idle)
+			}
 			if ev.drain != nil {
 				s.draining = true
 				drained = append(drained, ev.drain)

@@ -1,0 +1,182 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"github.com/kefu-hotline/kefu/flows"
+	"github.com/kefu-hotline/kefu/flows/callback"
+	"github.com/kefu-hotline/kefu/flows/records"
+	"github.com/kefu-hotline/kefu/flows/store"
+	"github.com/kefu-hotline/kefu/prompts"
+	"github.com/kefu-hotline/kefu/sip"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// callbacks are the callbacks kefu makes itself (issue 13): the trunks
+// (sip.Outbound keeps them registered and places the calls) and the
+// scheduler (flows/callback) that puts each callback left in a queue back
+// in it at its caller's place and calls the customer once an agent takes
+// it. Made in two steps: the records first (flows store callbacks
+// through them from the first call on), the rest once the SIP agent and
+// the board exist.
+type callbacks struct {
+	st      *store.SQLite
+	current func() *flows.Bundle
+	log     *slog.Logger
+
+	sched atomic.Pointer[callback.Scheduler] // once started
+	out   *sip.Outbound
+
+	cancel context.CancelFunc
+	done   sync.WaitGroup
+}
+
+// newCallbacks makes the records side: callbacks stored go to the
+// scheduler once it runs.
+func newCallbacks(st *store.SQLite, current func() *flows.Bundle, log *slog.Logger) *callbacks {
+	return &callbacks{st: st, current: current, log: log}
+}
+
+// records is the store a configuration's flows keep their records in:
+// the data store, with the callbacks they leave handed to the scheduler.
+func (c *callbacks) records() records.Store { return callbackRecords{SQLite: c.st, c: c} }
+
+// callbackRecords is the data store with the scheduler told of every new
+// callback.
+type callbackRecords struct {
+	*store.SQLite
+	c *callbacks
+}
+
+// AddCallback implements records.Store.
+func (r callbackRecords) AddCallback(ctx context.Context, cb records.Callback) (records.Callback, error) {
+	saved, err := r.SQLite.AddCallback(ctx, cb)
+	if err == nil {
+		if s := r.c.sched.Load(); s != nil {
+			s.Add(ctx, saved)
+		}
+	}
+	return saved, err
+}
+
+// start builds the trunks and the scheduler on the SIP agent and the
+// board, and runs them until shutdown.
+func (c *callbacks) start(agent *sip.Agent, b *board, reg prometheus.Registerer) error {
+	snap := c.current()
+	var poke atomic.Pointer[callback.Scheduler]
+	c.out = agent.NewOutbound(reg, func() {
+		if s := poke.Load(); s != nil {
+			s.Poke()
+		}
+	})
+	if err := c.out.Configure(snap.Config.Trunks); err != nil {
+		return fmt.Errorf("trunks: %w", err)
+	}
+	attempts := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "kefu_callback_attempts_total",
+		Help: "Attempts of the callbacks kefu makes, by result: answered, no_answer, busy, declined, failed, hung_up, machine, agent_gone, trunk_down, interrupted.",
+	}, []string{"result"})
+	s, err := callback.New(callback.Config{
+		Queues: snap.Queues, Board: b, Phone: c.out, Book: c.st, Settings: c.settings,
+		Prompts:   func() *prompts.Catalog { return c.current().Catalog },
+		Logger:    c.log,
+		OnAttempt: func(_, result string) { attempts.WithLabelValues(result).Inc() },
+	})
+	if err != nil {
+		return err
+	}
+	reg.MustRegister(attempts, callbackCollector{s})
+	ctx, cancel := context.WithCancel(context.Background())
+	c.cancel = cancel
+	c.done.Add(2)
+	go func() {
+		defer c.done.Done()
+		c.out.Run(ctx)
+	}()
+	go func() {
+		defer c.done.Done()
+		if err := s.Run(ctx); err != nil {
+			c.log.Error("callbacks stopped: the open callbacks are not made", "error", err.Error())
+		}
+	}()
+	poke.Store(s)
+	c.sched.Store(s)
+	return nil
+}
+
+// settings says how callbacks of a kind (the queue they were left in)
+// are made under the configuration in force: through the queue's trunk,
+// with its attempts and delay; none for a queue that is gone or has them
+// off, or when no trunk is configured. A callback left outside any queue
+// is for people to make.
+func (c *callbacks) settings(kind string) (callback.Settings, bool) {
+	snap := c.current()
+	cfg := snap.Config
+	if kind == "" || !snap.Queues.Has(kind) {
+		return callback.Settings{}, false
+	}
+	rules, on := cfg.CallbackRulesFor(kind)
+	if !on {
+		return callback.Settings{}, false
+	}
+	t, ok := cfg.Trunk(rules.Trunk)
+	if !ok {
+		return callback.Settings{}, false
+	}
+	return callback.Settings{Queue: kind, Trunk: t.Name, MaxCalls: t.Calls(), Ring: t.Ring(), Prefix: t.Prefix,
+		Attempts: rules.Attempts, Retry: rules.Retry.D()}, true
+}
+
+// reloaded applies a reloaded configuration: its trunks, and a fresh
+// look at what may be made now.
+func (c *callbacks) reloaded(snap *flows.Bundle) {
+	if c.out == nil {
+		return
+	}
+	if err := c.out.Configure(snap.Config.Trunks); err != nil {
+		c.log.Error("trunks not reconfigured", "error", err.Error())
+	}
+	if s := c.sched.Load(); s != nil {
+		s.Poke()
+	}
+}
+
+// shutdown takes the callbacks out of the queues at once, lets the
+// callbacks being made finish until ctx ends (kefu's grace), then hangs
+// them up (they are made again after the next start) and removes the
+// trunks' registrations.
+func (c *callbacks) shutdown(ctx context.Context) {
+	s := c.sched.Load()
+	if s == nil {
+		return
+	}
+	s.Drain(ctx)
+	s.Idle(ctx)
+	c.cancel()
+	c.done.Wait()
+}
+
+// callbackCollector exports where the open callbacks are.
+type callbackCollector struct{ s *callback.Scheduler }
+
+var callbacksDesc = prometheus.NewDesc("kefu_callbacks",
+	"Open callbacks kefu makes, by state: waiting (for the next attempt's time), ready (for a trunk line or a queue that takes them), queued (at their place in their queue), calling.",
+	[]string{"state"}, nil)
+
+// Describe implements prometheus.Collector.
+func (c callbackCollector) Describe(ch chan<- *prometheus.Desc) { ch <- callbacksDesc }
+
+// Collect implements prometheus.Collector.
+func (c callbackCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.s.Stats()
+	for _, v := range []struct {
+		state string
+		n     int
+	}{{"waiting", st.Waiting}, {"ready", st.Ready}, {"queued", st.Queued}, {"calling", st.Calling}} {
+		ch <- prometheus.MustNewConstMetric(callbacksDesc, prometheus.GaugeValue, float64(v.n), v.state)
+	}
+}

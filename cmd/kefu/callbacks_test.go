@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// callbackConfig is a queue whose callers are offered a callback after
+// 3 s, an agent for it, and a trunk (sipp) that registers and
+// challenges, with two attempts 10 s apart.
+const callbackConfig = `
+trunks:
+  - name: carrier
+    uri: sip:127.0.0.1:%d
+    username: "02112345678"
+    password: trunk-secret
+    register: true
+    caller_id: "4001234567"
+    max_calls: 2
+    ring_timeout: 20s
+queues:
+  - name: customers
+    max_wait: 3s
+    ring_timeout: 10s
+    wrap_up: 0s
+    callback: {attempts: 2, retry: 10s}
+agents:
+  - {id: "8001", password: secret-8001, queues: [customers]}
+routes:
+  - to: "*"
+    flow: f
+flows:
+  f:
+    steps:
+      - name: wait
+        queue: {queue: customers, on_answer: bye, on_timeout: offer, quiet: true}
+      - name: offer
+        collect: {callback: queue_timeout, on_done: saved, on_fail: bye}
+      - name: saved
+        say: {prompt: callback.saved}
+      - name: bye
+        say: {prompt: close.bye}
+      - name: end
+        hangup: {wait: 5s}
+`
+
+// keyCallback is the keys of a caller who leaves 13800000001 as the
+// callback number and confirms it: typed during the collect's prompt
+// (8.5 s in: after the queue's ask and the thanks), the confirmation
+// after the read-back (27 s).
+func keyCallback() string {
+	var keys []string
+	for i, k := range "13800000001#" {
+		keys = append(keys, fmt.Sprintf("%c@%.1fs", k, 8.5+0.2*float64(i)))
+	}
+	return strings.Join(append(keys, "1@27s"), ",")
+}
+
+// TestIntegrationCallback (issue 13): a caller waits in a queue nobody
+// serves, is offered a callback after the maximum wait and leaves a
+// number (kefu dial). kefu is registered at the trunk (sipp: 401, then
+// the digest). When the agent signs in (kefu agent), the callback is
+// offered to them at once, their phone shows it is a callback; they hear
+// the whisper, then the ringing tone while kefu calls the customer
+// through the trunk (401, then the digest; from the trunk's account with
+// the hotline's number as the identity); the customer answers, both hear
+// the greeting, then the agent and the customer talk: the agent's voice,
+// echoed by the customer's phone, comes back to the agent. The attempt
+// and the outcome are stored, /metrics counts them, and kefu's stop
+// removes its registration.
+func TestIntegrationCallback(t *testing.T) {
+	integration(t)
+	t.Parallel()
+	trunk := startSippUAS(t, "uas_trunk.xml", 240*time.Second, "-m", "2", "-rtp_echo")
+	a := startAgent(t, "-config", configFile(t, fmt.Sprintf(callbackConfig, trunk.port)))
+	if !a.waitLog(`"msg":"trunk registered"`, 20*time.Second) {
+		t.Fatalf("kefu did not register at the trunk")
+	}
+	if m := a.metrics(); metric(m, `kefu_trunk_registration_state{state="registered",trunk="carrier"}`) != 1 ||
+		metric(m, `kefu_trunk_up{trunk="carrier"}`) != 1 {
+		t.Errorf("trunk metrics:\n%s", grepLines(m, "kefu_trunk"))
+	}
+
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	evs, code, out := dial(t, ctx, a, "-from", "sip:13912345678@127.0.0.1", "-keys", keyCallback(), "-for", "45s")
+	if code != 0 {
+		t.Fatalf("kefu dial exit %d\n%s", code, out)
+	}
+	if _, ok := find(evs, "answered"); !ok {
+		t.Fatalf("the caller was not answered:\n%s", out)
+	}
+	stored := a.waitEntry(t, "flow finished", 10*time.Second)
+	if stored.num("callback") == 0 {
+		t.Fatalf("no callback stored: %v", stored)
+	}
+	if m := a.metrics(); metric(m, `kefu_callbacks{state="queued"}`) != 1 {
+		t.Errorf("the callback is not waiting at its place:\n%s", grepLines(m, "kefu_callbacks"))
+	}
+
+	dir := t.TempDir()
+	tone := filepath.Join(dir, "agent.wav")
+	writeSineWAV(t, tone, agentHz, 60*time.Second)
+	rec := t.TempDir()
+	ph := startPhone(t, a, "-id", "8001", "-password", "secret-8001", "-play", tone, "-record", rec,
+		"-answer-after", "1s", "-hangup-after", "25s", "-for", "2m")
+	ph.wait(t, "registered", 10*time.Second)
+	offered := ph.wait(t, "offered", 10*time.Second)
+	if !strings.Contains(fmt.Sprint(offered["display"]), "回电") || !strings.Contains(fmt.Sprint(offered["from"]), "13800000001") {
+		t.Errorf("the agent's phone was offered %v; want a callback (回电) to 13800000001", offered)
+	}
+	ph.wait(t, "bye_sent", 45*time.Second)
+	attempt := a.waitEntry(t, "callback attempt", 10*time.Second)
+	if attempt.str("result") != "answered" || attempt.str("outcome") != "done" || attempt.num("talk_s") < 5 {
+		t.Errorf("callback attempt %v; want answered, done, with the talk", attempt)
+	}
+	m := a.metrics()
+	for _, s := range []string{
+		`kefu_trunk_calls_total{outcome="answered",trunk="carrier"}`,
+		`kefu_callback_attempts_total{result="answered"}`,
+	} {
+		if metric(m, s) != 1 {
+			t.Errorf("%s is not 1:\n%s", s, grepLines(m, "kefu_"))
+		}
+	}
+	if metric(m, `kefu_callbacks{state="queued"}`)+metric(m, `kefu_callbacks{state="calling"}`) != 0 {
+		t.Errorf("callbacks left after the call:\n%s", grepLines(m, "kefu_callbacks"))
+	}
+
+	// The agent heard the whisper and the ringing tone, then the
+	// greeting, then their own voice back from the customer's phone.
+	recs, _ := filepath.Glob(filepath.Join(rec, "*.wav"))
+	if len(recs) != 1 {
+		t.Fatalf("the agent's recordings: %v", recs)
+	}
+	got := readAudio(t, recs[0])
+	if len(got) < 20*8000 {
+		t.Fatalf("the agent's call lasted %v", time.Duration(len(got))*time.Second/8000)
+	}
+	if s := toneShare(got[len(got)-5*8000:], agentHz); s < 0.4 {
+		t.Errorf("the agent's %v Hz came back from the customer at %.2f of the power at the end", agentHz, s)
+	}
+
+	a.stop() // the un-REGISTER ends the trunk's second call
+	res := trunk.wait()
+	if strings.Contains(res.logs, "FAIL") || res.code != 0 {
+		t.Errorf("the trunk (sipp) exit %d:\n%s\n%s", res.code, res.logs, res.errs)
+	}
+	for _, want := range []string{"to 13800000001 from <sip:02112345678@", "identity <sip:4001234567@", "un-REGISTER: Expires  0"} {
+		if !strings.Contains(res.logs, want) {
+			t.Errorf("the trunk's log lacks %q:\n%s", want, res.logs)
+		}
+	}
+}

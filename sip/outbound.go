@@ -1,0 +1,367 @@
+package sip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/kefu-hotline/kefu/flows/agents"
+	"github.com/kefu-hotline/kefu/flows/callback"
+	"github.com/kefu-hotline/kefu/media"
+	"github.com/kefu-hotline/kefu/media/rtp"
+	"github.com/kefu-hotline/kefu/prompts"
+	"github.com/kefu-hotline/kefu/sip/sdp"
+)
+
+var _ callback.Phone = (*Outbound)(nil)
+
+// Ring implements callback.Phone: it calls each offered agent's phone at
+// once (the display says 回电 and the queue; From carries the customer's
+// number, as for a caller), and the first to answer takes the callback;
+// the others are cancelled.
+func (o *Outbound) Ring(ctx context.Context, r callback.Ring) (callback.Agent, []callback.Rang, error) {
+	out := make([]callback.Rang, len(r.Agents))
+	for i, t := range r.Agents {
+		out[i] = callback.Rang{ID: t.ID, Result: callback.Cancelled}
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type rang struct {
+		i   int
+		l   *leg
+		ans sdp.Answer
+		res callback.Result
+	}
+	results := make(chan rang, len(r.Agents))
+	log := o.log.With("callback", r.CallbackID, "queue", r.Queue)
+	id := &identity{Number: r.Number, Display: "回电 " + r.Queue, Queue: r.Queue}
+	for i, t := range r.Agents {
+		go func() {
+			l, ans, res := o.ringAgent(rctx, log, t, id, r.Timeout)
+			results <- rang{i: i, l: l, ans: ans, res: res}
+		}()
+	}
+	var won *outAgent
+	for range r.Agents {
+		res := <-results
+		switch {
+		case res.res != callback.Answered:
+		case won == nil && ctx.Err() == nil:
+			won = o.newOutAgent(log, res.l, res.ans, r.Agents[res.i].ID)
+			cancel()
+		default:
+			res.l.bye()
+			res.l.close()
+			res.res = callback.Cancelled
+		}
+		out[res.i].Result = res.res
+	}
+	if won == nil {
+		return nil, out, ctx.Err()
+	}
+	return won, out, nil
+}
+
+// ringAgent calls one agent's phone for a callback; it returns the
+// answered leg, or why it was not answered (the leg is closed then).
+func (o *Outbound) ringAgent(ctx context.Context, log *slog.Logger, t agents.Target, id *identity, timeout time.Duration) (*leg, sdp.Answer, callback.Result) {
+	log = log.With("agent", t.ID)
+	target, err := parseTarget(t.Contact)
+	if err != nil {
+		log.Warn("agent contact unusable", "error", err.Error())
+		return nil, sdp.Answer{}, callback.Failed
+	}
+	l, err := o.a.newLeg(legOptions{Log: log, Peer: "agent " + t.ID, Kind: "callback_agent", From: id})
+	if err != nil {
+		log.Warn("no RTP port to ring the agent", "error", err.Error())
+		return nil, sdp.Answer{}, callback.Failed
+	}
+	start := time.Now()
+	ans, code, err := l.dial(ctx, target, media.CodecPCMU, timeout)
+	if err == nil {
+		log.Info("agent answered a callback", "ring_s", round1(time.Since(start).Seconds()), "codec", ans.Codec.String())
+		return l, ans, callback.Answered
+	}
+	l.close()
+	res := dialResult(ctx, err, code)
+	log.Info("agent did not take the callback", "result", res.String(), "code", code, "error", err.Error())
+	return nil, sdp.Answer{}, res
+}
+
+// dialResult classifies a failed dial.
+func dialResult(ctx context.Context, err error, code int) callback.Result {
+	switch {
+	case ctx.Err() != nil:
+		return callback.Cancelled
+	case errors.Is(err, errNoAnswer):
+		return callback.NoAnswer
+	case code == 486 || code == 600:
+		return callback.Busy
+	case code == 603:
+		return callback.Declined
+	}
+	return callback.Failed
+}
+
+// outLeg is a leg kefu placed for a callback, answered, with its audio
+// running and a goroutine serving the far end's requests in its dialog:
+// gone closes when the far end hangs up or its RTP stops.
+type outLeg struct {
+	l     *leg
+	gone  chan struct{}
+	stop  chan struct{}
+	done  chan struct{}
+	once  sync.Once
+	codec media.Codec
+}
+
+// startOutLeg connects l's audio (what the far end sends goes to h) and
+// serves it.
+func startOutLeg(l *leg, ans sdp.Answer, timeout time.Duration, h rtp.Handler) *outLeg {
+	l.connect(ans, timeout, h)
+	ol := &outLeg{l: l, gone: make(chan struct{}), stop: make(chan struct{}), done: make(chan struct{}), codec: ans.Codec}
+	go ol.serve()
+	return ol
+}
+
+func (ol *outLeg) serve() {
+	defer close(ol.done)
+	for {
+		select {
+		case r := <-ol.l.reqs:
+			if ol.l.serve(r) {
+				close(ol.gone)
+				return
+			}
+		case <-ol.l.audio.ended:
+			ol.l.log.Warn("media timeout: no RTP from the " + ol.l.peer)
+			close(ol.gone)
+			return
+		case <-ol.stop:
+			return
+		}
+	}
+}
+
+// isGone reports whether the far end has hung up.
+func (ol *outLeg) isGone() bool {
+	select {
+	case <-ol.gone:
+		return true
+	default:
+		return false
+	}
+}
+
+// hangup ends the leg once: BYE unless the far end hung up, then its
+// audio and port.
+func (ol *outLeg) hangup() {
+	ol.once.Do(func() {
+		close(ol.stop)
+		<-ol.done
+		ol.l.finish()
+		if !ol.isGone() {
+			ol.l.bye()
+		}
+		ol.l.close()
+	})
+}
+
+// play plays src on the leg until it ends, ctx ends (its error) or the
+// far end hangs up (gone).
+func (ol *outLeg) play(ctx context.Context, src media.Source, gone error) error {
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-ol.gone:
+			cancel()
+		case <-pctx.Done():
+		}
+	}()
+	err := ol.l.audio.player.Play(pctx, src)
+	switch {
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case ol.isGone():
+		return gone
+	}
+	return err
+}
+
+// say plays prompts one after the other.
+func (ol *outLeg) say(ctx context.Context, gone error, ps ...*prompts.Prompt) error {
+	for _, p := range ps {
+		if err := ol.play(ctx, media.NewClipSource(p.ID, p, false), gone); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// outAgent is the agent who took a callback (callback.Agent).
+type outAgent struct {
+	o    *Outbound
+	log  *slog.Logger
+	id   string
+	leg  *outLeg
+	from *relay // what the agent says: to the customer once bridged
+}
+
+func (o *Outbound) newOutAgent(log *slog.Logger, l *leg, ans sdp.Answer, id string) *outAgent {
+	g := &outAgent{o: o, log: log.With("agent", id), id: id, from: newRelay("agent")}
+	g.leg = startOutLeg(l, ans, o.a.cfg.Current().Config.MediaTimeout.D(), g.from)
+	return g
+}
+
+// ID implements callback.Agent.
+func (g *outAgent) ID() string { return g.id }
+
+// Say implements callback.Agent.
+func (g *outAgent) Say(ctx context.Context, ps ...*prompts.Prompt) error {
+	return g.leg.say(ctx, callback.ErrAgentGone, ps...)
+}
+
+// Hangup implements callback.Agent.
+func (g *outAgent) Hangup() { g.leg.hangup() }
+
+// Dial implements callback.Agent: the customer's number through the
+// trunk (its caller ID, its credentials for a challenge), while the agent
+// hears the ringing tone; the agent hanging up cancels it.
+func (g *outAgent) Dial(ctx context.Context, d callback.Dial) (callback.Customer, callback.Result, error) {
+	o := g.o
+	t, ok := o.take(d.Trunk)
+	if !ok {
+		o.calls.WithLabelValues(d.Trunk, "trunk_down").Inc()
+		return nil, callback.TrunkDown, fmt.Errorf("trunk %s takes no call now", d.Trunk)
+	}
+	keep := false
+	defer func() {
+		if !keep {
+			o.release(d.Trunk)
+		}
+	}()
+	target := t.uri
+	target.User = d.Number
+	auth := trunkAuth{Host: t.uri.Host, User: t.def.Username, Password: t.def.Password}
+	if t.def.Username != "" {
+		auth.FromUser = t.def.Username
+	}
+	log := g.log.With("trunk", d.Trunk, "customer", o.a.user(d.Number))
+	l, err := o.a.newLeg(legOptions{Log: log, Peer: "customer", Kind: "callback_customer",
+		From: &identity{Number: t.def.CallerID}, Trunk: auth})
+	if err != nil {
+		o.calls.WithLabelValues(d.Trunk, "failed").Inc()
+		return nil, callback.Failed, fmt.Errorf("no RTP port for the customer: %w", err)
+	}
+	dctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stopRing := make(chan struct{})
+	ringDone := make(chan struct{})
+	go func() { // the agent hears the ringing tone; the agent's hang-up cancels the call
+		defer close(ringDone)
+		rctx, stop := context.WithCancel(dctx)
+		defer stop()
+		go func() {
+			select {
+			case <-stopRing:
+				stop()
+			case <-rctx.Done():
+			}
+		}()
+		if err := g.leg.play(rctx, media.NewClipSource("ringback", ringbackClip(), true), callback.ErrAgentGone); errors.Is(err, callback.ErrAgentGone) {
+			cancel()
+		}
+	}()
+	start := time.Now()
+	ans, code, err := l.dial(dctx, target, g.leg.codec, d.Timeout)
+	close(stopRing)
+	<-ringDone
+	if err != nil {
+		l.close()
+		res := dialResult(dctx, err, code)
+		if g.leg.isGone() {
+			res = callback.AgentGone
+		} else if ctx.Err() != nil {
+			res = callback.Cancelled
+		}
+		o.calls.WithLabelValues(d.Trunk, res.String()).Inc()
+		log.Info("customer not reached", "result", res.String(), "code", code, "ring_s", round1(time.Since(start).Seconds()), "error", err.Error())
+		return nil, res, err
+	}
+	o.calls.WithLabelValues(d.Trunk, "answered").Inc()
+	log.Info("customer answered the callback", "ring_s", round1(time.Since(start).Seconds()), "codec", ans.Codec.String())
+	c := &outCustomer{g: g, trunk: d.Trunk, log: log, from: newRelay("customer")}
+	c.leg = startOutLeg(l, ans, o.a.cfg.Current().Config.MediaTimeout.D(), c.from)
+	keep = true
+	return c, callback.Answered, nil
+}
+
+// outCustomer is the customer's call of a callback (callback.Customer).
+type outCustomer struct {
+	g     *outAgent
+	trunk string
+	log   *slog.Logger
+	leg   *outLeg
+	from  *relay // what the customer says: to the agent once bridged
+	once  sync.Once
+}
+
+// Say implements callback.Customer: the prompts go to the customer and
+// the agent at once, so the agent knows when to speak.
+func (c *outCustomer) Say(ctx context.Context, ps ...*prompts.Prompt) error {
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	agentDone := make(chan error, 1)
+	go func() { agentDone <- c.g.leg.say(sctx, callback.ErrAgentGone, ps...) }()
+	err := c.leg.say(sctx, callback.ErrCustomerGone, ps...)
+	if err != nil {
+		cancel()
+	}
+	aerr := <-agentDone
+	switch {
+	case err != nil:
+		return err
+	case errors.Is(aerr, callback.ErrAgentGone):
+		return aerr
+	}
+	return nil
+}
+
+// Bridge implements callback.Customer: each side hears the other until
+// one hangs up (or their RTP stops), or ctx ends.
+func (c *outCustomer) Bridge(ctx context.Context) (callback.Party, error) {
+	pctx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); _ = c.g.leg.l.audio.player.Play(pctx, c.from) }()
+	go func() { defer wg.Done(); _ = c.leg.l.audio.player.Play(pctx, c.g.from) }()
+	start := time.Now()
+	var by callback.Party
+	select {
+	case <-c.g.leg.gone:
+		by = callback.PartyAgent
+	case <-c.leg.gone:
+		by = callback.PartyCustomer
+	case <-ctx.Done():
+	}
+	stop()
+	wg.Wait()
+	c.log.Info("callback call ended", "by", string(by), "talk_s", round1(time.Since(start).Seconds()),
+		"relayed_to_agent", c.from.relayed.Load(), "relayed_to_customer", c.g.from.relayed.Load())
+	if by == "" {
+		return "", context.Cause(ctx)
+	}
+	return by, nil
+}
+
+// Hangup implements callback.Customer.
+func (c *outCustomer) Hangup() {
+	c.once.Do(func() {
+		c.leg.hangup()
+		c.g.o.release(c.trunk)
+	})
+}
