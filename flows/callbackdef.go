@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kefu-hotline/kefu/prompts"
 )
 
 // TrunkDef is a PBX or carrier kefu places its own calls through (issue
@@ -245,4 +247,23 @@ func checkTrunkURI(u string) error {
 func isDialable(n string) bool {
 	d := strings.TrimPrefix(n, "+")
 	return len(d) >= 3 && len(d) <= 20 && strings.Trim(d, "0123456789") == ""
+}
+
+// CallbackPrompts are the prompts kefu's callbacks say (flows/callback
+// names them too): the agent's whisper, the customer's greeting, and the
+// agent's news that the customer was not reached.
+var CallbackPrompts = []string{"callback.whisper", "callback.greet", "callback.unreached"}
+
+// checkCallbackPrompts: with a trunk configured kefu makes callbacks, and
+// needs their prompts and the digits of the whisper.
+func (c *Config) checkCallbackPrompts(need func(path, id string) time.Duration, cat *prompts.Catalog) {
+	if len(c.Trunks) == 0 {
+		return
+	}
+	for _, id := range CallbackPrompts {
+		need("$.trunks", id)
+	}
+	if _, err := cat.Number("0123456789"); err != nil {
+		need("$.trunks", "digit.0") // names the missing digits' set
+	}
 }

@@ -112,3 +112,17 @@ func TestTrunksConfigErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestTrunkPromptsChecked: a configuration with a trunk needs the
+// callbacks' prompts in its set.
+func TestTrunkPromptsChecked(t *testing.T) {
+	_, cat := loadDefault(t)
+	yaml := "trunks:\n  - {name: a, uri: sip:t.example, caller_id: \"4001\"}\n" + trunkBase
+	c, err := Parse("test.yaml", []byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.CheckPrompts("test.yaml", []byte(yaml), cat); err != nil {
+		t.Errorf("the default set: %v", err)
+	}
+}

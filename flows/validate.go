@@ -215,6 +215,7 @@ func (c *Config) CheckPrompts(file string, data []byte, cat *prompts.Catalog) er
 			}
 		}
 	}
+	c.checkCallbackPrompts(need, cat) // callbackdef.go
 	return p.err()
 }
 
