@@ -138,6 +138,24 @@ ops_tokens:
 		t.Errorf("/api/agents after the agent went ready: %s", st)
 	}
 	shot(desk, "console-agent.png")
+
+	// A bad file: the check and the reload show its errors, and the
+	// running configuration stays.
+	var running string
+	if err := p.Eval(ctx, `document.querySelector('#version').textContent`, &running); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, cfg, "flows: [\n")
+	eval(p, `document.querySelector('[data-tab=flows]').click()`)
+	wait(p, 5*time.Second, `document.querySelectorAll('#diagram svg .node').length > 3`)
+	eval(p, `document.querySelector('#check').click()`)
+	wait(p, 5*time.Second, `document.querySelector('#check-out pre.errors')?.textContent.includes('kefu.yaml')`)
+	eval(p, `document.querySelector('#check-out').replaceChildren(); document.querySelector('#reload').click()`)
+	wait(p, 5*time.Second, `document.querySelector('#check-out pre.errors')?.textContent.includes('kefu.yaml')`)
+	shot(p, "console-reload-refused.png")
+	if v := opsGet(t, a, "/healthz"); !strings.Contains(v, running) {
+		t.Errorf("after a refused reload kefu runs %s, want %s", v, running)
+	}
 	for _, pg := range []*cdp.Page{p, desk} {
 		for _, l := range pg.Log() {
 			if strings.HasPrefix(l, "exception") || strings.HasPrefix(l, "console.error") {

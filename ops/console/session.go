@@ -21,6 +21,7 @@ const (
 	// make further log-ins of that id wait (429) until the window ends.
 	maxFailures   = 5
 	failureWindow = time.Minute
+	maxTracked    = 10000 // agent ids whose failures are remembered
 	// sessionPrefix marks a session's secret, so that an operator who
 	// finds one in a browser knows it is not an ops token.
 	sessionPrefix = "kefus_"
@@ -95,7 +96,11 @@ func (s *Sessions) open(cfg *flows.Config, id, password string) (secret string, 
 			recent = append(recent, t)
 		}
 	}
-	s.fails[id] = recent
+	if len(recent) == 0 {
+		delete(s.fails, id) // the map holds only ids tried within the window
+	} else {
+		s.fails[id] = recent
+	}
 	throttled := len(recent) >= maxFailures
 	s.mu.Unlock()
 	if throttled {
@@ -109,6 +114,9 @@ func (s *Sessions) open(cfg *flows.Config, id, password string) (secret string, 
 	}
 	if !found || !passwordMatches(def, password) {
 		s.mu.Lock()
+		if len(s.fails) >= maxTracked {
+			clear(s.fails) // a flood of made-up ids: forget them rather than grow
+		}
 		s.fails[id] = append(s.fails[id], now)
 		s.mu.Unlock()
 		return "", def, expires, &loginError{msg: "wrong agent id or password"}

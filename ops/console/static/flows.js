@@ -22,7 +22,8 @@ export async function open() {
   const pick = $('#flow-pick');
   const was = pick.value;
   pick.replaceChildren(...cfg.flows.map((f) => h('option', { value: f.name }, `${f.name} (${f.steps})`)));
-  const routed = cfg.routes.find((r) => cfg.flows.some((f) => f.name === r.flow))?.flow;
+  const known = cfg.routes.filter((r) => cfg.flows.some((f) => f.name === r.flow));
+  const routed = (known.find((r) => r.to === 'hotline' || r.to === '*' || !r.to) ?? known[0])?.flow;
   pick.value = cfg.flows.some((f) => f.name === was) ? was : routed ?? cfg.flows[0]?.name ?? '';
   const sim = $('#sim-flow');
   const simWas = sim.value;

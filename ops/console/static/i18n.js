@@ -42,7 +42,7 @@ const zh = {
   'sim.hint': '例:speech@3s, keys@4s:1, weak@3s, noisy@0s, hangup@40s',
   'me.state': '我的状态', 'me.caller': '当前来电', 'me.none': '无', 'me.pauseReason': '暂停原因',
   'reason.break': '休息', 'reason.meal': '用餐', 'reason.training': '培训', 'reason.meeting': '会议',
-  'err.forbidden': '没有权限', 'confirm.hangup': '确定挂断这通电话?', 'confirm.signout': '确定签出?',
+  'err.forbidden': '没有权限', 'confirm.hangup': '确定挂断这通电话?', 'confirm.signout': '确定签出?', 'confirm.replied': '确认已答复该来电人?',
   'role.viewer': '只读', 'role.agent': '坐席', 'role.operator': '运维',
   sec: '秒', min: '分',
 };
@@ -89,7 +89,7 @@ const en = {
   'sim.hint': 'e.g. speech@3s, keys@4s:1, weak@3s, noisy@0s, hangup@40s',
   'me.state': 'My state', 'me.caller': 'Current caller', 'me.none': 'none', 'me.pauseReason': 'Pause reason',
   'reason.break': 'break', 'reason.meal': 'meal', 'reason.training': 'training', 'reason.meeting': 'meeting',
-  'err.forbidden': 'not allowed', 'confirm.hangup': 'Hang up this call?', 'confirm.signout': 'Sign out?',
+  'err.forbidden': 'not allowed', 'confirm.hangup': 'Hang up this call?', 'confirm.signout': 'Sign out?', 'confirm.replied': 'Mark it replied?',
   'role.viewer': 'viewer', 'role.agent': 'agent', 'role.operator': 'operator',
   sec: 's', min: 'min',
 };

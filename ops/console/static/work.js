@@ -41,6 +41,11 @@ function run(fn) {
   };
 }
 
+// cancelled ends an action the operator thought better of.
+function cancelled() {
+  throw Object.assign(new Error('cancelled'), { cancelled: true });
+}
+
 const btn = (label, fn, cls) => h('button', { type: 'button', class: 'small ' + (cls || ''), onclick: run(fn) }, label);
 const th = (...keys) => h('thead', {}, h('tr', {}, ...keys.map((k) => h('th', {}, k ? t(k) : ''))));
 const table = (id, head, rows) => (rows.length ? h('table', { id }, head, h('tbody', {}, ...rows)) : h('p', { class: 'muted', id }, t('work.empty')));
@@ -74,7 +79,7 @@ async function complaints() {
   const listen = has('GET /api/complaints/{id}/recording');
   const rows = list.map((c) => {
     const acts = [];
-    if (ops && !c.replied) acts.push(btn(t('btn.replied'), () => api('POST', `/api/complaints/${c.id}/replied`)));
+    if (ops && !c.replied) acts.push(btn(t('btn.replied'), () => (confirm(t('confirm.replied')) ? api('POST', `/api/complaints/${c.id}/replied`) : cancelled())));
     if (ops && has('POST /api/complaints/{id}/resolved') && !c.resolved) acts.push(btn(t('btn.resolved'), () => api('POST', `/api/complaints/${c.id}/resolved`, {})));
     const rec = c.recording && listen
       ? h('button', { type: 'button', class: 'small', onclick: () => play(`/api/complaints/${c.id}/recording`) }, `${t('btn.play')} ${Math.round(c.duration_seconds)}${t('sec')}`)
@@ -130,7 +135,7 @@ async function nuisance() {
     h('td', {}, e.action?.kind === 'reject' ? `${t('nuisance.reject')} ${e.action.code ?? ''}` : t('nuisance.route')),
     ops ? h('td', {}, btn(t('btn.remove'), async () => {
       const why = prompt(t('nuisance.reasonAsk'));
-      if (why === null) throw Object.assign(new Error('cancelled'), { cancelled: true });
+      if (why === null) cancelled();
       // The API takes no body on DELETE; the guard writes this one to
       // the audit log with the change.
       await api('DELETE', `/api/nuisance/${encodeURIComponent(e.pattern)}`, { reason: why, by });
