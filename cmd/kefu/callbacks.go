@@ -10,7 +10,6 @@ import (
 	"github.com/kefu-hotline/kefu/flows"
 	"github.com/kefu-hotline/kefu/flows/callback"
 	"github.com/kefu-hotline/kefu/flows/records"
-	"github.com/kefu-hotline/kefu/flows/store"
 	"github.com/kefu-hotline/kefu/prompts"
 	"github.com/kefu-hotline/kefu/sip"
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,7 +23,7 @@ import (
 // through them from the first call on), the rest once the SIP agent and
 // the board exist.
 type callbacks struct {
-	st      *store.SQLite
+	st      dataStore
 	current func() *flows.Bundle
 	log     *slog.Logger
 
@@ -37,24 +36,24 @@ type callbacks struct {
 
 // newCallbacks makes the records side: callbacks stored go to the
 // scheduler once it runs.
-func newCallbacks(st *store.SQLite, current func() *flows.Bundle, log *slog.Logger) *callbacks {
+func newCallbacks(st dataStore, current func() *flows.Bundle, log *slog.Logger) *callbacks {
 	return &callbacks{st: st, current: current, log: log}
 }
 
 // records is the store a configuration's flows keep their records in:
 // the data store, with the callbacks they leave handed to the scheduler.
-func (c *callbacks) records() records.Store { return callbackRecords{SQLite: c.st, c: c} }
+func (c *callbacks) records() records.Store { return callbackRecords{dataStore: c.st, c: c} }
 
 // callbackRecords is the data store with the scheduler told of every new
 // callback.
 type callbackRecords struct {
-	*store.SQLite
+	dataStore
 	c *callbacks
 }
 
 // AddCallback implements records.Store.
 func (r callbackRecords) AddCallback(ctx context.Context, cb records.Callback) (records.Callback, error) {
-	saved, err := r.SQLite.AddCallback(ctx, cb)
+	saved, err := r.dataStore.AddCallback(ctx, cb)
 	if err == nil {
 		if s := r.c.sched.Load(); s != nil {
 			s.Add(ctx, saved)

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/kefu-hotline/kefu/flows"
-	"github.com/kefu-hotline/kefu/flows/store"
 	"github.com/kefu-hotline/kefu/sip"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -15,7 +14,7 @@ import (
 // open and overdue complaints and open callbacks, the RTP port pool, the
 // running configuration's version and the build.
 type opsCollector struct {
-	st      *store.SQLite
+	st      dataStore
 	agent   *sip.Agent
 	current func() *flows.Bundle
 	build   buildInfo
@@ -24,7 +23,7 @@ type opsCollector struct {
 	records, ports, portsTotal, config, buildDesc *prometheus.Desc
 }
 
-func newOpsCollector(st *store.SQLite, agent *sip.Agent, current func() *flows.Bundle, log *slog.Logger) *opsCollector {
+func newOpsCollector(st dataStore, agent *sip.Agent, current func() *flows.Bundle, log *slog.Logger) *opsCollector {
 	return &opsCollector{st: st, agent: agent, current: current, build: readBuildInfo(), log: log,
 		records:    prometheus.NewDesc("kefu_records_open", "Open records: callbacks not yet made, complaints not replied to, and of those overdue (past their deadline) or interrupted.", []string{"kind"}, nil),
 		ports:      prometheus.NewDesc("kefu_rtp_ports_in_use", "RTP ports held by media legs (one per leg: two per bridged call).", nil, nil),

@@ -5,7 +5,6 @@ import (
 	"log/slog"
 
 	"github.com/kefu-hotline/kefu/flows/records"
-	"github.com/kefu-hotline/kefu/flows/store"
 )
 
 // recoverRecordings finishes, before calls are taken, the recordings kefu
@@ -13,8 +12,8 @@ import (
 // container stopped before the grace ended): each complaint is then listed
 // as interrupted on /api/complaints. A failure is logged; the hotline
 // starts all the same.
-func recoverRecordings(dataDir string, st *store.SQLite, log *slog.Logger) {
-	r, err := records.Recover(context.Background(), dataDir, st, log)
+func recoverRecordings(dataDir string, st dataStore, log *slog.Logger) {
+	r, err := records.Recover(context.Background(), dataDir, recoverable(st, dataDir), log)
 	if err != nil {
 		log.Error("recovering interrupted recordings failed; some complaints may stay in state recording", "error", err.Error())
 	}

@@ -28,7 +28,7 @@ import (
 type retention struct {
 	days int
 	dir  string // the data directory
-	st   *store.SQLite
+	st   dataStore
 	log  *slog.Logger
 	now  func() time.Time
 }

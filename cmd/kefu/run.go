@@ -21,7 +21,6 @@ import (
 	"github.com/kefu-hotline/kefu/flows"
 	"github.com/kefu-hotline/kefu/flows/queue"
 	"github.com/kefu-hotline/kefu/flows/screen"
-	"github.com/kefu-hotline/kefu/flows/store"
 	"github.com/kefu-hotline/kefu/ops"
 	"github.com/kefu-hotline/kefu/ops/console"
 	"github.com/kefu-hotline/kefu/sip"
@@ -34,6 +33,7 @@ import (
 // equivalent (flag wins over environment).
 type runFlags struct {
 	listen, rtpPorts, httpAddr, dataDir, config, advertise, logLevel string
+	store                                                            string
 	now, trusted, allow, allowAgents                                 string
 	noFlood                                                          bool
 	grace                                                            time.Duration
@@ -49,6 +49,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	fs.StringVar(&f.rtpPorts, "rtp-ports", env("KEFU_RTP_PORTS", "10000-20000"), "RTP port range LO-HI (KEFU_RTP_PORTS)")
 	fs.StringVar(&f.httpAddr, "http", env("KEFU_HTTP", "127.0.0.1:8080"), "ops HTTP address: /healthz /readyz /metrics (KEFU_HTTP)")
 	fs.StringVar(&f.dataDir, "data", env("KEFU_DATA", "./kefu-data"), "data directory (KEFU_DATA)")
+	fs.StringVar(&f.store, "store", env("KEFU_STORE", ""), "a postgres:// URL: keep the state in PostgreSQL, shared by the nodes of one hotline; empty: SQLite in -data (KEFU_STORE)")
 	fs.StringVar(&f.config, "config", env("KEFU_CONFIG", ""), "configuration file; empty uses the embedded default (KEFU_CONFIG)")
 	fs.StringVar(&f.advertise, "advertise", env("KEFU_ADVERTISE", ""), "IP address put in Contact and SDP; default derived from -listen (KEFU_ADVERTISE)")
 	fs.StringVar(&f.logLevel, "log-level", env("KEFU_LOG_LEVEL", "info"), "debug, info, warn or error (KEFU_LOG_LEVEL)")
@@ -155,7 +156,7 @@ func serve(sigctx context.Context, ctl controls, f *runFlags, log *slog.Logger, 
 		clock = flows.PinnedClock{At: at, Started: time.Now()}
 		log.Warn("flows run on a pinned clock", "now", at.Format(time.RFC3339))
 	}
-	st, err := store.Open(context.Background(), f.dataDir)
+	st, err := openStore(context.Background(), f, log) // storeopen.go
 	if err != nil {
 		return fmt.Errorf("data store: %w", err)
 	}
@@ -310,7 +311,7 @@ func floodGuard(f *runFlags) (*flood.Guard, error) {
 
 // reload applies a changed configuration file to new calls; calls in
 // progress keep theirs. A bad file is refused and the running one stays.
-func reload(file string, current *atomic.Pointer[flows.Bundle], st *store.SQLite, board *board, cbs *callbacks, log *slog.Logger) (string, error) {
+func reload(file string, current *atomic.Pointer[flows.Bundle], st dataStore, board *board, cbs *callbacks, log *slog.Logger) (string, error) {
 	snap, err := flows.Load(file)
 	if err == nil {
 		err = attach(snap, st, cbs, log)
@@ -335,7 +336,7 @@ func reload(file string, current *atomic.Pointer[flows.Bundle], st *store.SQLite
 
 // attach gives a configuration its nuisance screening and its records on
 // the store (the callbacks left handed to the callback scheduler).
-func attach(snap *flows.Bundle, st *store.SQLite, cbs *callbacks, log *slog.Logger) error {
+func attach(snap *flows.Bundle, st dataStore, cbs *callbacks, log *slog.Logger) error {
 	snap.Records = cbs.records()
 	return snap.Screen(st, time.Now, log)
 }
