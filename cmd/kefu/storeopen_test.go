@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kefu-hotline/kefu/flows/records"
 	"github.com/kefu-hotline/kefu/flows/store/pg"
 	"github.com/kefu-hotline/kefu/flows/store/pg/pgtest"
 )
@@ -142,5 +143,36 @@ func TestStoreFlag(t *testing.T) {
 	defer st.Close()
 	if _, ok := st.(sharedStore); ok {
 		t.Error("the default store is a shared one")
+	}
+}
+
+// TestRecoverOwnRecordings: on a shared store, a node starting recovers
+// the complaint whose part file is in its data directory and leaves the
+// one another node is recording.
+func TestRecoverOwnRecordings(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	mem := new(records.Memory)
+	at := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	var ids []int64
+	for _, id := range []string{"mine", "theirs"} {
+		c, err := mem.AddComplaint(ctx, records.Complaint{CallID: id, Caller: "13812345678", Class: "service", At: at,
+			Recording: records.RecordingPath("service", at, id), State: records.Recording})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, c.ID)
+	}
+	mine, _ := mem.Complaint(ctx, ids[0])
+	writeRecording(t, dir, mine.Recording+records.PartSuffix)
+	r, err := records.Recover(ctx, dir, ownRecordings{Backend: mem, dataDir: dir}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Interrupted) != 1 || r.Interrupted[0].ID != ids[0] {
+		t.Errorf("recovered %+v; want complaint %d alone", r.Interrupted, ids[0])
+	}
+	if theirs, _ := mem.Complaint(ctx, ids[1]); theirs.State != records.Recording {
+		t.Errorf("the other node's complaint is %s", theirs.State)
 	}
 }
