@@ -2,6 +2,7 @@ package flows
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -22,7 +23,7 @@ type SimAgents struct {
 func (s *Simulation) useAgents(b *Bundle) error {
 	as, rs := b.Config.Roster()
 	if len(as) == 0 {
-		return fmt.Errorf("simulated agents: the configuration has no agents: list them under agents:")
+		return errors.New("simulated agents: the configuration has no agents (list them under agents)")
 	}
 	board, err := agents.NewBoard(b.Queues, as, rs, s.Now)
 	if err != nil {

@@ -83,8 +83,10 @@ func (a *AuditLog) serve(h http.Handler, w http.ResponseWriter, r *http.Request,
 	copyResponse(w, rec)
 }
 
-// numberRun is a run of digits long enough to be a phone number.
-var numberRun = regexp.MustCompile(`\+?[0-9]{7,}`)
+// numberRun is a run of digits long enough to be a phone number, not
+// part of a time or a decimal (2026-12-06T10:00:00.929736587+08:00 keeps
+// its fraction): the run must not follow a '.', ':' or a digit.
+var numberRun = regexp.MustCompile(`(^|[^0-9.:])(\+?[0-9]{7,})`)
 
 // maskNumbers serves h with the phone numbers in its JSON answer masked
 // (a viewer sees figures, not callers: CS-PRIVACY).
@@ -113,7 +115,10 @@ func maskNumbers(h http.Handler, w http.ResponseWriter, r *http.Request) {
 func mask(v any) any {
 	switch x := v.(type) {
 	case string:
-		return numberRun.ReplaceAllStringFunc(x, callerid.Mask)
+		return numberRun.ReplaceAllStringFunc(x, func(m string) string {
+			sub := numberRun.FindStringSubmatch(m)
+			return sub[1] + callerid.Mask(sub[2])
+		})
 	case []any:
 		for i := range x {
 			x[i] = mask(x[i])

@@ -18,7 +18,7 @@ func guarded(t *testing.T, tokens []Token) (http.Handler, string) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, map[string]any{"status": "ok"}) })
 	mux.HandleFunc("GET /api/callbacks", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, 200, []map[string]any{{"id": 1, "number": "13812345678", "call_id": "1-2@h", "at": "2026-12-06T10:00:00+08:00"}})
+		writeJSON(w, 200, []map[string]any{{"id": 1, "number": "13812345678", "call_id": "1-2@h", "at": "2026-12-06T10:00:00.929736587+08:00", "note": "call back +8613812345678 today"}})
 	})
 	mux.HandleFunc("POST /api/nuisance", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 201, map[string]any{"by": CallerOf(r).Name})
@@ -90,7 +90,8 @@ func TestGuardTokens(t *testing.T) {
 		}
 	}
 	w := do(h, "GET", "/api/callbacks", "view-secret", "", "", "")
-	if w.Code != 200 || strings.Contains(w.Body.String(), "13812345678") || !strings.Contains(w.Body.String(), `"1-2@h"`) {
+	if w.Code != 200 || strings.Contains(w.Body.String(), "13812345678") || !strings.Contains(w.Body.String(), `"1-2@h"`) ||
+		!strings.Contains(w.Body.String(), "10:00:00.929736587+08:00") || !strings.Contains(w.Body.String(), "call back +") {
 		t.Errorf("viewer read: %d %s; want the number masked, the rest as is", w.Code, w.Body)
 	}
 	if w := do(h, "POST", "/api/nuisance", "view-secret", "application/json", "", `{}`); w.Code != 403 {
