@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
@@ -31,7 +32,17 @@ type recorder struct {
 	rel     string // path relative to the data directory
 	err     error
 	stopped bool
+
+	// A caller whose media stops mid-recording is noticed (issue 16):
+	// gap counts the frames in a row that did not come; log says so once
+	// it reaches mediaGapFrames, and again when the audio comes back.
+	log *slog.Logger
+	gap int
 }
+
+// mediaGapFrames is how long a recording goes without the caller's packets
+// before it is logged: 2 s.
+const mediaGapFrames = 100
 
 // silentFrame is what the recorder writes for a packet that did not come.
 var silentFrame [media.FrameSamples]int16
@@ -68,6 +79,7 @@ func (c *call) Record(rel string) (flows.Recording, error) {
 	if err != nil {
 		return nil, err
 	}
+	r.log = c.log
 	if old := c.m.rec.Swap(r); old != nil {
 		_, _ = old.Stop()
 	}
@@ -120,6 +132,15 @@ func (r *recorder) frame(pcm []int16) {
 	}
 	if pcm == nil {
 		pcm = silentFrame[:]
+		if r.gap++; r.gap == mediaGapFrames && r.log != nil {
+			r.log.Warn("the caller's audio stopped during the recording", "file", r.rel,
+				"at_s", float64(r.w.Samples())/media.SampleRate)
+		}
+	} else {
+		if r.gap >= mediaGapFrames && r.log != nil {
+			r.log.Info("the caller's audio came back during the recording", "file", r.rel, "gap_s", float64(r.gap)*media.FrameDur.Seconds())
+		}
+		r.gap = 0
 	}
 	r.err = r.w.Write(pcm)
 }

@@ -3,8 +3,10 @@ package sip
 import (
 	"bytes"
 	"encoding/binary"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -126,4 +128,34 @@ func ramp(n int, start int16) []int16 {
 		out[i] = start + int16(97*i)
 	}
 	return out
+}
+
+// TestRecorderNoticesMediaGap: a caller whose packets stop mid-recording is
+// logged once the gap reaches 2 s, and again when the audio comes back;
+// short gaps are not.
+func TestRecorderNoticesMediaGap(t *testing.T) {
+	var logs bytes.Buffer
+	r, err := newRecorder(filepath.Join(t.TempDir(), "c.wav"), "recordings/c.wav")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.log = slog.New(slog.NewJSONHandler(&logs, nil))
+	for range 50 {
+		r.frame(nil) // 1 s: not yet
+	}
+	r.frame(ramp(160, 0))
+	if logs.Len() != 0 {
+		t.Fatalf("a 1 s gap was logged: %s", logs.String())
+	}
+	for range 150 {
+		r.frame(nil)
+	}
+	r.frame(ramp(160, 0))
+	if _, err := r.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	out := logs.String()
+	if strings.Count(out, "audio stopped during the recording") != 1 || !strings.Contains(out, `"gap_s":3`) {
+		t.Errorf("log:\n%s\nwant one line when the audio stopped for 2 s and one when it came back after 3 s", out)
+	}
 }
