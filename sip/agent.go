@@ -28,7 +28,7 @@ import (
 )
 
 // Allowed lists the methods kefu serves (Allow header).
-const Allowed = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REFER, NOTIFY"
+const Allowed = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REFER, NOTIFY, UPDATE"
 
 // Config configures an Agent.
 type Config struct {
@@ -157,6 +157,7 @@ func New(cfg Config) (*Agent, error) {
 	a.srv.OnAck(a.onAck)
 	a.srv.OnBye(a.inDialog)
 	a.srv.OnInfo(a.inDialog)
+	a.srv.OnUpdate(a.inDialog)
 	a.srv.OnNotify(a.onReferOrNotify)
 	a.srv.OnRefer(a.onReferOrNotify)
 	a.srv.OnCancel(a.onCancel)

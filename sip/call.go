@@ -58,15 +58,26 @@ type call struct {
 	ops     chan func() // work the flow hands to the owner (transfer.go)
 	events  chan flows.Event
 
-	m       *callMedia
+	m       *callMedia     // nil until the answer is known (a late offer's comes in the ACK)
+	conn    net.PacketConn // the RTP socket while m is nil
 	answer  sdp.Answer
 	local   sdp.Local
+	lastSDP []byte        // the session description kefu sent last in the dialog
+	reoffer uint32        // CSeq of a re-INVITE answered with kefu's offer: its ACK brings the answer
 	ok      *sip.Response // our 200 OK to the INVITE
 	cseq    uint32        // our in-dialog CSeq
 	byeSent bool
-	refer   *referSub      // the REFER subscription of a transfer in progress
-	wg      sync.WaitGroup // media and flow goroutines
-	live    callLive       // what ops see of the call (calls.go)
+	// byeReason is the Reason header (RFC 3326) of kefu's BYE, "" for none.
+	byeReason string
+	refer     *referSub // the REFER subscription of a transfer in progress
+
+	st        sessionTimer       // RFC 4028 (timer.go, timer_call.go)
+	refreshes chan refreshResult // how kefu's refreshes went
+	noUpdate  bool               // the caller's side refused UPDATE: refresh by re-INVITE
+	inviting  bool               // kefu's refresh re-INVITE awaits its final response
+
+	wg   sync.WaitGroup // media and flow goroutines
+	live callLive       // what ops see of the call (calls.go)
 }
 
 // inReq is an in-dialog request handed to the owner goroutine; done closes
@@ -77,7 +88,10 @@ type inReq struct {
 	done chan struct{}
 }
 
-func (a *Agent) newCall(req *sip.Request, tx sip.ServerTransaction, snap *flows.Bundle, adm flows.Admission, conn net.PacketConn, ans sdp.Answer, body []byte, local sdp.Local, received time.Time) *call {
+// newCall prepares a call answered with body: the SDP answer to the
+// INVITE's offer (ans), or for a late offer (an INVITE without SDP) kefu's
+// offer, whose answer comes in the ACK (lateoffer.go).
+func (a *Agent) newCall(req *sip.Request, tx sip.ServerTransaction, snap *flows.Bundle, adm flows.Admission, conn net.PacketConn, ans sdp.Answer, body []byte, local sdp.Local, received time.Time, late bool) *call {
 	localTag := uuid.NewString()[:18]
 	c := &call{
 		a: a, localTag: localTag, invite: req, tx: tx, snap: snap, adm: adm, received: received,
@@ -87,14 +101,19 @@ func (a *Agent) newCall(req *sip.Request, tx sip.ServerTransaction, snap *flows.
 		hangups:   make(chan chan error),
 		ops:       make(chan func()),
 		events:    make(chan flows.Event, 32),
-		answer:    ans, local: local,
+		refreshes: make(chan refreshResult, 1),
+		answer:    ans, local: local, lastSDP: body,
 		cseq: 1,
 	}
 	c.key = dialogKey(req.CallID().Value(), localTag, req.From().Params)
 	c.ctx, c.cancel = context.WithCancelCause(context.Background())
 	c.log = a.log.With("call", req.CallID().Value(), "from", a.user(fromUser(req)), "to", req.Recipient.User,
 		"flow", adm.Flow.Name(), "version", snap.Version)
-	c.m = newCallMedia(c, conn, ans, body)
+	if late {
+		c.conn = conn
+	} else {
+		c.m = newCallMedia(c, conn, ans, body)
+	}
 	return c
 }
 
@@ -155,23 +174,10 @@ func (c *call) ring() (answer bool) {
 	}
 }
 
-// response builds a response to the INVITE carrying our To tag.
+// response builds a response to the INVITE carrying our To tag (and for
+// a 2xx what dialogResponse adds).
 func (c *call) response(code int, reason string, body []byte) *sip.Response {
-	res := sip.NewResponseFromRequest(c.invite, code, reason, body)
-	if to := res.To(); to != nil {
-		to.Params.Add("tag", c.localTag)
-	}
-	if code >= 180 && code < 300 {
-		res.AppendHeader(c.a.contact(c.invite))
-	}
-	if body != nil {
-		res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	}
-	if code >= 200 && code < 300 {
-		res.AppendHeader(sip.NewHeader("Allow", Allowed))
-		res.AppendHeader(sip.NewHeader("Supported", ""))
-	}
-	return res
+	return c.dialogResponse(c.invite, code, reason, body)
 }
 
 // contact is our Contact for a request that came in on its transport.
@@ -189,7 +195,7 @@ func (a *Agent) contact(req *sip.Request) *sip.ContactHeader {
 // false, and the call ends unanswered, when the 200 could not be sent (a
 // CANCEL that crossed it, a dead transport).
 func (c *call) answerCall() bool {
-	ok := c.response(200, "OK", c.m.localSDP)
+	ok := c.response(200, "OK", c.lastSDP)
 	err := c.tx.Respond(ok)
 	close(c.finalSent)
 	if err != nil {
@@ -201,15 +207,43 @@ func (c *call) answerCall() bool {
 		return false
 	}
 	c.ok = ok
-	c.live.answered.Store(&answered{at: time.Now(), codec: c.answer.Codec.String()})
+	c.st.refreshed(time.Now())
+	if c.m != nil {
+		c.live.answered.Store(&answered{at: time.Now(), codec: c.answer.Codec.String()})
+	} else {
+		c.live.answered.Store(&answered{at: time.Now()}) // the codec comes with the answer in the ACK
+	}
 	c.a.met.Answered.Inc()
 	c.a.met.AnswerTime.Observe((time.Since(c.received) - c.snap.Config.AnswerDelay.D()).Seconds())
-	c.log.Info("call answered", "codec", c.answer.Codec.String(), "ptime", c.answer.Ptime, "rtp_local", c.local.Port, "rtp_remote", c.answer.Remote.String())
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
 		c.served()
 	}()
+	if c.m == nil {
+		// A late offer: the media and the flow start with the answer.
+		c.log.Debug("call answered with kefu's offer; the answer comes in the ACK", "rtp_local", c.local.Port)
+		return true
+	}
+	c.logAnswered(false)
+	c.startFlow()
+	return true
+}
+
+// logAnswered logs the answered call's media.
+func (c *call) logAnswered(late bool) {
+	attrs := []any{"codec", c.answer.Codec.String(), "ptime", c.answer.Ptime, "rtp_local", c.local.Port, "rtp_remote", c.answer.Remote.String()}
+	if late {
+		attrs = append(attrs, "late_offer", true)
+	}
+	if c.st.active() {
+		attrs = append(attrs, "session_expires", c.st.interval.Seconds(), "kefu_refreshes", c.st.refresher)
+	}
+	c.log.Info("call answered", attrs...)
+}
+
+// startFlow starts the media and the flow of the answered call.
+func (c *call) startFlow() {
 	c.m.start()
 	c.wg.Add(1)
 	go func() {
@@ -228,7 +262,6 @@ func (c *call) answerCall() bool {
 		c.poorLine.Store(res.HungUpBy == "agent" && (res.Condition == "weak" || res.Condition == "noise"))
 		c.cancel(errFlowEnded) // no-op when the call already ended
 	}()
-	return true
 }
 
 // loop serves the call until its context ends.
@@ -242,7 +275,12 @@ func (c *call) loop() {
 	}
 	noAck := time.NewTimer(64 * sip.T1)
 	defer noAck.Stop()
+	defer c.st.stop()
 	for {
+		var mediaEnded <-chan error
+		if c.m != nil {
+			mediaEnded = c.m.ended
+		}
 		select {
 		case <-retx.C:
 			// RFC 3261 13.3.1.4 / RFC 6026: the TU retransmits its 2xx
@@ -253,9 +291,10 @@ func (c *call) loop() {
 		case <-noAck.C:
 			c.log.Warn("no ACK for 200 OK; hanging up")
 			c.cancel(errNoAck)
-		case <-c.acks:
+		case ack := <-c.acks:
 			retx.Stop()
 			noAck.Stop()
+			c.takeAck(ack)
 		case r := <-c.reqs:
 			c.serveInDialog(r)
 			close(r.done)
@@ -265,7 +304,12 @@ func (c *call) loop() {
 			err := c.sendBye()
 			c.cancel(errAgentHangup)
 			reply <- err
-		case err := <-c.m.ended:
+		case <-c.st.c():
+			c.sessionTimerFired()
+		case r := <-c.refreshes:
+			c.inviting = false
+			c.refreshDone(r)
+		case err := <-mediaEnded:
 			if errors.Is(err, errMediaTimeout) {
 				c.log.Warn("media timeout: no RTP from the caller", "timeout", c.snap.Config.MediaTimeout.D())
 				c.cancel(flows.ErrMediaTimeout)
@@ -287,7 +331,9 @@ func (c *call) teardown() {
 	if c.ok != nil && !c.byeSent && !errors.Is(cause, flows.ErrCallerHangup) {
 		_ = c.sendBye()
 	}
-	c.m.stop()
+	if c.m != nil {
+		c.m.stop()
+	}
 	c.wg.Wait()
 	if c.ok != nil {
 		ended := cause
@@ -298,12 +344,18 @@ func (c *call) teardown() {
 	} else {
 		c.snap.Release(c.adm) // never answered: not counted
 	}
-	c.m.release()
+	var sent, received, lost uint64
+	if c.m != nil {
+		st := c.m.audio.sess.Stats()
+		sent, received, lost = st.Sent.Load(), st.Received.Load(), st.Lost.Load()
+		c.m.release()
+	} else {
+		c.a.releaseRTP(c.conn) // a late offer's answer never came
+	}
 	c.a.removeCall(c)
 	c.a.met.Calls.WithLabelValues(causeLabel(cause)).Inc()
-	st := c.m.audio.sess.Stats()
 	c.log.Info("call ended", "cause", cause.Error(), "duration", time.Since(c.received).Round(time.Millisecond),
-		"rtp_sent", st.Sent.Load(), "rtp_received", st.Received.Load(), "rtp_lost", st.Lost.Load())
+		"rtp_sent", sent, "rtp_received", received, "rtp_lost", lost)
 }
 
 // screenTimeout bounds a screening write after the answer or at the end,
@@ -357,6 +409,12 @@ func causeLabel(err error) string {
 		return "shutdown"
 	case errors.Is(err, errOpsHangup):
 		return "ops_hangup"
+	case errors.Is(err, errSessionExpired):
+		return "session_expired"
+	case errors.Is(err, errRefreshFailed):
+		return "refresh_failed"
+	case errors.Is(err, errNoAnswerSDP), errors.Is(err, errAnswerSDP):
+		return "bad_sdp_answer"
 	default:
 		return "flow_ended"
 	}

@@ -17,7 +17,7 @@ import (
 
 // extensions are the option tags kefu implements: a Require naming any
 // other gets 420 (RFC 3261 8.2.2.3).
-var extensions = map[string]bool{}
+var extensions = map[string]bool{timerTag: true} // session timers (timer.go)
 
 // maxCSeq is the largest CSeq number (RFC 3261 8.1.1.5: less than 2**31).
 const maxCSeq = 1<<31 - 1

@@ -97,7 +97,7 @@ func (a *Agent) onOptions(req *sip.Request, tx sip.ServerTransaction) {
 	res.AppendHeader(sip.NewHeader("Allow", Allowed))
 	res.AppendHeader(sip.NewHeader("Accept", "application/sdp, application/dtmf-relay"))
 	res.AppendHeader(sip.NewHeader("Accept-Language", "zh-CN, en"))
-	res.AppendHeader(sip.NewHeader("Supported", ""))
+	res.AppendHeader(sip.NewHeader("Supported", Supported))
 	_ = tx.Respond(res)
 }
 
@@ -128,7 +128,7 @@ func (c *call) serveInDialog(r inReq) {
 		c.cancel(flows.ErrCallerHangup)
 	case sip.INFO:
 		c.info(r)
-	case sip.INVITE:
+	case sip.INVITE, sip.UPDATE:
 		c.reinvite(r)
 	case sip.NOTIFY:
 		c.notify(r)
@@ -194,26 +194,72 @@ func setKeyBody(req *sip.Request, key rune) {
 	req.SetBody([]byte("Signal=" + string(key) + "\r\nDuration=160\r\n"))
 }
 
-// reinvite answers a re-INVITE (hold, unhold, new address) with the
-// mirrored direction, and makes the media follow.
+// reinvite answers a re-INVITE or an UPDATE from the caller's side: a
+// session refresh (RFC 4028: its Session-Expires is negotiated again), a
+// new offer (hold, unhold, a new address: the media follows), or a
+// re-INVITE without an offer (kefu's offer goes in the 200, the answer
+// comes in the ACK: takeAck). While an offer of either side is pending,
+// another offer gets 491 (RFC 3261 14.2, RFC 3311 5.2).
 func (c *call) reinvite(r inReq) {
-	if len(r.req.Body()) == 0 {
+	req := r.req
+	th, err := readTimerHeaders(req)
+	if err != nil {
+		res := sip.NewResponseFromRequest(req, 400, "Bad Request", nil)
+		res.AppendHeader(warning(err.Error()))
+		_ = r.tx.Respond(res)
+		return
+	}
+	offers := req.IsInvite() || len(req.Body()) > 0
+	if offers && (c.m == nil || c.reoffer != 0 || c.inviting) {
+		_ = r.tx.Respond(sip.NewResponseFromRequest(req, 491, "Request Pending", nil))
+		return
+	}
+	prev := c.st
+	if se := c.st.asUAS(th); se != nil {
+		c.st = prev
+		res := sip.NewResponseFromRequest(req, se.code, reasonPhrase(se.code), nil)
+		for _, h := range se.hdrs {
+			res.AppendHeader(h)
+		}
+		_ = r.tx.Respond(res)
+		return
+	}
+	ok := false
+	switch {
+	case len(req.Body()) > 0:
+		var ans sdp.Answer
+		ans, ok = c.a.answerOffer(r, func() *sdp.Local { c.local.SessionVersion++; return &c.local }, func(res *sip.Response) {
+			c.dialogHeaders(res, false)
+			c.lastSDP = res.Body()
+		})
+		if ok {
+			c.answer = ans
+			c.m.update(ans)
+			what := "re-INVITE"
+			if !req.IsInvite() {
+				what = "UPDATE"
+			}
+			c.log.Info(what, "direction", ans.Direction.String(), "hold", ans.Hold, "remote", ans.Remote.String())
+		}
+	case req.IsInvite():
 		// No offer: ours is the current SDP; the answer comes in the ACK.
 		c.local.SessionVersion++
-		_ = r.tx.Respond(c.response(200, "OK", sdp.BuildOffer(c.local, true, sdp.SendRecv)))
-		return
-	}
-	ans, ok := c.a.answerOffer(r, func() *sdp.Local { c.local.SessionVersion++; return &c.local }, func(res *sip.Response) {
-		if to := res.To(); to != nil {
-			to.Params.Add("tag", c.localTag)
+		body := sdp.BuildOffer(c.local, true, sdp.SendRecv)
+		if ok = r.tx.Respond(c.dialogResponse(req, 200, "OK", body)) == nil; ok {
+			c.reoffer = req.CSeq().SeqNo
+			c.lastSDP = body
 		}
-	})
+	default:
+		ok = r.tx.Respond(c.dialogResponse(req, 200, "OK", nil)) == nil // an UPDATE refreshing the session
+	}
 	if !ok {
+		c.st = prev
 		return
 	}
-	c.answer = ans
-	c.m.update(ans)
-	c.log.Info("re-INVITE", "direction", ans.Direction.String(), "hold", ans.Hold, "remote", ans.Remote.String())
+	c.st.refreshed(time.Now())
+	if c.st.active() {
+		c.log.Debug("session refreshed by the caller's side", "method", string(req.Method), "session_expires", c.st.interval.Seconds(), "kefu_refreshes", c.st.refresher)
+	}
 }
 
 // answerOffer answers a re-INVITE that carries an offer: 400 when it does
@@ -285,6 +331,9 @@ func (c *call) sendBye() error {
 	}
 	c.byeSent = true
 	bye := c.inDialogRequest(sip.BYE)
+	if c.byeReason != "" {
+		bye.AppendHeader(sip.NewHeader("Reason", c.byeReason))
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), 32*sip.T1)
 	defer cancel()
 	tx, err := c.a.client.TransactionRequest(ctx, bye, sipgo.ClientRequestAddVia)

@@ -54,6 +54,16 @@ func (a *Agent) newInvite(req *sip.Request, tx sip.ServerTransaction, received t
 		se.err = errDraining
 		return nil, se
 	}
+	// The session timer's terms (RFC 4028): 422 before anything is
+	// counted, so the caller's retry is a fresh attempt.
+	th, err := readTimerHeaders(req)
+	if err != nil {
+		return nil, refuse(400, err.Error())
+	}
+	var st sessionTimer
+	if se := st.asUAS(th); se != nil {
+		return nil, se
+	}
 	snap := a.cfg.Current()
 	src, _ := netip.ParseAddrPort(req.Source())
 	adm, ref, err := snap.Admit(context.Background(), flows.Invite{From: req.From().Address.User, To: req.Recipient.User,
@@ -75,15 +85,17 @@ func (a *Agent) newInvite(req *sip.Request, tx sip.ServerTransaction, received t
 		}
 		return nil, se
 	}
-	if len(req.Body()) == 0 {
-		return nil, refuse(488, "an SDP offer is required in the INVITE")
-	}
-	if ct := req.ContentType(); ct != nil && !strings.EqualFold(strings.TrimSpace(strings.Split(ct.Value(), ";")[0]), "application/sdp") {
-		return nil, refuse(415, "", sip.NewHeader("Accept", "application/sdp"))
-	}
-	offer, err := sdp.ParseOffer(req.Body())
-	if err != nil {
-		return nil, refuse(400, err.Error())
+	// No SDP: a late offer. kefu offers in the 200; the answer comes in
+	// the ACK (lateoffer.go).
+	late := len(req.Body()) == 0
+	var offer *sdp.Offer
+	if !late {
+		if ct := req.ContentType(); ct != nil && !strings.EqualFold(strings.TrimSpace(strings.Split(ct.Value(), ";")[0]), "application/sdp") {
+			return nil, refuse(415, "", sip.NewHeader("Accept", "application/sdp"))
+		}
+		if offer, err = sdp.ParseOffer(req.Body()); err != nil {
+			return nil, refuse(400, err.Error())
+		}
 	}
 	conn, err := a.listenRTP()
 	if err != nil {
@@ -99,6 +111,11 @@ func (a *Agent) newInvite(req *sip.Request, tx sip.ServerTransaction, received t
 		SessionVersion: 1,
 		Username:       "kefu",
 	}
+	if late {
+		c = a.newCall(req, tx, snap, adm, conn, sdp.Answer{}, sdp.BuildOffer(local, true, sdp.SendRecv), local, received, true)
+		c.st = st
+		return c, nil
+	}
 	ans, body, err := sdp.Negotiate(offer, local)
 	if err != nil {
 		a.releaseRTP(conn)
@@ -109,7 +126,9 @@ func (a *Agent) newInvite(req *sip.Request, tx sip.ServerTransaction, received t
 		}
 		return nil, &statusError{code: 500, err: err}
 	}
-	return a.newCall(req, tx, snap, adm, conn, ans, body, local, received), nil
+	c = a.newCall(req, tx, snap, adm, conn, ans, body, local, received, false)
+	c.st = st
+	return c, nil
 }
 
 // statusError is a refused INVITE: its SIP status, the text of a Warning
@@ -287,6 +306,8 @@ func reasonPhrase(code int) string {
 		return "Bad Request"
 	case 415:
 		return "Unsupported Media Type"
+	case 422:
+		return "Session Interval Too Small"
 	case 500:
 		return "Server Internal Error"
 	case 403:

@@ -279,6 +279,8 @@ func (l *leg) serve(r inReq) (bye bool) {
 		return true
 	case sip.INVITE:
 		l.reinvite(r)
+	case sip.UPDATE:
+		l.update(r) // timer_leg.go
 	case sip.INFO, sip.OPTIONS:
 		_ = r.tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
 	default:
