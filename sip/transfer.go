@@ -17,8 +17,14 @@ import (
 // the destination itself: an in-dialog REFER (RFC 3515) with Referred-By
 // (RFC 3892), followed through the NOTIFYs of the implicit subscription,
 // whose message/sipfrag bodies (RFC 3420) carry the new call's progress.
-// When the caller's side refuses, fails or stays silent, kefu calls the
-// destination and bridges the two calls (bridge.go).
+// When the caller's side refuses the REFER or never answers it, kefu calls
+// the destination and bridges the two calls (bridge.go). Once it accepted
+// the REFER (202, or any NOTIFY), the call is the caller's side's: a PBX
+// has moved the caller, and may report the outcome late (Asterisk sends
+// the final NOTIFY only when the transferred channel ends) or report a
+// failure after the moved caller hung up. kefu then never bridges (it
+// would call the destination for a caller who is gone, a phantom call in
+// the PBX): it ends its own dialog and records how the REFER went.
 //
 // The flow's goroutine runs Transfer; the caller's dialog stays the owner
 // goroutine's: requests in it are built and sent there (onOwner), and the
@@ -31,22 +37,25 @@ const (
 
 // Transfer outcomes: the outcome label of kefu_transfers_total.
 const (
-	outcomeOK          = "ok"          // transferred
-	outcomeUnconfirmed = "unconfirmed" // REFER accepted, then the caller's side hung up before the final NOTIFY
-	outcomeRefused     = "refused"     // a non-2xx final response to the REFER or the INVITE
-	outcomeFailed      = "failed"      // a failing sipfrag, a bad answer, no port, a send error
-	outcomeTimeout     = "timeout"     // no response, no final NOTIFY, no answer in time
-	outcomeHangup      = "hangup"      // the caller hung up while it was tried
+	outcomeOK          = "ok"                  // transferred
+	outcomeUnconfirmed = "unconfirmed"         // REFER accepted, then the caller's side hung up before the final NOTIFY
+	outcomeNoFinal     = "no_final"            // REFER accepted, no final NOTIFY in time: kefu left the call to the caller's side
+	outcomeFailedLate  = "failed_after_accept" // REFER accepted, then a failing final NOTIFY: kefu left the call, no bridge
+	outcomeRefused     = "refused"             // a non-2xx final response to the REFER or the INVITE
+	outcomeFailed      = "failed"              // a bad answer, no port, a send error
+	outcomeTimeout     = "timeout"             // no response to the REFER, no answer in time
+	outcomeHangup      = "hangup"              // the caller hung up while it was tried
 )
 
 // errCallGone is returned by onOwner when the call ended first.
 var errCallGone = errors.New("call ended")
 
 // Transfer implements flows.Call: REFER first, else a bridged call. A
-// bridged call is kept up by Transfer itself: it returns {How: "bridge"}
-// only when the bridge has ended (either side hung up), so that the flow's
-// end does not hang up on the caller. Errors wrapping flows.ErrTransferFailed
-// leave the call up, with kefu's player as before.
+// REFER the caller's side accepted ends kefu's part whatever its outcome:
+// {How: "refer"}. A bridged call is kept up by Transfer itself: it returns
+// {How: "bridge"} only when the bridge has ended (either side hung up), so
+// that the flow's end does not hang up on the caller. Errors wrapping
+// flows.ErrTransferFailed leave the call up, with kefu's player as before.
 func (c *call) Transfer(ctx context.Context, uri string, ring time.Duration) (flows.TransferResult, error) {
 	target, err := parseTarget(uri)
 	if err != nil {
@@ -55,10 +64,12 @@ func (c *call) Transfer(ctx context.Context, uri string, ring time.Duration) (fl
 	}
 	res := c.sendRefer(ctx, target)
 	c.transferLog(uri, "refer", res.outcome, res.attrs()...)
-	switch res.outcome {
-	case outcomeOK, outcomeUnconfirmed:
-		// The caller's side has the call now: end our dialog, unless the
-		// caller did already.
+	switch {
+	case res.outcome == outcomeHangup:
+		return flows.TransferResult{}, c.endCause(ctx)
+	case res.accepted:
+		// The caller's side has the call now, however it went: end our
+		// dialog, unless the caller's side did already.
 		err := c.onOwner(context.WithoutCancel(ctx), func() error {
 			err := c.sendBye()
 			c.cancel(errTransferred)
@@ -68,8 +79,6 @@ func (c *call) Transfer(ctx context.Context, uri string, ring time.Duration) (fl
 			c.log.Warn("BYE after REFER", "error", err)
 		}
 		return flows.TransferResult{How: "refer"}, nil
-	case outcomeHangup:
-		return flows.TransferResult{}, c.endCause(ctx)
 	}
 	return c.bridge(ctx, uri, target, ring)
 }
@@ -87,13 +96,14 @@ func (c *call) endCause(ctx context.Context) error {
 
 // referResult is how a REFER went.
 type referResult struct {
-	outcome string
-	code    int // the REFER's final status, or the final sipfrag's
-	err     error
+	outcome  string
+	code     int  // the REFER's final status, or the final sipfrag's
+	accepted bool // the caller's side took the REFER (202 or a NOTIFY)
+	err      error
 }
 
 func (r referResult) attrs() []any {
-	var as []any
+	as := []any{"accepted", r.accepted}
 	if r.code != 0 {
 		as = append(as, "code", r.code)
 	}
@@ -156,11 +166,12 @@ func (c *call) sendRefer(ctx context.Context, target sip.Uri) referResult {
 	defer timer.Stop()
 	responses, done := tx.Responses(), tx.Done()
 	accepted := false
-	// response takes the REFER's response: finished when it was refused.
+	// response takes the REFER's response: finished when it was refused
+	// (a refusal after a NOTIFY said otherwise does not count).
 	response := func(res *sip.Response) (referResult, bool) {
 		switch {
 		case res.IsProvisional():
-		case res.IsSuccess():
+		case res.IsSuccess() || accepted:
 			accepted = true
 			responses, done = nil, nil // the transaction has done its part
 		default:
@@ -183,6 +194,10 @@ func (c *call) sendRefer(ctx context.Context, target sip.Uri) referResult {
 				continue
 			default:
 			}
+			if accepted {
+				responses, done = nil, nil // a NOTIFY came: no 202 needed
+				continue
+			}
 			err := errors.New("no response to REFER")
 			if tx.Err() != nil {
 				err = fmt.Errorf("%w: %w", err, tx.Err())
@@ -195,7 +210,7 @@ func (c *call) sendRefer(ctx context.Context, target sip.Uri) referResult {
 			}
 		case <-timer.C:
 			if accepted {
-				return referResult{outcome: outcomeTimeout, err: errors.New("no final NOTIFY")}
+				return referResult{outcome: outcomeNoFinal, accepted: true, err: fmt.Errorf("no final NOTIFY within %v", referTimeout)}
 			}
 			return referResult{outcome: outcomeTimeout, err: errors.New("no response to REFER")}
 		case <-ctx.Done():
@@ -211,7 +226,7 @@ func (c *call) sendRefer(ctx context.Context, target sip.Uri) referResult {
 			default:
 			}
 			if accepted || notified {
-				return referResult{outcome: outcomeUnconfirmed}
+				return referResult{outcome: outcomeUnconfirmed, accepted: true}
 			}
 			return referResult{outcome: outcomeHangup}
 		case <-c.events: // the flow does not listen meanwhile
@@ -235,16 +250,16 @@ func (s *referSub) queued() (r referResult, final, notified bool) {
 	}
 }
 
-// noteResult judges one NOTIFY: finished on a final sipfrag, or when the
-// subscription ended without one.
+// noteResult judges one NOTIFY (the REFER was accepted: a NOTIFY came):
+// finished on a final sipfrag, or when the subscription ended without one.
 func noteResult(n referNote) (referResult, bool) {
 	switch {
 	case n.code >= 200 && n.code < 300:
-		return referResult{outcome: outcomeOK, code: n.code}, true
+		return referResult{outcome: outcomeOK, code: n.code, accepted: true}, true
 	case n.code >= 300:
-		return referResult{outcome: outcomeFailed, code: n.code}, true
+		return referResult{outcome: outcomeFailedLate, code: n.code, accepted: true}, true
 	case n.terminated:
-		return referResult{outcome: outcomeFailed, err: errors.New("subscription terminated without a final status")}, true
+		return referResult{outcome: outcomeFailedLate, accepted: true, err: errors.New("subscription terminated without a final status")}, true
 	}
 	return referResult{}, false
 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -284,8 +285,8 @@ func TestReferOutcomes(t *testing.T) {
 	}{
 		{name: "declined 603", answer: 603, outcome: outcomeRefused, code: 603},
 		{name: "phone without REFER support (501)", answer: 501, outcome: outcomeRefused, code: 501},
-		{name: "busy", answer: 202, notes: [][2]string{{"active", "SIP/2.0 100 Trying"}, {"terminated", "SIP/2.0 486 Busy Here"}}, outcome: outcomeFailed, code: 486},
-		{name: "terminated early", answer: 202, notes: [][2]string{{"active", "SIP/2.0 180 Ringing"}, {"terminated;reason=timeout", "SIP/2.0 180 Ringing"}}, outcome: outcomeFailed},
+		{name: "busy", answer: 202, notes: [][2]string{{"active", "SIP/2.0 100 Trying"}, {"terminated", "SIP/2.0 486 Busy Here"}}, outcome: outcomeFailedLate, code: 486},
+		{name: "terminated early", answer: 202, notes: [][2]string{{"active", "SIP/2.0 180 Ringing"}, {"terminated;reason=timeout", "SIP/2.0 180 Ringing"}}, outcome: outcomeFailedLate},
 		{name: "malformed then ok", answer: 202, notes: [][2]string{{"active", "garbage"}, {"terminated", "SIP/2.0 200 OK"}}, outcome: outcomeOK, code: 200},
 		{name: "caller hangs up", answer: 202, notes: [][2]string{{"active", "SIP/2.0 100 Trying"}}, hangup: true, outcome: outcomeUnconfirmed},
 	} {
@@ -303,8 +304,8 @@ func TestReferOutcomes(t *testing.T) {
 				c.cancel(flows.ErrCallerHangup)
 			}
 			r := <-done
-			if r.outcome != tc.outcome || r.code != tc.code {
-				t.Errorf("REFER: %+v; want %s, code %d", r, tc.outcome, tc.code)
+			if r.outcome != tc.outcome || r.code != tc.code || r.accepted != (tc.answer == 202) {
+				t.Errorf("REFER: %+v; want %s, code %d, accepted %v", r, tc.outcome, tc.code, tc.answer == 202)
 			}
 		})
 	}
@@ -367,5 +368,94 @@ func TestTransferBridgeRefused(t *testing.T) {
 	}
 	if pool.InUse() != 0 {
 		t.Errorf("%d RTP ports still in use", pool.InUse())
+	}
+}
+
+// TestTransferReferAcceptedNeverBridges: once the caller's side accepted
+// the REFER (a PBX that moved the caller), kefu never calls the
+// destination itself: a final NOTIFY that reports failure (sent after the
+// moved caller hung up), or none at all in time (Asterisk sends it when
+// the transferred channel ends), ends kefu's dialog with a BYE, and the
+// outcome is counted.
+func TestTransferReferAcceptedNeverBridges(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		notes   [][2]string // Subscription-State, sipfrag
+		outcome string
+		code    int
+		wait    time.Duration // from the REFER to kefu's BYE
+		silent  bool          // no response to the REFER: the NOTIFY says it was accepted
+	}{
+		{name: "failure after the caller hung up", notes: [][2]string{{"active;expires=60", "SIP/2.0 100 Trying"}, {"terminated;reason=noresource", "SIP/2.0 503 Service Unavailable"}},
+			outcome: outcomeFailedLate, code: 503},
+		{name: "final NOTIFY late", notes: [][2]string{{"active;expires=60", "SIP/2.0 100 Trying"}}, outcome: outcomeNoFinal, wait: referTimeout},
+		{name: "NOTIFY without a 202", notes: [][2]string{{"terminated", "SIP/2.0 486 Busy Here"}}, outcome: outcomeFailedLate, code: 486, silent: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				p := replies(map[sip.RequestMethod]int{sip.REFER: 202})
+				if tc.silent {
+					p = func(req *sip.Request) *sip.Response {
+						if req.Method == sip.REFER {
+							return nil
+						}
+						return replies(nil)(req)
+					}
+				}
+				c, sent := newTestCall(t, p)
+				type result struct {
+					res flows.TransferResult
+					err error
+				}
+				done := make(chan result, 1)
+				go func() {
+					res, err := c.Transfer(c.ctx, "sip:8001@pbx.example.com", 20*time.Second)
+					done <- result{res, err}
+				}()
+				next(t, sent, sip.REFER)
+				referred := time.Now()
+				for i, n := range tc.notes {
+					if code := deliver(t, c, notifyReq(t, 2+i, "refer", n[0], n[1])); code != 200 {
+						t.Errorf("NOTIFY %d answered %d", i, code)
+					}
+				}
+				var bye *sip.Request
+				select {
+				case bye = <-sent:
+				case <-time.After(time.Minute):
+					t.Fatal("kefu sent no BYE")
+				}
+				if bye.Method != sip.BYE {
+					t.Fatalf("kefu sent %s %s, want BYE", bye.Method, bye.Recipient.String())
+				}
+				if d := time.Since(referred); d != tc.wait {
+					t.Errorf("BYE %v after the REFER, want %v", d, tc.wait)
+				}
+				if bye.CSeq().SeqNo != 3 {
+					t.Errorf("BYE CSeq %s", bye.CSeq().Value())
+				}
+				r := <-done
+				if r.err != nil || r.res.How != "refer" {
+					t.Errorf("Transfer = %+v, %v; want refer", r.res, r.err)
+				}
+				synctest.Wait()
+				select {
+				case req := <-sent:
+					t.Errorf("kefu sent %s %s after the accepted REFER", req.Method, req.Recipient.String())
+				default:
+				}
+				if cause := context.Cause(c.ctx); !errors.Is(cause, errTransferred) {
+					t.Errorf("call ended with %v", cause)
+				}
+				if n := counter(t, c.a, "refer", tc.outcome); n != 1 {
+					t.Errorf("refer %s counted %v", tc.outcome, n)
+				}
+				for _, o := range []string{outcomeOK, outcomeFailed, outcomeRefused, outcomeTimeout, outcomeHangup} {
+					if n := counter(t, c.a, "bridge", o); n != 0 {
+						t.Errorf("bridge %s counted %v", o, n)
+					}
+				}
+			})
+		})
 	}
 }

@@ -135,7 +135,7 @@ func checkTransfers(t *testing.T, a *agent, want map[string]float64) {
 	t.Helper()
 	m := a.metrics()
 	for _, how := range []string{"refer", "bridge"} {
-		for _, outcome := range []string{"ok", "unconfirmed", "refused", "failed", "timeout", "hangup"} {
+		for _, outcome := range []string{"ok", "unconfirmed", "no_final", "failed_after_accept", "refused", "failed", "timeout", "hangup"} {
 			sample := fmt.Sprintf(`kefu_transfers_total{how=%q,outcome=%q}`, how, outcome)
 			if got, w := metric(m, sample), want[how+"/"+outcome]; got != w {
 				t.Errorf("%s = %v, want %v", sample, got, w)
