@@ -58,11 +58,11 @@ type call struct {
 	ops     chan func() // work the flow hands to the owner (transfer.go)
 	events  chan flows.Event
 
-	m       *callMedia     // nil until the answer is known (a late offer's comes in the ACK)
-	conn    net.PacketConn // the RTP socket while m is nil
+	m       *callMedia // its audio is connected once the answer is known (a late offer's comes in the ACK)
 	answer  sdp.Answer
 	local   sdp.Local
 	lastSDP []byte        // the session description kefu sent last in the dialog
+	late    bool          // a late offer whose answer (in the ACK) has not come yet
 	reoffer uint32        // CSeq of a re-INVITE answered with kefu's offer: its ACK brings the answer
 	ok      *sip.Response // our 200 OK to the INVITE
 	cseq    uint32        // our in-dialog CSeq
@@ -110,7 +110,8 @@ func (a *Agent) newCall(req *sip.Request, tx sip.ServerTransaction, snap *flows.
 	c.log = a.log.With("call", req.CallID().Value(), "from", a.user(fromUser(req)), "to", req.Recipient.User,
 		"flow", adm.Flow.Name(), "version", snap.Version)
 	if late {
-		c.conn = conn
+		c.late = true
+		c.m = newPendingMedia(c, conn, body)
 	} else {
 		c.m = newCallMedia(c, conn, ans, body)
 	}
@@ -208,7 +209,7 @@ func (c *call) answerCall() bool {
 	}
 	c.ok = ok
 	c.st.refreshed(time.Now())
-	if c.m != nil {
+	if !c.late {
 		c.live.answered.Store(&answered{at: time.Now(), codec: c.answer.Codec.String()})
 	} else {
 		c.live.answered.Store(&answered{at: time.Now()}) // the codec comes with the answer in the ACK
@@ -220,7 +221,7 @@ func (c *call) answerCall() bool {
 		defer c.wg.Done()
 		c.served()
 	}()
-	if c.m == nil {
+	if c.late {
 		// A late offer: the media and the flow start with the answer.
 		c.log.Debug("call answered with kefu's offer; the answer comes in the ACK", "rtp_local", c.local.Port)
 		return true
@@ -277,10 +278,6 @@ func (c *call) loop() {
 	defer noAck.Stop()
 	defer c.st.stop()
 	for {
-		var mediaEnded <-chan error
-		if c.m != nil {
-			mediaEnded = c.m.ended
-		}
 		select {
 		case <-retx.C:
 			// RFC 3261 13.3.1.4 / RFC 6026: the TU retransmits its 2xx
@@ -309,7 +306,7 @@ func (c *call) loop() {
 		case r := <-c.refreshes:
 			c.inviting = false
 			c.refreshDone(r)
-		case err := <-mediaEnded:
+		case err := <-c.m.ended: // nil until the audio is connected
 			if errors.Is(err, errMediaTimeout) {
 				c.log.Warn("media timeout: no RTP from the caller", "timeout", c.snap.Config.MediaTimeout.D())
 				c.cancel(flows.ErrMediaTimeout)
@@ -331,9 +328,7 @@ func (c *call) teardown() {
 	if c.ok != nil && !c.byeSent && !errors.Is(cause, flows.ErrCallerHangup) {
 		_ = c.sendBye()
 	}
-	if c.m != nil {
-		c.m.stop()
-	}
+	c.m.stop()
 	c.wg.Wait()
 	if c.ok != nil {
 		ended := cause
@@ -345,13 +340,11 @@ func (c *call) teardown() {
 		c.snap.Release(c.adm) // never answered: not counted
 	}
 	var sent, received, lost uint64
-	if c.m != nil {
+	if c.m.connected() {
 		st := c.m.audio.sess.Stats()
 		sent, received, lost = st.Sent.Load(), st.Received.Load(), st.Lost.Load()
-		c.m.release()
-	} else {
-		c.a.releaseRTP(c.conn) // a late offer's answer never came
 	}
+	c.m.release()
 	c.a.removeCall(c)
 	c.a.met.Calls.WithLabelValues(causeLabel(cause)).Inc()
 	c.log.Info("call ended", "cause", cause.Error(), "duration", time.Since(c.received).Round(time.Millisecond),

@@ -26,7 +26,8 @@ var errMediaTimeout = rtp.ErrMediaTimeout
 // goes to the recorder, and while bridged, to the other leg instead.
 type callMedia struct {
 	c        *call
-	audio    *mediaLeg
+	audio    *mediaLeg      // nil until the answer is known (a late offer's comes in the ACK)
+	conn     net.PacketConn // the call's RTP socket; audio owns it once connected
 	localSDP []byte
 	ended    <-chan error             // the caller's RTP timed out (the leg's ended)
 	gainDB   atomic.Uint64            // CS-LOUDER gain in dB, float64 bits
@@ -34,22 +35,37 @@ type callMedia struct {
 	tap      atomic.Pointer[relay]    // bridged: the caller's audio goes to the other leg
 	held     atomic.Bool              // the caller's side holds the call: what it sends (its music) is no caller
 
-	// receive goroutine only (line.Digit excepted)
+	// receive goroutine only (line.Digit excepted); set with audio
 	line    *flows.LineListener
 	lostFed int // Lost frames fed to the listener in the current gap
 }
 
 func newCallMedia(c *call, conn net.PacketConn, ans sdp.Answer, localSDP []byte) *callMedia {
-	m := &callMedia{c: c, localSDP: localSDP}
-	m.audio = c.a.newMediaLeg(conn, ans, c.snap.Config.MediaTimeout.D(), c.log)
+	m := newPendingMedia(c, conn, localSDP)
+	m.connect(ans)
+	return m
+}
+
+// newPendingMedia is the media of a call whose answer is not known yet
+// (lateoffer.go): the port is taken, nothing runs until connect.
+func newPendingMedia(c *call, conn net.PacketConn, localSDP []byte) *callMedia {
+	return &callMedia{c: c, conn: conn, localSDP: localSDP}
+}
+
+// connect sets up the audio for the negotiated answer (owner goroutine,
+// before start).
+func (m *callMedia) connect(ans sdp.Answer) {
+	m.audio = m.c.a.newMediaLeg(m.conn, ans, m.c.snap.Config.MediaTimeout.D(), m.c.log)
 	m.ended = m.audio.ended
 	line, err := flows.NewLineListener(flows.LineOptions{InBand: ans.DTMFPT == 0}, m.heard)
 	if err != nil {
 		panic(err) // the default detectors are valid; flows' tests guard it
 	}
 	m.line = line
-	return m
 }
+
+// connected reports whether the audio is set up (the answer is known).
+func (m *callMedia) connected() bool { return m.audio != nil }
 
 // start runs the player and the receive loop.
 func (m *callMedia) start() { m.audio.start(m) }
@@ -72,10 +88,20 @@ func (m *callMedia) update(ans sdp.Answer) {
 }
 
 // stop ends the media goroutines and waits for them.
-func (m *callMedia) stop() { m.audio.stop() }
+func (m *callMedia) stop() {
+	if m.audio != nil {
+		m.audio.stop()
+	}
+}
 
 // release returns the RTP port.
-func (m *callMedia) release() { m.audio.release() }
+func (m *callMedia) release() {
+	if m.audio == nil {
+		m.c.a.releaseRTP(m.conn) // the answer never came
+		return
+	}
+	m.audio.release()
+}
 
 // Audio implements rtp.Handler: one decoded frame of the caller's audio.
 func (m *callMedia) Audio(pcm []int16) {

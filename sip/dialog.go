@@ -152,6 +152,9 @@ func (c *call) info(r inReq) {
 		return
 	}
 	_ = r.tx.Respond(sip.NewResponseFromRequest(r.req, 200, "OK", nil))
+	if c.late {
+		return // no flow listens before the answer
+	}
 	for _, k := range keys {
 		c.m.line.Digit(k)
 	}
@@ -210,7 +213,7 @@ func (c *call) reinvite(r inReq) {
 		return
 	}
 	offers := req.IsInvite() || len(req.Body()) > 0
-	if offers && (c.m == nil || c.reoffer != 0 || c.inviting) {
+	if offers && (c.late || c.reoffer != 0 || c.inviting) {
 		_ = r.tx.Respond(sip.NewResponseFromRequest(req, 491, "Request Pending", nil))
 		return
 	}

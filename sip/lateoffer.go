@@ -30,11 +30,11 @@ func (c *call) takeAck(ack *sip.Request) {
 		return
 	}
 	switch {
-	case c.m == nil && c.ok != nil && cseq.SeqNo == c.invite.CSeq().SeqNo:
+	case c.late && c.ok != nil && cseq.SeqNo == c.invite.CSeq().SeqNo:
 		c.lateAnswer(ack)
 	case c.reoffer != 0 && cseq.SeqNo == c.reoffer:
 		c.reoffer = 0
-		if len(ack.Body()) == 0 || c.m == nil {
+		if len(ack.Body()) == 0 {
 			c.log.Warn("ACK without the SDP answer to kefu's offer in a re-INVITE; media unchanged")
 			return
 		}
@@ -81,8 +81,8 @@ func (c *call) lateAnswer(ack *sip.Request) {
 	if at := c.live.answered.Load(); at != nil {
 		c.live.answered.Store(&answered{at: at.at, codec: ans.Codec.String()})
 	}
-	c.m = newCallMedia(c, c.conn, ans, c.lastSDP)
-	c.conn = nil
+	c.late = false
+	c.m.connect(ans)
 	c.m.update(ans) // a caller's side that answers on hold is heard as such
 	c.logAnswered(true)
 	c.startFlow()

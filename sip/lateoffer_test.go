@@ -46,6 +46,9 @@ func TestLateOffer(t *testing.T) {
 		if n, _ := conn.sentBetween(answered, time.Now()); n != 0 {
 			t.Errorf("kefu sent %d RTP packets before the answer", n)
 		}
+		if cs := u.a.Calls(); len(cs) != 1 || cs[0].State != "answered" || cs[0].Codec != "" {
+			t.Errorf("ops see %+v before the answer, want one answered call without a codec", cs)
+		}
 		// The caller's answer: PCMA only, at another port.
 		answer := strings.Replace(callerSDP("127.0.0.1", 40010, "sendrecv"), "RTP/AVP 0 8 101", "RTP/AVP 8 101", 1)
 		u.a.onAck(ackWith(t, inv, ok, 1, answer), nil)
@@ -59,6 +62,9 @@ func TestLateOffer(t *testing.T) {
 		}
 		if !conn.sentPayload(acked, bytes.Repeat([]byte{g711.Silence(media.CodecPCMA)}, 160)) {
 			t.Error("kefu does not send the answer's PCMA (A-law silence)")
+		}
+		if cs := u.a.Calls(); len(cs) != 1 || cs[0].Codec != "PCMA" {
+			t.Errorf("ops see %+v after the answer, want PCMA", cs)
 		}
 		if res := u.request(inDialogReq(t, inv, ok, "BYE", 2, "")); res.StatusCode != 200 {
 			t.Errorf("BYE answered %d", res.StatusCode)

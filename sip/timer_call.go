@@ -233,7 +233,7 @@ func (c *call) refreshDone(r refreshResult) {
 // does not parse leaves the media as it was.
 func (c *call) refreshAnswer(body []byte) {
 	ans, err := sdp.ParseAnswer(body)
-	if err != nil || c.m == nil {
+	if err != nil || c.late {
 		if err != nil {
 			c.log.Warn("SDP answer to kefu's re-INVITE not usable; media unchanged", "error", err)
 		}
