@@ -77,6 +77,7 @@ func fullAPI(t *testing.T) (*http.ServeMux, http.Handler) {
 		Flow: "main", Version: "v1", State: "answered", Started: recordstest.T0, Answered: recordstest.T0, Seconds: 3, Codec: "PCMU",
 		Step: "menu (menu)", Line: "speech"}}}, nil)
 	ops.MountLogLevel(mux, &fakeLevel{})
+	ops.MountCallbacks(mux, &fakeDesk{mem: mem, trunks: []sip.TrunkStatus{{Name: "carrier", Register: true, State: "registered", Up: true, MaxCalls: 2}}}, nil)
 	ops.MountOpenAPI(mux)
 	shanghai, err := time.LoadLocation("Asia/Shanghai")
 	if err != nil {
@@ -227,6 +228,10 @@ func TestOpenAPIResponses(t *testing.T) {
 		call{"POST", "/api/calls/nope/hangup", "", "/api/calls/{id}/hangup"},
 		call{"POST", "/api/agents/1001/pause", `{"reason":"lunch"}`, "/api/agents/{id}/pause"},
 		call{"POST", "/api/callbacks/9/done", "", "/api/callbacks/{id}/done"},
+		call{"GET", "/api/callbacks/1/attempts", "", "/api/callbacks/{id}/attempts"},
+		call{"POST", "/api/callbacks/1/cancel", "", "/api/callbacks/{id}/cancel"},
+		call{"POST", "/api/callbacks/1/requeue", "", "/api/callbacks/{id}/requeue"},
+		call{"POST", "/api/callbacks/9/cancel", "", "/api/callbacks/{id}/cancel"},
 		call{"GET", "/api/complaints?open=2", "", "/api/complaints"},
 		call{"GET", "/api/complaints/1/recording", "", "/api/complaints/{id}/recording"},
 	)

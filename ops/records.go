@@ -74,6 +74,9 @@ type callbackJSON struct {
 	Done   bool      `json:"done"`
 	DoneAt time.Time `json:"done_at,omitzero"`
 	DoneBy string    `json:"done_by,omitempty"`
+	// Outcome is how a closed callback ended: done, no_answer (kefu's
+	// attempts ran out), cancelled (issue 13).
+	Outcome string `json:"outcome,omitempty"`
 }
 
 // complaintJSON is a records.Complaint on the wire, with Overdue judged
@@ -156,7 +159,7 @@ func list[R, J any](a *recordsAPI, kind records.Kind, params listParams, get fun
 
 func callbackOut(c records.Callback, _ time.Time) callbackJSON {
 	return callbackJSON{ID: c.ID, CallID: c.CallID, Caller: c.Caller, Number: c.Number, Reason: c.Reason,
-		Queue: c.Queue, At: c.At, Done: c.Done, DoneAt: c.DoneAt, DoneBy: c.DoneBy}
+		Queue: c.Queue, At: c.At, Done: c.Done, DoneAt: c.DoneAt, DoneBy: c.DoneBy, Outcome: c.Outcome}
 }
 
 func complaintOut(c records.Complaint, now time.Time) complaintJSON {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/kefu-hotline/kefu/flows"
 	"github.com/kefu-hotline/kefu/flows/callback"
@@ -178,4 +179,44 @@ func (c callbackCollector) Collect(ch chan<- prometheus.Metric) {
 	}{{"waiting", st.Waiting}, {"ready", st.Ready}, {"queued", st.Queued}, {"calling", st.Calling}} {
 		ch <- prometheus.MustNewConstMetric(callbacksDesc, prometheus.GaugeValue, float64(v.n), v.state)
 	}
+}
+
+// desk is what the ops API does with callbacks (ops.CallbackDesk).
+type desk struct{ c *callbacks }
+
+// Attempts implements ops.CallbackDesk.
+func (d desk) Attempts(ctx context.Context, id int64) ([]records.Attempt, error) {
+	return d.c.st.Attempts(ctx, id)
+}
+
+// Cancel implements ops.CallbackDesk: closed in the book, then out of
+// the schedule.
+func (d desk) Cancel(ctx context.Context, id int64, at time.Time) error {
+	if err := d.c.st.CloseCallback(ctx, id, records.OutcomeCancelled, at); err != nil {
+		return err
+	}
+	if s := d.c.sched.Load(); s != nil {
+		s.Cancel(ctx, id)
+	}
+	return nil
+}
+
+// Requeue implements ops.CallbackDesk: opened in the book, then
+// scheduled.
+func (d desk) Requeue(ctx context.Context, id int64) error {
+	if err := d.c.st.Reopen(ctx, id); err != nil {
+		return err
+	}
+	if s := d.c.sched.Load(); s != nil {
+		return s.Requeue(ctx, id)
+	}
+	return nil
+}
+
+// Trunks implements ops.CallbackDesk.
+func (d desk) Trunks() []sip.TrunkStatus {
+	if d.c.out == nil {
+		return nil
+	}
+	return d.c.out.Trunks()
 }

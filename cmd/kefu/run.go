@@ -226,6 +226,7 @@ func serve(sigctx context.Context, ctl controls, f *runFlags, log *slog.Logger, 
 	ops.MountRecordings(mux, st, f.dataDir, log)
 	ops.MountCalls(mux, agent, log)
 	ops.MountLogLevel(mux, level)
+	ops.MountCallbacks(mux, desk{cbs}, log) // callbacks.go
 	ops.MountOpenAPI(mux)
 	reg.MustRegister(ops.NewQueueCollector(queueFigures))
 	audit, err := ops.OpenAudit(filepath.Join(f.dataDir, "audit.log"))
