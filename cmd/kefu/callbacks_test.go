@@ -2,11 +2,16 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kefu-hotline/kefu/flows/records"
+	"github.com/kefu-hotline/kefu/flows/store"
 )
 
 // callbackConfig is a queue whose callers are offered a callback after
@@ -154,5 +159,110 @@ func TestIntegrationCallback(t *testing.T) {
 		if !strings.Contains(res.logs, want) {
 			t.Errorf("the trunk's log lacks %q:\n%s", want, res.logs)
 		}
+	}
+}
+
+// TestIntegrationCallbackRetried (issue 13): a callback kefu found open
+// in its data directory at start (left before a restart) is made once
+// the agent signs in; the customer is busy, the agent hears that the
+// customer was not reached, and 10 s later (the queue's retry) the
+// second and last attempt is busy too: the callback is closed as no
+// answer. Both attempts and the outcome are in the ops API.
+func TestIntegrationCallbackRetried(t *testing.T) {
+	integration(t)
+	t.Parallel()
+	trunk := startSippUAS(t, "uas_customer_busy.xml", 120*time.Second, "-m", "2")
+	data := t.TempDir()
+	st, err := store.Open(t.Context(), data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	cb, err := st.AddCallback(t.Context(), records.Callback{CallID: "before-restart", Caller: "13912345678", Number: "13800000002",
+		Reason: "queue_timeout", Queue: "customers", At: now.Add(-time.Minute), Joined: now.Add(-3 * time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	cfg := strings.Replace(fmt.Sprintf(callbackConfig, trunk.port), `    username: "02112345678"
+    password: trunk-secret
+    register: true
+`, "", 1)
+	a := startAgent(t, "-config", configFile(t, cfg), "-data", data)
+	ph := startPhone(t, a, "-id", "8001", "-password", "secret-8001", "-answer-after", "500ms", "-for", "2m")
+	ph.wait(t, "registered", 10*time.Second)
+	res := trunk.wait()
+	if n := strings.Count(res.logs, "to 13800000002 from \"4001234567\" <sip:4001234567@"); n != 2 {
+		t.Errorf("the trunk saw %d calls to the customer, want 2:\n%s", n, res.logs)
+	}
+	if !a.waitLog(`"outcome":"no_answer"`, 30*time.Second) {
+		t.Fatalf("the callback was not closed as no answer")
+	}
+	if es := a.entries("callback attempt"); len(es) != 2 || es[0].str("result") != "busy" || es[0].str("outcome") != "" ||
+		es[1].str("result") != "busy" || es[1].str("outcome") != "no_answer" {
+		t.Fatalf("attempts logged: %v", es)
+	}
+	var as []struct {
+		Result  string    `json:"result"`
+		Counts  bool      `json:"counts"`
+		Agent   string    `json:"agent"`
+		Started time.Time `json:"started"`
+		Ended   time.Time `json:"ended"`
+	}
+	getJSON(t, a, fmt.Sprintf("/api/callbacks/%d/attempts", cb.ID), &as)
+	if len(as) != 2 || as[0].Result != "busy" || as[1].Result != "busy" || !as[0].Counts || as[0].Agent != "8001" {
+		t.Fatalf("attempts %+v", as)
+	}
+	if gap := as[1].Started.Sub(as[0].Ended); gap < 10*time.Second || gap > 15*time.Second {
+		t.Errorf("the second attempt %v after the first, want the queue's 10 s retry (and the agent's ring)", gap)
+	}
+	var page struct {
+		Items []struct {
+			ID      int64  `json:"id"`
+			Outcome string `json:"outcome"`
+			Done    bool   `json:"done"`
+		} `json:"items"`
+	}
+	getJSON(t, a, "/api/callbacks", &page)
+	if len(page.Items) != 1 || page.Items[0].Outcome != "no_answer" || !page.Items[0].Done {
+		t.Errorf("/api/callbacks: %+v", page.Items)
+	}
+	if m := a.metrics(); metric(m, `kefu_trunk_calls_total{outcome="busy",trunk="carrier"}`) != 2 ||
+		metric(m, `kefu_callback_attempts_total{result="busy"}`) != 2 {
+		t.Errorf("metrics:\n%s", grepLines(m, "kefu_"))
+	}
+	if n := ph.count("offered"); n != 2 {
+		t.Errorf("the agent was offered %d callbacks, want one for each attempt", n)
+	}
+}
+
+// count is how many events named ev the phone printed so far.
+func (p *phone) count(ev string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for _, e := range p.events {
+		if e["ev"] == ev {
+			n++
+		}
+	}
+	return n
+}
+
+// getJSON decodes the JSON answer to a GET of path on kefu's ops API.
+func getJSON(t *testing.T, a *agent, path string, v any) {
+	t.Helper()
+	res, err := http.Get("http://" + a.http + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("GET %s: %s", path, res.Status)
+	}
+	if err := json.NewDecoder(res.Body).Decode(v); err != nil {
+		t.Fatalf("GET %s: %v", path, err)
 	}
 }
