@@ -267,3 +267,32 @@ func (c *Config) checkCallbackPrompts(need func(path, id string) time.Duration, 
 		need("$.trunks", "digit.0") // names the missing digits' set
 	}
 }
+
+// ServiceDown reports whether the hotline tells its callers the service
+// is down (CS-SYSTEM-DOWN): the route a call to the hotline from an
+// ordinary number takes leads to a system-down flow. kefu makes no
+// callback meanwhile: the lines are being repaired.
+func (c *Config) ServiceDown() bool {
+	for _, r := range c.Routes {
+		if (r.To == "" || r.To == "*") && (r.From == "" || r.From == "*") {
+			return c.SystemDown(r.Flow)
+		}
+	}
+	return false
+}
+
+// CallbackQueue is the queue a callback of kind queue waits in for an
+// agent: its own, or for one left outside any queue (CS-SYSTEM-DOWN's,
+// after hours, the menu's) the first queue that does not yield; "" when
+// there is none.
+func (c *Config) CallbackQueue(queue string) string {
+	if queue != "" {
+		return queue
+	}
+	for _, q := range c.QueueDefs {
+		if !q.Yields {
+			return q.Name
+		}
+	}
+	return ""
+}

@@ -126,3 +126,44 @@ func TestTrunkPromptsChecked(t *testing.T) {
 		t.Errorf("the default set: %v", err)
 	}
 }
+
+// TestServiceDown: the hotline is down while its catch-all route leads
+// to a system-down flow; a route for one number or one called user does
+// not make it so. Callbacks left outside any queue wait in the first
+// queue that does not yield.
+func TestServiceDown(t *testing.T) {
+	base := `
+queues:
+  - {name: nuisance, yields: true}
+  - {name: customers}
+flows:
+  down:
+    steps: [{name: a, close: {}, exception: test}]
+  main:
+    steps: [{name: a, close: {}, exception: test}]
+`
+	for _, tc := range []struct {
+		routes string
+		down   bool
+	}{
+		{"routes: [{to: \"*\", flow: down}]", true},
+		{"routes: [{flow: down}]", true},
+		{"routes: [{to: down, flow: down}, {to: \"*\", flow: main}]", false},
+		{"routes: [{from: \"13800000000\", flow: down}, {to: \"*\", flow: main}]", false},
+		{"routes: [{to: \"*\", flow: main}]", false},
+	} {
+		c, err := Parse("test.yaml", []byte(tc.routes+base))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.ServiceDown(); got != tc.down {
+			t.Errorf("%s: down %v, want %v", tc.routes, got, tc.down)
+		}
+		if q := c.CallbackQueue(""); q != "customers" {
+			t.Errorf("callbacks outside any queue wait in %q", q)
+		}
+		if q := c.CallbackQueue("nuisance"); q != "nuisance" {
+			t.Errorf("a queue's callbacks wait in %q", q)
+		}
+	}
+}

@@ -316,17 +316,25 @@ func (c *outCustomer) Say(ctx context.Context, ps ...*prompts.Prompt) error {
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	agentDone := make(chan error, 1)
-	go func() { agentDone <- c.g.leg.say(sctx, callback.ErrAgentGone, ps...) }()
+	go func() {
+		err := c.g.leg.say(sctx, callback.ErrAgentGone, ps...)
+		if errors.Is(err, callback.ErrAgentGone) {
+			cancel() // nobody to put the customer through to
+		}
+		agentDone <- err
+	}()
 	err := c.leg.say(sctx, callback.ErrCustomerGone, ps...)
 	if err != nil {
 		cancel()
 	}
 	aerr := <-agentDone
 	switch {
-	case err != nil:
+	case errors.Is(err, callback.ErrCustomerGone):
 		return err
 	case errors.Is(aerr, callback.ErrAgentGone):
 		return aerr
+	case err != nil:
+		return err
 	}
 	return nil
 }

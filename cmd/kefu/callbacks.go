@@ -105,21 +105,42 @@ func (c *callbacks) start(agent *sip.Agent, b *board, reg prometheus.Registerer)
 	}()
 	poke.Store(s)
 	c.sched.Store(s)
+	go func() { // the service hours open with no event of their own: look again now and then
+		t := time.NewTicker(servicePoll)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				s.Poke()
+			}
+		}
+	}()
 	return nil
 }
 
+// servicePoll is how often the scheduler looks again whether the service
+// hours have opened (a look costs about a microsecond).
+const servicePoll = 15 * time.Second
+
 // settings says how callbacks of a kind (the queue they were left in)
 // are made under the configuration in force: through the queue's trunk,
-// with its attempts and delay; none for a queue that is gone or has them
-// off, or when no trunk is configured. A callback left outside any queue
-// is for people to make.
+// with its attempts and delay, in the queue they were left in (one left
+// outside any queue: the first queue that does not yield, in the order
+// they were left). None for a queue that is gone or has them off, when
+// no trunk is configured, and for now while the service is down
+// (CS-SYSTEM-DOWN: the hotline's route leads to a system-down flow) or
+// closed (outside the service hours, CS-AFTER-HOURS): those wait until it
+// is back.
 func (c *callbacks) settings(kind string) (callback.Settings, bool) {
 	snap := c.current()
 	cfg := snap.Config
-	if kind == "" || !snap.Queues.Has(kind) {
+	q := cfg.CallbackQueue(kind)
+	if q == "" || !snap.Queues.Has(q) || cfg.ServiceDown() || !cfg.InService(time.Now()) {
 		return callback.Settings{}, false
 	}
-	rules, on := cfg.CallbackRulesFor(kind)
+	rules, on := cfg.CallbackRulesFor(q)
 	if !on {
 		return callback.Settings{}, false
 	}
@@ -127,7 +148,7 @@ func (c *callbacks) settings(kind string) (callback.Settings, bool) {
 	if !ok {
 		return callback.Settings{}, false
 	}
-	return callback.Settings{Queue: kind, Trunk: t.Name, MaxCalls: t.Calls(), Ring: t.Ring(), Prefix: t.Prefix,
+	return callback.Settings{Queue: q, Trunk: t.Name, MaxCalls: t.Calls(), Ring: t.Ring(), Prefix: t.Prefix,
 		Attempts: rules.Attempts, Retry: rules.Retry.D()}, true
 }
 

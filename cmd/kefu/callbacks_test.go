@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -265,4 +266,102 @@ func getJSON(t *testing.T, a *agent, path string, v any) {
 	if err := json.NewDecoder(res.Body).Decode(v); err != nil {
 		t.Fatalf("GET %s: %v", path, err)
 	}
+}
+
+// downConfig routes every call to the system-down flow (CS-SYSTEM-DOWN:
+// the notice, a callback as a choice); normal is the same hotline with
+// the lines repaired. An agent serves the queue the callbacks left
+// outside any queue wait in; the trunk is uas_trunk.xml's.
+const downConfig = `
+trunks:
+  - name: carrier
+    uri: sip:127.0.0.1:%d
+    username: "02112345678"
+    password: trunk-secret
+    register: true
+    caller_id: "4001234567"
+queues:
+  - name: customers
+    wrap_up: 0s
+agents:
+  - {id: "8001", password: secret-8001, queues: [customers]}
+routes:
+  - to: "*"
+    flow: %s
+flows:
+  down:
+    steps:
+      - name: offer
+        menu: {prompt: down.callback, choices: {"1": cb}, retries: 1, on_timeout: bye, on_invalid: bye}
+      - name: cb
+        collect: {callback: system_down, on_done: saved, on_fail: bye}
+      - name: saved
+        say: {prompt: callback.saved}
+      - name: bye
+        say: {prompt: close.bye}
+      - name: end
+        hangup: {wait: 5s}
+  normal:
+    steps:
+      - name: wait
+        queue: {queue: customers, on_answer: bye, on_timeout: bye}
+      - name: bye
+        say: {prompt: close.bye}
+      - name: end
+        hangup: {wait: 5s}
+`
+
+// TestIntegrationCallbackAfterSystemDown (issue 13, CS-SYSTEM-DOWN): a
+// caller who reaches the hotline while its lines are down leaves a
+// number; kefu does not call back while the route still leads to the
+// down flow, though an agent is free. Once a reload routes calls to the
+// hotline again, the callback goes to the agent and the customer is
+// called through the trunk and put through.
+func TestIntegrationCallbackAfterSystemDown(t *testing.T) {
+	integration(t)
+	t.Parallel()
+	trunk := startSippUAS(t, "uas_trunk.xml", 240*time.Second, "-m", "2", "-rtp_echo")
+	file := configFile(t, fmt.Sprintf(downConfig, trunk.port, "down"))
+	a := startAgent(t, "-config", file)
+	if !a.waitLog(`"msg":"trunk registered"`, 20*time.Second) {
+		t.Fatalf("kefu did not register at the trunk")
+	}
+	ph := startPhone(t, a, "-id", "8001", "-password", "secret-8001", "-answer-after", "500ms", "-hangup-after", "20s", "-for", "3m")
+	ph.wait(t, "registered", 10*time.Second)
+
+	var keys []string
+	keys = append(keys, "1@1.5s")
+	for i, k := range "13800000001#" {
+		keys = append(keys, fmt.Sprintf("%c@%.1fs", k, 4.5+0.2*float64(i)))
+	}
+	keys = append(keys, "1@23.5s")
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	if _, code, out := dial(t, ctx, a, "-from", "sip:13912345678@127.0.0.1", "-keys", strings.Join(keys, ","), "-for", "40s"); code != 0 {
+		t.Fatalf("kefu dial exit %d\n%s", code, out)
+	}
+	if ff := a.waitEntry(t, "flow finished", 10*time.Second); ff.num("callback") == 0 {
+		t.Fatalf("no callback stored: %v", ff)
+	}
+	if m := a.metrics(); metric(m, `kefu_callbacks{state="ready"}`) != 1 || metric(m, `kefu_callbacks{state="queued"}`) != 0 {
+		t.Errorf("while the lines are down the callback must wait outside the queue:\n%s", grepLines(m, "kefu_callbacks"))
+	}
+	if ph.count("offered") != 0 {
+		t.Fatal("the agent was offered the callback while the lines were down")
+	}
+
+	writeFile(t, file, fmt.Sprintf(downConfig, trunk.port, "normal"))
+	if err := a.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	offered := ph.wait(t, "offered", 20*time.Second)
+	if !strings.Contains(fmt.Sprint(offered["display"]), "回电 customers") {
+		t.Errorf("offered %v; want the callback, in the customers queue", offered)
+	}
+	ph.wait(t, "bye_sent", 45*time.Second)
+	if at := a.waitEntry(t, "callback attempt", 10*time.Second); at.str("result") != "answered" || at.str("outcome") != "done" {
+		t.Errorf("callback attempt %v", at)
+	}
+	a.stop()
+	trunk.wait()
 }
