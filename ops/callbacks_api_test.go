@@ -18,10 +18,9 @@ import (
 // fakeDesk is the callbacks' desk on a records.Memory; it remembers what
 // the scheduler was told.
 type fakeDesk struct {
-	mem      *records.Memory
-	told     []string
-	trunks   []sip.TrunkStatus
-	canceled map[int64]bool
+	mem    *records.Memory
+	told   []string
+	trunks []sip.TrunkStatus
 }
 
 func (d *fakeDesk) Attempts(ctx context.Context, id int64) ([]records.Attempt, error) {
