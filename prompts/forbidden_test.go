@@ -114,7 +114,7 @@ func TestLoadForbidden(t *testing.T) {
 	for _, err := range en.Lint(f) {
 		ids = append(ids, err.(*LintError).ID)
 	}
-	if want := []string{"callback.greet", "greet.default", "nuisance", "silent.alt.open"}; !slices.Equal(ids, want) {
+	if want := []string{"callback.greet", "followup.greet", "greet.default", "nuisance", "silent.alt.open"}; !slices.Equal(ids, want) {
 		t.Errorf("Lint with ^hello: %v, want %v", ids, want)
 	}
 

@@ -17,8 +17,9 @@ import (
 	"github.com/kefu-hotline/kefu/prompts"
 )
 
-// catalog is the part of the default zh-CN set callbacks use (the
-// callback prompts and the digits), loaded once outside the bubbles.
+// catalog is the part of the default zh-CN set callbacks and follow-ups
+// use (their prompts, the survey's and the digits), loaded once outside
+// the bubbles.
 var catalog = sync.OnceValues(func() (*prompts.Catalog, error) {
 	src := "../../prompts/zh-CN/"
 	text, err := os.ReadFile(src + prompts.TextFile)
@@ -29,7 +30,7 @@ var catalog = sync.OnceValues(func() (*prompts.Catalog, error) {
 	var lines []string
 	for l := range strings.SplitSeq(string(text), "\n") {
 		id, _, _ := strings.Cut(l, "\t")
-		if !strings.HasPrefix(id, "callback.") && !strings.HasPrefix(id, "digit.") {
+		if !strings.HasPrefix(id, "callback.") && !strings.HasPrefix(id, "digit.") && !strings.HasPrefix(id, "followup.") && !strings.HasPrefix(id, "survey.") {
 			continue
 		}
 		b, err := os.ReadFile(src + id + ".mp3")

@@ -11,3 +11,8 @@ import (
 func TestMemoryBook(t *testing.T) {
 	recordstest.RunBook(t, func(*testing.T) recordstest.Book { return new(records.Memory) })
 }
+
+// TestMemoryFollowUps runs the follow-up scenarios on Memory.
+func TestMemoryFollowUps(t *testing.T) {
+	recordstest.RunFollowUps(t, func(*testing.T) recordstest.FollowUpBackend { return new(records.Memory) })
+}

@@ -21,6 +21,7 @@ type Memory struct {
 	dropped    map[int64]bool       // complaints dropped (nothing said); their IDs stay taken
 	book       map[int64]*bookEntry // the callback scheduler's state of a callback (memoryattempts.go)
 	attempts   []Attempt            // by ID
+	followUps  []FollowUp           // by ID (memoryfollowups.go)
 
 	Err error
 }

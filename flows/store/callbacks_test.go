@@ -43,3 +43,8 @@ INSERT INTO callbacks (call_id, caller, number, reason, queue, at, done_at)
 		t.Error("the outcome column took 'lost'")
 	}
 }
+
+// TestFollowUps runs the follow-up scenarios on SQLite.
+func TestFollowUps(t *testing.T) {
+	recordstest.RunFollowUps(t, func(t *testing.T) recordstest.FollowUpBackend { return open(t) })
+}

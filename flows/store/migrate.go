@@ -175,6 +175,26 @@ CREATE INDEX callback_attempts_running ON callback_attempts (started) WHERE ende
 ALTER TABLE callbacks ADD COLUMN done_by TEXT NOT NULL DEFAULT '';
 ALTER TABLE complaints ADD COLUMN replied_by TEXT NOT NULL DEFAULT '';
 `,
+	// 7: follow-up calls (issue 13, CS-FOLLOWUP): a complaint ops resolved
+	// is called back within 24 h to ask the survey question; one per
+	// complaint, with its attempts, its outcome and the key pressed.
+	`
+CREATE TABLE followups (
+	id           INTEGER PRIMARY KEY,
+	complaint_id INTEGER NOT NULL UNIQUE REFERENCES complaints (id),
+	number       TEXT    NOT NULL,          -- the complaint's caller
+	resolved     INTEGER NOT NULL,          -- unix microseconds
+	resolved_by  TEXT    NOT NULL,
+	due          INTEGER NOT NULL,          -- unix microseconds
+	attempts     INTEGER NOT NULL DEFAULT 0,
+	not_before   INTEGER,                   -- unix microseconds; NULL: now
+	outcome      TEXT    NOT NULL DEFAULT '' CHECK (outcome IN ('', 'answered', 'no_answer', 'cancelled')),
+	dtmf         TEXT    NOT NULL DEFAULT '',
+	score        INTEGER NOT NULL DEFAULT 0,
+	done_at      INTEGER                    -- unix microseconds; NULL: open
+) STRICT;
+CREATE INDEX followups_open_due ON followups (due) WHERE outcome = '';
+`,
 }
 
 // SchemaVersion is the schema version this binary brings a database to.

@@ -53,6 +53,7 @@ func (s *SQLite) Purge(ctx context.Context, before time.Time) (Purged, error) {
 			n   *int
 			sql string
 		}{
+			{new(int), `DELETE FROM followups WHERE complaint_id IN (SELECT id FROM complaints WHERE at < ? AND replied_at IS NOT NULL)`},
 			{&p.Complaints, `DELETE FROM complaints WHERE at < ? AND replied_at IS NOT NULL`},
 			{new(int), `DELETE FROM callback_attempts WHERE callback_id IN (SELECT id FROM callbacks WHERE at < ? AND done_at IS NOT NULL)`},
 			{&p.Callbacks, `DELETE FROM callbacks WHERE at < ? AND done_at IS NOT NULL`},
