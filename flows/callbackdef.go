@@ -249,10 +249,12 @@ func isDialable(n string) bool {
 	return len(d) >= 3 && len(d) <= 20 && strings.Trim(d, "0123456789") == ""
 }
 
-// CallbackPrompts are the prompts kefu's callbacks say (flows/callback
-// names them too): the agent's whisper, the customer's greeting, and the
-// agent's news that the customer was not reached.
-var CallbackPrompts = []string{"callback.whisper", "callback.greet", "callback.unreached"}
+// CallbackPrompts are the prompts the calls kefu places say (flows/callback
+// names them too): a callback's whisper to the agent, greeting to the
+// customer and news to the agent that the customer was not reached; a
+// follow-up's news, survey question, thanks and goodbye (CS-FOLLOWUP).
+var CallbackPrompts = []string{"callback.whisper", "callback.greet", "callback.unreached",
+	"followup.greet", "followup.bye", "survey.ask", "survey.thanks"}
 
 // checkCallbackPrompts: with a trunk configured kefu makes callbacks, and
 // needs their prompts and the digits of the whisper.

@@ -27,6 +27,24 @@ type CallbackDesk interface {
 	Requeue(ctx context.Context, id int64) error
 	// Trunks is the state of the trunks kefu calls through.
 	Trunks() []sip.TrunkStatus
+	// Resolve marks complaint id resolved at at by by (replied to, if
+	// it was not) and has kefu make its follow-up call (CS-FOLLOWUP).
+	// records.ErrNotFound for no complaint, records.ErrInvalid for one
+	// whose caller withheld their number.
+	Resolve(ctx context.Context, id int64, at time.Time, by string) (records.FollowUp, error)
+}
+
+// followUpJSON is a records.FollowUp on the wire.
+type followUpJSON struct {
+	ID          int64     `json:"id"`
+	ComplaintID int64     `json:"complaint_id"`
+	Resolved    time.Time `json:"resolved"`
+	By          string    `json:"by,omitempty"`
+	Due         time.Time `json:"due"`
+	Attempts    int       `json:"attempts"`
+	Outcome     string    `json:"outcome,omitempty"`
+	Key         string    `json:"key,omitempty"`
+	Score       int       `json:"score,omitempty"`
 }
 
 // attemptJSON is a records.Attempt on the wire.
@@ -48,6 +66,8 @@ type attemptJSON struct {
 //	POST /api/callbacks/{id}/cancel     kefu makes it no more (outcome cancelled)
 //	POST /api/callbacks/{id}/requeue    a closed callback is made again: a new round of attempts
 //	GET  /api/trunks                    the trunks: registration, up, calls in progress
+//	POST /api/complaints/{id}/resolved  the problem is dealt with: replied to, and kefu's
+//	                                    follow-up call due within 24 h (CS-FOLLOWUP); {"by": WHO}
 //
 // An attempt's result is answered (the customer talked to the agent),
 // no_answer, busy, declined, failed, hung_up (at once), machine,
@@ -95,6 +115,27 @@ func MountCallbacks(mux *http.ServeMux, d CallbackDesk, log *slog.Logger) {
 		}
 		a.log.Info("callback re-queued", "id", id, "by", tokenHolder(r))
 		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("POST /api/complaints/{id}/resolved", func(w http.ResponseWriter, r *http.Request) {
+		id, ok := a.callbackID(w, r)
+		if !ok {
+			return
+		}
+		var body struct {
+			By string `json:"by"`
+		}
+		if r.ContentLength != 0 && failed(w, r, decodeBody(w, r, &body, 4096)) {
+			return
+		}
+		if body.By == "" {
+			body.By = tokenHolder(r)
+		}
+		f, err := d.Resolve(r.Context(), id, a.now(), body.By)
+		if err == nil {
+			a.log.Info("complaint resolved: follow-up call due", "id", id, "by", body.By, "followup", f.ID)
+		}
+		a.reply(w, r, http.StatusOK, followUpJSON{ID: f.ID, ComplaintID: f.ComplaintID, Resolved: f.Resolved, By: f.By, Due: f.Due,
+			Attempts: f.Attempts, Outcome: f.Outcome, Key: f.Key, Score: f.Score}, err)
 	})
 	mux.HandleFunc("GET /api/trunks", func(w http.ResponseWriter, r *http.Request) {
 		if failed(w, r, noQuery(r)) {

@@ -3,6 +3,7 @@ package ops_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -44,6 +45,14 @@ func (d *fakeDesk) Requeue(ctx context.Context, id int64) error {
 }
 
 func (d *fakeDesk) Trunks() []sip.TrunkStatus { return d.trunks }
+
+func (d *fakeDesk) Resolve(ctx context.Context, id int64, at time.Time, by string) (records.FollowUp, error) {
+	f, err := d.mem.ResolveComplaint(ctx, id, at, by)
+	if err == nil {
+		d.told = append(d.told, "resolve")
+	}
+	return f, err
+}
 
 // TestCallbacksAPI: a callback's attempts are listed; ops cancel one and
 // re-queue it (the scheduler is told each time); unknown ids get 404 and
@@ -100,6 +109,18 @@ func TestCallbacksAPI(t *testing.T) {
 		if code, body, _ := serve(h, c.method, c.target, ""); code != c.code {
 			t.Errorf("%s %s: %d %s, want %d", c.method, c.target, code, body, c.code)
 		}
+	}
+	c, _ := mem.AddComplaint(ctx, recordstest.Complaint("c", recordstest.T0))
+	code, body, _ = serve(h, "POST", fmt.Sprintf("/api/complaints/%d/resolved", c.ID), `{"by":"王经理"}`)
+	var f struct {
+		Resolved, Due time.Time
+		By            string
+	}
+	if err := json.Unmarshal([]byte(body), &f); code != 200 || err != nil || f.Due.Sub(f.Resolved) != 24*time.Hour || f.By != "王经理" {
+		t.Errorf("resolved: %d %s", code, body)
+	}
+	if code, body, _ := serve(h, "POST", "/api/complaints/99/resolved", ""); code != 404 {
+		t.Errorf("resolved, no complaint: %d %s", code, body)
 	}
 	code, body, _ = serve(h, "GET", "/api/trunks", "")
 	if code != 200 || !json.Valid([]byte(body)) || !strings.Contains(body, `"state":"registered"`) {

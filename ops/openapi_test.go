@@ -232,6 +232,7 @@ func TestOpenAPIResponses(t *testing.T) {
 		call{"POST", "/api/callbacks/1/cancel", "", "/api/callbacks/{id}/cancel"},
 		call{"POST", "/api/callbacks/1/requeue", "", "/api/callbacks/{id}/requeue"},
 		call{"POST", "/api/callbacks/9/cancel", "", "/api/callbacks/{id}/cancel"},
+		call{"POST", "/api/complaints/1/resolved", `{"by":"ops"}`, "/api/complaints/{id}/resolved"},
 		call{"GET", "/api/complaints?open=2", "", "/api/complaints"},
 		call{"GET", "/api/complaints/1/recording", "", "/api/complaints/{id}/recording"},
 	)

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/emiago/sipgo/sip"
 	"github.com/kefu-hotline/kefu/flows/agents"
 	"github.com/kefu-hotline/kefu/flows/callback"
 	"github.com/kefu-hotline/kefu/media"
@@ -111,6 +112,7 @@ func dialResult(ctx context.Context, err error, code int) callback.Result {
 // gone closes when the far end hangs up or its RTP stops.
 type outLeg struct {
 	l     *leg
+	keys  chan rune // the far end's SIP INFO keys go here, when set
 	gone  chan struct{}
 	stop  chan struct{}
 	done  chan struct{}
@@ -119,10 +121,11 @@ type outLeg struct {
 }
 
 // startOutLeg connects l's audio (what the far end sends goes to h) and
-// serves it.
-func startOutLeg(l *leg, ans sdp.Answer, timeout time.Duration, h rtp.Handler) *outLeg {
+// serves it; keys, when set, receives the keys the far end sends as SIP
+// INFO.
+func startOutLeg(l *leg, ans sdp.Answer, timeout time.Duration, h rtp.Handler, keys chan rune) *outLeg {
 	l.connect(ans, timeout, h)
-	ol := &outLeg{l: l, gone: make(chan struct{}), stop: make(chan struct{}), done: make(chan struct{}), codec: ans.Codec}
+	ol := &outLeg{l: l, keys: keys, gone: make(chan struct{}), stop: make(chan struct{}), done: make(chan struct{}), codec: ans.Codec}
 	go ol.serve()
 	return ol
 }
@@ -132,6 +135,17 @@ func (ol *outLeg) serve() {
 	for {
 		select {
 		case r := <-ol.l.reqs:
+			if keys, ok := infoKeys(r.req); ok && ol.keys != nil && r.req.Method == sip.INFO {
+				_ = r.tx.Respond(sip.NewResponseFromRequest(r.req, 200, "OK", nil))
+				close(r.done)
+				for _, k := range keys {
+					select {
+					case ol.keys <- k:
+					default:
+					}
+				}
+				continue
+			}
 			if ol.l.serve(r) {
 				close(ol.gone)
 				return
@@ -213,7 +227,7 @@ type outAgent struct {
 
 func (o *Outbound) newOutAgent(log *slog.Logger, l *leg, ans sdp.Answer, id string) *outAgent {
 	g := &outAgent{o: o, log: log.With("agent", id), id: id, from: newRelay("agent")}
-	g.leg = startOutLeg(l, ans, o.a.cfg.Current().Config.MediaTimeout.D(), g.from)
+	g.leg = startOutLeg(l, ans, o.a.cfg.Current().Config.MediaTimeout.D(), g.from, nil)
 	return g
 }
 
@@ -232,31 +246,6 @@ func (g *outAgent) Hangup() { g.leg.hangup() }
 // trunk (its caller ID, its credentials for a challenge), while the agent
 // hears the ringing tone; the agent hanging up cancels it.
 func (g *outAgent) Dial(ctx context.Context, d callback.Dial) (callback.Customer, callback.Result, error) {
-	o := g.o
-	t, ok := o.take(d.Trunk)
-	if !ok {
-		o.calls.WithLabelValues(d.Trunk, "trunk_down").Inc()
-		return nil, callback.TrunkDown, fmt.Errorf("trunk %s takes no call now", d.Trunk)
-	}
-	keep := false
-	defer func() {
-		if !keep {
-			o.release(d.Trunk)
-		}
-	}()
-	target := t.uri
-	target.User = d.Number
-	auth := trunkAuth{Host: t.uri.Host, User: t.def.Username, Password: t.def.Password}
-	if t.def.Username != "" {
-		auth.FromUser = t.def.Username
-	}
-	log := g.log.With("trunk", d.Trunk, "customer", o.a.user(d.Number))
-	l, err := o.a.newLeg(legOptions{Log: log, Peer: "customer", Kind: "callback_customer",
-		From: &identity{Number: t.def.CallerID}, Trunk: auth})
-	if err != nil {
-		o.calls.WithLabelValues(d.Trunk, "failed").Inc()
-		return nil, callback.Failed, fmt.Errorf("no RTP port for the customer: %w", err)
-	}
 	dctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stopRing := make(chan struct{})
@@ -276,28 +265,54 @@ func (g *outAgent) Dial(ctx context.Context, d callback.Dial) (callback.Customer
 			cancel()
 		}
 	}()
-	start := time.Now()
-	ans, code, err := l.dial(dctx, target, g.leg.codec, d.Timeout)
+	l, ans, res, err := g.o.dialTrunk(dctx, g.log, d, g.leg.codec)
 	close(stopRing)
 	<-ringDone
-	if err != nil {
-		l.close()
-		res := dialResult(dctx, err, code)
-		if g.leg.isGone() {
-			res = callback.AgentGone
-		} else if ctx.Err() != nil {
-			res = callback.Cancelled
-		}
-		o.calls.WithLabelValues(d.Trunk, res.String()).Inc()
-		log.Info("customer not reached", "result", res.String(), "code", code, "ring_s", round1(time.Since(start).Seconds()), "error", err.Error())
+	switch {
+	case res == callback.Answered:
+	case g.leg.isGone():
+		res = callback.AgentGone
+	case ctx.Err() != nil:
+		res = callback.Cancelled
+	}
+	g.o.calls.WithLabelValues(d.Trunk, res.String()).Inc()
+	if res != callback.Answered {
 		return nil, res, err
 	}
-	o.calls.WithLabelValues(d.Trunk, "answered").Inc()
-	log.Info("customer answered the callback", "ring_s", round1(time.Since(start).Seconds()), "codec", ans.Codec.String())
-	c := &outCustomer{g: g, trunk: d.Trunk, log: log, from: newRelay("customer")}
-	c.leg = startOutLeg(l, ans, o.a.cfg.Current().Config.MediaTimeout.D(), c.from)
-	keep = true
+	c := &outCustomer{g: g, trunk: d.Trunk, log: l.log, from: newRelay("customer")}
+	c.leg = startOutLeg(l, ans, g.o.a.cfg.Current().Config.MediaTimeout.D(), c.from, nil)
 	return c, callback.Answered, nil
+}
+
+// dialTrunk calls d's number through its trunk, offering codec first: the
+// trunk's line is taken (given back unless the call is answered), From is
+// the trunk's account or the caller ID, P-Asserted-Identity the caller
+// ID, and the trunk's challenges are answered with its credentials.
+func (o *Outbound) dialTrunk(ctx context.Context, log *slog.Logger, d callback.Dial, codec media.Codec) (*leg, sdp.Answer, callback.Result, error) {
+	t, ok := o.take(d.Trunk)
+	if !ok {
+		return nil, sdp.Answer{}, callback.TrunkDown, fmt.Errorf("trunk %s takes no call now", d.Trunk)
+	}
+	target := t.uri
+	target.User = d.Number
+	auth := trunkAuth{Host: t.uri.Host, User: t.def.Username, Password: t.def.Password, FromUser: t.def.Username}
+	log = log.With("trunk", d.Trunk, "customer", o.a.user(d.Number))
+	l, err := o.a.newLeg(legOptions{Log: log, Peer: "customer", Kind: "outbound_customer", From: &identity{Number: t.def.CallerID}, Trunk: auth})
+	if err != nil {
+		o.release(d.Trunk)
+		return nil, sdp.Answer{}, callback.Failed, fmt.Errorf("no RTP port for the customer: %w", err)
+	}
+	start := time.Now()
+	ans, code, err := l.dial(ctx, target, codec, d.Timeout)
+	if err != nil {
+		l.close()
+		o.release(d.Trunk)
+		res := dialResult(ctx, err, code)
+		log.Info("customer not reached", "result", res.String(), "code", code, "ring_s", round1(time.Since(start).Seconds()), "error", err.Error())
+		return nil, sdp.Answer{}, res, err
+	}
+	log.Info("customer answered", "ring_s", round1(time.Since(start).Seconds()), "codec", ans.Codec.String())
+	return l, ans, callback.Answered, nil
 }
 
 // outCustomer is the customer's call of a callback (callback.Customer).
@@ -371,5 +386,51 @@ func (c *outCustomer) Hangup() {
 	c.once.Do(func() {
 		c.leg.hangup()
 		c.g.o.release(c.trunk)
+	})
+}
+
+var _ callback.Dialer = (*Outbound)(nil)
+
+// Call implements callback.Dialer: the customer's number through the
+// trunk, straight (a follow-up: nobody else on the call); their keys
+// arrive as RFC 4733 events or SIP INFO.
+func (o *Outbound) Call(ctx context.Context, d callback.Dial) (callback.Line, callback.Result, error) {
+	l, ans, res, err := o.dialTrunk(ctx, o.log, d, media.CodecPCMU)
+	o.calls.WithLabelValues(d.Trunk, res.String()).Inc()
+	if res != callback.Answered {
+		return nil, res, err
+	}
+	keys := make(chan rune, 16)
+	in := newRelay("customer") // what the customer says: nobody listens; their RFC 4733 keys go to keys
+	in.keys = keys
+	ln := &outLine{o: o, trunk: d.Trunk}
+	ln.leg = startOutLeg(l, ans, o.a.cfg.Current().Config.MediaTimeout.D(), in, keys)
+	return ln, callback.Answered, nil
+}
+
+// outLine is a customer's call kefu placed straight (callback.Line).
+type outLine struct {
+	o     *Outbound
+	trunk string
+	leg   *outLeg
+	once  sync.Once
+}
+
+// Say implements callback.Line.
+func (ln *outLine) Say(ctx context.Context, ps ...*prompts.Prompt) error {
+	return ln.leg.say(ctx, callback.ErrCustomerGone, ps...)
+}
+
+// Keys implements callback.Line.
+func (ln *outLine) Keys() <-chan rune { return ln.leg.keys }
+
+// Gone implements callback.Line.
+func (ln *outLine) Gone() <-chan struct{} { return ln.leg.gone }
+
+// Hangup implements callback.Line.
+func (ln *outLine) Hangup() {
+	ln.once.Do(func() {
+		ln.leg.hangup()
+		ln.o.release(ln.trunk)
 	})
 }

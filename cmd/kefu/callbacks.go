@@ -28,8 +28,9 @@ type callbacks struct {
 	current func() *flows.Bundle
 	log     *slog.Logger
 
-	sched atomic.Pointer[callback.Scheduler] // once started
-	out   *sip.Outbound
+	sched     atomic.Pointer[callback.Scheduler] // once started
+	followUps atomic.Pointer[callback.FollowUps]
+	out       *sip.Outbound
 
 	cancel context.CancelFunc
 	done   sync.WaitGroup
@@ -89,9 +90,29 @@ func (c *callbacks) start(agent *sip.Agent, b *board, reg prometheus.Registerer)
 	if err != nil {
 		return err
 	}
-	reg.MustRegister(attempts, callbackCollector{s})
+	followUpCalls := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "kefu_followup_calls_total",
+		Help: "Follow-up calls of resolved complaints (CS-FOLLOWUP), by result: answered, no_answer, busy, declined, failed, hung_up, trunk_down.",
+	}, []string{"result"})
+	reg.MustRegister(attempts, followUpCalls, callbackCollector{s})
 	ctx, cancel := context.WithCancel(context.Background())
 	c.cancel = cancel
+	if book, ok := c.st.(records.FollowUpBook); ok {
+		fu, err := callback.NewFollowUps(callback.FollowUpConfig{
+			Book: book, Dialer: c.out, Settings: c.followUpSettings,
+			Prompts: func() *prompts.Catalog { return c.current().Catalog },
+			Logger:  c.log,
+			OnCall:  func(result string) { followUpCalls.WithLabelValues(result).Inc() },
+		})
+		if err != nil {
+			cancel()
+			return err
+		}
+		c.followUps.Store(fu)
+		c.done.Go(func() { fu.Run(ctx) })
+	} else {
+		c.log.Warn("follow-up calls are made with the embedded store only (CS-FOLLOWUP): resolved complaints get none")
+	}
 	c.done.Add(2)
 	go func() {
 		defer c.done.Done()
@@ -150,6 +171,19 @@ func (c *callbacks) settings(kind string) (callback.Settings, bool) {
 	}
 	return callback.Settings{Queue: q, Trunk: t.Name, MaxCalls: t.Calls(), Ring: t.Ring(), Prefix: t.Prefix,
 		Attempts: rules.Attempts, Retry: rules.Retry.D()}, true
+}
+
+// followUpSettings says how follow-up calls are made now: through the
+// first trunk, with the attempts and delay of callbacks left outside any
+// queue; none without a trunk, or while the service is down or closed.
+func (c *callbacks) followUpSettings() (callback.FollowUpSettings, bool) {
+	cfg := c.current().Config
+	if len(cfg.Trunks) == 0 || cfg.ServiceDown() || !cfg.InService(time.Now()) {
+		return callback.FollowUpSettings{}, false
+	}
+	t := cfg.Trunks[0]
+	rules, _ := cfg.CallbackRulesFor("")
+	return callback.FollowUpSettings{Trunk: t.Name, Ring: t.Ring(), Prefix: t.Prefix, Attempts: rules.Attempts, Retry: rules.Retry.D()}, true
 }
 
 // reloaded applies a reloaded configuration: its trunks, and a fresh
@@ -232,6 +266,22 @@ func (d desk) Requeue(ctx context.Context, id int64) error {
 		return s.Requeue(ctx, id)
 	}
 	return nil
+}
+
+// Resolve implements ops.CallbackDesk: the complaint resolved in the
+// book, its follow-up made as soon as it may be.
+func (d desk) Resolve(ctx context.Context, id int64, at time.Time, by string) (records.FollowUp, error) {
+	book, ok := d.c.st.(records.FollowUpBook)
+	if !ok {
+		return records.FollowUp{}, fmt.Errorf("follow-up calls need the embedded store: %w", records.ErrInvalid)
+	}
+	f, err := book.ResolveComplaint(ctx, id, at, by)
+	if err == nil {
+		if fu := d.c.followUps.Load(); fu != nil {
+			fu.Poke()
+		}
+	}
+	return f, err
 }
 
 // Trunks implements ops.CallbackDesk.

@@ -365,3 +365,77 @@ func TestIntegrationCallbackAfterSystemDown(t *testing.T) {
 	a.stop()
 	trunk.wait()
 }
+
+// TestIntegrationFollowUp (issue 13, CS-FOLLOWUP): ops mark a complaint
+// resolved (POST /api/complaints/{id}/resolved): it is replied to and
+// kefu calls its caller through the trunk (sipp): the news that the
+// problem was dealt with, the survey question; the customer presses 1
+// (SIP INFO), and the answer (score 3) is stored with the complaint as a
+// survey answer.
+func TestIntegrationFollowUp(t *testing.T) {
+	integration(t)
+	t.Parallel()
+	trunk := startSippUAS(t, "uas_followup.xml", 120*time.Second)
+	data := t.TempDir()
+	st, err := store.Open(t.Context(), data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := st.AddComplaint(t.Context(), records.Complaint{CallID: "complained", Caller: "13800000003", Class: "general", At: time.Now().Add(-time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	cfg := strings.Replace(fmt.Sprintf(callbackConfig, trunk.port), `    username: "02112345678"
+    password: trunk-secret
+    register: true
+`, "", 1)
+	a := startAgent(t, "-config", configFile(t, cfg), "-data", data)
+	res, err := http.Post(fmt.Sprintf("http://%s/api/complaints/%d/resolved", a.http, c.ID), "application/json", strings.NewReader(`{"by":"王经理"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f struct {
+		Resolved, Due time.Time
+	}
+	err = json.NewDecoder(res.Body).Decode(&f)
+	res.Body.Close()
+	if res.StatusCode != 200 || err != nil || f.Due.Sub(f.Resolved) != 24*time.Hour {
+		t.Fatalf("resolved: %s %+v %v", res.Status, f, err)
+	}
+	r := trunk.wait()
+	if !strings.Contains(r.logs, "to 13800000003 from") || !strings.Contains(r.logs, "\"4001234567\" <sip:4001234567@") {
+		t.Errorf("the trunk's log:\n%s", r.logs)
+	}
+	if !a.waitLog(`"msg":"follow-up answered"`, 10*time.Second) {
+		t.Fatal("no follow-up answer logged")
+	}
+	var page struct {
+		Items []struct {
+			CallID string `json:"call_id"`
+			Score  int    `json:"score"`
+			Key    string `json:"key"`
+			Survey string `json:"survey"`
+		} `json:"items"`
+	}
+	getJSON(t, a, "/api/surveys", &page)
+	if len(page.Items) != 1 || page.Items[0].Score != 3 || page.Items[0].Key != "1" || page.Items[0].Survey != "followup" ||
+		page.Items[0].CallID != fmt.Sprintf("followup-%d", c.ID) {
+		t.Errorf("survey answers: %+v", page.Items)
+	}
+	var cs struct {
+		Items []struct {
+			Replied   bool   `json:"replied"`
+			RepliedBy string `json:"replied_by"`
+		} `json:"items"`
+	}
+	getJSON(t, a, "/api/complaints", &cs)
+	if len(cs.Items) != 1 || !cs.Items[0].Replied || cs.Items[0].RepliedBy != "王经理" {
+		t.Errorf("the complaint: %+v", cs.Items)
+	}
+	if m := a.metrics(); metric(m, `kefu_followup_calls_total{result="answered"}`) != 1 {
+		t.Errorf("metrics:\n%s", grepLines(m, "kefu_followup"))
+	}
+}

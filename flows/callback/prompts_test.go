@@ -10,7 +10,7 @@ import (
 
 // TestPromptsChecked: kefu check asks for every prompt a callback says.
 func TestPromptsChecked(t *testing.T) {
-	if !slices.Equal(callback.Prompts(), flows.CallbackPrompts) {
-		t.Errorf("callback says %v, kefu check asks for %v", callback.Prompts(), flows.CallbackPrompts)
+	if says := append(callback.Prompts(), callback.FollowUpPrompts()...); !slices.Equal(says, flows.CallbackPrompts) {
+		t.Errorf("callbacks and follow-ups say %v, kefu check asks for %v", says, flows.CallbackPrompts)
 	}
 }
