@@ -34,6 +34,7 @@ func (s *Store) Purge(ctx context.Context, before time.Time) (store.Purged, erro
 			n   *int
 			sql string
 		}{
+			{new(int), `DELETE FROM followups WHERE complaint_id IN (SELECT id FROM complaints WHERE at < $1 AND replied_at IS NOT NULL)`},
 			{&p.Complaints, `DELETE FROM complaints WHERE at < $1 AND replied_at IS NOT NULL`},
 			{new(int), `DELETE FROM callback_attempts WHERE callback_id IN (SELECT id FROM callbacks WHERE at < $1 AND done_at IS NOT NULL)`},
 			{&p.Callbacks, `DELETE FROM callbacks WHERE at < $1 AND done_at IS NOT NULL`},
