@@ -221,6 +221,8 @@ func (g *agentLeg) Bridge(ctx context.Context, music *prompts.Prompt) (string, e
 		case <-l.audio.ended:
 			c.log.Warn("media timeout: no RTP from the agent", "agent", g.id)
 			by = "agent_media_timeout"
+		case <-l.sessionEnded(): // its session timer expired (timer_leg.go)
+			by = "agent_session_expired"
 		case <-ctx.Done():
 			by = causeLabel(context.Cause(ctx))
 		case ev := <-c.events: // the flow does not listen while bridged

@@ -100,6 +100,8 @@ func (b *bridgeCall) run(ctx context.Context, ans sdp.Answer) string {
 		case <-l.audio.ended:
 			c.log.Warn("media timeout: no RTP from the transfer destination", "timeout", c.snap.Config.MediaTimeout.D())
 			by = "destination_media_timeout"
+		case <-l.sessionEnded(): // its session timer expired (timer_leg.go)
+			by = "destination_session_expired"
 		case <-ctx.Done():
 			by = causeLabel(context.Cause(ctx)) // caller_hangup, shutdown, media_timeout ...
 		case <-c.events: // the flow does not listen while bridged

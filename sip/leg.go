@@ -156,6 +156,7 @@ type leg struct {
 	id    *identity // whom the call is from; nil: kefu itself
 	held  bool      // the far end holds the call (its last re-INVITE); the owner's
 	trunk trunkAuth // a call through a trunk: its From host and digest credentials
+	timer *legTimer // RFC 4028 session timer, from connect (timer_leg.go)
 }
 
 // legOptions describe a leg to place.
@@ -208,6 +209,7 @@ func (l *leg) dial(ctx context.Context, target sip.Uri, codec media.Codec, timeo
 	inv.AppendHeader(contact)
 	inv.AppendHeader(sip.NewHeader("User-Agent", a.cfg.UserAgent))
 	inv.AppendHeader(sip.NewHeader("Allow", Allowed))
+	inv.AppendHeader(sip.NewHeader("Supported", Supported)) // session timers: timer_leg.go
 	inv.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	inv.SetBody(sdp.BuildOffer(l.local, true, sdp.SendRecv)) // with telephone-event: keys pass both ways
 
@@ -265,6 +267,7 @@ func (l *leg) dial(ctx context.Context, target sip.Uri, codec media.Codec, timeo
 func (l *leg) connect(ans sdp.Answer, timeout time.Duration, h rtp.Handler) {
 	l.audio = l.a.newMediaLeg(l.conn, ans, timeout, l.log.With("leg", l.kind))
 	l.audio.start(h)
+	l.startTimer()
 }
 
 // serve answers an in-dialog request from the far end (on the owner's
@@ -277,10 +280,8 @@ func (l *leg) serve(r inReq) (bye bool) {
 		_ = l.dlg.ReadBye(req, r.tx)
 		l.log.Info(l.peer + " hung up")
 		return true
-	case sip.INVITE:
-		l.reinvite(r)
-	case sip.UPDATE:
-		l.update(r) // timer_leg.go
+	case sip.INVITE, sip.UPDATE:
+		l.update(r) // session timers, then reinvite (timer_leg.go)
 	case sip.INFO, sip.OPTIONS:
 		_ = r.tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
 	default:

@@ -154,6 +154,9 @@ func (ol *outLeg) serve() {
 			ol.l.log.Warn("media timeout: no RTP from the " + ol.l.peer)
 			close(ol.gone)
 			return
+		case <-ol.l.sessionEnded(): // its session timer expired; BYE sent (timer_leg.go)
+			close(ol.gone)
+			return
 		case <-ol.stop:
 			return
 		}
