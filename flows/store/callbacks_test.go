@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/kefu-hotline/kefu/flows/records"
 	"github.com/kefu-hotline/kefu/flows/records/recordstest"
@@ -47,4 +48,36 @@ INSERT INTO callbacks (call_id, caller, number, reason, queue, at, done_at)
 // TestFollowUps runs the follow-up scenarios on SQLite.
 func TestFollowUps(t *testing.T) {
 	recordstest.RunFollowUps(t, func(t *testing.T) recordstest.FollowUpBackend { return open(t) })
+}
+
+// BenchmarkPending reads 10,000 open callbacks, half with a counted
+// attempt: what the callback scheduler reads once, at start (issue 13).
+func BenchmarkPending(b *testing.B) {
+	s, err := store.Open(b.Context(), b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ctx := b.Context()
+	t0 := recordstest.T0
+	for i := range 10_000 {
+		c, err := s.AddCallback(ctx, recordstest.Callback("c", t0.Add(time.Duration(i)*time.Second)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if i%2 == 1 {
+			a, _ := s.StartAttempt(ctx, records.Attempt{CallbackID: c.ID, Round: 1, Started: t0, Agent: "8001", Trunk: "t"})
+			a.Ended, a.Result, a.Counts = t0, records.AttemptNoAnswer, true
+			if err := s.EndAttempt(ctx, a, t0.Add(time.Hour)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		ps, err := s.Pending(ctx)
+		if err != nil || len(ps) != 10_000 {
+			b.Fatal(len(ps), err)
+		}
+	}
 }
