@@ -439,3 +439,62 @@ func TestIntegrationFollowUp(t *testing.T) {
 		t.Errorf("metrics:\n%s", grepLines(m, "kefu_followup"))
 	}
 }
+
+// TestIntegrationCallbackKilled (issue 13): kefu is killed (SIGKILL)
+// while a callback's customer and agent are talking. The next kefu on the
+// same data directory finds the attempt cut off (interrupted: it does
+// not count) and makes the callback again: the agent, signed in to the
+// new kefu, takes it and the customer is called and put through.
+func TestIntegrationCallbackKilled(t *testing.T) {
+	integration(t)
+	t.Parallel()
+	trunk := startSippUAS(t, "uas_customer_answer.xml", 180*time.Second, "-m", "2", "-rtp_echo")
+	data := t.TempDir()
+	st, err := store.Open(t.Context(), data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb, err := st.AddCallback(t.Context(), records.Callback{CallID: "killed", Caller: "13912345678", Number: "13800000004",
+		Reason: "queue_timeout", Queue: "customers", At: time.Now().Add(-time.Minute), Joined: time.Now().Add(-2 * time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	cfg := configFile(t, strings.Replace(fmt.Sprintf(callbackConfig, trunk.port), `    username: "02112345678"
+    password: trunk-secret
+    register: true
+`, "", 1))
+	first := startAgent(t, "-config", cfg, "-data", data)
+	ph := startPhone(t, first, "-id", "8001", "-password", "secret-8001", "-answer-after", "500ms", "-for", "2m")
+	ph.wait(t, "registered", 10*time.Second)
+	if !first.waitLog(`"msg":"customer answered"`, 30*time.Second) {
+		t.Fatal("the customer was not called")
+	}
+	if err := first.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-first.exited
+
+	second := startAgent(t, "-config", cfg, "-data", data)
+	ph2 := startPhone(t, second, "-id", "8001", "-password", "secret-8001", "-answer-after", "500ms", "-hangup-after", "15s", "-for", "2m")
+	ph2.wait(t, "registered", 10*time.Second)
+	ph2.wait(t, "bye_sent", 60*time.Second)
+	if !second.waitLog(`"outcome":"done"`, 10*time.Second) {
+		t.Fatal("the callback was not made again")
+	}
+	var as []struct {
+		Result string `json:"result"`
+		Counts bool   `json:"counts"`
+	}
+	getJSON(t, second, fmt.Sprintf("/api/callbacks/%d/attempts", cb.ID), &as)
+	if len(as) != 2 || as[0].Result != "interrupted" || as[0].Counts || as[1].Result != "answered" {
+		t.Errorf("attempts %+v; want the killed one interrupted (not counted), then answered", as)
+	}
+	if !second.waitLog("callback attempts cut off by the last stop", time.Second) {
+		t.Error("the second kefu did not say it found an attempt cut off")
+	}
+	second.stop()
+	trunk.wait()
+}
