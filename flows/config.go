@@ -5,7 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/kefu-hotline/kefu/flows/calendar"
 	"github.com/kefu-hotline/kefu/flows/callerid"
@@ -273,7 +272,7 @@ func (f *Flow) Name() string { return f.name }
 // with line and column. name is the file name used in messages.
 func Parse(name string, data []byte) (*Config, error) {
 	var c Config
-	if err := yaml.UnmarshalWithOptions(data, &c, yaml.Strict(), yaml.DisallowUnknownField()); err != nil {
+	if err := decodeStrict(data, &c); err != nil { // yamlsafe.go
 		return nil, located(name, data, err)
 	}
 	c.defaults()
