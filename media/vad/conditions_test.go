@@ -229,14 +229,15 @@ func TestPrompts(t *testing.T) {
 				}
 				onset := ss[0].start - first + 1 // frames from the first speech frame's start
 				end := ss[len(ss)-1].end - last  // frames after the last audible frame
-				if onset < 1 || onset > maxOnset {
-					t.Errorf("%s: onset %d ms after speech starts, want 20..%d ms", fx.id, onset*20, maxOnset*20)
-				}
-				// Over hiss, the hiss may hold a word's decaying last frame
-				// (六 liù, 40 dB down) for one frame more.
+				// Over hiss, a word that opens on a fricative (下 xià, 40 dB
+				// down) may be called speech one frame later, and the hiss
+				// may hold a decaying last frame (六 liù) one frame more.
 				slack := 0
 				if c.hiss != 0 {
 					slack = 1
+				}
+				if onset < 1 || onset > maxOnset+slack {
+					t.Errorf("%s: onset %d ms after speech starts, want 20..%d ms", fx.id, onset*20, (maxOnset+slack)*20)
 				}
 				if end > hang+slack {
 					t.Errorf("%s: speech ends %d ms after the last audible frame, want within the %d ms hangover",
