@@ -33,75 +33,12 @@ import (
 	"os"
 	"os/signal"
 	"slices"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/kefu-hotline/kefu/bench/internal/rtpmeter"
 )
-
-// pidFlags collects repeated -pid name=PID flags.
-type pidFlags []namedPID
-
-type namedPID struct {
-	Name string
-	PID  int
-}
-
-func (p *pidFlags) String() string { return fmt.Sprint(*p) }
-
-func (p *pidFlags) Set(v string) error {
-	name, num, ok := strings.Cut(v, "=")
-	pid, err := strconv.Atoi(num)
-	if !ok || name == "" || err != nil || pid <= 0 {
-		return errors.New("want NAME=PID, e.g. kefu=1234")
-	}
-	*p = append(*p, namedPID{name, pid})
-	return nil
-}
-
-// sample is a snapshot of CPU counters at a window edge.
-type sample struct {
-	at          time.Time
-	cpu         map[string]float64
-	busy, steal float64
-	total       float64
-	rcvbufErr   uint64
-	inErr       uint64
-}
-
-// readPIDFile reads NAME=PID lines; a missing file holds none.
-func readPIDFile(name string) pidFlags {
-	var pids pidFlags
-	if name == "" {
-		return nil
-	}
-	b, err := os.ReadFile(name)
-	if err != nil {
-		return nil
-	}
-	for line := range strings.Lines(string(b)) {
-		if line = strings.TrimSpace(line); line != "" {
-			_ = pids.Set(line)
-		}
-	}
-	return pids
-}
-
-func takeSample(pids pidFlags) sample {
-	s := sample{at: time.Now(), cpu: map[string]float64{}}
-	for _, p := range pids {
-		if v, err := procCPU(p.PID); err == nil {
-			s.cpu[p.Name] = v
-		}
-	}
-	if v, err := procCPU(os.Getpid()); err == nil {
-		s.cpu["rtpsink"] = v
-	}
-	s.busy, s.steal, s.total, _ = machineCPU()
-	s.rcvbufErr, s.inErr = udpErrors()
-	return s
-}
 
 // The histogram of all inter-arrival gaps: 0.1 ms buckets up to 1 s.
 const (
@@ -114,7 +51,7 @@ type sink struct {
 	conn    *net.UDPConn
 	echo    bool
 	status  string
-	streams map[uint32]*stream
+	streams map[uint32]*rtpmeter.Stream
 	gapLog  *bufio.Writer // gaps over gapMin: arrival ns, SSRC, gap ms
 	gapMin  int64
 
@@ -142,7 +79,7 @@ func (s *sink) run() {
 			continue
 		}
 		now := time.Now().UnixNano()
-		ts, drops, ok := parseControl(oob[:oobn])
+		ts, drops, ok := rtpmeter.ParseControl(oob[:oobn])
 		if ok {
 			s.drops = drops
 		}
@@ -156,20 +93,20 @@ func (s *sink) run() {
 				s.echoErrs++
 			}
 		}
-		h, ok := parseRTP(buf[:n])
+		h, ok := rtpmeter.ParseRTP(buf[:n])
 		if !ok {
 			s.nonRTP++
 			continue
 		}
-		st := s.streams[h.ssrc]
+		st := s.streams[h.SSRC]
 		if st == nil {
-			st = &stream{ssrc: h.ssrc, src: from}
-			s.streams[h.ssrc] = st
+			st = &rtpmeter.Stream{SSRC: h.SSRC, Src: from}
+			s.streams[h.SSRC] = st
 		}
-		if gap := st.packet(h, ts, s.win0.Load(), s.win1.Load()); gap >= 0 {
+		if gap := st.Packet(h, ts, s.win0.Load(), s.win1.Load()); gap >= 0 {
 			s.gapHist[min(gap/gapBucketNs, gapBuckets-1)]++
 			if gap > s.gapMin && s.gapLog != nil {
-				fmt.Fprintf(s.gapLog, "%d %08x %.1f\n", ts, h.ssrc, float64(gap)/1e6)
+				fmt.Fprintf(s.gapLog, "%d %08x %.1f\n", ts, h.SSRC, float64(gap)/1e6)
 			}
 		}
 		if s.status != "" && now-s.lastStatus > 1e9 {
@@ -184,8 +121,8 @@ func (s *sink) run() {
 func (s *sink) writeStatus(now int64) {
 	active, pkts := 0, uint64(0)
 	for _, st := range s.streams {
-		pkts += st.packets
-		if now-st.last < 1e9 {
+		pkts += st.Packets
+		if now-st.Last < 1e9 {
 			active++
 		}
 	}
@@ -228,18 +165,11 @@ type Report struct {
 
 // WindowReport covers the measurement window between SIGUSR1 and SIGUSR2.
 type WindowReport struct {
-	Seconds       float64            `json:"seconds"`
+	rtpmeter.Usage
 	Packets       uint64             `json:"packets"`
 	Streams       int                `json:"streams"`
 	CallMinutes   float64            `json:"call_minutes"`
-	CPUSeconds    map[string]float64 `json:"cpu_seconds"`
 	CPUPerCallMin map[string]float64 `json:"cpu_seconds_per_call_minute"`
-	CoresBusy     float64            `json:"machine_cores_busy"`
-	OthersBusy    float64            `json:"other_cores_busy"` // machine minus the measured processes
-	Steal         float64            `json:"steal_cores"`      // taken by the hypervisor
-	Cores         float64            `json:"machine_cores"`
-	UDPRcvbufErr  uint64             `json:"host_udp_rcvbuf_errors"`
-	UDPInErr      uint64             `json:"host_udp_in_errors"`
 }
 
 // percentile returns the p-th percentile (0..100) of sorted xs, nearest rank.
@@ -271,27 +201,27 @@ func histPercentile(h []uint64, p float64) float64 {
 	return float64(len(h))
 }
 
-func (s *sink) report(w0, w1 *sample) Report {
+func (s *sink) report(w0, w1 *rtpmeter.Sample) Report {
 	var r Report
 	var gaps, winGaps []float64
 	var bytes uint64
 	for _, st := range s.streams {
 		r.Streams++
-		r.Packets += st.packets
-		bytes += st.payloadBytes
-		lost := st.lost()
+		r.Packets += st.Packets
+		bytes += st.PayloadBytes
+		lost := st.Lost()
 		r.Lost += lost
 		if lost > 0 {
 			r.StreamsLossy++
 		}
-		r.Late += st.late
-		r.SkippedFrames += st.skipped
-		r.GapsOver40ms += st.gapsOver
-		if st.packets > 1 {
-			gaps = append(gaps, float64(st.maxGap)/1e6)
+		r.Late += st.Late
+		r.SkippedFrames += st.Skipped
+		r.GapsOver40ms += st.GapsOver
+		if st.Packets > 1 {
+			gaps = append(gaps, float64(st.MaxGap)/1e6)
 		}
-		if st.winPkts > 1 {
-			winGaps = append(winGaps, float64(st.maxGapWin)/1e6)
+		if st.WinPkts > 1 {
+			winGaps = append(winGaps, float64(st.MaxGapWin)/1e6)
 		}
 	}
 	slices.Sort(gaps)
@@ -320,36 +250,21 @@ func (s *sink) report(w0, w1 *sample) Report {
 		}
 	}
 	if w0 != nil && w1 != nil {
-		wr := &WindowReport{Seconds: w1.at.Sub(w0.at).Seconds(), CPUSeconds: map[string]float64{}, CPUPerCallMin: map[string]float64{}}
+		wr := &WindowReport{Usage: rtpmeter.Between(*w0, *w1), CPUPerCallMin: map[string]float64{}}
 		var wb uint64
 		for _, st := range s.streams {
-			if st.winPkts > 0 {
+			if st.WinPkts > 0 {
 				wr.Streams++
-				wr.Packets += st.winPkts
-				wb += st.winBytes
+				wr.Packets += st.WinPkts
+				wb += st.WinBytes
 			}
 		}
 		wr.CallMinutes = float64(wb) / 8000 / 60
-		for name, v1 := range w1.cpu {
-			if v0, ok := w0.cpu[name]; ok {
-				wr.CPUSeconds[name] = v1 - v0
-				if wr.CallMinutes > 0 {
-					wr.CPUPerCallMin[name] = (v1 - v0) / wr.CallMinutes
-				}
+		for name, v := range wr.CPUSeconds {
+			if wr.CallMinutes > 0 {
+				wr.CPUPerCallMin[name] = v / wr.CallMinutes
 			}
 		}
-		if wr.Seconds > 0 {
-			wr.CoresBusy = (w1.busy - w0.busy) / wr.Seconds
-			wr.Cores = (w1.total - w0.total) / wr.Seconds
-			wr.Steal = (w1.steal - w0.steal) / wr.Seconds
-			wr.OthersBusy = wr.CoresBusy - wr.Steal
-			for _, v := range wr.CPUSeconds {
-				wr.OthersBusy -= v / wr.Seconds
-			}
-			wr.OthersBusy = max(wr.OthersBusy, 0) // the counters tick at 10 ms
-
-		}
-		wr.UDPRcvbufErr, wr.UDPInErr = w1.rcvbufErr-w0.rcvbufErr, w1.inErr-w0.inErr
 		r.Window = wr
 	}
 	return r
@@ -390,7 +305,7 @@ func main() {
 	rcvbuf := flag.Int("rcvbuf", 32<<20, "socket receive buffer in bytes")
 	status := flag.String("status", "", "file to rewrite every second with the active stream count")
 	jsonOut := flag.String("json", "", "file to write the report to as JSON")
-	var pids pidFlags
+	var pids rtpmeter.PIDs
 	flag.Var(&pids, "pid", "NAME=PID of a process whose CPU time to measure in the window (repeatable)")
 	gapLog := flag.String("gaplog", "", "file to list every gap over -gapmin in (arrival time ns, SSRC, gap ms)")
 	gapMin := flag.Duration("gapmin", 40*time.Millisecond, "smallest gap -gaplog lists")
@@ -407,14 +322,14 @@ func main() {
 		fmt.Fprintln(os.Stderr, "rtpsink:", err)
 		os.Exit(1)
 	}
-	got, err := setupSocket(conn, *rcvbuf)
+	got, err := rtpmeter.SetupSocket(conn, *rcvbuf)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "rtpsink:", err)
 		os.Exit(1)
 	}
 	fmt.Fprintf(os.Stderr, "rtpsink: listening on %s (receive buffer %d bytes, echo %v)\n", conn.LocalAddr(), got, *echo)
 
-	s := &sink{conn: conn, echo: *echo, status: *status, streams: map[uint32]*stream{}, gapMin: int64(*gapMin)}
+	s := &sink{conn: conn, echo: *echo, status: *status, streams: map[uint32]*rtpmeter.Stream{}, gapMin: int64(*gapMin)}
 	if *gapLog != "" {
 		f, err := os.Create(*gapLog)
 		if err != nil {
@@ -430,21 +345,21 @@ func main() {
 
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGTERM, os.Interrupt)
-	var w0, w1 *sample
+	var w0, w1 *rtpmeter.Sample
 	for sig := range sigs {
 		if sig == syscall.SIGUSR1 {
-			smp := takeSample(append(slices.Clip(pids), readPIDFile(*pidFile)...))
+			smp := rtpmeter.TakeSample(append(slices.Clip(pids), rtpmeter.ReadPIDFile(*pidFile)...), "rtpsink")
 			w0, w1 = &smp, nil
 			s.win1.Store(0)
-			s.win0.Store(smp.at.UnixNano())
+			s.win0.Store(smp.At.UnixNano())
 			fmt.Fprintln(os.Stderr, "rtpsink: window opened")
 			continue
 		}
 		if sig == syscall.SIGUSR2 {
 			if w0 != nil {
-				smp := takeSample(append(slices.Clip(pids), readPIDFile(*pidFile)...))
+				smp := rtpmeter.TakeSample(append(slices.Clip(pids), rtpmeter.ReadPIDFile(*pidFile)...), "rtpsink")
 				w1 = &smp
-				s.win1.Store(smp.at.UnixNano())
+				s.win1.Store(smp.At.UnixNano())
 				fmt.Fprintln(os.Stderr, "rtpsink: window closed")
 			}
 			continue

@@ -1,6 +1,6 @@
 //go:build linux
 
-package main
+package rtpmeter
 
 import (
 	"encoding/binary"
@@ -19,23 +19,23 @@ func rtpPacket(seq uint16, ts, ssrc uint32, payload int) []byte {
 
 func TestParseRTP(t *testing.T) {
 	b := rtpPacket(7, 1600, 0xabcd, 160)
-	h, ok := parseRTP(b)
-	if !ok || h.seq != 7 || h.ts != 1600 || h.ssrc != 0xabcd || h.payload != 160 {
-		t.Fatalf("parseRTP = %+v, %v", h, ok)
+	h, ok := ParseRTP(b)
+	if !ok || h.Seq != 7 || h.TS != 1600 || h.SSRC != 0xabcd || h.Payload != 160 {
+		t.Fatalf("ParseRTP = %+v, %v", h, ok)
 	}
 	// One CSRC, an extension of one word and 4 bytes of padding.
 	x := append([]byte{0xb1, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4, 0xbe, 0xde, 0, 1, 1, 2, 3, 4}, make([]byte, 160)...)
 	x = append(x, 0, 0, 0, 4)
-	if h, ok := parseRTP(x); !ok || h.payload != 160 {
+	if h, ok := ParseRTP(x); !ok || h.Payload != 160 {
 		t.Fatalf("with CSRC, extension, padding: %+v, %v", h, ok)
 	}
-	if _, ok := parseRTP([]byte{0x40, 0, 0}); ok {
+	if _, ok := ParseRTP([]byte{0x40, 0, 0}); ok {
 		t.Fatal("accepted a short non-RTP datagram")
 	}
 }
 
 func TestStreamLossGapsSkips(t *testing.T) {
-	var s stream
+	var s Stream
 	const ms = int64(1e6)
 	at := int64(1000) * ms
 	// seq 0..4 every 20 ms; seq 5 lost; seq 6 after 40 ms; then a tick
@@ -48,31 +48,31 @@ func TestStreamLossGapsSkips(t *testing.T) {
 	}{{0, 0, 0}, {1, 160, 20}, {2, 320, 20}, {3, 480, 20}, {4, 640, 20}, {6, 960, 40}, {7, 1280, 20}, {9, 1600, 20}, {8, 1440, 1}}
 	for _, st := range steps {
 		at += st.dt * ms
-		h, _ := parseRTP(rtpPacket(st.seq, st.ts, 1, 160))
-		s.packet(h, at, 0, 0)
+		h, _ := ParseRTP(rtpPacket(st.seq, st.ts, 1, 160))
+		s.Packet(h, at, 0, 0)
 	}
-	if got := s.lost(); got != 1 {
+	if got := s.Lost(); got != 1 {
 		t.Errorf("lost = %d, want 1", got)
 	}
-	if s.late != 1 {
-		t.Errorf("late = %d, want 1", s.late)
+	if s.Late != 1 {
+		t.Errorf("late = %d, want 1", s.Late)
 	}
-	if s.maxGap != 40*ms {
-		t.Errorf("maxGap = %v ms, want 40", s.maxGap/ms)
+	if s.MaxGap != 40*ms {
+		t.Errorf("maxGap = %v ms, want 40", s.MaxGap/ms)
 	}
-	if s.skipped != 1 {
-		t.Errorf("skipped = %d, want 1", s.skipped)
+	if s.Skipped != 1 {
+		t.Errorf("skipped = %d, want 1", s.Skipped)
 	}
 }
 
 func TestStreamSequenceWrap(t *testing.T) {
-	var s stream
+	var s Stream
 	for i := range 70000 {
-		h := rtpHeader{seq: uint16(65000 + i), ts: uint32(i) * 160, payload: 160}
-		s.packet(h, int64(i)*20e6, 0, 0)
+		h := Header{Seq: uint16(65000 + i), TS: uint32(i) * 160, Payload: 160}
+		s.Packet(h, int64(i)*20e6, 0, 0)
 	}
-	if s.lost() != 0 || s.packets != 70000 {
-		t.Fatalf("across the wrap: lost %d, packets %d", s.lost(), s.packets)
+	if s.Lost() != 0 || s.Packets != 70000 {
+		t.Fatalf("across the wrap: lost %d, packets %d", s.Lost(), s.Packets)
 	}
 }
 
@@ -92,8 +92,8 @@ func TestParseControl(t *testing.T) {
 	binary.NativeEndian.PutUint32(oob[40:], 1)  // SOL_SOCKET
 	binary.NativeEndian.PutUint32(oob[44:], 40) // SO_RXQ_OVFL
 	binary.NativeEndian.PutUint32(oob[48:], 9)
-	ts, drops, ok := parseControl(oob)
+	ts, drops, ok := ParseControl(oob)
 	if ts != 12e9+345 || drops != 9 || !ok {
-		t.Fatalf("parseControl = %d, %d, %v", ts, drops, ok)
+		t.Fatalf("ParseControl = %d, %d, %v", ts, drops, ok)
 	}
 }

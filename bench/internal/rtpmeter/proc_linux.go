@@ -1,4 +1,4 @@
-package main
+package rtpmeter
 
 import (
 	"bytes"
@@ -12,9 +12,9 @@ import (
 // Linux architecture Go supports.
 const clockTicks = 100
 
-// procCPU returns the user+system CPU seconds a process has used, all its
+// ProcCPU returns the user+system CPU seconds a process has used, all its
 // threads included, from /proc/PID/stat (fields 14 and 15).
-func procCPU(pid int) (float64, error) {
+func ProcCPU(pid int) (float64, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0, err
@@ -38,10 +38,10 @@ func procCPU(pid int) (float64, error) {
 	return float64(u+s) / clockTicks, nil
 }
 
-// machineCPU returns the busy, stolen and total CPU seconds of the whole
+// MachineCPU returns the busy, stolen and total CPU seconds of the whole
 // machine from /proc/stat (all cores summed; busy excludes idle and iowait
 // and includes steal, the time the hypervisor ran something else).
-func machineCPU() (busy, steal, total float64, err error) {
+func MachineCPU() (busy, steal, total float64, err error) {
 	b, err := os.ReadFile("/proc/stat")
 	if err != nil {
 		return 0, 0, 0, err
@@ -71,9 +71,9 @@ func machineCPU() (busy, steal, total float64, err error) {
 	return float64(sum-idle) / clockTicks, float64(st) / clockTicks, float64(sum) / clockTicks, nil
 }
 
-// udpErrors returns the kernel's UDP receive-buffer and in-error counters
+// UDPErrors returns the kernel's UDP receive-buffer and in-error counters
 // for the whole host (/proc/net/snmp): drops at any socket, kefu's included.
-func udpErrors() (rcvbuf, inErrors uint64) {
+func UDPErrors() (rcvbuf, inErrors uint64) {
 	b, err := os.ReadFile("/proc/net/snmp")
 	if err != nil {
 		return 0, 0

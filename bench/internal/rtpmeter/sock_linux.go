@@ -1,4 +1,4 @@
-package main
+package rtpmeter
 
 import (
 	"encoding/binary"
@@ -8,11 +8,11 @@ import (
 	"unsafe"
 )
 
-// setupSocket asks the kernel for a large receive buffer (SO_RCVBUFFORCE
+// SetupSocket asks the kernel for a large receive buffer (SO_RCVBUFFORCE
 // when running as root, beyond net.core.rmem_max), a nanosecond arrival
 // timestamp on every datagram (SO_TIMESTAMPNS) and the socket's drop
 // counter (SO_RXQ_OVFL). It returns the receive buffer the kernel granted.
-func setupSocket(c *net.UDPConn, rcvbuf int) (int, error) {
+func SetupSocket(c *net.UDPConn, rcvbuf int) (int, error) {
 	rc, err := c.SyscallConn()
 	if err != nil {
 		return 0, err
@@ -46,10 +46,10 @@ func cmsgAlign(n int) int {
 	return (n + a - 1) &^ (a - 1)
 }
 
-// parseControl reads the arrival time (ns since the Unix epoch; 0 if
+// ParseControl reads the arrival time (ns since the Unix epoch; 0 if
 // absent) and the socket's cumulative drop count from a datagram's
 // ancillary data, without allocating.
-func parseControl(oob []byte) (ts int64, drops uint32, hasDrops bool) {
+func ParseControl(oob []byte) (ts int64, drops uint32, hasDrops bool) {
 	hdrLen := cmsgAlign(syscall.SizeofCmsghdr)
 	for len(oob) >= syscall.SizeofCmsghdr {
 		h := (*syscall.Cmsghdr)(unsafe.Pointer(&oob[0]))
