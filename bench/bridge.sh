@@ -56,7 +56,7 @@ LOG_LEVEL=${LOG_LEVEL:-info}
 PERF=${PERF:-0}
 AGENT0=70000                      # the first agent's id
 RAMP=$(((N + R - 1) / R))         # seconds to start N calls, or to ready N agents
-HOLD=$((2 * RAMP + 2 * STEADY + 60)) # call length: both ramps, both windows, settling, margin
+HOLD=$((2 * RAMP + 2 * STEADY + 40)) # call length: both ramps, both windows, settling, margin
 BENCH=$(cd "$(dirname "$0")" && pwd)
 REPO=$(dirname "$BENCH")
 OUT=${OUT:-$(mktemp -d /tmp/kefu-bridge.XXXXXX)}
@@ -118,6 +118,18 @@ agents() {
 	[ ${#urls[@]} -gt 0 ] || { echo 0; return; }
 	curl -s -X POST -w '\nHTTP %{http_code}\n' "${urls[@]}" | awk '$1 == "HTTP" && $2 != 200 {n++} END {print n + 0}'
 }
+
+# busy: how many cores the machine keeps busy over 3 s (/proc/stat: all
+# but idle and iowait).
+busy() {
+	local a b
+	a=$(awk '/^cpu / {print $2+$3+$4+$7+$8+$9, $5+$6; exit}' /proc/stat)
+	sleep 3
+	b=$(awk '/^cpu / {print $2+$3+$4+$7+$8+$9, $5+$6; exit}' /proc/stat)
+	echo "$a $b" | awk '{printf "%.2f", ($3 - $1) / ($3 - $1 + $4 - $2) * '"$(nproc)"'}'
+}
+BEFORE=$(busy)
+log "machine before the run: $BEFORE of $(nproc) cores busy"
 
 log "building into $OUT"
 (cd "$REPO" && go build -o "$OUT/rtppeer" ./bench/rtppeer)
@@ -268,6 +280,7 @@ fi
 # ---- summary ----
 {
 	echo "kefu bridge load test: N=$N R=$R/s STEADY=${STEADY}s, $(date -u +%FT%TZ), kefu $(cd "$REPO" && git describe --always --dirty 2>/dev/null || echo '?'), $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(uname -r)"
+	echo "machine before the run: $BEFORE of $(nproc) cores busy (others' work; see each window's line too)"
 	echo "callers queued $queued of $N; bridged: $bridged callers, $bridged_agents agents"
 	cat "$OUT/peer.txt"
 	command -v jq >/dev/null && grep '"agent call ended"' "$OUT/kefu.log" | jq -rs '

@@ -34,6 +34,9 @@ type SideReport struct {
 	SockDrops  uint32 `json:"socket_drops"`
 	NonRTP     uint64 `json:"non_rtp"`
 	NoKernelTS uint64 `json:"packets_without_kernel_timestamp"`
+	// Talkers started again because kefu sent nothing on their leg for
+	// longer than -idle and then went on.
+	Revived uint64 `json:"talkers_revived"`
 	// The relay, from the stamped frames.
 	Bridged    int         `json:"bridged_legs"`
 	Stamped    uint64      `json:"stamped_frames"`
@@ -80,7 +83,7 @@ type PairReport struct {
 func report(sides []*side, edges [][2]*rtpmeter.Sample, labels []string) Report {
 	var r Report
 	for _, s := range sides {
-		sr := SideReport{Side: s.name, Legs: len(s.legs), SockDrops: s.drops, NonRTP: s.nonRTP, NoKernelTS: s.noTS, Delay: s.delay.summary()}
+		sr := SideReport{Side: s.name, Legs: len(s.legs), SockDrops: s.drops, NonRTP: s.nonRTP, NoKernelTS: s.noTS, Revived: s.revived, Delay: s.delay.summary()}
 		var gaps, minD, maxD []float64
 		var bytes uint64
 		for _, l := range s.legs {
@@ -161,6 +164,9 @@ func (r Report) print(w io.Writer) {
 		fmt.Fprintf(w, "rtppeer %s side: %d legs, %d packets = %.1f call-minutes of kefu's RTP\n", s.Side, s.Legs, s.Packets, s.CallMinutes)
 		fmt.Fprintf(w, "  kefu's RTP       lost %d, late %d, player skips %d; socket drops %d; largest gap per leg %s\n",
 			s.Lost, s.Late, s.Skipped, s.SockDrops, s.MaxGap)
+		if s.Revived > 0 {
+			fmt.Fprintf(w, "  stalls           %d times kefu sent nothing on a leg for longer than -idle and went on\n", s.Revived)
+		}
 		fmt.Fprintf(w, "  relayed %-8s %d bridged legs, %d stamped frames, lost %d, underruns %d, reordered %d, foreign %d\n",
 			dir, s.Bridged, s.Stamped, s.LostFrames, s.Underruns, s.Reordered, s.Foreign)
 		fmt.Fprintf(w, "  relay delay      %s\n", s.Delay)

@@ -63,8 +63,9 @@ type side struct {
 
 	// read goroutine only, until run returns
 	legs     []*leg
-	byAddr   map[netip.AddrPort]*leg // the current leg at each of kefu's ports
+	byAddr   map[netip.AddrPort]*leg // the last leg at each of kefu's ports
 	next     uint32
+	revived  uint64 // talkers started again after kefu stalled for longer than idle
 	drops    uint32
 	noTS     uint64
 	nonRTP   uint64
@@ -91,8 +92,8 @@ type winStats struct {
 type leg struct {
 	rx      rtpmeter.Stream
 	talker  uint32 // origin of our talker's stamps
-	stop    context.CancelFunc
-	ended   bool
+	src     *stamper
+	stop    context.CancelFunc // the talker's; nil while it is stopped
 	lastWin int
 
 	// Stamped frames: the other side's talker, relayed by kefu.
@@ -162,11 +163,15 @@ func (s *side) run() {
 // packet accounts for one packet of kefu's that arrived at t.
 func (s *side) packet(from netip.AddrPort, h rtpmeter.Header, payload []byte, t int64) {
 	l := s.byAddr[from]
-	if l == nil || l.rx.SSRC != h.SSRC {
-		if l != nil {
-			s.end(l) // kefu gave the port to a new leg
-		}
+	switch {
+	case l == nil:
 		l = s.newLeg(from, h.SSRC)
+	case l.rx.SSRC != h.SSRC:
+		s.end(l) // kefu gave the port to a new leg
+		l = s.newLeg(from, h.SSRC)
+	case l.stop == nil:
+		s.talk(l) // kefu stalled for longer than idle: the leg goes on
+		s.revived++
 	}
 	k, w0, w1 := s.win.at(t)
 	l.rx.Packet(h, t, w0, w1)
@@ -229,29 +234,34 @@ func (s *side) packet(from netip.AddrPort, h rtpmeter.Header, payload []byte, t 
 func (s *side) newLeg(from netip.AddrPort, ssrc uint32) *leg {
 	s.next++
 	l := &leg{rx: rtpmeter.Stream{SSRC: ssrc, Src: from}, talker: s.bit | s.next, lastWin: -1}
+	l.src = &stamper{origin: l.talker, frame: stampFrame()}
 	s.legs = append(s.legs, l)
 	s.byAddr[from] = l
 	s.total.Add(1)
-	ctx, cancel := context.WithCancel(s.ctx)
-	l.stop = cancel
-	sess := rtp.NewSession(rtp.Config{Conn: s.conn, Remote: from, Codec: media.CodecPCMU, SSRC: l.talker})
-	p := media.NewPlayer(sess, media.CodecPCMU, 0xFF, media.WithPacer(s.pacer))
-	src := &stamper{origin: l.talker, frame: stampFrame()}
-	s.wg.Add(2)
-	go func() { defer s.wg.Done(); _ = p.Run(ctx) }()
-	go func() { defer s.wg.Done(); _ = p.Play(ctx, src) }()
+	s.talk(l)
 	return l
 }
 
-// end stops a leg's talker: its call is over.
+// talk starts the leg's talker: a player on the shared pacer sending the
+// leg's stamper (its frame count goes on where a stopped talker left it)
+// in a session of its own, with the talker as SSRC, through the side's
+// socket.
+func (s *side) talk(l *leg) {
+	ctx, cancel := context.WithCancel(s.ctx)
+	l.stop = cancel
+	sess := rtp.NewSession(rtp.Config{Conn: s.conn, Remote: l.rx.Src, Codec: media.CodecPCMU, SSRC: l.talker})
+	p := media.NewPlayer(sess, media.CodecPCMU, 0xFF, media.WithPacer(s.pacer))
+	s.wg.Add(2)
+	go func() { defer s.wg.Done(); _ = p.Run(ctx) }()
+	go func() { defer s.wg.Done(); _ = p.Play(ctx, l.src) }()
+}
+
+// end stops a leg's talker: its call is over, or kefu stalled (packet
+// starts it again).
 func (s *side) end(l *leg) {
-	if l.ended {
-		return
-	}
-	l.ended = true
-	l.stop()
-	if s.byAddr[l.rx.Src] == l {
-		delete(s.byAddr, l.rx.Src)
+	if l.stop != nil {
+		l.stop()
+		l.stop = nil
 	}
 }
 
@@ -262,6 +272,7 @@ func (s *side) reap(now int64) {
 	var active, stamped int64
 	for _, l := range s.byAddr {
 		switch {
+		case l.stop == nil:
 		case now-l.rx.Last > int64(s.idle):
 			s.end(l)
 		case now-l.rx.Last < int64(time.Second):
@@ -294,9 +305,9 @@ func (s *stamper) Next(media.Codec) ([]byte, bool) {
 // String implements media.Source.
 func (s *stamper) String() string { return "Stamper" }
 
-// hist counts delays in 0.1 ms buckets up to 1 s (the last bucket holds
+// hist counts delays in 0.1 ms buckets up to 5 s (the last bucket holds
 // the rest; negative delays count as 0).
-type hist [10_001]uint64
+type hist [50_001]uint64
 
 const histBucket = 100_000 // ns
 

@@ -101,8 +101,19 @@ func TestSideAccounting(t *testing.T) {
 
 	f.ssrc = 10 // kefu gave the port to a new leg
 	f.frame(nil, 0)
-	if len(s.legs) != 2 || !s.legs[0].ended || s.byAddr[kefu] != s.legs[1] {
-		t.Errorf("a new SSRC on the port: %d legs, first ended %v", len(s.legs), s.legs[0].ended)
+	if len(s.legs) != 2 || s.legs[0].stop != nil || s.byAddr[kefu] != s.legs[1] {
+		t.Errorf("a new SSRC on the port: %d legs, first stopped %v", len(s.legs), s.legs[0].stop == nil)
+	}
+	// kefu stalls for longer than idle, then goes on: the same leg, its
+	// talker started again.
+	l = s.legs[1]
+	s.reap(f.at + int64(2*time.Second))
+	if l.stop != nil {
+		t.Fatal("an idle leg's talker was not stopped")
+	}
+	f.frame(nil, 0)
+	if len(s.legs) != 2 || l.stop == nil || s.revived != 1 {
+		t.Errorf("after the stall: %d legs, talking %v, revived %d", len(s.legs), l.stop != nil, s.revived)
 	}
 }
 
