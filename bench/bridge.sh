@@ -200,7 +200,7 @@ done
 }
 
 "$OUT/rtppeer" -caller "127.0.0.1:$CALLER_MEDIA" -agent "127.0.0.1:$AGENT_MEDIA" -pidfile "$OUT/pids" \
-	-status "$OUT/peer.status" -json "$OUT/peer.json" -windows one-leg,bridged >"$OUT/peer.txt" 2>"$OUT/peer.log" &
+	-status "$OUT/peer.status" -json "$OUT/peer.json" -timeline "$OUT/timeline.txt" -windows one-leg,bridged >"$OUT/peer.txt" 2>"$OUT/peer.log" &
 PEER=$!
 PIDS+=("$PEER")
 

@@ -39,6 +39,7 @@ import (
 	"os/signal"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -57,6 +58,7 @@ func main() {
 	jsonOut := flag.String("json", "", "file to write the report to as JSON")
 	pidFile := flag.String("pidfile", "", "file of NAME=PID lines, read at each window edge: the processes whose CPU is measured")
 	labels := flag.String("windows", "", "comma-separated names of the measurement windows, in order")
+	timeline := flag.String("timeline", "", "file to write the run second by second to (per side: packets, kefu's player skips, largest gap, relayed frames, underruns, lost, delay p50/p99)")
 	flag.Parse()
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -121,6 +123,11 @@ func main() {
 	wg.Wait()
 	cancel()
 
+	if *timeline != "" {
+		if err := writeTimeline(*timeline, sides, edges[:win.n.Load()]); err != nil {
+			fatal(err)
+		}
+	}
 	names := strings.Split(*labels, ",")
 	r := report(sides, edges[:win.n.Load()], names)
 	r.print(os.Stdout)
@@ -216,4 +223,30 @@ func spread(xs []float64) Spread {
 
 func (s Spread) String() string {
 	return fmt.Sprintf("p50 %.1f  p99 %.1f  max %.1f ms", s.P50, s.P99, s.Max)
+}
+
+// writeTimeline writes the run second by second, one line per side and
+// second, seconds counted from the first packet; a window's edges are
+// marked.
+func writeTimeline(file string, sides []*side, edges [][2]*rtpmeter.Sample) error {
+	var t0 int64
+	for _, s := range sides {
+		if len(s.seconds) > 0 && (t0 == 0 || s.seconds[0].at < t0) {
+			t0 = s.seconds[0].at
+		}
+	}
+	b := []byte("# s clock side packets skips max_gap_ms stamped underruns lost delay_p50_ms delay_p99_ms window\n")
+	for _, s := range sides {
+		for _, sec := range s.seconds {
+			w := "-"
+			for k, e := range edges {
+				if e[0] != nil && sec.at >= e[0].At.Unix() && (e[1] == nil || sec.at <= e[1].At.Unix()) {
+					w = strconv.Itoa(k + 1)
+				}
+			}
+			b = fmt.Appendf(b, "%d %s %s %d %d %.1f %d %d %d %.0f %.0f %s\n", sec.at-t0, time.Unix(sec.at, 0).Format("15:04:05"), s.name, sec.packets, sec.skips,
+				float64(sec.maxGap)/1e6, sec.stamped, sec.underruns, sec.lost, sec.delay.percentile(50), sec.delay.percentile(99), w)
+		}
+	}
+	return os.WriteFile(file, b, 0o644)
 }

@@ -71,6 +71,7 @@ type side struct {
 	nonRTP   uint64
 	delay    hist
 	perWin   [maxWindows]winStats
+	seconds  []*secStats // the run, second by second (kernel arrival time)
 	lastReap int64
 
 	// for the status file
@@ -85,6 +86,51 @@ type winStats struct {
 	underruns uint64
 	lost      uint64
 	delay     hist
+}
+
+// secStats is what one side received in one second.
+type secStats struct {
+	at        int64 // Unix seconds
+	packets   uint64
+	skips     uint64 // frames kefu's players skipped
+	maxGap    int64  // ns, the largest gap between two packets of a leg ending in this second
+	stamped   uint64
+	underruns uint64
+	lost      uint64
+	delay     msHist
+}
+
+// msHist counts delays in 1 ms buckets up to 1 s.
+type msHist [1001]uint32
+
+func (h *msHist) add(d int64) { h[min(max(d, 0)/1e6, int64(len(h)-1))]++ }
+
+// percentile returns the upper edge in ms of the bucket below which p
+// percent of the counts fall; 0 without counts.
+func (h *msHist) percentile(p float64) float64 {
+	var total, acc uint64
+	for _, n := range h {
+		total += uint64(n)
+	}
+	for i, n := range h {
+		acc += uint64(n)
+		if total > 0 && float64(acc) >= float64(total)*p/100 {
+			return float64(i + 1)
+		}
+	}
+	return 0
+}
+
+// second returns the stats of the second t falls in; packets arrive in
+// order, give or take the odd late one (counted in the latest second).
+func (s *side) second(t int64) *secStats {
+	at := t / 1e9
+	if n := len(s.seconds); n > 0 && s.seconds[n-1].at >= at {
+		return s.seconds[n-1]
+	}
+	sec := &secStats{at: at}
+	s.seconds = append(s.seconds, sec)
+	return sec
 }
 
 // leg is one of kefu's call legs as seen from a side: what kefu sends
@@ -174,7 +220,12 @@ func (s *side) packet(from netip.AddrPort, h rtpmeter.Header, payload []byte, t 
 		s.revived++
 	}
 	k, w0, w1 := s.win.at(t)
-	l.rx.Packet(h, t, w0, w1)
+	skipped := l.rx.Skipped
+	gap := l.rx.Packet(h, t, w0, w1)
+	sec := s.second(t)
+	sec.packets++
+	sec.skips += l.rx.Skipped - skipped
+	sec.maxGap = max(sec.maxGap, gap)
 	var ws *winStats
 	if k >= 0 {
 		ws = &s.perWin[k]
@@ -188,6 +239,7 @@ func (s *side) packet(from netip.AddrPort, h rtpmeter.Header, payload []byte, t 
 	switch {
 	case !ok:
 		if l.stamped > 0 {
+			sec.underruns++
 			l.underruns++
 			if ws != nil {
 				ws.underruns++
@@ -205,6 +257,7 @@ func (s *side) packet(from netip.AddrPort, h rtpmeter.Header, payload []byte, t 
 	default:
 		switch d := int32(st.Seq - l.lastSeq); {
 		case d > 1:
+			sec.lost += uint64(d - 1)
 			l.lost += uint64(d - 1)
 			if ws != nil {
 				ws.lost += uint64(d - 1)
@@ -219,6 +272,8 @@ func (s *side) packet(from netip.AddrPort, h rtpmeter.Header, payload []byte, t 
 	l.stamped++
 	l.lastStamp = t
 	d := t - st.Sent
+	sec.stamped++
+	sec.delay.add(d)
 	if l.stamped == 1 || d < l.minDelay {
 		l.minDelay = d
 	}
