@@ -24,7 +24,8 @@
 # callers', 35062), AGENT_PORT (the agents' sipp, 35070), CALLER_MEDIA
 # (36000) and AGENT_MEDIA (36002) for rtppeer, RTP_LO (37000, kefu's RTP
 # ports from there), KEFU_BIN (a kefu binary to test instead of building
-# the working tree), LOG_LEVEL (kefu's, default info), PERF (1: a perf
+# the working tree), REV (the kefu revision the summary names; default the
+# checkout's), LOG_LEVEL (kefu's, default info), PERF (1: a perf
 # profile of kefu in the bridged window, $OUT/perf.data and perf.txt).
 # Needs sipp, curl, awk; jq for the verdict lines.
 set -euo pipefail
@@ -279,7 +280,7 @@ fi
 
 # ---- summary ----
 {
-	echo "kefu bridge load test: N=$N R=$R/s STEADY=${STEADY}s, $(date -u +%FT%TZ), kefu $(cd "$REPO" && git describe --always --dirty 2>/dev/null || echo '?'), $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(uname -r)"
+	echo "kefu bridge load test: N=$N R=$R/s STEADY=${STEADY}s, $(date -u +%FT%TZ), kefu ${REV:-$(cd "$REPO" && git describe --always --dirty 2>/dev/null || echo '?')}, $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(uname -r)"
 	echo "machine before the run: $BEFORE of $(nproc) cores busy (others' work; see each window's line too)"
 	echo "callers queued $queued of $N; bridged: $bridged callers, $bridged_agents agents"
 	cat "$OUT/peer.txt"
