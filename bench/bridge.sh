@@ -17,8 +17,8 @@
 # Usage: bench/bridge.sh [-n N] [-r R] [-s STEADY]
 #   -n N       bridged calls at once (env N, default 500): 2N legs
 #   -r R       new calls per second, and agents made ready per second
-#              (env R, default 50)
-#   -s STEADY  each measurement window in seconds (env STEADY, default 15)
+#              (env R, default 100)
+#   -s STEADY  each measurement window in seconds (env STEADY, default 10)
 # Other environment: OUT (result directory, default a new
 # /tmp/kefu-bridge.*), SIP_PORT (35060), HTTP_PORT (35080), SIPP_PORT (the
 # callers', 35062), AGENT_PORT (the agents' sipp, 35070), CALLER_MEDIA
@@ -31,8 +31,8 @@
 set -euo pipefail
 
 N=${N:-500}
-R=${R:-50}
-STEADY=${STEADY:-15}
+R=${R:-100}
+STEADY=${STEADY:-10}
 while getopts "n:r:s:h" opt; do
 	case $opt in
 	n) N=$OPTARG ;;
