@@ -185,6 +185,9 @@ func (g *agentLeg) Bridge(ctx context.Context, music *prompts.Prompt) (string, e
 	// What each side hears: the other, or music while the other holds.
 	toAgent := &holdSwitch{live: fromCaller, music: media.NewClipSource(music.ID, music, true)}
 	toCaller := &holdSwitch{live: g.toCaller, music: media.NewClipSource(music.ID, music, true)}
+	// What the agent said during the whisper waited in the relay: it
+	// would put the agent 160 ms behind for the whole call.
+	g.toCaller.reset()
 	pctx, stopPlays := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(2)

@@ -66,6 +66,15 @@ func (r *relay) push(pcm []int16) {
 	}
 }
 
+// reset drops what waits: audio that came before anyone took it (an
+// agent's, during the whisper) would delay that direction for the whole
+// call.
+func (r *relay) reset() {
+	r.mu.Lock()
+	r.head, r.n, r.accN = 0, 0, 0
+	r.mu.Unlock()
+}
+
 // Audio implements rtp.Handler: the far end's audio is pushed.
 func (r *relay) Audio(pcm []int16) { r.push(pcm) }
 

@@ -75,3 +75,24 @@ func TestRelayAllocs(t *testing.T) {
 		t.Errorf("%v allocations per frame", n)
 	}
 }
+
+// TestRelayReset: audio pushed before anyone takes it is dropped by reset,
+// so the bridge starts without a standing delay.
+func TestRelayReset(t *testing.T) {
+	r := newRelay("agent")
+	for range relayDepth + 3 {
+		r.push(make([]int16, 160))
+	}
+	r.reset()
+	if r.n != 0 {
+		t.Fatalf("%d frames wait after reset", r.n)
+	}
+	pcm := make([]int16, 160)
+	for i := range pcm {
+		pcm[i] = 1000
+	}
+	r.push(pcm)
+	if _, ok := r.Next(media.CodecPCMU); !ok || r.relayed.Load() != 1 || r.n != 0 {
+		t.Errorf("after reset the first frame pushed is the first taken: relayed %d, waiting %d", r.relayed.Load(), r.n)
+	}
+}
