@@ -48,6 +48,13 @@ type Player struct {
 	closed  chan struct{}
 	sent    atomic.Uint64
 	skipped atomic.Uint64
+
+	// rephase carries Rephase's requests to Run, the only goroutine that
+	// moves the clock; phase is the stream's start as Run last set it
+	// (UnixNano), for Phase.
+	rephase  chan time.Time
+	phase    atomic.Int64
+	rephased atomic.Uint64
 }
 
 type playing struct {
@@ -76,7 +83,7 @@ func WithPacer(pc *Pacer) PlayerOption { return func(p *Player) { p.pacer = pc }
 // NewPlayer returns a player that writes codec frames to out; silence is the
 // codec's idle byte. Call Run to start the clock.
 func NewPlayer(out FrameWriter, codec Codec, silence byte, opts ...PlayerOption) *Player {
-	p := &Player{out: out, codec: codec, closed: make(chan struct{})}
+	p := &Player{out: out, codec: codec, closed: make(chan struct{}), rephase: make(chan time.Time, 1)}
 	for _, o := range opts {
 		o(p)
 	}
@@ -101,11 +108,23 @@ func (p *Player) Run(ctx context.Context) error {
 	}()
 	p.start = time.Now()
 	p.next = p.start
+	p.phase.Store(p.start.UnixNano())
 	if p.pacer != nil {
 		remove := p.pacer.add(p)
-		<-ctx.Done()
-		remove()
-		return context.Cause(ctx)
+		for {
+			select {
+			case <-ctx.Done():
+				remove()
+				return context.Cause(ctx)
+			case at := <-p.rephase:
+				// Once remove has returned no worker ticks p, so its
+				// clock is Run's to move until it is added again, in
+				// the slot of its new phase.
+				remove()
+				p.shiftTo(at)
+				remove = p.pacer.add(p)
+			}
+		}
 	}
 	timer := time.NewTimer(0)
 	defer timer.Stop()
@@ -115,9 +134,67 @@ func (p *Player) Run(ctx context.Context) error {
 			return context.Cause(ctx)
 		case now := <-timer.C:
 			timer.Reset(time.Until(p.tick(now)))
+		case at := <-p.rephase:
+			p.shiftTo(at)
+			timer.Reset(time.Until(p.next))
 		}
 	}
 }
+
+// Rephase asks the player to send its frames on another 20 ms phase: at
+// at + k·20 ms for whole k from now on. A bridge uses it to tick a leg just
+// after the other leg's packets arrive, so a relayed frame waits a few
+// milliseconds for its tick instead of up to 20. The clock moves by less
+// than half a frame, so the far end sees one step of jitter, and the frame
+// numbers (the RTP timestamps) stay continuous. A request made before Run
+// starts, or while an earlier one waits, replaces it.
+func (p *Player) Rephase(at time.Time) {
+	for {
+		select {
+		case p.rephase <- at:
+			return
+		default:
+		}
+		select {
+		case <-p.rephase: // an older request: this one replaces it
+		default:
+		}
+	}
+}
+
+// shiftTo moves the stream's clock by the smallest shift, within half a
+// frame either way, that puts its frames on the phase of at; earlier only
+// when the next frame then is still ahead (a frame due in the past would
+// wait for its slot's next turn and go out with the one after it).
+func (p *Player) shiftTo(at time.Time) {
+	d := at.Sub(p.next) % FrameDur
+	if d < 0 {
+		d += FrameDur
+	}
+	if d > FrameDur/2 && p.next.Add(d-FrameDur).After(time.Now().Add(PacerSlot)) {
+		d -= FrameDur
+	}
+	if d == 0 {
+		return
+	}
+	p.start = p.start.Add(d)
+	p.next = p.next.Add(d)
+	p.phase.Store(p.start.UnixNano())
+	p.rephased.Add(1)
+}
+
+// Phase returns a time on the player's 20 ms grid: its frames are due at
+// Phase() + k·20 ms. Before Run starts it is the zero time.
+func (p *Player) Phase() time.Time {
+	ns := p.phase.Load()
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns)
+}
+
+// Rephased counts the times Rephase moved the player's clock.
+func (p *Player) Rephased() uint64 { return p.rephased.Load() }
 
 // tick sends every frame due by now (normally one) and returns when the
 // next is due: start + n·20 ms. When the process stalled for more than

@@ -195,9 +195,15 @@ func (g *agentLeg) Bridge(ctx context.Context, music *prompts.Prompt) (string, e
 	c.m.tap.Store(fromCaller)
 	go func() { defer wg.Done(); _ = c.m.audio.player.Play(pctx, toCaller) }()
 	start := time.Now()
+	realign := time.NewTimer(alignFirst)
+	defer realign.Stop()
 	by, referTo := "", ""
 	for by == "" {
 		select {
+		case <-realign.C:
+			align(l.audio.player, fromCaller)
+			align(c.m.audio.player, g.toCaller)
+			realign.Reset(alignEvery)
 		case r := <-l.reqs:
 			if r.req.Method == sip.REFER {
 				if referTo = g.agentRefer(r); referTo != "" {
@@ -243,7 +249,10 @@ func (g *agentLeg) Bridge(ctx context.Context, music *prompts.Prompt) (string, e
 	st := l.audio.sess.Stats()
 	c.log.Info("agent call ended", "agent", g.id, "by", by, "to", referTo, "talk_s", round1(time.Since(start).Seconds()),
 		"rtp_sent", st.Sent.Load(), "rtp_received", st.Received.Load(),
-		"relayed_to_agent", fromCaller.relayed.Load(), "relayed_to_caller", g.toCaller.relayed.Load())
+		"relayed_to_agent", fromCaller.relayed.Load(), "relayed_to_caller", g.toCaller.relayed.Load(),
+		"relay_dropped", fromCaller.dropped.Load()+g.toCaller.dropped.Load(),
+		"relay_trimmed", fromCaller.trimmed.Load()+g.toCaller.trimmed.Load(),
+		"rephased", l.audio.player.Rephased()+c.m.audio.player.Rephased())
 	g.once.Do(func() {
 		l.finish()
 		if by != "agent" {

@@ -70,7 +70,8 @@ func (c *call) bridge(ctx context.Context, uri string, target sip.Uri, ring time
 	c.log.Info("bridge ended", "by", by, "duration", time.Since(start).Round(time.Millisecond),
 		"rtp_sent", st.Sent.Load(), "rtp_received", st.Received.Load(), "rtp_lost", st.Lost.Load(),
 		"relayed_to_destination", b.fromCaller.relayed.Load(), "relayed_to_caller", b.toCaller.relayed.Load(),
-		"relay_dropped", b.fromCaller.dropped.Load()+b.toCaller.dropped.Load())
+		"relay_dropped", b.fromCaller.dropped.Load()+b.toCaller.dropped.Load(),
+		"relay_trimmed", b.fromCaller.trimmed.Load()+b.toCaller.trimmed.Load())
 	return flows.TransferResult{How: "bridge"}, nil
 }
 
@@ -90,9 +91,15 @@ func (b *bridgeCall) run(ctx context.Context, ans sdp.Answer) string {
 	c.m.tap.Store(b.fromCaller)
 	go func() { defer wg.Done(); _ = c.m.audio.player.Play(pctx, b.toCaller) }()
 
+	realign := time.NewTimer(alignFirst)
+	defer realign.Stop()
 	by := ""
 	for by == "" {
 		select {
+		case <-realign.C:
+			align(l.audio.player, b.fromCaller)
+			align(c.m.audio.player, b.toCaller)
+			realign.Reset(alignEvery)
 		case r := <-l.reqs:
 			if l.serve(r) {
 				by = "destination"

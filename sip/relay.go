@@ -1,6 +1,7 @@
 package sip
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,6 +14,18 @@ import (
 // out network jitter, little enough not to add a noticeable delay. Beyond
 // it the oldest audio is dropped.
 const relayDepth = 8
+
+// trimPeriod is how often, in the reading player's ticks (2 s), a relay
+// drops the audio that stood in it the whole period: frames that were
+// always still waiting after every tick never served as a cushion against
+// jitter, they only delayed that direction. Without it every late packet
+// (an underrun: the frame waits for the next tick) would add 20 ms for the
+// rest of the call.
+const trimPeriod = 100
+
+// arrivalRing is how many frame arrivals a relay remembers for the phase
+// of the far end's packets (0.64 s at 20 ms).
+const arrivalRing = 32
 
 // relay carries one direction of a bridge's audio. The receiving leg's RTP
 // goroutine pushes decoded audio into it (relay is the rtp.Handler of a
@@ -34,18 +47,26 @@ type relay struct {
 
 	out [media.FrameBytes]byte // Next's payload; the player's goroutine only
 
+	ticks int // reading ticks in this trim period
+	low   int // fewest frames left after a tick in this period
+
+	arrivals [arrivalRing]int64 // UnixNano when each of the last frames was complete
+	nArr     int                // arrivals recorded, in all
+
 	relayed atomic.Uint64 // frames passed on
 	dropped atomic.Uint64 // frames dropped on overflow
+	trimmed atomic.Uint64 // frames dropped because they stood a whole period
 
 	// keys, when set, takes the RFC 4733 keys of the far end, for the
 	// bridge to pass on; a key is dropped when nobody takes it.
 	keys chan rune
 }
 
-func newRelay(name string) *relay { return &relay{name: name} }
+func newRelay(name string) *relay { return &relay{name: name, low: relayDepth} }
 
 // push appends decoded audio of any length.
 func (r *relay) push(pcm []int16) {
+	now := time.Now().UnixNano()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for len(pcm) > 0 {
@@ -63,6 +84,8 @@ func (r *relay) push(pcm []int16) {
 		}
 		r.q[(r.head+r.n)%relayDepth] = r.acc
 		r.n++
+		r.arrivals[r.nArr%arrivalRing] = now
+		r.nArr++
 	}
 }
 
@@ -72,8 +95,61 @@ func (r *relay) push(pcm []int16) {
 func (r *relay) reset() {
 	r.mu.Lock()
 	r.head, r.n, r.accN = 0, 0, 0
+	r.ticks, r.low = 0, relayDepth
 	r.mu.Unlock()
 }
+
+// tick is the trim bookkeeping of one reading tick, after it took its frame
+// (or found none); r.mu held.
+func (r *relay) tick() {
+	r.low = min(r.low, r.n)
+	r.ticks++
+	if r.ticks < trimPeriod {
+		return
+	}
+	if r.low > 0 {
+		r.head = (r.head + r.low) % relayDepth
+		r.n -= r.low
+		r.trimmed.Add(uint64(r.low))
+	}
+	r.ticks, r.low = 0, relayDepth
+}
+
+// arrivalPhase returns a time on the grid of the far end's packets: the
+// phase by which nine in ten of the last frames had arrived. ok is false
+// while too few arrived, or when they keep no 20 ms rhythm (30 ms packets,
+// heavy jitter): then there is no phase worth aligning a player to.
+func (r *relay) arrivalPhase() (at time.Time, ok bool) {
+	var ts [arrivalRing]int64
+	r.mu.Lock()
+	n := min(r.nArr, arrivalRing)
+	copy(ts[:], r.arrivals[:])
+	last := r.arrivals[(r.nArr-1+arrivalRing)%arrivalRing]
+	r.mu.Unlock()
+	if n < arrivalRing/2 {
+		return time.Time{}, false
+	}
+	// Each arrival's offset from the grid of the latest, in (-10, 10] ms.
+	const frame = int64(media.FrameDur)
+	var offs [arrivalRing]int64
+	for i, t := range ts[:n] {
+		d := (t - last) % frame
+		if d <= -frame/2 {
+			d += frame
+		} else if d > frame/2 {
+			d -= frame
+		}
+		offs[i] = d
+	}
+	o := offs[:n]
+	slices.Sort(o)
+	lo, hi := o[n/10], o[n-1-n/10]
+	if hi-lo > int64(relayJitterMax) {
+		return time.Time{}, false
+	}
+	return time.Unix(0, last+hi), true
+}
+
 
 // Audio implements rtp.Handler: the far end's audio is pushed.
 func (r *relay) Audio(pcm []int16) { r.push(pcm) }
@@ -100,6 +176,7 @@ func (r *relay) Silence(time.Duration) {}
 func (r *relay) Next(c media.Codec) ([]byte, bool) {
 	r.mu.Lock()
 	if r.n == 0 {
+		r.tick()
 		r.mu.Unlock()
 		s := g711.Silence(c)
 		for i := range r.out {
@@ -111,6 +188,7 @@ func (r *relay) Next(c media.Codec) ([]byte, bool) {
 	_ = g711.Encode(c, r.out[:], f[:])
 	r.head = (r.head + 1) % relayDepth
 	r.n--
+	r.tick()
 	r.mu.Unlock()
 	r.relayed.Add(1)
 	return r.out[:], true
