@@ -91,11 +91,13 @@ func (r *relay) push(pcm []int16) {
 
 // reset drops what waits: audio that came before anyone took it (an
 // agent's, during the whisper) would delay that direction for the whole
-// call.
+// call. What overflowed meanwhile was never meant to be heard: the count
+// of dropped frames starts again too.
 func (r *relay) reset() {
 	r.mu.Lock()
 	r.head, r.n, r.accN = 0, 0, 0
 	r.ticks, r.low = 0, relayDepth
+	r.dropped.Store(0)
 	r.mu.Unlock()
 }
 
