@@ -42,7 +42,9 @@ type ACLConfig struct {
 	// and carrier trunks, the load balancer. Empty: any source may call.
 	Calls []netip.Prefix
 	// Trusted are the flood guard's trusted sources. When Calls is not
-	// empty they may call too.
+	// empty they may call too. They are kefu's trust domain (RFC 3325):
+	// the caller's number in their P-Asserted-Identity is believed
+	// (Agent.callerUser); from any other source it is ignored.
 	Trusted []netip.Prefix
 	// Agents are the networks agents' phones may register from. Empty:
 	// any (the digest authenticates them).
@@ -53,9 +55,10 @@ type ACLConfig struct {
 // *ACL lets everyone in. Its methods are safe for concurrent use; it is a
 // prometheus.Collector of its refusals (kefu_acl_denied_total{method}).
 type ACL struct {
-	calls  []netip.Prefix // nil: anyone
-	agents []netip.Prefix // nil: anyone
-	denied *prometheus.CounterVec
+	calls   []netip.Prefix // nil: anyone
+	agents  []netip.Prefix // nil: anyone
+	trusted []netip.Prefix // nil: no one
+	denied  *prometheus.CounterVec
 }
 
 // NewACL returns the ACL for cfg. IPv4-mapped IPv6 prefixes are unmapped
@@ -85,12 +88,11 @@ func NewACL(cfg ACLConfig) (*ACL, error) {
 	if l.calls, err = norm("calls", cfg.Calls); err != nil {
 		return nil, err
 	}
+	if l.trusted, err = norm("trusted", cfg.Trusted); err != nil {
+		return nil, err
+	}
 	if len(l.calls) > 0 {
-		trusted, err := norm("trusted", cfg.Trusted)
-		if err != nil {
-			return nil, err
-		}
-		l.calls = append(l.calls, trusted...)
+		l.calls = append(l.calls, l.trusted...)
 	}
 	if l.agents, err = norm("agents", cfg.Agents); err != nil {
 		return nil, err
@@ -124,6 +126,13 @@ func ParsePrefixes(s string) ([]netip.Prefix, error) {
 
 // CallsFrom reports whether src may place calls.
 func (l *ACL) CallsFrom(src netip.Addr) bool { return l == nil || within(l.calls, src) }
+
+// Trusts reports whether src is a trusted source (ACLConfig.Trusted),
+// whose P-Asserted-Identity names the caller. Nothing is trusted when the
+// list is empty.
+func (l *ACL) Trusts(src netip.Addr) bool {
+	return l != nil && len(l.trusted) > 0 && within(l.trusted, src)
+}
 
 // RegistersFrom reports whether an agent's phone may register from src.
 func (l *ACL) RegistersFrom(src netip.Addr) bool { return l == nil || within(l.agents, src) }
@@ -180,6 +189,6 @@ func (a *Agent) permit(req *sip.Request, tx sip.ServerTransaction) bool {
 	if req.IsInvite() {
 		a.met.Rejected.WithLabelValues("403").Inc()
 	}
-	a.log.Debug("source not in the ACL", "method", string(req.Method), "src", req.Source(), "from", a.user(fromUser(req)))
+	a.log.Debug("source not in the ACL", "method", string(req.Method), "src", req.Source(), "from", a.user(a.fromUser(req)))
 	return false
 }

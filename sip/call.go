@@ -107,7 +107,7 @@ func (a *Agent) newCall(req *sip.Request, tx sip.ServerTransaction, snap *flows.
 	}
 	c.key = dialogKey(req.CallID().Value(), localTag, req.From().Params)
 	c.ctx, c.cancel = context.WithCancelCause(context.Background())
-	c.log = a.log.With("call", req.CallID().Value(), "from", a.user(fromUser(req)), "to", req.Recipient.User,
+	c.log = a.log.With("call", req.CallID().Value(), "from", a.user(a.fromUser(req)), "to", req.Recipient.User,
 		"flow", adm.Flow.Name(), "version", snap.Version)
 	if late {
 		c.late = true

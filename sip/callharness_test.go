@@ -123,6 +123,11 @@ func newUA(t *testing.T, cfgYAML string) *ua {
 	}
 	u := &ua{t: t, ports: &fakePorts{inUse: map[net.PacketConn]bool{}}, sent: make(chan *sip.Request, 16)}
 	client.TxRequester = &siptest.ClientTxRequesterResponder{OnRequest: func(req *sip.Request, w *siptest.ClientTxResponder) {
+		// Every request kefu sends can be framed on a stream (RFC 3261
+		// 20.14: Content-Length is required over TCP).
+		if cl := req.ContentLength(); cl == nil || int(*cl) != len(req.Body()) {
+			t.Errorf("kefu sent %s with Content-Length %v for a %d-byte body", req.Method, cl, len(req.Body()))
+		}
 		u.sent <- req
 		if res := u.reply(req); res != nil {
 			w.Receive(res)

@@ -293,7 +293,7 @@ func (a *Agent) answerOffer(r inReq, local func() *sdp.Local, dialog func(*sip.R
 
 // inDialogRequest builds a request of ours in the caller's dialog (RFC 3261
 // 12.2.1.1): to the caller's Contact, through the route set of the INVITE,
-// with our next CSeq. It runs on the owner goroutine.
+// with our next CSeq and a Content-Length. It runs on the owner goroutine.
 func (c *call) inDialogRequest(method sip.RequestMethod) *sip.Request {
 	inv := c.invite
 	target := inv.Recipient
@@ -315,6 +315,10 @@ func (c *call) inDialogRequest(method sip.RequestMethod) *sip.Request {
 		req.AppendHeader(sip.NewHeader("Route", rr.Value()))
 	}
 	req.AppendHeader(sip.NewHeader("User-Agent", c.a.cfg.UserAgent))
+	// Content-Length: 0 until a body is set (SetBody replaces it): over
+	// TCP a message without it cannot be framed (RFC 3261 20.14), and a
+	// proxy in between refuses it.
+	req.SetBody(nil)
 	req.SetTransport(inv.Transport())
 	if len(rrs) == 0 {
 		// Symmetric signalling: the caller's NAT lets in what comes back to

@@ -26,13 +26,13 @@ func (a *Agent) admit(req *sip.Request, tx sip.ServerTransaction) bool {
 	if h := req.GetHeader("User-Agent"); h != nil {
 		ua = h.Value()
 	}
-	v := a.cfg.Flood.Check(flood.Request{Method: string(req.Method), Source: src.Addr(), Caller: fromUser(req), UserAgent: ua}, time.Now())
+	v := a.cfg.Flood.Check(flood.Request{Method: string(req.Method), Source: src.Addr(), Caller: a.fromUser(req), UserAgent: ua}, time.Now())
 	if v.Action == flood.Allow {
 		return a.permit(req, tx)
 	}
 	a.met.Flood.WithLabelValues(string(req.Method), v.Action.String(), string(v.Reason)).Inc()
 	a.log.Debug("flood guard", "method", string(req.Method), "action", v.Action.String(), "reason", string(v.Reason),
-		"code", v.Code, "from", a.user(fromUser(req)), "src", req.Source())
+		"code", v.Code, "from", a.user(a.fromUser(req)), "src", req.Source())
 	if v.Action == flood.Drop {
 		return false
 	}

@@ -1,6 +1,7 @@
 package sip
 
 import (
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -65,6 +66,62 @@ func (id identity) forAgent(req flows.RingRequest) *identity {
 	}
 	id.Display = req.Queue + " " + who
 	return &id
+}
+
+// callerUser is the caller's number as the trunk sent it: the first
+// number in P-Asserted-Identity (RFC 3325; sip:, sips: or tel: URIs)
+// when the INVITE comes from a trusted source (ACL.Trusts: the trunks
+// and the proxy in -trusted), else the user part of From. From any other
+// source the header is ignored, since anyone can write it; a proxy in
+// front must drop it from the sources it does not trust itself
+// (deploy/kamailio/kamailio.cfg does).
+func (a *Agent) callerUser(req *sip.Request) string {
+	from := ""
+	if f := req.From(); f != nil {
+		from = f.Address.User
+	}
+	src, err := netip.ParseAddrPort(req.Source())
+	if err != nil || !a.cfg.ACL.Trusts(src.Addr()) {
+		return from
+	}
+	for _, h := range req.GetHeaders("P-Asserted-Identity") {
+		for v := range strings.SplitSeq(h.Value(), ",") {
+			if user := assertedUser(v); !withheld(user) {
+				return user
+			}
+		}
+	}
+	return from
+}
+
+// assertedUser is the number in one P-Asserted-Identity value
+// ("Name" <sip:8613912345678@trunk>, <tel:+8613912345678>, or the URI
+// bare); "" when it names none.
+func assertedUser(v string) string {
+	v = strings.TrimSpace(v)
+	if i := strings.IndexByte(v, '<'); i >= 0 {
+		v = v[i+1:]
+		if j := strings.IndexByte(v, '>'); j >= 0 {
+			v = v[:j]
+		}
+	}
+	scheme, rest, ok := strings.Cut(v, ":")
+	if !ok {
+		return ""
+	}
+	switch strings.ToLower(strings.TrimSpace(scheme)) {
+	case "tel":
+		num, _, _ := strings.Cut(rest, ";")
+		return strings.TrimSpace(num)
+	case "sip", "sips":
+		user, _, ok := strings.Cut(rest, "@")
+		if !ok {
+			return ""
+		}
+		user, _, _ = strings.Cut(user, ";") // user parameters (";phone-context=")
+		return strings.TrimSpace(user)
+	}
+	return ""
 }
 
 // quoteSafe drops what cannot stand inside a quoted display name.

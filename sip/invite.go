@@ -66,8 +66,8 @@ func (a *Agent) newInvite(req *sip.Request, tx sip.ServerTransaction, received t
 	}
 	snap := a.cfg.Current()
 	src, _ := netip.ParseAddrPort(req.Source())
-	adm, ref, err := snap.Admit(context.Background(), flows.Invite{From: req.From().Address.User, To: req.Recipient.User,
-		Anonymous: anonymous(req), CallID: callID(req), Source: src, At: a.now(), Agent: a.agentPhone(req, src)})
+	adm, ref, err := snap.Admit(context.Background(), flows.Invite{From: a.callerUser(req), To: req.Recipient.User,
+		Anonymous: a.anonymous(req), CallID: callID(req), Source: src, At: a.now(), Agent: a.agentPhone(req, src)})
 	a.screened(adm)
 	defer func() {
 		if c == nil {
@@ -224,7 +224,7 @@ func (a *Agent) reject(req *sip.Request, tx sip.ServerTransaction, err error) {
 // what more there is to say about it.
 func (a *Agent) logRefusal(req *sip.Request, code int, cause string, more ...any) {
 	args := append([]any{"call", callID(req), "code", code, "reason", reasonPhrase(code), "cause", cause,
-		"from", a.user(fromUser(req)), "src", req.Source()}, more...)
+		"from", a.user(a.fromUser(req)), "src", req.Source()}, more...)
 	a.log.Info("call refused", args...)
 }
 
@@ -262,15 +262,23 @@ func warning(text string) sip.Header {
 }
 
 // anonymous reports whether the caller withheld the number (RFC 3323
-// Privacy, or an anonymous From).
-func anonymous(req *sip.Request) bool {
+// Privacy, or no number: an anonymous From with no P-Asserted-Identity
+// kefu believes). A trusted trunk may assert the number of a caller who
+// withheld it: screening and records key on it, and kefu passes it on to
+// no one (identity.go).
+func (a *Agent) anonymous(req *sip.Request) bool {
 	if p := req.GetHeader("Privacy"); p != nil {
 		v := strings.ToLower(p.Value())
 		if strings.Contains(v, "id") || strings.Contains(v, "user") || strings.Contains(v, "header") {
 			return true
 		}
 	}
-	u := strings.ToLower(fromUser(req))
+	return withheld(a.fromUser(req))
+}
+
+// withheld reports whether a user part names no number.
+func withheld(user string) bool {
+	u := strings.ToLower(user)
 	return u == "" || u == "anonymous" || u == "unknown" || u == "restricted"
 }
 
@@ -284,11 +292,8 @@ func (a *Agent) now() time.Time {
 
 // fromUser is the caller's number in its canonical form (callerid): what
 // screening, routing and records key on.
-func fromUser(req *sip.Request) string {
-	if f := req.From(); f != nil {
-		return flows.CallerNumber(f.Address.User)
-	}
-	return ""
+func (a *Agent) fromUser(req *sip.Request) string {
+	return flows.CallerNumber(a.callerUser(req))
 }
 
 func callID(req *sip.Request) string {

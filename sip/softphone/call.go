@@ -122,7 +122,7 @@ func (c *call) converse(ctx context.Context) error {
 	}
 	c.res.Codec = ans.Codec
 	c.emit(Event{T: answered, Kind: EvAnswered, Code: res.StatusCode, Reason: res.Reason, Codec: ans.Codec.String()})
-	c.media.startSending(ans, c.cfg.Playback, answered, infoKeys(dlg, dlg.InviteRequest.Recipient))
+	c.media.startSending(ans, c.cfg.Playback, answered, infoKeys(dlg, remoteTarget(dlg)))
 
 	var forC <-chan time.Time
 	if c.cfg.For > 0 {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 )
 
@@ -85,6 +86,21 @@ func (l *leg) pressEvent(ctx context.Context, key rune) Event {
 // dialogRequester sends a request inside a dialog (client or server side).
 type dialogRequester interface {
 	Do(ctx context.Context, req *sip.Request) (*sip.Response, error)
+}
+
+// remoteTarget is where requests in the dialog dlg go (RFC 3261 12.1.2):
+// the Contact of the far end's answer, else the Request-URI of the
+// INVITE. sipgo adds the route set (the answer's Record-Route) and sends
+// to its first hop. The INVITE's Request-URI is the hotline's address: a
+// proxy in front would take an INFO sent there for a new request (and
+// answer 404) instead of passing it on in the dialog.
+func remoteTarget(dlg *sipgo.DialogClientSession) sip.Uri {
+	if res := dlg.InviteResponse; res != nil {
+		if ct := res.Contact(); ct != nil {
+			return *ct.Address.Clone()
+		}
+	}
+	return dlg.InviteRequest.Recipient
 }
 
 // infoKeys presses keys as SIP INFO (application/dtmf-relay) requests in
