@@ -59,8 +59,13 @@ type Config struct {
 	// REGISTER gets 405 like any method kefu does not serve.
 	Registrar *registrar.Registrar
 	// TCP bounds SIP connections (message size, slow senders, idle
-	// connections, connections per source); zero fields take defaults.
+	// connections, connections per source), over TLS too; zero fields
+	// take defaults.
 	TCP TCPLimits
+	// TLSListen is the SIP over TLS address ("host" takes port 5061);
+	// empty: no TLS. TLSCert is then the certificate kefu presents.
+	TLSListen string
+	TLSCert   *Cert
 }
 
 // Agent is a running SIP user agent.
@@ -74,8 +79,11 @@ type Agent struct {
 	adv    netip.Addr
 	met    *Metrics
 
-	udp net.PacketConn
-	tcp net.Listener
+	udp     net.PacketConn
+	tcp     net.Listener
+	tls     net.Listener // nil without TLS (tls.go)
+	tlsPort int
+	filter  *conformer // under all three
 
 	// fakePorts, when set, hands out RTP sockets in place of ports: tests
 	// give calls fake packet conns (listenRTP).
@@ -132,6 +140,11 @@ func New(cfg Config) (*Agent, error) {
 		return nil, fmt.Errorf("sip: listen tcp: %w", err)
 	}
 	a.udp, a.tcp = a.conform(udp, tcp) // conformance checks, TCP limits (conform*.go, tcp.go)
+	if err := a.listenTLS(); err != nil {
+		_ = udp.Close()
+		_ = tcp.Close()
+		return nil, err
+	}
 
 	// sipgo logs whole messages (caller numbers) at debug: keep it quiet.
 	sipLog := slog.New(levelFilter{newSafeHandler(log.Handler(), cfg.ShowNumbers), slog.LevelWarn}) // siplog.go
@@ -170,14 +183,20 @@ func New(cfg Config) (*Agent, error) {
 // Serve serves SIP until ctx ends; then it closes the sockets. Calls are not
 // touched: use Drain and Shutdown for a graceful stop.
 func (a *Agent) Serve(ctx context.Context) error {
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
 	go func() { errc <- a.srv.ServeUDP(a.udp) }()
 	go func() { errc <- a.srv.ServeTCP(a.tcp) }()
+	if a.tls != nil {
+		go func() { errc <- a.srv.ServeTLS(a.tls) }()
+	}
 	select {
 	case <-ctx.Done():
 		_ = a.srv.Close()
 		_ = a.udp.Close()
 		_ = a.tcp.Close()
+		if a.tls != nil {
+			_ = a.tls.Close()
+		}
 		a.stopPacer()
 		return nil
 	case err := <-errc:

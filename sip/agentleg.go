@@ -7,7 +7,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 	"github.com/kefu-hotline/kefu/flows"
 	"github.com/kefu-hotline/kefu/media"
@@ -138,7 +137,7 @@ func (c *call) sendKey(ctx context.Context, key rune) {
 		req := c.inDialogRequest(sip.INFO)
 		setKeyBody(req, key)
 		tctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), 32*sip.T1)
-		tx, err := c.a.client.TransactionRequest(tctx, req, sipgo.ClientRequestAddVia)
+		tx, err := c.a.client.TransactionRequest(tctx, req, c.a.addVia)
 		if err != nil {
 			cancel()
 			c.log.Debug("key not passed on to the caller", "error", err.Error())

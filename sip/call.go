@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -181,11 +182,22 @@ func (c *call) response(code int, reason string, body []byte) *sip.Response {
 	return c.dialogResponse(c.invite, code, reason, body)
 }
 
-// contact is our Contact for a request that came in on its transport.
+// contact is our Contact for a request that came in (or goes out) on its
+// transport. Over TLS it names the TLS port: a sips: request gets a sips:
+// Contact (RFC 3261 12.1.1, RFC 5630 3.1.3), a sip: one ;transport=tls.
 func (a *Agent) contact(req *sip.Request) *sip.ContactHeader {
 	port := a.udp.LocalAddr().(*net.UDPAddr).Port
 	uri := sip.Uri{Scheme: "sip", User: "kefu", Host: a.adv.String(), Port: port}
-	if t := req.Transport(); t != "" && t != "UDP" && t != "udp" {
+	switch t := req.Transport(); {
+	case overTLS(req) && a.tls != nil:
+		uri.Port = a.tlsPort
+		if strings.EqualFold(req.Recipient.Scheme, "sips") {
+			uri.Scheme = "sips"
+			break
+		}
+		uri.UriParams = sip.NewParams()
+		uri.UriParams.Add("transport", "tls")
+	case t != "" && t != "UDP" && t != "udp":
 		uri.UriParams = sip.NewParams()
 		uri.UriParams.Add("transport", "tcp")
 	}

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 	"github.com/kefu-hotline/kefu/flows"
 	"github.com/kefu-hotline/kefu/sip/sdp"
@@ -343,7 +342,7 @@ func (c *call) sendBye() error {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), 32*sip.T1)
 	defer cancel()
-	tx, err := c.a.client.TransactionRequest(ctx, bye, sipgo.ClientRequestAddVia)
+	tx, err := c.a.client.TransactionRequest(ctx, bye, c.a.addVia)
 	if err != nil {
 		c.log.Warn("could not send BYE", "error", err)
 		return fmt.Errorf("send BYE: %w", err)

@@ -37,7 +37,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Flood:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kefu_flood_denied_total", Help: "Requests the flood guard refused, by method, action (reject, drop) and reason (scanner_ua, source_rate, caller_rate, source_banned)."}, []string{"method", "action", "reason"}),
 		Transfers:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kefu_transfers_total", Help: "Transfer attempts, by how (refer, bridge) and outcome (ok, unconfirmed, no_final, failed_after_accept, refused, failed, timeout, hangup)."}, []string{"how", "outcome"}),
 		Refused:    prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kefu_sip_refused_total", Help: "SIP requests the conformance checks answered, by status (400, 416, 420, 483, 505, ...)."}, []string{"status"}),
-		TCPClosed:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kefu_sip_tcp_closed_total", Help: "SIP connections kefu closed, by reason (too_large, slow, idle, per_source, framing)."}, []string{"reason"}),
+		TCPClosed:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kefu_sip_tcp_closed_total", Help: "SIP connections (TCP and TLS) kefu closed, by reason (too_large, slow, idle, per_source, framing, tls_handshake)."}, []string{"reason"}),
 	}
 	if reg != nil {
 		reg.MustRegister(m.Screened, m.Calls, m.Active, m.Answered, m.Rejected, m.Malformed, m.AnswerTime, m.RTPSent, m.RTPRecv, m.RTPLost, m.Flood, m.Transfers,

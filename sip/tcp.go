@@ -2,6 +2,7 @@ package sip
 
 import (
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"io"
 	"log/slog"
@@ -14,15 +15,15 @@ import (
 	"time"
 )
 
-// SIP over TCP, as solid as over UDP. sipgo reads a connection as one
-// stream and, on a message it cannot parse, logs the raw bytes and closes
-// the connection without a word; it sets no limit on how long a message
-// may take or a connection may idle. streamListener sits under sipgo's TCP
-// transport (and can sit under TLS: wrap the tls.Listener): it frames each
-// message by its Content-Length, runs the conformance filter on it
-// (answering refused requests on their connection), and closes
-// connections that send too much, too slowly, or nothing for too long,
-// and those over the limit per source.
+// SIP over TCP and TLS, as solid as over UDP. sipgo reads a connection as
+// one stream and, on a message it cannot parse, logs the raw bytes and
+// closes the connection without a word; it sets no limit on how long a
+// message may take or a connection may idle. streamListener sits under
+// sipgo's TCP and TLS transports (over TLS it wraps the tls.Listener,
+// tls.go): it frames each message by its Content-Length, runs the
+// conformance filter on it (answering refused requests on their
+// connection), and closes connections that send too much, too slowly, or
+// nothing for too long, and those over the limit per source.
 
 // Defaults of TCPLimits.
 const (
@@ -69,8 +70,8 @@ func (l TCPLimits) withDefaults() TCPLimits {
 
 // conform puts the conformance filter under the agent's sockets.
 func (a *Agent) conform(udp net.PacketConn, tcp net.Listener) (net.PacketConn, net.Listener) {
-	f := newConformer(slog.New(newSafeHandler(a.log.Handler(), a.cfg.ShowNumbers)), a.met)
-	return &badRequestConn{PacketConn: udp, f: f}, newStreamListener(tcp, f, a.cfg.TCP, a.connInUse)
+	a.filter = newConformer(slog.New(newSafeHandler(a.log.Handler(), a.cfg.ShowNumbers)), a.met)
+	return &badRequestConn{PacketConn: udp, f: a.filter}, newStreamListener(tcp, "TCP", a.filter, a.cfg.TCP, a.connInUse)
 }
 
 // connInUse reports whether the connection from remote ("ip:port") carries
@@ -102,20 +103,21 @@ func (a *Agent) connInUse(remote string) bool {
 // streamListener hands out filtered connections.
 type streamListener struct {
 	net.Listener
-	f    *conformer
-	lim  TCPLimits
-	busy func(remote string) bool
+	transport string // "TCP" or "TLS", as logs and the filter name it
+	f         *conformer
+	lim       TCPLimits
+	busy      func(remote string) bool
 
 	mu      sync.Mutex
 	open    map[netip.Addr]int // connections per source
 	lastLog atomic.Int64       // unix nanoseconds of the last per-source refusal logged
 }
 
-func newStreamListener(l net.Listener, f *conformer, lim TCPLimits, busy func(string) bool) *streamListener {
+func newStreamListener(l net.Listener, transport string, f *conformer, lim TCPLimits, busy func(string) bool) *streamListener {
 	if busy == nil {
 		busy = func(string) bool { return false }
 	}
-	return &streamListener{Listener: l, f: f, lim: lim.withDefaults(), busy: busy, open: map[netip.Addr]int{}}
+	return &streamListener{Listener: l, transport: transport, f: f, lim: lim.withDefaults(), busy: busy, open: map[netip.Addr]int{}}
 }
 
 // Accept returns the next connection within the per-source limit; those
@@ -133,7 +135,7 @@ func (l *streamListener) Accept() (net.Conn, error) {
 		l.f.met.TCPClosed.WithLabelValues("per_source").Inc()
 		if now := time.Now().UnixNano(); now-l.lastLog.Load() > int64(time.Second) {
 			l.lastLog.Store(now)
-			l.f.log.Warn("SIP connection refused: too many from one source", "src", ip.String(), "limit", l.lim.PerSource)
+			l.f.log.Warn("SIP connection refused: too many from one source", "src", ip.String(), "transport", l.transport, "limit", l.lim.PerSource)
 		}
 		_ = c.Close()
 	}
@@ -172,6 +174,7 @@ type streamConn struct {
 	ip     netip.Addr
 	remote string
 
+	tls      *tls.Conn // set over TLS until its handshake is done
 	buf      []byte    // received, not yet framed
 	out      []byte    // accepted messages sipgo has not read yet
 	accepted time.Time // when the connection came
@@ -185,7 +188,8 @@ type streamConn struct {
 }
 
 func newStreamConn(c net.Conn, l *streamListener, ip netip.Addr) *streamConn {
-	return &streamConn{Conn: c, l: l, ip: ip, remote: c.RemoteAddr().String(), accepted: time.Now()}
+	tc, _ := c.(*tls.Conn)
+	return &streamConn{Conn: c, l: l, ip: ip, remote: c.RemoteAddr().String(), accepted: time.Now(), tls: tc}
 }
 
 // errClosedByLimit ends sipgo's read loop quietly (it logs io.EOF at debug).
@@ -208,6 +212,9 @@ func (c *streamConn) fill() error {
 	if err := c.Conn.SetReadDeadline(c.deadline()); err != nil {
 		return err
 	}
+	if c.tls != nil {
+		return c.handshake()
+	}
 	var chunk [4096]byte
 	n, err := c.Conn.Read(chunk[:])
 	if n > 0 {
@@ -226,6 +233,21 @@ func (c *streamConn) fill() error {
 		return c.timedOut()
 	}
 	return err
+}
+
+// handshake runs the TLS handshake within the time a new connection has
+// for its first message; a failed one closes the connection (sipgo would
+// log it as an error: scanners and plain-TCP peers are no errors of ours).
+func (c *streamConn) handshake() error {
+	err := c.tls.Handshake()
+	if err == nil {
+		c.tls = nil
+		return nil
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return c.shut("slow", "SIP connection closed: no TLS handshake in time", "limit", c.l.lim.MessageTime.String())
+	}
+	return c.shut("tls_handshake", "SIP connection closed: TLS handshake failed", "error", err.Error())
 }
 
 // deadline is when the read in progress must have brought something.
@@ -301,7 +323,7 @@ func (c *streamConn) frame() error {
 			return nil
 		}
 		msg := c.buf[:total]
-		j := c.l.f.inspect(msg, c.RemoteAddr(), "TCP", true)
+		j := c.l.f.inspect(msg, c.RemoteAddr(), c.l.transport, true)
 		c.buf = c.buf[total:]
 		c.gotOne, c.lastMsg, c.started = true, time.Now(), time.Now()
 		if j.reply != nil {
@@ -321,7 +343,7 @@ func (c *streamConn) frame() error {
 func contentLength(m *message) (int, *verdict) {
 	cls := m.all("content-length")
 	if len(cls) == 0 {
-		return 0, refusal(400, "Content-Length is required over TCP")
+		return 0, refusal(400, "Content-Length is required over TCP and TLS")
 	}
 	for _, v := range cls {
 		if v != cls[0] || !digits(v) {
@@ -338,7 +360,7 @@ func contentLength(m *message) (int, *verdict) {
 // refuseAndShut answers a request whose end cannot be found, then closes
 // the connection: nothing after it can be framed.
 func (c *streamConn) refuseAndShut(m *message, v *verdict, reason string) error {
-	if j := c.l.f.refuse(m, v, c.RemoteAddr(), "TCP"); j.reply != nil {
+	if j := c.l.f.refuse(m, v, c.RemoteAddr(), c.l.transport); j.reply != nil {
 		_, _ = c.Write(j.reply)
 	}
 	return c.shut(reason, "SIP connection closed: the message cannot be framed")
@@ -347,7 +369,7 @@ func (c *streamConn) refuseAndShut(m *message, v *verdict, reason string) error 
 // shut closes the connection for reason, logs it and ends sipgo's reading.
 func (c *streamConn) shut(reason, msg string, attrs ...any) error {
 	c.l.f.met.TCPClosed.WithLabelValues(reason).Inc()
-	c.l.f.log.Info(msg, append([]any{"src", c.remote}, attrs...)...)
+	c.l.f.log.Info(msg, append([]any{"src", c.remote, "transport", c.l.transport}, attrs...)...)
 	_ = c.Close()
 	return errClosedByLimit
 }

@@ -35,8 +35,13 @@ func newStreamServer(t *testing.T, lim TCPLimits) *streamServer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return newStreamServerOn(t, ln, "TCP", lim)
+}
+
+// newStreamServerOn filters connections from ln (TCP or a TLS listener).
+func newStreamServerOn(t *testing.T, ln net.Listener, transport string, lim TCPLimits) *streamServer {
 	s := &streamServer{t: t, got: make(chan struct{}, 64)}
-	s.l = newStreamListener(ln, newConformer(discardLogger(), NewMetrics(nil)), lim, func(string) bool { return s.busy.Load() })
+	s.l = newStreamListener(ln, transport, newConformer(discardLogger(), NewMetrics(nil)), lim, func(string) bool { return s.busy.Load() })
 	t.Cleanup(func() { _ = s.l.Close() })
 	go func() {
 		for {

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 	"github.com/kefu-hotline/kefu/sip/sdp"
 )
@@ -81,7 +80,7 @@ func (c *call) sendRefresh() {
 	c.st.inFlight = true
 	c.inviting = method == sip.INVITE
 	ctx, cancel := context.WithTimeout(c.ctx, 64*sip.T1)
-	tx, err := c.a.client.TransactionRequest(ctx, req, sipgo.ClientRequestAddVia)
+	tx, err := c.a.client.TransactionRequest(ctx, req, c.a.addVia)
 	if err != nil {
 		cancel()
 		c.refreshDone(refreshResult{req: req, err: fmt.Errorf("send %s: %w", method, err)})
@@ -145,7 +144,7 @@ func finalResponse(ctx context.Context, tx sip.ClientTransaction) (*sip.Response
 func (c *call) ackRefresh(tx sip.ClientTransaction, inv *sip.Request, res *sip.Response) {
 	ack := ackFor(inv, res)
 	send := func() {
-		if err := c.a.client.WriteRequest(ack.Clone(), sipgo.ClientRequestAddVia); err != nil {
+		if err := c.a.client.WriteRequest(ack.Clone(), c.a.addVia); err != nil {
 			c.log.Warn("could not ACK the 200 to kefu's re-INVITE", "error", err)
 		}
 	}

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 	"github.com/kefu-hotline/kefu/flows"
 )
@@ -141,7 +140,7 @@ func (c *call) sendRefer(ctx context.Context, target sip.Uri) referResult {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), 32*sip.T1)
 		defer cancel()
 		var err error
-		if tx, err = c.a.client.TransactionRequest(sctx, req, sipgo.ClientRequestAddVia); err != nil {
+		if tx, err = c.a.client.TransactionRequest(sctx, req, c.a.addVia); err != nil {
 			return fmt.Errorf("send REFER: %w", err)
 		}
 		c.refer = sub
