@@ -34,6 +34,7 @@ import (
 type runFlags struct {
 	listen, rtpPorts, httpAddr, dataDir, config, advertise, logLevel string
 	store                                                            string
+	tlsListen, tlsCert, tlsKey                                       string
 	now, trusted, allow, allowAgents                                 string
 	noFlood                                                          bool
 	grace                                                            time.Duration
@@ -46,6 +47,9 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	fs := flag.NewFlagSet("kefu run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&f.listen, "listen", env("KEFU_LISTEN", "0.0.0.0:5060"), "SIP address, UDP and TCP (KEFU_LISTEN)")
+	fs.StringVar(&f.tlsListen, "tls-listen", env("KEFU_TLS_LISTEN", ""), "SIP over TLS address (a host alone takes port 5061); empty: no TLS (KEFU_TLS_LISTEN)")
+	fs.StringVar(&f.tlsCert, "tls-cert", env("KEFU_TLS_CERT", ""), "TLS certificate (chain), PEM; read again on SIGHUP (KEFU_TLS_CERT)")
+	fs.StringVar(&f.tlsKey, "tls-key", env("KEFU_TLS_KEY", ""), "the TLS certificate's private key, PEM; read again on SIGHUP (KEFU_TLS_KEY)")
 	fs.StringVar(&f.rtpPorts, "rtp-ports", env("KEFU_RTP_PORTS", "10000-20000"), "RTP port range LO-HI (KEFU_RTP_PORTS)")
 	fs.StringVar(&f.httpAddr, "http", env("KEFU_HTTP", "127.0.0.1:8080"), "ops HTTP address: /healthz /readyz /metrics (KEFU_HTTP)")
 	fs.StringVar(&f.dataDir, "data", env("KEFU_DATA", "./kefu-data"), "data directory (KEFU_DATA)")
@@ -74,6 +78,9 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	if f.tlsListen == "" && (f.tlsCert != "" || f.tlsKey != "") {
+		return nil, errors.New("-tls-cert and -tls-key need -tls-listen")
 	}
 	if f.retentionDays < 0 {
 		return nil, fmt.Errorf("-retention-days %d: want a number of days, 0 to keep everything", f.retentionDays)
@@ -191,10 +198,15 @@ func serve(sigctx context.Context, ctl controls, f *runFlags, log *slog.Logger, 
 	if err != nil {
 		return fmt.Errorf("registrar: %w", err)
 	}
+	cert, err := loadCert(f) // tlscert.go
+	if err != nil {
+		return err
+	}
 	agent, err := sip.New(sip.Config{
 		Listen: f.listen, Advertise: adv, RTPLow: lo, RTPHigh: hi, Logger: log,
 		Current: current.Load, ShowNumbers: f.showNumbers, Metrics: sip.NewMetrics(reg), Clock: clock,
 		DataDir: f.dataDir, Flood: guard, Registrar: agentsReg, ACL: acl,
+		TLSListen: f.tlsListen, TLSCert: cert,
 	})
 	if err != nil {
 		return err
@@ -253,7 +265,11 @@ func serve(sigctx context.Context, ctl controls, f *runFlags, log *slog.Logger, 
 	go func() { serveErr <- agent.Serve(ctx) }()
 	go agentsReg.Run(ctx)
 	go (&retention{days: f.retentionDays, dir: f.dataDir, st: st, log: log, now: time.Now}).run(ctx)
-	log.Info("kefu serving", "sip", agent.UDPAddr().String(), "rtp", f.rtpPorts, "http", hl.Addr().String(),
+	tlsAddr := ""
+	if a := agent.TLSAddr(); a != nil {
+		tlsAddr = a.String()
+	}
+	log.Info("kefu serving", "sip", agent.UDPAddr().String(), "sip_tls", tlsAddr, "rtp", f.rtpPorts, "http", hl.Addr().String(),
 		"config", snap.Version, "language", snap.Config.Language, "flows", len(snap.Config.Flows))
 
 	for {
@@ -262,6 +278,7 @@ func serve(sigctx context.Context, ctl controls, f *runFlags, log *slog.Logger, 
 			return err
 		case <-ctl.hup:
 			_, _ = doReload()
+			reloadCert(cert, log)
 		case s := <-ctl.level:
 			level.signal(s)
 		case <-sigctx.Done():
