@@ -100,11 +100,11 @@ type Line struct {
 	cfg     map[string]agents.Agent // configured agents by id
 	yields  map[string]bool         // queues that yield (the nuisance queue)
 	waiters map[*queue.Ticket]*waiter
-	byCall  map[string]*waiter          // local callers by call id
-	mirror  map[string]*queue.Ticket    // other nodes' callers, mirrored in qm
-	cache   map[string]agentRow         // the agents' rows last read or written here
-	subs    map[chan struct{}]struct{}  // Subscribe
-	timers  map[*time.Timer]struct{}    // wrap-up ends to decide at
+	byCall  map[string]*waiter         // local callers by call id
+	mirror  map[string]*queue.Ticket   // other nodes' callers, mirrored in qm
+	cache   map[string]agentRow        // the agents' rows last read or written here
+	subs    map[chan struct{}]struct{} // Subscribe
+	timers  map[*time.Timer]struct{}   // wrap-up ends to decide at
 	closing bool
 
 	poke   chan struct{} // a decision is wanted
