@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/netip"
@@ -8,6 +9,9 @@ import (
 
 	"github.com/kefu-hotline/kefu/flows"
 	"github.com/kefu-hotline/kefu/flows/agents"
+	"github.com/kefu-hotline/kefu/flows/cluster"
+	"github.com/kefu-hotline/kefu/flows/cluster/pgline"
+	"github.com/kefu-hotline/kefu/flows/store/pg"
 	"github.com/kefu-hotline/kefu/ops"
 	"github.com/kefu-hotline/kefu/sip/flood"
 	"github.com/kefu-hotline/kefu/sip/registrar"
@@ -15,22 +19,49 @@ import (
 )
 
 // board is the agents' board with the offers' outcomes counted for
-// /metrics (kefu_agent_offers_total).
+// /metrics (kefu_agent_offers_total): the node's own (cluster.Local), or,
+// with -store postgres://…, the line and agents' states every node on
+// that database shares (flows/cluster/pgline).
 type board struct {
-	*agents.Board
+	agentLine
 	offers *prometheus.CounterVec
 	reg    *registrar.Registrar // the agents' phones' registrations, once made
+	close  func()               // stops the shared line; nil for the local board
 }
+
+// agentLine is cluster.Agents under a name that does not hide its
+// Agents method when embedded.
+type agentLine = cluster.Agents
+
+// lineOpenTimeout bounds joining the shared line at start.
+const lineOpenTimeout = 30 * time.Second
 
 // newBoard builds the agents' board on the configuration's queues; it
 // lives as long as kefu runs, across reloads (agents keep their states).
-func newBoard(snap *flows.Bundle, reg prometheus.Registerer, log *slog.Logger) (*board, error) {
+// store is -store: a postgres:// URL shares the queues' line and the
+// agents with the other nodes on that database.
+func newBoard(snap *flows.Bundle, store string, reg prometheus.Registerer, log *slog.Logger) (*board, error) {
 	as, rs := snap.Config.Roster()
-	b, err := agents.NewBoard(snap.Queues, as, rs, time.Now, agents.WithLogger(log))
+	var (
+		b     cluster.Agents
+		close func()
+		err   error
+	)
+	if pg.IsURL(store) {
+		ctx, cancel := context.WithTimeout(context.Background(), lineOpenTimeout)
+		defer cancel()
+		var l *pgline.Line
+		if l, err = pgline.Open(ctx, store, snap.Queues, as, rs, pgline.Options{Logger: log}); err == nil {
+			b, close = l, l.Close
+			log.Info("queues: one line with the other nodes on the store; agents' states shared", "node", l.Node())
+		}
+	} else {
+		b, err = cluster.Local(snap.Queues, as, rs, time.Now, log)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("agents: %w", err)
 	}
-	bd := &board{Board: b, offers: prometheus.NewCounterVec(prometheus.CounterOpts{
+	bd := &board{agentLine: b, close: close, offers: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "kefu_agent_offers_total",
 		Help: "Offers of callers to agents' phones, by outcome (answered, no_answer, busy, declined, failed, released).",
 	}, []string{"outcome"})}
@@ -42,19 +73,19 @@ func newBoard(snap *flows.Bundle, reg prometheus.Registerer, log *slog.Logger) (
 // Answered implements flows.Distributor.
 func (b *board) Answered(o agents.Offer, id string) bool {
 	b.offers.WithLabelValues("answered").Inc()
-	return b.Board.Answered(o, id)
+	return b.agentLine.Answered(o, id)
 }
 
 // Missed implements flows.Distributor.
 func (b *board) Missed(o agents.Offer, id string, why agents.Miss) {
 	b.offers.WithLabelValues(why.String()).Inc()
-	b.Board.Missed(o, id, why)
+	b.agentLine.Missed(o, id, why)
 }
 
 // Released implements flows.Distributor.
 func (b *board) Released(o agents.Offer, id string) {
 	b.offers.WithLabelValues("released").Inc()
-	b.Board.Released(o, id)
+	b.agentLine.Released(o, id)
 }
 
 // useBoard gives a configuration the board: its queues count the agents
@@ -72,7 +103,7 @@ func useBoard(snap *flows.Bundle, b *board) {
 func reconfigureAgents(old, snap *flows.Bundle, b *board) error {
 	cfgs := snap.Config.QueueConfigs()
 	as, rs := snap.Config.Roster()
-	if _, err := agents.NewBoard(snap.Queues, as, rs, time.Now); err != nil {
+	if _, err := agents.Check(snap.Queues, as, rs); err != nil {
 		return fmt.Errorf("agents: %w", err)
 	}
 	if err := old.Queues.Reconfigure(cfgs); err != nil {

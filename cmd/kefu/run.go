@@ -190,9 +190,12 @@ func serve(sigctx context.Context, ctl controls, f *runFlags, log *slog.Logger, 
 	if err != nil {
 		return err
 	}
-	board, err := newBoard(snap, reg, log)
+	board, err := newBoard(snap, f.store, reg, log)
 	if err != nil {
 		return err
+	}
+	if board.close != nil {
+		defer board.close()
 	}
 	agentsReg, err := newRegistrar(current.Load, board, guard, log)
 	if err != nil {
