@@ -15,13 +15,17 @@ import (
 // it the oldest audio is dropped.
 const relayDepth = 8
 
-// trimPeriod is how often, in the reading player's ticks (2 s), a relay
+// trimPeriod is how often, in the reading player's ticks (1 s), a relay
 // drops the audio that stood in it the whole period: frames that were
 // always still waiting after every tick never served as a cushion against
 // jitter, they only delayed that direction. Without it every late packet
 // (an underrun: the frame waits for the next tick) would add 20 ms for the
 // rest of the call.
-const trimPeriod = 100
+const trimPeriod = 50
+
+// lateCutEvery bounds how often, in ticks (1 s), a relay drops a late
+// frame: a far end that sends in bursts must not lose more than that.
+const lateCutEvery = 50
 
 // arrivalRing is how many frame arrivals a relay remembers for the phase
 // of the far end's packets (0.64 s at 20 ms).
@@ -47,8 +51,10 @@ type relay struct {
 
 	out [media.FrameBytes]byte // Next's payload; the player's goroutine only
 
-	ticks int // reading ticks in this trim period
-	low   int // fewest frames left after a tick in this period
+	ticks    int  // reading ticks in this trim period
+	low      int  // fewest frames left after a tick in this period
+	underran bool // the last tick found the relay empty
+	sinceCut int  // ticks since the last late frame was dropped
 
 	arrivals [arrivalRing]int64 // UnixNano when each of the last frames was complete
 	nArr     int                // arrivals recorded, in all
@@ -62,7 +68,9 @@ type relay struct {
 	keys chan rune
 }
 
-func newRelay(name string) *relay { return &relay{name: name, low: relayDepth} }
+func newRelay(name string) *relay {
+	return &relay{name: name, low: relayDepth, sinceCut: lateCutEvery}
+}
 
 // push appends decoded audio of any length.
 func (r *relay) push(pcm []int16) {
@@ -97,6 +105,7 @@ func (r *relay) reset() {
 	r.mu.Lock()
 	r.head, r.n, r.accN = 0, 0, 0
 	r.ticks, r.low = 0, relayDepth
+	r.underran, r.sinceCut = false, lateCutEvery
 	r.dropped.Store(0)
 	r.mu.Unlock()
 }
@@ -104,6 +113,10 @@ func (r *relay) reset() {
 // tick is the trim bookkeeping of one reading tick, after it took its frame
 // (or found none); r.mu held.
 func (r *relay) tick() {
+	if r.n == 0 && r.relayed.Load() == 0 {
+		return // nothing came yet: the empty ticks before say nothing of jitter
+	}
+	r.sinceCut++
 	r.low = min(r.low, r.n)
 	r.ticks++
 	if r.ticks < trimPeriod {
@@ -152,7 +165,6 @@ func (r *relay) arrivalPhase() (at time.Time, ok bool) {
 	return time.Unix(0, last+hi), true
 }
 
-
 // Audio implements rtp.Handler: the far end's audio is pushed.
 func (r *relay) Audio(pcm []int16) { r.push(pcm) }
 
@@ -178,6 +190,7 @@ func (r *relay) Silence(time.Duration) {}
 func (r *relay) Next(c media.Codec) ([]byte, bool) {
 	r.mu.Lock()
 	if r.n == 0 {
+		r.underran = true
 		r.tick()
 		r.mu.Unlock()
 		s := g711.Silence(c)
@@ -186,6 +199,18 @@ func (r *relay) Next(c media.Codec) ([]byte, bool) {
 		}
 		return r.out[:], true
 	}
+	if r.underran && r.n >= 2 && r.sinceCut >= lateCutEvery {
+		// The frames older than the newest came late: silence went
+		// out in their place. Heard now, they would add their 20 ms
+		// to every frame after them; they are dropped like a packet
+		// that never came.
+		cut := r.n - 1
+		r.head = (r.head + cut) % relayDepth
+		r.n = 1
+		r.trimmed.Add(uint64(cut))
+		r.sinceCut = 0
+	}
+	r.underran = false
 	f := &r.q[r.head]
 	_ = g711.Encode(c, r.out[:], f[:])
 	r.head = (r.head + 1) % relayDepth

@@ -37,7 +37,10 @@ func TestRelay(t *testing.T) {
 	if p, _ := r.Next(media.CodecPCMA); !bytes.Equal(p, bytes.Repeat([]byte{g711.SilenceAlaw}, media.FrameBytes)) {
 		t.Errorf("empty relay in PCMA: %x", p[:4])
 	}
-	// 10 ms + 10 ms, then 30 ms + 10 ms: three frames.
+	// 10 ms + 10 ms, then 30 ms + 10 ms: three frames (into a relay that
+	// never ran empty: after an underrun, frames older than the newest are
+	// late; TestRelayLateFrame).
+	r = newRelay("caller")
 	r.push(frameOf(1000, 80))
 	r.push(frameOf(1000, 80))
 	r.push(append(frameOf(2000, 160), frameOf(3000, 80)...))

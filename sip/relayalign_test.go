@@ -1,6 +1,7 @@
 package sip
 
 import (
+	"bytes"
 	"context"
 	"sync"
 	"testing"
@@ -28,18 +29,46 @@ func TestRelayTrim(t *testing.T) {
 	if r.trimmed.Load() != 2 || r.n != 0 {
 		t.Fatalf("after a period with 2 frames standing: trimmed %d, waiting %d", r.trimmed.Load(), r.n)
 	}
-	// One underrun in the next period: nothing stood, nothing goes.
+	// A period in which the relay ran empty once keeps what it has.
 	r.Next(media.CodecPCMU)
-	r.push(pcm)
 	for range trimPeriod - 1 {
 		r.push(pcm)
 		r.Next(media.CodecPCMU)
 	}
+	r.push(pcm)
 	if r.trimmed.Load() != 2 || r.n != 1 {
 		t.Fatalf("after a period with an underrun: trimmed %d, waiting %d", r.trimmed.Load(), r.n)
 	}
 	if r.dropped.Load() != 0 {
 		t.Errorf("dropped %d on overflow", r.dropped.Load())
+	}
+}
+
+// TestRelayLateFrame: a frame that arrives just after the tick that found
+// the relay empty (silence went out in its place) is dropped when the next
+// frame is there too, so the delay stays what it was; at most once a second,
+// so a far end sending in bursts loses no more.
+func TestRelayLateFrame(t *testing.T) {
+	r := newRelay("caller")
+	late, next := frameOf(1000, media.FrameSamples), frameOf(2000, media.FrameSamples)
+	r.Next(media.CodecPCMU) // empty: an underrun
+	r.push(late)
+	r.push(next)
+	if p, _ := r.Next(media.CodecPCMU); !bytes.Equal(p, encoded(media.CodecPCMU, 2000)) {
+		t.Fatal("after an underrun, the tick with two frames waiting did not play the newer")
+	}
+	if r.trimmed.Load() != 1 || r.n != 0 {
+		t.Fatalf("trimmed %d, waiting %d; want 1, 0", r.trimmed.Load(), r.n)
+	}
+	// Again within a second: both are kept (a burst, not a late frame).
+	r.Next(media.CodecPCMU)
+	r.push(late)
+	r.push(next)
+	if p, _ := r.Next(media.CodecPCMU); !bytes.Equal(p, encoded(media.CodecPCMU, 1000)) {
+		t.Fatal("a second late frame within lateCutEvery was dropped")
+	}
+	if r.trimmed.Load() != 1 || r.n != 1 {
+		t.Fatalf("trimmed %d, waiting %d; want 1, 1", r.trimmed.Load(), r.n)
 	}
 }
 
@@ -121,4 +150,4 @@ func TestAlign(t *testing.T) {
 type countWriter struct{ n int }
 
 func (w *countWriter) WriteFrame(uint32, []byte, bool) error { w.n++; return nil }
-func (w *countWriter) String() string                         { return "count" }
+func (w *countWriter) String() string                        { return "count" }
