@@ -320,3 +320,48 @@ func TestSharedStates(t *testing.T) {
 		t.Error("pause of an unknown agent accepted")
 	}
 }
+
+// TestCallbackKeepsPlace: a callback joins the line through one node at
+// the place of the caller who left it (queue.Manager.JoinCallback with
+// their join time); every node puts it ahead of the callers who joined
+// later, behind those who joined earlier.
+func TestCallbackKeepsPlace(t *testing.T) {
+	ns := nodes(t, 2, nil, nil)
+	a, b := ns[0], ns[1]
+	early := time.Now().Add(-time.Minute)
+	b.join(t, "support", "later1", 0)
+	tk, err := b.qm.JoinCallback("support", "callback-7", 0, early.Add(30*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.line.Wait(tk)
+	old, err := a.qm.Join("support", "earlier", 0, early)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.line.Wait(old)
+	want := []string{"earlier@1", "callback-7@2", "later1@3"}
+	for _, n := range ns {
+		until(t, n.line, "the callback in its place on "+n.line.Node(), func() bool { return slices.Equal(order(n, "support"), want) })
+	}
+}
+
+// TestJoinPropagates: a caller joining through one node is in the other
+// node's line within a notification's time (logged: p50, max), well
+// before the heartbeat's re-read would bring it.
+func TestJoinPropagates(t *testing.T) {
+	ns := nodes(t, 2, nil, nil)
+	a, b := ns[0], ns[1]
+	var lat []time.Duration
+	for i := range 50 {
+		start := time.Now()
+		a.join(t, "sales", fmt.Sprintf("p%d", i), 0)
+		until(t, b.line, "the caller on b", func() bool { return len(order(b, "sales")) == i+1 })
+		lat = append(lat, time.Since(start))
+	}
+	slices.Sort(lat)
+	t.Logf("join on a → in b's line: p50 %v, p90 %v, max %v", lat[len(lat)/2], lat[len(lat)*9/10], lat[len(lat)-1])
+	if p90 := lat[len(lat)*9/10]; p90 > 150*time.Millisecond {
+		t.Errorf("p90 %v: slower than a notification", p90)
+	}
+}
