@@ -59,7 +59,10 @@ func openStore(ctx context.Context, f *runFlags, log *slog.Logger) (dataStore, e
 	case pg.IsURL(f.store):
 		ctx, cancel := context.WithTimeout(ctx, storeOpenTimeout)
 		defer cancel()
-		s, err := pg.Open(ctx, f.store)
+		// Screening's reads come from memory, kept fresh by the
+		// database's notifications: a list change on any node is in
+		// force here within milliseconds.
+		s, err := pg.Open(ctx, f.store, pg.WithCache(), pg.WithLogger(log))
 		if err != nil {
 			return nil, err
 		}

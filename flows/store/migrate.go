@@ -195,6 +195,10 @@ CREATE TABLE followups (
 ) STRICT;
 CREATE INDEX followups_open_due ON followups (due) WHERE outcome = '';
 `,
+	// 8: nothing here. The step of flows/store/pg that announces changes
+	// to the caches of several nodes (issue 17); one node has no one to
+	// tell. The steps stay numbered alike on both.
+	`SELECT 1;`,
 }
 
 // SchemaVersion is the schema version this binary brings a database to.

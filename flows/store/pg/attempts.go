@@ -24,7 +24,14 @@ const numberLock = 0x6b656675
 
 // CountCalls returns how many recorded calls from number are later than
 // t-window and the flag active at t (nil when none); it writes nothing.
+// It reads the cache when it answers (WithCache): the calls other nodes
+// recorded in the last milliseconds may be missing from its count.
 func (s *Store) CountCalls(ctx context.Context, number string, t time.Time, window time.Duration) (int, *screen.Flag, error) {
+	if s.cache != nil {
+		if n, flag, ok := s.cache.count(number, t, window); ok {
+			return n, flag, nil
+		}
+	}
 	n, flag, err := scanCountFlag(s.pool.QueryRow(ctx, countFlagQuery, number, at(t.Add(-window)), at(t)))
 	if err != nil {
 		return 0, nil, fmt.Errorf("store: count calls: %w", err)
@@ -62,13 +69,16 @@ func (s *Store) RecordAttempt(ctx context.Context, number string, t time.Time, w
 	now, cutoff := at(t), at(t.Add(-window))
 	var (
 		n    int
+		id   int64
 		flag *screen.Flag
 	)
 	b := &pgx.Batch{}
 	b.Queue(`SELECT set_config('synchronous_commit', 'off', true)`)
 	b.Queue(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, int32(numberLock), number)
 	b.Queue(`DELETE FROM call_attempts WHERE number = $1 AND at <= $2`, number, cutoff)
-	b.Queue(`INSERT INTO call_attempts (number, at) VALUES ($1, $2)`, number, now)
+	b.Queue(`INSERT INTO call_attempts (number, at) VALUES ($1, $2) RETURNING id`, number, now).QueryRow(func(r pgx.Row) error {
+		return r.Scan(&id)
+	})
 	b.Queue(countFlagQuery, number, cutoff, now).QueryRow(func(r pgx.Row) error {
 		var err error
 		n, flag, err = scanCountFlag(r)
@@ -76,6 +86,10 @@ func (s *Store) RecordAttempt(ctx context.Context, number string, t time.Time, w
 	})
 	if err := s.counted(s.pool.SendBatch(ctx, b).Close()); err != nil {
 		return 0, nil, fmt.Errorf("store: record call: %w", err)
+	}
+	if s.cache != nil {
+		s.cache.trimCalls(number, cutoff)
+		s.cache.addCall(number, call{id: id, at: now})
 	}
 	return n, flag, nil
 }
@@ -100,6 +114,9 @@ RETURNING number, since, until, calls`,
 	if err != nil {
 		return screen.Flag{}, fmt.Errorf("store: put flag: %w", err)
 	}
+	if s.cache != nil {
+		s.cache.putFlag(out)
+	}
 	return out, nil
 }
 
@@ -115,9 +132,14 @@ func (s *Store) Flags(ctx context.Context, t time.Time) ([]screen.Flag, error) {
 
 // DeleteFlag forgets number's flag and its recorded calls;
 // screen.ErrNotFound when there was neither. It commits durably: an ops
-// action.
+// action. The caches of every node hear of it (the flag's trigger, and a
+// notification for the calls, which have no delete trigger: the prunes
+// delete too many).
 func (s *Store) DeleteFlag(ctx context.Context, number string) error {
 	err := s.writeDurably(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, s.channel, notice("A", number)); err != nil {
+			return err
+		}
 		var total int64
 		for _, q := range []string{
 			`DELETE FROM repeat_flags WHERE number = $1`,
@@ -137,6 +159,9 @@ func (s *Store) DeleteFlag(ctx context.Context, number string) error {
 	if err != nil {
 		return fmt.Errorf("store: clear flag: %w", err)
 	}
+	if s.cache != nil {
+		s.cache.forget(number)
+	}
 	return nil
 }
 
@@ -149,14 +174,22 @@ func (s *Store) RecordCutShort(ctx context.Context, number string, t time.Time) 
 	if err != nil {
 		return fmt.Errorf("store: record a call cut short: %w", err)
 	}
+	if s.cache != nil {
+		s.cache.cutShort(number, at(t))
+	}
 	return nil
 }
 
 // Exemption says why the repeat-call rule spares number, if it does: an
 // open complaint it made, an open callback it left or is the number of,
-// a call cut short later than cutSince. One read, on the partial indexes
-// of the open records.
+// a call cut short later than cutSince. From the cache when it answers
+// (WithCache), else one read on the partial indexes of the open records.
 func (s *Store) Exemption(ctx context.Context, number string, cutSince time.Time) (screen.Exemption, error) {
+	if s.cache != nil {
+		if ex, ok := s.cache.exemption(number, cutSince); ok {
+			return ex, nil
+		}
+	}
 	var ex string
 	err := s.pool.QueryRow(ctx, `SELECT CASE
 	WHEN EXISTS (SELECT 1 FROM complaints WHERE caller = $1 AND replied_at IS NULL) THEN 'complaint'
@@ -183,6 +216,9 @@ func (s *Store) Prune(ctx context.Context, t time.Time, window, spare time.Durat
 	if err != nil {
 		return fmt.Errorf("store: prune: %w", err)
 	}
+	if s.cache != nil {
+		s.cache.prune(t, window, spare)
+	}
 	return nil
 }
 
@@ -194,3 +230,16 @@ func scanFlag(r scanner) (screen.Flag, error) {
 	f.Since, f.Until = f.Since.UTC(), f.Until.UTC()
 	return f, nil
 }
+
+// notice is a cache notification of kind about key (listen.go), or "*"
+// (load everything again) when it would be longer than PostgreSQL takes.
+func notice(kind, key string) string {
+	if m := kind + "\t" + key; len(m) <= maxNotice {
+		return m
+	}
+	return "*"
+}
+
+// maxNotice is the longest notification the store sends: PostgreSQL takes
+// payloads shorter than 8000 bytes.
+const maxNotice = 7000

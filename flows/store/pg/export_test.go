@@ -25,3 +25,14 @@ func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 // Migrations exposes the schema steps to the tests, which build databases
 // at an older version.
 var Migrations = migrations
+
+// OnApplied calls f, in the cache's listener, with every notification it
+// applied and with "load" after each load.
+func (s *Store) OnApplied(f func(msg string)) { s.listener.applied.Store(&f) }
+
+// ListenerPID is the process id of the cache listener's backend, 0 while
+// it is not connected.
+func (s *Store) ListenerPID() uint32 { return s.listener.pid.Load() }
+
+// CacheLive reports whether the cache answers.
+func (s *Store) CacheLive() bool { return s.cache.isLive() }

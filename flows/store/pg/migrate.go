@@ -183,6 +183,73 @@ CREATE TABLE followups (
 );
 CREATE INDEX followups_open_due ON followups (due) WHERE outcome = '';
 `,
+	// 8: the caches of screening's reads (WithCache, listen.go): every
+	// change to what screening reads is announced on the schema's channel
+	// ('kefu_' and the md5 of the schema's name, see channelOf) when it
+	// commits. A call's recorded calls are announced as they are added
+	// only (the prunes delete thousands at once; the caches drop old calls
+	// by time); a complaint or callback only when it opens, closes, or an
+	// open one goes. No SQLite counterpart: one node has no one to tell.
+	`
+CREATE FUNCTION kefu_cache_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+	msgs text[] := '{}';
+	m    text;
+BEGIN
+	IF TG_TABLE_NAME = 'nuisance' THEN
+		IF TG_OP <> 'INSERT' THEN msgs := msgs || ('n' || E'\t' || OLD.pattern); END IF;
+		IF TG_OP <> 'DELETE' THEN msgs := msgs || ('n' || E'\t' || NEW.pattern); END IF;
+	ELSIF TG_TABLE_NAME = 'repeat_flags' THEN
+		IF TG_OP <> 'INSERT' THEN msgs := msgs || ('f' || E'\t' || OLD.number); END IF;
+		IF TG_OP <> 'DELETE' THEN msgs := msgs || ('f' || E'\t' || NEW.number); END IF;
+	ELSIF TG_TABLE_NAME = 'call_attempts' THEN
+		msgs := msgs || concat_ws(E'\t', 'a', NEW.id, (extract(epoch FROM NEW.at) * 1000000)::bigint, NEW.number);
+	ELSIF TG_TABLE_NAME = 'cut_calls' THEN
+		msgs := msgs || concat_ws(E'\t', 'c', (extract(epoch FROM NEW.at) * 1000000)::bigint, NEW.number);
+	ELSIF TG_TABLE_NAME = 'complaints' THEN
+		IF TG_OP <> 'INSERT' THEN msgs := msgs || ('x' || E'\t' || OLD.caller); END IF;
+		IF TG_OP <> 'DELETE' THEN msgs := msgs || ('x' || E'\t' || NEW.caller); END IF;
+	ELSIF TG_TABLE_NAME = 'callbacks' THEN
+		IF TG_OP <> 'INSERT' THEN
+			msgs := msgs || ('x' || E'\t' || OLD.caller) || ('x' || E'\t' || OLD.number);
+		END IF;
+		IF TG_OP <> 'DELETE' THEN
+			msgs := msgs || ('x' || E'\t' || NEW.caller) || ('x' || E'\t' || NEW.number);
+		END IF;
+	END IF;
+	FOREACH m IN ARRAY msgs LOOP
+		IF octet_length(m) > 7000 THEN
+			m := '*';
+		END IF;
+		PERFORM pg_notify('kefu_' || md5(TG_TABLE_SCHEMA), m);
+	END LOOP;
+	RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER nuisance_cache AFTER INSERT OR UPDATE OR DELETE ON nuisance
+	FOR EACH ROW EXECUTE FUNCTION kefu_cache_notify();
+CREATE TRIGGER repeat_flags_cache AFTER INSERT OR UPDATE OR DELETE ON repeat_flags
+	FOR EACH ROW EXECUTE FUNCTION kefu_cache_notify();
+CREATE TRIGGER call_attempts_cache AFTER INSERT ON call_attempts
+	FOR EACH ROW EXECUTE FUNCTION kefu_cache_notify();
+CREATE TRIGGER cut_calls_cache AFTER INSERT ON cut_calls
+	FOR EACH ROW EXECUTE FUNCTION kefu_cache_notify();
+CREATE TRIGGER complaints_cache_open AFTER INSERT ON complaints
+	FOR EACH ROW WHEN (NEW.replied_at IS NULL) EXECUTE FUNCTION kefu_cache_notify();
+CREATE TRIGGER complaints_cache_change AFTER UPDATE ON complaints
+	FOR EACH ROW WHEN ((OLD.replied_at IS NULL) <> (NEW.replied_at IS NULL) OR OLD.caller <> NEW.caller)
+	EXECUTE FUNCTION kefu_cache_notify();
+CREATE TRIGGER complaints_cache_gone AFTER DELETE ON complaints
+	FOR EACH ROW WHEN (OLD.replied_at IS NULL) EXECUTE FUNCTION kefu_cache_notify();
+CREATE TRIGGER callbacks_cache_open AFTER INSERT ON callbacks
+	FOR EACH ROW WHEN (NEW.done_at IS NULL) EXECUTE FUNCTION kefu_cache_notify();
+CREATE TRIGGER callbacks_cache_change AFTER UPDATE ON callbacks
+	FOR EACH ROW WHEN ((OLD.done_at IS NULL) <> (NEW.done_at IS NULL) OR OLD.caller <> NEW.caller OR OLD.number <> NEW.number)
+	EXECUTE FUNCTION kefu_cache_notify();
+CREATE TRIGGER callbacks_cache_gone AFTER DELETE ON callbacks
+	FOR EACH ROW WHEN (OLD.done_at IS NULL) EXECUTE FUNCTION kefu_cache_notify();
+`,
 }
 
 // SchemaVersion is the schema version this binary brings a database to.

@@ -26,6 +26,9 @@ func (s *Store) PutEntry(ctx context.Context, e screen.Entry) (screen.Entry, err
 	if err != nil {
 		return screen.Entry{}, fmt.Errorf("store: put nuisance entry: %w", err)
 	}
+	if s.cache != nil {
+		s.cache.putEntry(out)
+	}
 	return out, nil
 }
 
@@ -65,6 +68,9 @@ func (s *Store) DeleteEntry(ctx context.Context, pattern string) error {
 	if err != nil {
 		return fmt.Errorf("store: delete nuisance entry: %w", err)
 	}
+	if s.cache != nil {
+		s.cache.deleteEntry(pattern)
+	}
 	return nil
 }
 
@@ -80,10 +86,16 @@ func (s *Store) Entries(ctx context.Context) ([]screen.Entry, error) {
 }
 
 // MatchEntries returns the entries whose pattern is one of patterns and
-// that are active at t: one lookup on the pattern index.
+// that are active at t: from the cache when it answers (WithCache), else
+// one lookup on the pattern index.
 func (s *Store) MatchEntries(ctx context.Context, patterns []string, t time.Time) ([]screen.Entry, error) {
 	if len(patterns) == 0 {
 		return nil, nil
+	}
+	if s.cache != nil {
+		if es, ok := s.cache.match(patterns, t); ok {
+			return es, nil
+		}
 	}
 	rows, err := s.pool.Query(ctx, `SELECT `+entryColumns+` FROM nuisance
 WHERE pattern = ANY($1) AND (expires_at IS NULL OR expires_at > $2)`, patterns, at(t))

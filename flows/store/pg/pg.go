@@ -26,8 +26,11 @@ package pg
 
 import (
 	"context"
+	"crypto/md5"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
 	"sync/atomic"
@@ -47,6 +50,37 @@ type Store struct {
 	pool      *pgxpool.Pool
 	where     string // the server and database, for messages: no password
 	writeErrs atomic.Uint64
+	channel   string    // the cache notifications' channel (listen.go)
+	cache     *cache    // nil without WithCache
+	listener  *listener // nil without WithCache
+}
+
+// Option changes how Open opens a Store.
+type Option func(*options)
+
+type options struct {
+	cache bool
+	log   *slog.Logger
+}
+
+// WithCache serves screening's reads on the INVITE path — the nuisance
+// list, the repeat-call counts and flags, what spares a number — from
+// memory, kept fresh by the database's notifications (LISTEN/NOTIFY on a
+// connection of its own): a change committed on any node is in force on
+// this one within milliseconds, and this node's own writes at once. While
+// the notifications are lost (the connection broke) the reads go to the
+// database, until the listener has reconnected and loaded everything
+// again. Open waits for the first load, at most until its context ends.
+func WithCache() Option { return func(o *options) { o.cache = true } }
+
+// WithLogger logs to l what the cache's listener has to say (a lost
+// connection); the default discards. A nil l changes nothing.
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) {
+		if l != nil {
+			o.log = l
+		}
+	}
 }
 
 var (
@@ -76,7 +110,11 @@ func Redact(dsn string) string {
 
 // Open connects to the database dsn names and brings its schema up to
 // date (migrate). It fails when the server cannot be reached.
-func Open(ctx context.Context, dsn string) (*Store, error) {
+func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
+	o := options{log: slog.New(slog.DiscardHandler)}
+	for _, f := range opts {
+		f(&o)
+	}
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		// pgx's parse errors quote the string, password included.
@@ -92,7 +130,39 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		pool.Close()
 		return nil, err
 	}
+	var schema string
+	if err := pool.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("store: %s: %w", where, err)
+	}
+	s.channel = channelOf(schema)
+	if o.cache {
+		s.cache = newCache()
+		s.listener = newListener(cfg.ConnConfig, s.channel, s.cache, o.log)
+		s.listener.start(ctx)
+	}
 	return s, nil
+}
+
+// channelOf is the cache notifications' channel for the tables in schema,
+// as the triggers of schema step 8 name it: one per schema, so that
+// stores in different schemas of one database hear only their own.
+func channelOf(schema string) string {
+	sum := md5.Sum([]byte(schema))
+	return "kefu_" + hex.EncodeToString(sum[:])
+}
+
+// Sync returns once every change committed before the call, on any node,
+// is in force in this store's cache; without a cache, or while the
+// cache's connection is down (reads go to the database then), at once.
+func (s *Store) Sync(ctx context.Context) error {
+	if s.listener == nil {
+		return nil
+	}
+	return s.listener.sync(ctx, func(ctx context.Context, sql string, args ...any) error {
+		_, err := s.pool.Exec(ctx, sql, args...)
+		return err
+	})
 }
 
 // String names the server and database (never the password).
@@ -101,6 +171,9 @@ func (s *Store) String() string { return s.where }
 // Close closes the store's connections. Nothing committed is lost
 // without it.
 func (s *Store) Close() error {
+	if s.listener != nil {
+		s.listener.close()
+	}
 	s.pool.Close()
 	return nil
 }

@@ -69,7 +69,10 @@ func (s *Store) DecideProposal(ctx context.Context, id int64, d screen.Decision)
 	if err := d.Validate(); err != nil {
 		return screen.Proposal{}, fmt.Errorf("store: decide proposal: %w", err)
 	}
-	var out screen.Proposal
+	var (
+		out   screen.Proposal
+		added *screen.Entry
+	)
 	err := s.writeDurably(ctx, func(tx pgx.Tx) error {
 		var status string
 		switch err := tx.QueryRow(ctx, `SELECT status FROM nuisance_proposals WHERE id = $1 FOR UPDATE`, id).Scan(&status); {
@@ -86,7 +89,7 @@ func (s *Store) DecideProposal(ctx context.Context, id int64, d screen.Decision)
 			if err != nil {
 				return err
 			}
-			entry = &e.ID
+			entry, added = &e.ID, &e
 		}
 		var err error
 		out, err = scanProposal(tx.QueryRow(ctx, `
@@ -96,6 +99,9 @@ RETURNING `+proposalColumns, string(d.Status), d.By, at(d.At), entry, id))
 	})
 	if err != nil {
 		return screen.Proposal{}, fmt.Errorf("store: decide proposal: %w", err)
+	}
+	if added != nil && s.cache != nil {
+		s.cache.putEntry(*added)
 	}
 	return out, nil
 }

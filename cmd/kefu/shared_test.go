@@ -1,0 +1,58 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/kefu-hotline/kefu/flows/store/pg/pgtest"
+)
+
+// sharedNodes starts two kefu nodes on one new PostgreSQL schema with
+// config cfg and extra flags.
+func sharedNodes(t *testing.T, cfg string, extra ...string) (a, b *agent) {
+	t.Helper()
+	srv := pgtest.Need(t, pgtest.Options{})
+	dsn, err := srv.NewSchema(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := append([]string{"-config", cfg, "-store", dsn}, extra...)
+	return startAgent(t, args...), startAgent(t, args...)
+}
+
+// TestIntegrationSharedList: a number put on the nuisance list through
+// node A's ops API is refused by node B on the next call (issue 17: in
+// force on every node within a second; B reads its list from memory, kept
+// fresh by PostgreSQL's notifications); taken off through B, A serves it
+// again.
+func TestIntegrationSharedList(t *testing.T) {
+	integration(t)
+	t.Parallel()
+	a, b := sharedNodes(t, withScreening(t, ""))
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	const number = "4009999999"
+	if code := a.api("POST", "/api/nuisance", `{"pattern":"`+number+`","reason":"abuse","added_by":"test","action":{"kind":"reject","code":486}}`, nil); code != http.StatusCreated {
+		t.Fatalf("POST /api/nuisance on A: %d", code)
+	}
+	listed := time.Now()
+	evs, code, out := dial(t, ctx, b, "-from", "sip:"+number+"@127.0.0.1", "-max", "10s")
+	if f, ok := find(evs, "final"); code == 0 || !ok || f.Code != 486 {
+		t.Fatalf("node B, a number listed on A: want a final 486\n%s", out)
+	}
+	refused := b.waitEntry(t, "call refused", 5*time.Second)
+	if refused.str("cause") != "by screening: list" {
+		t.Errorf("node B refused the call: %v", refused)
+	}
+	t.Logf("listed on A, refused by B %v later (including kefu dial's start)", time.Since(listed).Round(time.Millisecond))
+
+	if code := b.api("DELETE", "/api/nuisance/"+number, "", nil); code != http.StatusNoContent && code != http.StatusOK {
+		t.Fatalf("DELETE /api/nuisance on B: %d", code)
+	}
+	evs, code, out = dial(t, ctx, a, "-from", "sip:"+number+"@127.0.0.1", "-for", "300ms", "-max", "10s")
+	if _, answered := find(evs, "answered"); !answered || code != 0 {
+		t.Errorf("node A, a number taken off the list on B: not answered\n%s", out)
+	}
+}
