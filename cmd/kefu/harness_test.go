@@ -238,8 +238,15 @@ type timelineEvent struct {
 // code.
 func dial(t *testing.T, ctx context.Context, a *agent, args ...string) ([]timelineEvent, int, string) {
 	t.Helper()
+	return dialAt(t, ctx, a.sip, args...)
+}
+
+// dialAt runs `kefu dial` against the SIP address addr (a kefu, or a
+// proxy in front of kefu nodes) and returns its timeline and exit code.
+func dialAt(t *testing.T, ctx context.Context, addr string, args ...string) ([]timelineEvent, int, string) {
+	t.Helper()
 	full := append([]string{"dial"}, args...)
-	full = append(full, "sip:hotline@"+a.sip)
+	full = append(full, "sip:hotline@"+addr)
 	cmd := exec.CommandContext(ctx, kefuBinary(t), full...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
