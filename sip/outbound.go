@@ -360,24 +360,42 @@ func (c *outCustomer) Say(ctx context.Context, ps ...*prompts.Prompt) error {
 // Bridge implements callback.Customer: each side hears the other until
 // one hangs up (or their RTP stops), or ctx ends.
 func (c *outCustomer) Bridge(ctx context.Context) (callback.Party, error) {
+	// What either said before the bridge (the agent while the customer's
+	// phone rang, the customer during the greeting) waited in the relays:
+	// it would delay that direction for the whole call.
+	c.from.reset()
+	c.g.from.reset()
+	agentPlayer, customerPlayer := c.g.leg.l.audio.player, c.leg.l.audio.player
 	pctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { defer wg.Done(); _ = c.g.leg.l.audio.player.Play(pctx, c.from) }()
-	go func() { defer wg.Done(); _ = c.leg.l.audio.player.Play(pctx, c.g.from) }()
+	go func() { defer wg.Done(); _ = agentPlayer.Play(pctx, c.from) }()
+	go func() { defer wg.Done(); _ = customerPlayer.Play(pctx, c.g.from) }()
 	start := time.Now()
+	realign := time.NewTimer(alignFirst)
+	defer realign.Stop()
 	var by callback.Party
-	select {
-	case <-c.g.leg.gone:
-		by = callback.PartyAgent
-	case <-c.leg.gone:
-		by = callback.PartyCustomer
-	case <-ctx.Done():
+	for done := false; !done; {
+		select {
+		case <-realign.C:
+			align(agentPlayer, c.from)
+			align(customerPlayer, c.g.from)
+			realign.Reset(alignEvery)
+			continue
+		case <-c.g.leg.gone:
+			by = callback.PartyAgent
+		case <-c.leg.gone:
+			by = callback.PartyCustomer
+		case <-ctx.Done():
+		}
+		done = true
 	}
 	stop()
 	wg.Wait()
 	c.log.Info("callback call ended", "by", string(by), "talk_s", round1(time.Since(start).Seconds()),
-		"relayed_to_agent", c.from.relayed.Load(), "relayed_to_customer", c.g.from.relayed.Load())
+		"relayed_to_agent", c.from.relayed.Load(), "relayed_to_customer", c.g.from.relayed.Load(),
+		"relay_dropped", c.from.dropped.Load()+c.g.from.dropped.Load(),
+		"relay_trimmed", c.from.trimmed.Load()+c.g.from.trimmed.Load())
 	if by == "" {
 		return "", context.Cause(ctx)
 	}
