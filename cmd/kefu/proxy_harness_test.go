@@ -167,7 +167,9 @@ func tryStartProxy(t *testing.T, bin string, dests []string, pingInterval int) (
 	p.cmd = exec.Command(bin, "-f", kamailioConfig(t), "-DD", "-E", "-Y", dir, "-w", dir, "-m", "64", "-M", "8",
 		"-A", fmt.Sprintf("PUBLIC_PORT=%d", pub), "-A", fmt.Sprintf("NODES_PORT=%d", nodes),
 		"-A", fmt.Sprintf("DISPATCHER_LIST=%q", list), "-A", fmt.Sprintf("CTL_SOCKET=%q", p.ctl),
-		"-A", `TRUNKS="127.0.0.1/32"`, "-A", fmt.Sprintf("PING_INTERVAL=%d", pingInterval))
+		"-A", `TRUNKS="192.0.2.0/24,127.0.0.1/32"`, "-A", fmt.Sprintf("PING_INTERVAL=%d", pingInterval))
+	// TRUNKS is a list, as ops write it; the callers on loopback are a
+	// trunk (their P-Asserted-Identity passes, pike spares them).
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 	// Kamailio goes when the test binary goes.
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -217,4 +218,16 @@ func TestIntegrationProxyKilled(t *testing.T) {
 	}
 	t.Logf("INVITE to answer (answer_delay 0.5 s): %.3f s before the kill; the calls after it %v s (the first tried the dead node first, which took it out); all three done %.1f s after the kill",
 		normal, setups, time.Since(killed).Seconds())
+}
+
+// TestKamailioConfig: deploy/kamailio/kamailio.cfg passes `kamailio -c` as
+// it ships and with settings given on the command line.
+func TestKamailioConfig(t *testing.T) {
+	kam := needTool(t, "kamailio")
+	for _, defs := range [][]string{nil, {"-A", "PUBLIC_PORT=5999", "-A", "NODES_IP=127.0.0.2", "-A", `TRUNKS="10.0.0.0/8,192.0.2.7/32"`, "-A", "FR_NODE=1500"}} {
+		out, err := exec.Command(kam, append([]string{"-c", "-f", kamailioConfig(t)}, defs...)...).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "config file ok") {
+			t.Errorf("kamailio -c %v: %v\n%s", defs, err, out)
+		}
+	}
 }
