@@ -253,7 +253,7 @@ func isDialable(n string) bool {
 // names them too): a callback's whisper to the agent, greeting to the
 // customer and news to the agent that the customer was not reached; a
 // follow-up's news, survey question, thanks and goodbye (CS-FOLLOWUP).
-var CallbackPrompts = []string{"callback.whisper", "callback.greet", "callback.unreached",
+var CallbackPrompts = []string{"callback.whisper", "callback.greet", "callback.unreached", "callback.machine",
 	"followup.greet", "followup.bye", "survey.ask", "survey.thanks"}
 
 // checkCallbackPrompts: with a trunk configured kefu makes callbacks, and

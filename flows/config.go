@@ -100,8 +100,11 @@ type Config struct {
 	Agents []AgentDef `yaml:"agents"`
 	// Trunks are what kefu places its own calls through: callbacks and
 	// follow-ups (issue 13, callbackdef.go).
-	Trunks []TrunkDef       `yaml:"trunks"`
-	Flows  map[string]*Flow `yaml:"flows"`
+	Trunks []TrunkDef `yaml:"trunks"`
+	// AnsweringMachine is how kefu tells a person from an answering
+	// machine on the calls it places (amddef.go).
+	AnsweringMachine *AnsweringMachine `yaml:"answering_machine"`
+	Flows            map[string]*Flow  `yaml:"flows"`
 
 	loc   *time.Location
 	cal   *calendar.Calendar

@@ -89,6 +89,7 @@ func (c *Config) validate(file string, data []byte) error {
 	c.validateAgents(p)
 	c.validateTokens(p)
 	c.validateTrunks(p)
+	c.validateAnsweringMachine(p)
 	for _, name := range slices.Sorted(maps.Keys(c.Destinations)) {
 		if u := c.Destinations[name]; !strings.HasPrefix(u, "sip:") || !strings.Contains(u, "@") {
 			p.at("$.destinations."+name, "destination %q: want a SIP URI such as sip:8001@pbx.example.com", u)

@@ -39,7 +39,7 @@ var wantIDs = func() []string {
 		"agent.ready", "agent.paused", "agent.signedout", "agent.invalid", "transfer.failed",
 		"afterhours.notice", "afterhours.serve", "afterhours.offer", "day.today", "day.tomorrow", "day.1", "day.2", "day.3", "day.4", "day.5", "day.6", "day.7",
 		"time.night", "time.morning", "time.noon", "time.afternoon", "time.evening", "unit.oclock", "unit.half", "unit.fen",
-		"callback.whisper", "callback.greet", "callback.unreached",
+		"callback.whisper", "callback.greet", "callback.unreached", "callback.machine",
 		"followup.greet", "followup.bye",
 	}
 	for d := range 10 {

@@ -112,7 +112,8 @@ func dialResult(ctx context.Context, err error, code int) callback.Result {
 // gone closes when the far end hangs up or its RTP stops.
 type outLeg struct {
 	l     *leg
-	keys  chan rune // the far end's SIP INFO keys go here, when set
+	h     rtp.Handler // the far end's audio and keys, SIP INFO keys too
+	keys  chan rune   // Keys: the far end's keys, when set (the handler sends them here)
 	gone  chan struct{}
 	stop  chan struct{}
 	done  chan struct{}
@@ -121,11 +122,11 @@ type outLeg struct {
 }
 
 // startOutLeg connects l's audio (what the far end sends goes to h) and
-// serves it; keys, when set, receives the keys the far end sends as SIP
-// INFO.
+// serves it: the keys the far end sends as SIP INFO go to h too; keys,
+// when set, is where h sends them (Keys).
 func startOutLeg(l *leg, ans sdp.Answer, timeout time.Duration, h rtp.Handler, keys chan rune) *outLeg {
 	l.connect(ans, timeout, h)
-	ol := &outLeg{l: l, keys: keys, gone: make(chan struct{}), stop: make(chan struct{}), done: make(chan struct{}), codec: ans.Codec}
+	ol := &outLeg{l: l, h: h, keys: keys, gone: make(chan struct{}), stop: make(chan struct{}), done: make(chan struct{}), codec: ans.Codec}
 	go ol.serve()
 	return ol
 }
@@ -135,14 +136,11 @@ func (ol *outLeg) serve() {
 	for {
 		select {
 		case r := <-ol.l.reqs:
-			if keys, ok := infoKeys(r.req); ok && ol.keys != nil && r.req.Method == sip.INFO {
+			if keys, ok := infoKeys(r.req); ok && r.req.Method == sip.INFO {
 				_ = r.tx.Respond(sip.NewResponseFromRequest(r.req, 200, "OK", nil))
 				close(r.done)
 				for _, k := range keys {
-					select {
-					case ol.keys <- k:
-					default:
-					}
+					ol.h.Digit(k) // as an RFC 4733 key
 				}
 				continue
 			}
@@ -283,7 +281,8 @@ func (g *outAgent) Dial(ctx context.Context, d callback.Dial) (callback.Customer
 		return nil, res, err
 	}
 	c := &outCustomer{g: g, trunk: d.Trunk, log: l.log, from: newRelay("customer")}
-	c.leg = startOutLeg(l, ans, g.o.a.cfg.Current().Config.MediaTimeout.D(), c.from, nil)
+	c.tap = newAMDTap(c.from)
+	c.leg = startOutLeg(l, ans, g.o.a.cfg.Current().Config.MediaTimeout.D(), c.tap, nil)
 	return c, callback.Answered, nil
 }
 
@@ -324,7 +323,8 @@ type outCustomer struct {
 	trunk string
 	log   *slog.Logger
 	leg   *outLeg
-	from  *relay // what the customer says: to the agent once bridged
+	from  *relay  // what the customer says: to the agent once bridged
+	tap   *amdTap // the customer's audio on its way to from: the answering-machine detector
 	once  sync.Once
 }
 
@@ -424,8 +424,8 @@ func (o *Outbound) Call(ctx context.Context, d callback.Dial) (callback.Line, ca
 	keys := make(chan rune, 16)
 	in := newRelay("customer") // what the customer says: nobody listens; their RFC 4733 keys go to keys
 	in.keys = keys
-	ln := &outLine{o: o, trunk: d.Trunk}
-	ln.leg = startOutLeg(l, ans, o.a.cfg.Current().Config.MediaTimeout.D(), in, keys)
+	ln := &outLine{o: o, trunk: d.Trunk, tap: newAMDTap(in)}
+	ln.leg = startOutLeg(l, ans, o.a.cfg.Current().Config.MediaTimeout.D(), ln.tap, keys)
 	return ln, callback.Answered, nil
 }
 
@@ -434,6 +434,7 @@ type outLine struct {
 	o     *Outbound
 	trunk string
 	leg   *outLeg
+	tap   *amdTap // the answering-machine detector on the customer's audio
 	once  sync.Once
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/kefu-hotline/kefu/flows"
 	"github.com/kefu-hotline/kefu/flows/callback"
 	"github.com/kefu-hotline/kefu/flows/records"
+	"github.com/kefu-hotline/kefu/media/amd"
 	"github.com/kefu-hotline/kefu/prompts"
 	"github.com/kefu-hotline/kefu/sip"
 	"github.com/prometheus/client_golang/prometheus"
@@ -170,7 +171,15 @@ func (c *callbacks) settings(kind string) (callback.Settings, bool) {
 		return callback.Settings{}, false
 	}
 	return callback.Settings{Queue: q, Trunk: t.Name, MaxCalls: t.Calls(), Ring: t.Ring(), Prefix: t.Prefix,
-		Attempts: rules.Attempts, Retry: rules.Retry.D()}, true
+		Attempts: rules.Attempts, Retry: rules.Retry.D(), AMD: amdOf(cfg)}, true
+}
+
+// amdOf is the configuration's answering-machine detection, nil when off.
+func amdOf(cfg *flows.Config) *amd.Options {
+	if o, on := cfg.AMD(); on {
+		return &o
+	}
+	return nil
 }
 
 // followUpSettings says how follow-up calls are made now: through the
@@ -183,7 +192,8 @@ func (c *callbacks) followUpSettings() (callback.FollowUpSettings, bool) {
 	}
 	t := cfg.Trunks[0]
 	rules, _ := cfg.CallbackRulesFor("")
-	return callback.FollowUpSettings{Trunk: t.Name, Ring: t.Ring(), Prefix: t.Prefix, Attempts: rules.Attempts, Retry: rules.Retry.D()}, true
+	return callback.FollowUpSettings{Trunk: t.Name, Ring: t.Ring(), Prefix: t.Prefix, Attempts: rules.Attempts, Retry: rules.Retry.D(),
+		AMD: amdOf(cfg)}, true
 }
 
 // reloaded applies a reloaded configuration: its trunks, and a fresh

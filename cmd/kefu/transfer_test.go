@@ -51,6 +51,7 @@ type sippUAS struct {
 	t    *testing.T
 	port int
 	name string
+	dir  string // sipp's working directory: files a scenario plays go here
 	done chan sippUASExit
 	gone chan struct{} // closed when sipp has exited
 }
@@ -71,7 +72,7 @@ func startSippUAS(t *testing.T, scenario string, timeout time.Duration, extra ..
 	}
 	dir := t.TempDir()
 	base := filepath.Join(dir, strings.TrimSuffix(scenario, ".xml"))
-	u := &sippUAS{t: t, port: freePort(t), name: scenario, done: make(chan sippUASExit, 1), gone: make(chan struct{})}
+	u := &sippUAS{t: t, port: freePort(t), name: scenario, dir: dir, done: make(chan sippUASExit, 1), gone: make(chan struct{})}
 	args := append([]string{"-sf", sf, "-m", "1", "-i", "127.0.0.1", "-mi", "127.0.0.1",
 		"-p", fmt.Sprint(u.port), "-mp", fmt.Sprint(freeBlock(t, 4)), "-cp", fmt.Sprint(freePort(t)),
 		"-nostdin", "-timeout", fmt.Sprintf("%ds", int(timeout.Seconds())), "-timeout_error",

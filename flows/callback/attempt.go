@@ -9,6 +9,7 @@ import (
 	"github.com/kefu-hotline/kefu/flows/agents"
 	"github.com/kefu-hotline/kefu/flows/queue"
 	"github.com/kefu-hotline/kefu/flows/records"
+	"github.com/kefu-hotline/kefu/media/amd"
 	"github.com/kefu-hotline/kefu/prompts"
 )
 
@@ -22,10 +23,13 @@ const (
 	PromptGreet = "callback.greet"
 	// PromptUnreached tells the agent the customer was not reached.
 	PromptUnreached = "callback.unreached"
+	// PromptMachine tells the agent an answering machine took the call:
+	// 「对方是语音信箱,本次回电未接通」.
+	PromptMachine = "callback.machine"
 )
 
 // Prompts lists the prompts callbacks need, for kefu check.
-func Prompts() []string { return []string{PromptWhisper, PromptGreet, PromptUnreached} }
+func Prompts() []string { return []string{PromptWhisper, PromptGreet, PromptUnreached, PromptMachine} }
 
 // maskedDigits is how many of the customer's last digits the agent hears.
 const maskedDigits = 4
@@ -82,8 +86,13 @@ func (s *Scheduler) offered(ctx context.Context, e *entry, t *queue.Ticket, o ag
 		return nil
 	}
 	s.send(ctx, event{calling: e})
-	defer s.cfg.Board.Ended(agent.ID())
-	return s.attempt(ctx, e, agent, set)
+	d := s.attempt(ctx, e, agent, set)
+	if d.talked {
+		s.cfg.Board.Ended(agent.ID())
+	} else {
+		s.cfg.Board.Free(agent.ID()) // nothing to wrap up
+	}
+	return d
 }
 
 // attempt makes one attempt of the callback with the agent who took it,
@@ -118,7 +127,7 @@ func (s *Scheduler) attempt(ctx context.Context, e *entry, agent Agent, set Sett
 	now := time.Now()
 	a.Ended, a.Result, a.Talk = now, result, talk
 	a.Counts = counts(result)
-	d := &doneEvent{e: e}
+	d := &doneEvent{e: e, talked: talk > 0}
 	var notBefore time.Time
 	outcome := ""
 	switch {
@@ -191,6 +200,11 @@ func (s *Scheduler) talk(ctx context.Context, p records.Pending, agent Agent, se
 		return attemptResult(res), 0
 	}
 	defer cust.Hangup()
+	if set.AMD != nil {
+		if res, done := s.screen(ctx, p, agent, cust, cat, *set.AMD); done {
+			return res, 0
+		}
+	}
 	if greet, ok := cat.Get(PromptGreet); ok {
 		err = cust.Say(ctx, greet)
 	}
@@ -216,6 +230,35 @@ func (s *Scheduler) talk(ctx context.Context, p records.Pending, agent Agent, se
 		return records.AttemptHungUp, talk
 	}
 	return records.AttemptAnswered, talk
+}
+
+// screen listens to the customer's side at the answer (the agent hears
+// the ringing tone meanwhile): a machine is hung up on and the agent
+// hears PromptMachine; done with the attempt's result then, or when
+// either hung up. A person: not done, the callback goes on.
+func (s *Scheduler) screen(ctx context.Context, p records.Pending, agent Agent, cust Customer, cat *prompts.Catalog, o amd.Options) (string, bool) {
+	d, err := cust.Listen(ctx, o)
+	log := s.log.With("callback", p.ID)
+	switch {
+	case ctx.Err() != nil:
+		return records.AttemptInterrupted, true
+	case errors.Is(err, ErrCustomerGone):
+		s.say(ctx, agent, cat, PromptUnreached)
+		return records.AttemptHungUp, true
+	case errors.Is(err, ErrAgentGone):
+		return records.AttemptAgentGone, true
+	case err != nil:
+		log.Warn("callback: answering-machine detection failed: taken for a person", "error", err.Error())
+		return "", false
+	case d.Verdict == amd.Machine:
+		cust.Hangup()
+		log.Info("callback: an answering machine answered: hung up", "reason", d.Reason,
+			"after_s", d.After.Seconds(), "greeting_s", d.Greeting.Seconds())
+		s.say(ctx, agent, cat, PromptMachine)
+		return records.AttemptMachine, true
+	}
+	log.Debug("callback: a person answered", "reason", d.Reason, "after_s", d.After.Seconds())
+	return "", false
 }
 
 // whisper is 「回电客户,尾号」 and the last digits of number.

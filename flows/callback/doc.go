@@ -33,11 +33,20 @@
 // the two are put through (Customer.Bridge) until one hangs up. The
 // agent hears PromptUnreached when the customer cannot be reached.
 //
+// With Settings.AMD set, kefu first listens to the customer's side at the
+// answer (Customer.Listen, package media/amd) while the agent goes on
+// hearing the ringing tone: a person (a short greeting, then a pause;
+// silence; a key) goes on to the greeting; an answering machine (a long
+// greeting, a beep) is hung up on without a word, the agent hears
+// PromptMachine, and the attempt counts with result machine. Follow-up
+// calls are screened the same way. An agent whose attempt ended without a
+// conversation is free at once (Board.Free): no wrap-up.
+//
 // # Attempts and outcomes
 //
 // Every attempt is written in the book (records.AttemptBook) when it
-// starts and when it ends. No answer, busy, declined, failed, and a
-// customer who hangs up at once (within ShortCall of being put through,
+// starts and when it ends. No answer, busy, declined, failed, an answering
+// machine, and a customer who hangs up at once (within ShortCall of being put through,
 // or during the greeting) count: the callback is tried again after the
 // queue's Retry, and closed as OutcomeNoAnswer after its last attempt. An
 // agent who hangs up before the customer answers, or a trunk that takes

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kefu-hotline/kefu/flows/records"
+	"github.com/kefu-hotline/kefu/media/amd"
 	"github.com/kefu-hotline/kefu/prompts"
 )
 
@@ -45,6 +46,10 @@ type Dialer interface {
 
 // Line is a customer's call kefu placed, answered.
 type Line interface {
+	// Listen hears the customer's side from the answer on until the
+	// answering-machine detector decides; ErrCustomerGone when they hang
+	// up first.
+	Listen(ctx context.Context, o amd.Options) (amd.Decision, error)
 	// Say plays prompts to the customer; ErrCustomerGone when they hang
 	// up meanwhile.
 	Say(ctx context.Context, ps ...*prompts.Prompt) error
@@ -66,6 +71,10 @@ type FollowUpSettings struct {
 	// as no answer, as does its due time passing; Retry apart.
 	Attempts int
 	Retry    time.Duration
+	// AMD, when set, is the answering-machine detection run at the
+	// answer: a machine is hung up on, and the call counts as one that
+	// did not reach the customer.
+	AMD *amd.Options
 }
 
 // FollowUpConfig wires FollowUps.
@@ -214,7 +223,7 @@ func (f *FollowUps) call(ctx context.Context, p records.FollowUp, set FollowUpSe
 		}
 		return // made again after the next start
 	case res == Answered && line != nil:
-		result = f.talk(ctx, log, p, line, set)
+		result = f.answered(ctx, log, p, line, set)
 	case res == TrunkDown:
 		log.Info("follow-up not placed: the trunk took no call", "error", fmt.Sprint(err))
 	default:
@@ -224,6 +233,33 @@ func (f *FollowUps) call(ctx context.Context, p records.FollowUp, set FollowUpSe
 		f.cfg.OnCall(result)
 	}
 	log.Info("follow-up call", "result", result, "attempt", p.Attempts+1)
+}
+
+// answered is an answered follow-up: a machine is hung up on (the call
+// did not reach the customer), a person hears the follow-up.
+func (f *FollowUps) answered(ctx context.Context, log *slog.Logger, p records.FollowUp, line Line, set FollowUpSettings) string {
+	if set.AMD != nil {
+		d, err := line.Listen(ctx, *set.AMD)
+		switch {
+		case ctx.Err() != nil:
+			line.Hangup()
+			return records.AttemptInterrupted // made again after the next start
+		case errors.Is(err, ErrCustomerGone):
+			line.Hangup()
+			f.tried(ctx, log, p, set)
+			return records.AttemptHungUp
+		case err != nil:
+			log.Warn("follow-up: answering-machine detection failed: taken for a person", "error", err.Error())
+		case d.Verdict == amd.Machine:
+			line.Hangup()
+			log.Info("follow-up: an answering machine answered: hung up", "reason", d.Reason, "after_s", d.After.Seconds())
+			f.tried(ctx, log, p, set)
+			return records.AttemptMachine
+		default:
+			log.Debug("follow-up: a person answered", "reason", d.Reason, "after_s", d.After.Seconds())
+		}
+	}
+	return f.talk(ctx, log, p, line, set)
 }
 
 // tried writes a call that did not reach the customer.

@@ -2,6 +2,7 @@ package callback_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -10,6 +11,7 @@ import (
 	"github.com/kefu-hotline/kefu/flows/callback"
 	"github.com/kefu-hotline/kefu/flows/records"
 	"github.com/kefu-hotline/kefu/flows/records/recordstest"
+	"github.com/kefu-hotline/kefu/media/amd"
 	"github.com/kefu-hotline/kefu/prompts"
 )
 
@@ -22,9 +24,10 @@ type fakeDialer struct {
 }
 
 type dialScript struct {
-	res   callback.Result
-	key   rune
-	after time.Duration // after the question starts
+	res     callback.Result
+	key     rune
+	after   time.Duration // after the question starts
+	machine bool          // an answering machine answers
 }
 
 func (d *fakeDialer) Up(string) bool { return true }
@@ -61,6 +64,15 @@ func (l *fakeLine) Say(ctx context.Context, ps ...*prompts.Prompt) error {
 		time.Sleep(p.Duration())
 	}
 	return nil
+}
+
+func (l *fakeLine) Listen(ctx context.Context, o amd.Options) (amd.Decision, error) {
+	if l.sc.machine {
+		time.Sleep(3 * time.Second)
+		return amd.Decision{Verdict: amd.Machine, Reason: amd.ReasonBeep, After: 3 * time.Second}, nil
+	}
+	time.Sleep(time.Second)
+	return amd.Decision{Verdict: amd.Human, Reason: amd.ReasonShortGreeting, After: time.Second}, nil
 }
 
 func (l *fakeLine) Keys() <-chan rune     { return l.keys }
@@ -138,6 +150,51 @@ func TestFollowUps(t *testing.T) {
 		}
 		if as, _ := book.Surveys(ctx, records.Filter{CallID: records.FollowUpCallID(f2.ComplaintID)}); len(as) != 0 {
 			t.Errorf("an answer for a follow-up nobody answered: %+v", as)
+		}
+		cancel()
+		<-done
+	})
+}
+
+// TestFollowUpMachine: a follow-up call a voicemail answers is hung up
+// on before anything is said and counts as a call that did not reach the
+// customer; the next, 10 minutes later, reaches them.
+func TestFollowUpMachine(t *testing.T) {
+	cat := followUpPrompts(t)
+	synctest.Test(t, func(t *testing.T) {
+		book := &records.Memory{}
+		ctx := t.Context()
+		c, _ := book.AddComplaint(ctx, recordstest.Complaint("c1", time.Now().Add(-time.Hour)))
+		d := &fakeDialer{scripts: []dialScript{{res: callback.Answered, machine: true}, {res: callback.Answered, key: '3', after: time.Second}}}
+		o := amd.DefaultOptions()
+		var results []string
+		fu, err := callback.NewFollowUps(callback.FollowUpConfig{Book: book, Dialer: d,
+			Settings: func() (callback.FollowUpSettings, bool) {
+				return callback.FollowUpSettings{Trunk: "carrier", Ring: 30 * time.Second, Attempts: 3, Retry: 10 * time.Minute, AMD: &o}, true
+			},
+			Prompts: func() *prompts.Catalog { return cat },
+			OnCall:  func(r string) { results = append(results, r) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rctx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { fu.Run(rctx); close(done) }()
+		if _, err := book.ResolveComplaint(ctx, c.ID, time.Now(), "ops"); err != nil {
+			t.Fatal(err)
+		}
+		fu.Poke()
+		time.Sleep(time.Hour)
+		synctest.Wait()
+		if len(d.calls) != 2 || d.calls[1].Sub(d.calls[0]) < 10*time.Minute {
+			t.Fatalf("calls at %v, want 2, 10 min apart", d.calls)
+		}
+		if got := strings.Join(results, " "); got != "machine answered" {
+			t.Errorf("results %q", got)
+		}
+		as, _ := book.Surveys(ctx, records.Filter{CallID: records.FollowUpCallID(c.ID)})
+		if len(as) != 1 || as[0].Key != "3" {
+			t.Errorf("survey answers %+v", as)
 		}
 		cancel()
 		<-done

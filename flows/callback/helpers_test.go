@@ -14,6 +14,7 @@ import (
 	"github.com/kefu-hotline/kefu/flows/callback"
 	"github.com/kefu-hotline/kefu/flows/queue"
 	"github.com/kefu-hotline/kefu/flows/records"
+	"github.com/kefu-hotline/kefu/media/amd"
 	"github.com/kefu-hotline/kefu/prompts"
 )
 
@@ -63,6 +64,12 @@ type world struct {
 // agents given; the scheduler is not running yet.
 func newWorld(t *testing.T, as []agents.Agent, set callback.Settings) *world {
 	t.Helper()
+	return newWorldWrap(t, as, set, -1)
+}
+
+// newWorldWrap is newWorld with the queues' wrap-up.
+func newWorldWrap(t *testing.T, as []agents.Agent, set callback.Settings, wrap time.Duration) *world {
+	t.Helper()
 	cat, err := catalog()
 	if err != nil {
 		t.Fatal(err)
@@ -72,8 +79,8 @@ func newWorld(t *testing.T, as []agents.Agent, set callback.Settings) *world {
 		t.Fatal(err)
 	}
 	b, err := agents.NewBoard(qm, as, []agents.Rules{
-		{Queue: "customers", RingTimeout: 15 * time.Second, WrapUp: -1},
-		{Queue: "vip", RingTimeout: 15 * time.Second, WrapUp: -1},
+		{Queue: "customers", RingTimeout: 15 * time.Second, WrapUp: wrap},
+		{Queue: "vip", RingTimeout: 15 * time.Second, WrapUp: wrap},
 	}, time.Now)
 	if err != nil {
 		t.Fatal(err)
@@ -84,7 +91,7 @@ func newWorld(t *testing.T, as []agents.Agent, set callback.Settings) *world {
 		w.set.Queue = "customers"
 	}
 	w.s, err = callback.New(callback.Config{
-		Queues: qm, Board: b, Phone: w.phone, Book: w.book,
+		Queues: qm, Board: freeBoard{b}, Phone: w.phone, Book: w.book,
 		Settings: func(kind string) (callback.Settings, bool) {
 			s := w.set
 			if kind != "" {
@@ -205,6 +212,9 @@ type custScript struct {
 	after time.Duration // rings this long before res (at most the dial's timeout)
 	talk  time.Duration // answered: talks this long
 	ends  callback.Party
+	// answers is who answers: "" a person, "machine" an answering
+	// machine (told apart when the settings detect them).
+	answers string
 }
 
 // fakePhone is a scripted SIP side: agents answer after agentAnswer (no
@@ -385,3 +395,29 @@ func (c *fakeCustomer) Bridge(ctx context.Context) (callback.Party, error) {
 }
 
 func (c *fakeCustomer) Hangup() {}
+
+// freeBoard is the board with Free as kefu run has it: the call ended,
+// and the wrap-up it started ended at once.
+type freeBoard struct{ *agents.Board }
+
+func (b freeBoard) Free(id string) {
+	b.Ended(id)
+	if st, ok := b.Agent(id); ok && st.State == agents.WrapUp {
+		_ = b.Ready(id)
+	}
+}
+
+// listen is a person's answer by default; a script's machine a machine.
+func (c *fakeCustomer) Listen(ctx context.Context, o amd.Options) (amd.Decision, error) {
+	c.a.p.mu.Lock()
+	c.a.p.note("listen %s", c.sc.answers)
+	c.a.p.mu.Unlock()
+	d := amd.Decision{Verdict: amd.Human, Reason: amd.ReasonShortGreeting, After: 1500 * time.Millisecond}
+	if c.sc.answers == "machine" {
+		d = amd.Decision{Verdict: amd.Machine, Reason: amd.ReasonLongGreeting, After: 2800 * time.Millisecond}
+	}
+	if !sleep(ctx, d.After) {
+		return amd.Decision{}, ctx.Err()
+	}
+	return d, nil
+}

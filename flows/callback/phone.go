@@ -8,6 +8,7 @@ import (
 
 	"github.com/kefu-hotline/kefu/flows/agents"
 	"github.com/kefu-hotline/kefu/flows/queue"
+	"github.com/kefu-hotline/kefu/media/amd"
 	"github.com/kefu-hotline/kefu/prompts"
 )
 
@@ -22,6 +23,10 @@ type Board interface {
 	Missed(o agents.Offer, agentID string, why agents.Miss)
 	Released(o agents.Offer, agentID string)
 	Ended(agentID string)
+	// Free records that the agent's call ended without a conversation
+	// (the customer was not reached, or a machine answered): the agent
+	// is free at once, no wrap-up.
+	Free(agentID string)
 	// Serving is how many agents can take the queue's callers now.
 	Serving(queue string) int
 	// Subscribe signals every change of the board.
@@ -83,6 +88,12 @@ type Dial struct {
 
 // Customer is the customer's call, answered.
 type Customer interface {
+	// Listen hears the customer's side from the answer on, before
+	// anything is said to them, until the answering-machine detector
+	// decides (a person or a machine); the agent goes on hearing the
+	// ringing tone meanwhile. ErrCustomerGone or ErrAgentGone when one of
+	// them hangs up first.
+	Listen(ctx context.Context, o amd.Options) (amd.Decision, error)
 	// Say plays prompts to the customer (the agent hears them too); it
 	// returns ErrCustomerGone when the customer hangs up meanwhile.
 	Say(ctx context.Context, ps ...*prompts.Prompt) error

@@ -12,6 +12,7 @@ import (
 
 	"github.com/kefu-hotline/kefu/flows/queue"
 	"github.com/kefu-hotline/kefu/flows/records"
+	"github.com/kefu-hotline/kefu/media/amd"
 	"github.com/kefu-hotline/kefu/prompts"
 )
 
@@ -39,6 +40,10 @@ type Settings struct {
 	// is closed as no answer; Retry the delay after each.
 	Attempts int
 	Retry    time.Duration
+	// AMD, when set, is the answering-machine detection run when the
+	// customer answers: a machine is hung up on, the attempt counts with
+	// result machine, and the agent hears PromptMachine and is free.
+	AMD *amd.Options
 }
 
 // Config wires a Scheduler.
@@ -157,6 +162,7 @@ type doneEvent struct {
 	e      *entry
 	closed bool            // the callback is closed (done, no answer, cancelled)
 	next   records.Pending // else its state for the next attempt
+	talked bool            // the agent and the customer were put through
 }
 
 // New checks cfg and fills its defaults.
