@@ -105,6 +105,9 @@ func TestOptions(t *testing.T) {
 // beep; those speaking for more than 3 s are machines, those under 1.5 s
 // persons (in between may go either way).
 func TestPrompts(t *testing.T) {
+	if raceOn {
+		t.Skip("single-goroutine and slow under the race detector (decoding the prompt sets): run without -race")
+	}
 	var n, right, beeps, maxRun int
 	for _, lang := range prompts.EmbeddedLangs() {
 		c, err := prompts.LoadEmbedded(lang)

@@ -1,0 +1,5 @@
+//go:build !race
+
+package amd
+
+const raceOn = false
