@@ -88,16 +88,6 @@ func (b *board) Released(o agents.Offer, id string) {
 	b.agentLine.Released(o, id)
 }
 
-// Free implements callback.Board: the agent's callback ended without a
-// conversation (the customer not reached, an answering machine): the call
-// ends and the wrap-up it would start ends at once.
-func (b *board) Free(id string) {
-	b.Board.Ended(id)
-	if st, ok := b.Board.Agent(id); ok && st.State == agents.WrapUp {
-		_ = b.Board.Ready(id)
-	}
-}
-
 // useBoard gives a configuration the board: its queues count the agents
 // serving them (CS-PROMISE), its calls are offered to them, and agents'
 // feature codes change their state.

@@ -87,12 +87,31 @@ func (s *Scheduler) offered(ctx context.Context, e *entry, t *queue.Ticket, o ag
 	}
 	s.send(ctx, event{calling: e})
 	d := s.attempt(ctx, e, agent, set)
-	if d.talked {
-		s.cfg.Board.Ended(agent.ID())
-	} else {
-		s.cfg.Board.Free(agent.ID()) // nothing to wrap up
+	s.cfg.Board.Ended(agent.ID())
+	if !d.talked {
+		s.unwrap(agent.ID()) // nothing to wrap up
 	}
 	return d
+}
+
+// desk is what a board offers besides Board to end an agent's wrap-up
+// (flows/agents.Board, and cluster.Agents, have it).
+type desk interface {
+	Agent(id string) (agents.Status, bool)
+	Ready(id string) error
+}
+
+// unwrap ends the wrap-up of an agent whose callback ended without a
+// conversation (the customer not reached, an answering machine): the
+// agent is free at once.
+func (s *Scheduler) unwrap(id string) {
+	d, ok := s.cfg.Board.(desk)
+	if !ok {
+		return
+	}
+	if st, ok := d.Agent(id); ok && st.State == agents.WrapUp {
+		_ = d.Ready(id)
+	}
 }
 
 // attempt makes one attempt of the callback with the agent who took it,

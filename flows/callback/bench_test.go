@@ -43,7 +43,7 @@ func BenchmarkScheduleEvent(b *testing.B) {
 			_ = w.book.EndAttempt(ctx, a, now.Add(time.Hour+time.Duration(i)*time.Second))
 		}
 	}
-	s, err := callback.New(callback.Config{Queues: w.qm, Board: freeBoard{w.board}, Phone: w.phone, Book: w.book,
+	s, err := callback.New(callback.Config{Queues: w.qm, Board: w.board, Phone: w.phone, Book: w.book,
 		Settings: func(kind string) (callback.Settings, bool) { st := defaults; st.Queue = kind; return st, true },
 		Prompts:  func() *prompts.Catalog { return cat }})
 	if err != nil {

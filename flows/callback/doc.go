@@ -40,7 +40,7 @@
 // greeting, a beep) is hung up on without a word, the agent hears
 // PromptMachine, and the attempt counts with result machine. Follow-up
 // calls are screened the same way. An agent whose attempt ended without a
-// conversation is free at once (Board.Free): no wrap-up.
+// conversation is free at once: its wrap-up ends as it starts.
 //
 // # Attempts and outcomes
 //

@@ -91,7 +91,7 @@ func newWorldWrap(t *testing.T, as []agents.Agent, set callback.Settings, wrap t
 		w.set.Queue = "customers"
 	}
 	w.s, err = callback.New(callback.Config{
-		Queues: qm, Board: freeBoard{b}, Phone: w.phone, Book: w.book,
+		Queues: qm, Board: b, Phone: w.phone, Book: w.book,
 		Settings: func(kind string) (callback.Settings, bool) {
 			s := w.set
 			if kind != "" {
@@ -395,17 +395,6 @@ func (c *fakeCustomer) Bridge(ctx context.Context) (callback.Party, error) {
 }
 
 func (c *fakeCustomer) Hangup() {}
-
-// freeBoard is the board with Free as kefu run has it: the call ended,
-// and the wrap-up it started ended at once.
-type freeBoard struct{ *agents.Board }
-
-func (b freeBoard) Free(id string) {
-	b.Ended(id)
-	if st, ok := b.Agent(id); ok && st.State == agents.WrapUp {
-		_ = b.Ready(id)
-	}
-}
 
 // listen is a person's answer by default; a script's machine a machine.
 func (c *fakeCustomer) Listen(ctx context.Context, o amd.Options) (amd.Decision, error) {

@@ -23,10 +23,6 @@ type Board interface {
 	Missed(o agents.Offer, agentID string, why agents.Miss)
 	Released(o agents.Offer, agentID string)
 	Ended(agentID string)
-	// Free records that the agent's call ended without a conversation
-	// (the customer was not reached, or a machine answered): the agent
-	// is free at once, no wrap-up.
-	Free(agentID string)
 	// Serving is how many agents can take the queue's callers now.
 	Serving(queue string) int
 	// Subscribe signals every change of the board.

@@ -362,7 +362,7 @@ func TestRestart(t *testing.T) {
 		w2.book = w.book
 		w2.phone.agentAnswer["8001"] = time.Second
 		var err error
-		w2.s, err = callback.New(callback.Config{Queues: w2.qm, Board: freeBoard{w2.board}, Phone: w2.phone, Book: w.book,
+		w2.s, err = callback.New(callback.Config{Queues: w2.qm, Board: w2.board, Phone: w2.phone, Book: w.book,
 			Settings: func(string) (callback.Settings, bool) { s := defaults; s.Queue = "customers"; return s, true },
 			Prompts:  func() *prompts.Catalog { c, _ := catalog(); return c }})
 		if err != nil {
