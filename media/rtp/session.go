@@ -52,7 +52,26 @@ type Config struct {
 	Timeout time.Duration // media timeout; 0 disables it
 	Ptime   time.Duration // packet duration we send; 0 means 20 ms
 	Logger  *slog.Logger
+	// Crypto, when set, protects what is sent and unprotects what
+	// arrives (SRTP, media/srtp); nil is plain RTP.
+	Crypto Crypto
 }
+
+// Crypto protects packets in place: Protect the packet in buf[:n],
+// appending up to MaxCryptoOverhead bytes; Unprotect pkt, returning the
+// plain packet's length, or an error for a packet to drop.
+type Crypto interface {
+	Protect(buf []byte, n int) (int, error)
+	Unprotect(pkt []byte) (int, error)
+}
+
+// MaxCryptoOverhead is the most a Crypto may add to a packet (SRTP's
+// 80-bit tag, with room to spare).
+const MaxCryptoOverhead = 16
+
+// ErrCryptoAuth is what a Crypto's Unprotect returns (wrapped) for a packet
+// whose authentication failed; Stats counts those apart from replays.
+var ErrCryptoAuth = errors.New("rtp: packet authentication failed")
 
 // Session is one call's RTP endpoint.
 type Session struct {
@@ -62,7 +81,7 @@ type Session struct {
 
 	// send side, used only by the player goroutine
 	pkt      pionrtp.Packet
-	buf      [12 + maxPacketBytes]byte
+	buf      [12 + maxPacketBytes + MaxCryptoOverhead]byte
 	tsBase   uint32
 	seq      uint16
 	ptimeB   int // payload bytes per packet (= samples for G.711)
@@ -87,6 +106,9 @@ type Session struct {
 // Stats counts packets; all fields are read with atomic loads.
 type Stats struct {
 	Sent, Received, Duplicates, Late, Unknown, Lost atomic.Uint64
+	// AuthFailed and Refused count SRTP packets dropped: failed
+	// authentication, and replayed or unreadable ones.
+	AuthFailed, Refused atomic.Uint64
 }
 
 // NewSession returns a session; the caller owns cfg.Conn until Close.
@@ -173,6 +195,11 @@ func (s *Session) send(payload []byte, at uint32, marker bool) error {
 		return fmt.Errorf("rtp: marshal: %w", err)
 	}
 	s.seq++
+	if s.cfg.Crypto != nil {
+		if sz, err = s.cfg.Crypto.Protect(s.buf[:], sz); err != nil {
+			return fmt.Errorf("rtp: %w", err)
+		}
+	}
 	if _, err := s.cfg.Conn.WriteTo(s.buf[:sz], to); err != nil {
 		return fmt.Errorf("rtp: send to %v: %w", to, err)
 	}
@@ -230,6 +257,11 @@ func (s *Session) Receive(ctx context.Context, h Handler) error {
 			}
 			return fmt.Errorf("rtp: read: %w", err)
 		}
+		if s.cfg.Crypto != nil {
+			if n, err = s.unprotect(buf[:n]); err != nil {
+				continue
+			}
+		}
 		if err := pkt.Unmarshal(buf[:n]); err != nil || pkt.Version != 2 {
 			s.stats.Unknown.Add(1)
 			continue // not RTP (or RTCP on a muxed port): ignore
@@ -239,6 +271,26 @@ func (s *Session) Receive(ctx context.Context, h Handler) error {
 		s.handle(&pkt, h)
 	}
 }
+
+// unprotect checks and decrypts an SRTP packet in place; what fails is
+// counted and dropped, before it can move the latch or the media timeout.
+func (s *Session) unprotect(pkt []byte) (int, error) {
+	if len(pkt) >= 2 && pkt[1] >= 192 && pkt[1] <= 223 {
+		s.stats.Unknown.Add(1) // RTCP on a muxed port: kefu reads none
+		return 0, errNotRTP
+	}
+	n, err := s.cfg.Crypto.Unprotect(pkt)
+	if err != nil {
+		if errors.Is(err, ErrCryptoAuth) {
+			s.stats.AuthFailed.Add(1)
+		} else {
+			s.stats.Refused.Add(1)
+		}
+	}
+	return n, err
+}
+
+var errNotRTP = errors.New("rtp: not RTP")
 
 // inSequence tracks pkt's stream: the sequence numbers of one SSRC, which
 // audio, RFC 4733 events and comfort noise share (so a key pressed is no
