@@ -53,6 +53,13 @@ type TrunkDef struct {
 	// RingTimeout is how long a customer's phone may ring before the
 	// attempt counts as unanswered; default 30s.
 	RingTimeout *Duration `yaml:"ring_timeout"`
+	// SRTP is required, optional or off (default: kefu run's -srtp for
+	// the calls the trunk sends, plain RTP for those kefu places). It
+	// applies to kefu's calls through the trunk and to calls from the
+	// trunk's host: required refuses a plain offer with 488 and offers
+	// RTP/SAVP; optional answers SRTP when offered and offers it best
+	// effort; off is plain RTP only.
+	SRTP string `yaml:"srtp"`
 }
 
 // CallbackRules are how a queue's callbacks are made (issue 13): through
@@ -146,6 +153,9 @@ func (c *Config) validateTrunks(p *problems) {
 		seen[t.Name] = i
 		if err := checkTrunkURI(t.URI); err != nil {
 			p.at(path+".uri", "trunk %s: uri %q: %v", t.Name, t.URI, err)
+		}
+		if v := strings.ToLower(t.SRTP); v != "" && v != "required" && v != "optional" && v != "off" {
+			p.at(path+".srtp", "trunk %s: srtp %q: use required, optional or off", t.Name, t.SRTP)
 		}
 		if tr := strings.ToLower(t.Transport); tr != "" && tr != "udp" && tr != "tcp" {
 			p.at(path+".transport", "trunk %s: transport %q: use udp or tcp", t.Name, t.Transport)

@@ -87,6 +87,7 @@ func TestTrunksConfigErrors(t *testing.T) {
 		{"params", "trunks:\n  - name: a\n    uri: sip:t.example;transport=tcp\n    caller_id: \"4001\"\n", `give the transport as transport: tcp`},
 		{"bad port", "trunks:\n  - name: a\n    uri: sip:t.example:99999\n    caller_id: \"4001\"\n", `port "99999"`},
 		{"transport", "trunks:\n  - name: a\n    uri: sip:t.example\n    transport: tls\n    caller_id: \"4001\"\n", `test.yaml:4:16: trunk a: transport "tls"`},
+		{"srtp", "trunks:\n  - name: a\n    uri: sip:t.example\n    srtp: yes\n    caller_id: \"4001\"\n", `test.yaml:4:11: trunk a: srtp "yes": use required, optional or off`},
 		{"user only", "trunks:\n  - name: a\n    uri: sip:t.example\n    username: u\n    caller_id: \"4001\"\n", `test.yaml:4:15: trunk a: a username without a password`},
 		{"caller id", "trunks:\n  - name: a\n    uri: sip:t.example\n    caller_id: hotline\n", `test.yaml:4:16: trunk a: caller_id "hotline"`},
 		{"no caller id", "trunks:\n  - name: a\n    uri: sip:t.example\n", `trunk a: caller_id ""`},

@@ -3,6 +3,8 @@ package sdp
 import (
 	"errors"
 	"testing"
+
+	"github.com/kefu-hotline/kefu/media/srtp"
 )
 
 // FuzzParseOffer feeds arbitrary bodies through the whole answering path.
@@ -14,7 +16,7 @@ func FuzzParseOffer(f *testing.F) {
 		crlf(asteriskOffer), linphoneOffer, crlf(ciscoOffer), crlf(holdZeroAddrOffer),
 		crlf(sessionSendonlyOffer), ipv6Offer, srtpFirstOffer, g729Offer, badPortOffer,
 		"v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\nc=IN IP4 192.0.2.1\r\nm=audio 1 RTP/AVP 0",
-		"v=0\nm=audio 0 x\n", "hello", "",
+		"v=0\nm=audio 0 x\n", "hello", "", baresipSRTPOffer, savpOffer, savpUnusable,
 	} {
 		f.Add([]byte(s))
 	}
@@ -26,7 +28,11 @@ func FuzzParseOffer(f *testing.F) {
 			}
 			return
 		}
-		a, ans, err := Negotiate(offer, testLocal)
+		local := testLocal
+		if len(body)%2 == 1 {
+			local.SRTP, local.Key = SRTPOptional, srtp.Key{1, 2, 3} // SRTP where offered
+		}
+		a, ans, err := Negotiate(offer, local)
 		if err != nil {
 			if !errors.Is(err, ErrNoCommonCodec) {
 				t.Fatalf("Negotiate error %v does not wrap ErrNoCommonCodec", err)
@@ -45,7 +51,8 @@ func FuzzParseOffer(f *testing.F) {
 		if err != nil {
 			t.Fatalf("ParseAnswer of our answer: %v\n%q", err, ans)
 		}
-		if got.Codec != a.Codec || got.PT != a.PT || got.Ptime != a.Ptime || got.Direction != a.Direction.Reverse() {
+		if got.Codec != a.Codec || got.PT != a.PT || got.Ptime != a.Ptime || got.Direction != a.Direction.Reverse() ||
+			got.SRTP.On() != a.SRTP.On() || got.SRTP.Remote != a.SRTP.Local {
 			t.Fatalf("answer reads back as %+v, negotiated %+v", got, a)
 		}
 	})

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kefu-hotline/kefu/media"
+	"github.com/kefu-hotline/kefu/media/srtp"
 )
 
 // OfferDTMFPT is the telephone-event payload type BuildOffer offers.
@@ -52,6 +53,10 @@ func Negotiate(offer *Offer, local Local) (Answer, []byte, error) {
 			ErrNoCommonCodec, clip(strings.Join(offer.Streams[offer.Audio].Formats, " ")), allowed)
 	}
 	a := answerFor(offer, offer.Codecs[i])
+	var err error
+	if a.SRTP, err = chooseSRTP(offer, local); err != nil {
+		return Answer{}, nil, err
+	}
 
 	pls := []payload{codecPayload(a.Codec, a.PT)}
 	if a.DTMFPT != 0 {
@@ -65,9 +70,13 @@ func Negotiate(offer *Offer, local Local) (Answer, []byte, error) {
 		proto = "RTP/AVP"
 	}
 	w := header(local)
+	var crypto *Crypto
+	if a.SRTP.On() {
+		crypto = &Crypto{Tag: a.SRTP.Tag, Suite: a.SRTP.Suite, Key: local.Key}
+	}
 	for i, s := range offer.Streams {
 		if i == offer.Audio {
-			w.audio(local.Port, proto, pls, a.Ptime, a.Direction)
+			w.audio(local.Port, proto, pls, a.Ptime, a.Direction, crypto)
 		} else {
 			w.rejected(s)
 		}
@@ -109,7 +118,9 @@ func choosePtime(ptime, maxptime time.Duration) time.Duration {
 // BuildOffer writes an SDP offer for kefu's own test softphone: one audio
 // stream offering local.Codecs in order (PCMU and PCMA if empty), then
 // telephone-event/8000 as OfferDTMFPT if dtmf is set, a=ptime:20 and the
-// given direction. An invalid local.Addr is written as 0.0.0.0.
+// given direction. An invalid local.Addr is written as 0.0.0.0. With SRTP
+// optional it adds an AES_CM_128_HMAC_SHA1_80 crypto line with local.Key
+// on RTP/AVP, required on RTP/SAVP.
 func BuildOffer(local Local, dtmf bool, direction Direction) []byte {
 	var pls []payload
 	for _, c := range local.codecs() {
@@ -121,8 +132,15 @@ func BuildOffer(local Local, dtmf bool, direction Direction) []byte {
 	if direction > Inactive {
 		direction = SendRecv
 	}
+	proto, crypto := "RTP/AVP", (*Crypto)(nil)
+	if local.SRTP != SRTPOff {
+		crypto = &Crypto{Tag: offerCryptoTag, Suite: srtp.AESCM128SHA1_80, Key: local.Key}
+		if local.SRTP == SRTPRequired {
+			proto = "RTP/SAVP"
+		}
+	}
 	w := header(local)
-	w.audio(local.Port, "RTP/AVP", pls, DefaultPtime, direction)
+	w.audio(local.Port, proto, pls, DefaultPtime, direction, crypto)
 	return w.b
 }
 
@@ -174,7 +192,7 @@ func header(l Local) *writer {
 }
 
 // audio writes kefu's audio m= section.
-func (w *writer) audio(port int, proto string, pls []payload, ptime time.Duration, dir Direction) {
+func (w *writer) audio(port int, proto string, pls []payload, ptime time.Duration, dir Direction, crypto *Crypto) {
 	w.b = fmt.Appendf(w.b, "m=audio %d %s", port, proto)
 	for _, p := range pls {
 		w.b = fmt.Appendf(w.b, " %d", p.pt)
@@ -188,6 +206,9 @@ func (w *writer) audio(port int, proto string, pls []payload, ptime time.Duratio
 	}
 	w.line("a=ptime:%d", ptime.Milliseconds())
 	w.line("a=%s", dir)
+	if crypto != nil {
+		w.line("a=%s", cryptoLine(*crypto))
+	}
 }
 
 // rejected repeats an offered m= line with port 0 (RFC 3264 section 6),

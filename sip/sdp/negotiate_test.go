@@ -235,7 +235,7 @@ func TestNegotiateErrors(t *testing.T) {
 		{"G729 only", crlf(g729Offer), ErrNoCommonCodec, `offered formats "18 101"`},
 		{"video only", crlf(videoOnlyOffer), ErrNoCommonCodec, "no enabled RTP audio"},
 		{"no m= line", crlf(noMediaOffer), ErrNoCommonCodec, "no enabled RTP audio"},
-		{"SRTP only", crlf(srtpOnly), ErrNoCommonCodec, "no enabled RTP audio"},
+		{"SRTP only, SRTP off", crlf(srtpOnly), ErrNoCommonCodec, "RTP/SAVP offered, SRTP is off here"},
 		{"garbage text", "hello, this is not SDP\r\n", ErrMalformed, "line 1"},
 		{"html", "<html><body>oops</body></html>", ErrMalformed, "not a type=value line"},
 		{"empty", "", ErrMalformed, "empty body"},

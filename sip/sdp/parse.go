@@ -32,6 +32,7 @@ type mediaDesc struct {
 	Stream
 	section
 	rtpmaps map[uint8]rtpmap
+	cryptos []Crypto // the a=crypto lines kefu can use, in order
 }
 
 // description is a parsed session description.
@@ -204,6 +205,13 @@ func parseAttribute(val string, sec *section, m *mediaDesc) {
 		if d, ok := parseMillis(value); ok {
 			sec.maxptime = d
 		}
+	case "crypto":
+		if m == nil {
+			return
+		}
+		if c, ok := parseCrypto(value); ok && len(m.cryptos) < 16 {
+			m.cryptos = append(m.cryptos, c)
+		}
 	case "rtpmap":
 		if m == nil {
 			return
@@ -311,7 +319,7 @@ func (m *mediaDesc) kindOf(pt uint8) formatKind {
 // rtpAudio reports whether m is an enabled RTP audio stream kefu can take.
 func (m *mediaDesc) rtpAudio() bool {
 	return m.Port != 0 && strings.EqualFold(m.Media, "audio") &&
-		(strings.EqualFold(m.Proto, "RTP/AVP") || strings.EqualFold(m.Proto, "RTP/AVPF"))
+		(strings.EqualFold(m.Proto, "RTP/AVP") || strings.EqualFold(m.Proto, "RTP/AVPF") || secure(m.Proto))
 }
 
 // codecs lists the formats of m kefu speaks, plus its DTMF and CN types.
@@ -340,7 +348,8 @@ func (m *mediaDesc) codecs() (codecs []CodecChoice, dtmf, cn uint8) {
 }
 
 // ParseOffer reads a remote SDP offer. It picks the first enabled RTP audio
-// stream that lists PCMU or PCMA (else the first enabled RTP audio stream) and
+// stream that lists PCMU or PCMA (else the first enabled RTP audio stream),
+// plain RTP before SRTP, and
 // fills the Offer from it; other streams are kept in Streams so Negotiate can
 // reject them. An offer with no usable audio parses without error and has
 // Audio -1; Negotiate refuses it. Errors wrap ErrMalformed.
@@ -350,14 +359,24 @@ func ParseOffer(body []byte) (*Offer, error) {
 		return nil, err
 	}
 	o := &Offer{Origin: d.origin, Audio: -1, Streams: make([]Stream, len(d.media))}
+	best := -1
 	for i := range d.media {
 		o.Streams[i] = d.media[i].Stream
 		if !d.media[i].rtpAudio() {
 			continue
 		}
-		if c, _, _ := d.media[i].codecs(); o.Audio < 0 || (len(c) > 0 && len(o.Codecs) == 0) {
-			o.Audio = i
-			o.Codecs = c
+		// A stream with codecs kefu speaks beats one without; then a
+		// plain one beats an SRTP one (the RTP/AVP twin of an RTP/SAVP
+		// stream in an offer that gives both).
+		score := 0
+		if c, _, _ := d.media[i].codecs(); len(c) > 0 {
+			score += 2
+		}
+		if !secure(d.media[i].Proto) {
+			score++
+		}
+		if score > best {
+			o.Audio, best = i, score
 		}
 	}
 	if o.Audio < 0 {
@@ -365,7 +384,7 @@ func ParseOffer(body []byte) (*Offer, error) {
 	}
 	m := &d.media[o.Audio]
 	o.Codecs, o.DTMFPT, o.CNPT = m.codecs()
-	o.Port, o.Proto = m.Port, m.Proto
+	o.Port, o.Proto, o.Crypto = m.Port, m.Proto, m.cryptos
 	o.Addr = pick(m.conn, d.conn, m.conn.IsValid())
 	if !o.Addr.IsValid() {
 		return nil, fmt.Errorf("%w: audio stream %d has no c= line", ErrMalformed, o.Audio)
@@ -401,5 +420,12 @@ func ParseAnswer(body []byte) (Answer, error) {
 		return Answer{}, fmt.Errorf("%w: answer chose formats %q, not PCMU or PCMA",
 			ErrNoCommonCodec, clip(strings.Join(o.Streams[o.Audio].Formats, " ")))
 	}
-	return answerFor(o, o.Codecs[0]), nil
+	a := answerFor(o, o.Codecs[0])
+	if len(o.Crypto) > 0 {
+		c := o.Crypto[0]
+		a.SRTP = SRTP{Suite: c.Suite, Tag: c.Tag, Remote: c.Key}
+	} else if secure(o.Proto) {
+		return Answer{}, fmt.Errorf("%w: %s answered without an a=crypto kefu can use", ErrNoCommonCodec, o.Proto)
+	}
+	return a, nil
 }

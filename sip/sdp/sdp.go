@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/kefu-hotline/kefu/media"
+	"github.com/kefu-hotline/kefu/media/srtp"
 )
 
 // ErrMalformed is wrapped by every error about SDP that cannot be read. The
@@ -147,7 +148,8 @@ type Offer struct {
 
 	Addr      netip.Addr    // c= of the audio stream (media or session level); unspecified means hold
 	Port      int           // RTP port of the audio stream
-	Proto     string        // transport of the audio stream: RTP/AVP or RTP/AVPF
+	Proto     string        // transport of the audio stream: RTP/AVP, RTP/AVPF, RTP/SAVP or RTP/SAVPF
+	Crypto    []Crypto      // the audio stream's a=crypto lines kefu can use, in order
 	Codecs    []CodecChoice // offered codecs kefu speaks, in the offerer's preference order
 	DTMFPT    uint8         // telephone-event/8000 payload type, 0 if none
 	CNPT      uint8         // CN/8000 payload type, 0 if none
@@ -173,6 +175,10 @@ type Local struct {
 	SessionID      uint64
 	SessionVersion uint64
 	Username       string // o= username; empty means "kefu"
+	// SRTP is the policy of this side; Key (random, per call) keys what
+	// kefu sends when SRTP is on.
+	SRTP SRTPUse
+	Key  srtp.Key
 }
 
 // codecs returns the codecs Local allows that kefu speaks, without
@@ -195,6 +201,9 @@ func (l Local) check() error {
 	if !l.Addr.IsValid() {
 		return errors.New("sdp: local address not set")
 	}
+	if err := l.checkKey(); err != nil {
+		return err
+	}
 	if l.Port <= 0 || l.Port > 65535 {
 		return fmt.Errorf("sdp: local port %d out of range", l.Port)
 	}
@@ -213,4 +222,5 @@ type Answer struct {
 	Direction Direction      // the local side's direction
 	Remote    netip.AddrPort // the peer's RTP address
 	Hold      bool           // the peer is sendonly, inactive, or at 0.0.0.0
+	SRTP      SRTP           // the stream's SRTP; zero: plain RTP
 }
