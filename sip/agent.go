@@ -25,6 +25,7 @@ import (
 	"github.com/kefu-hotline/kefu/media/rtp"
 	"github.com/kefu-hotline/kefu/sip/flood"
 	"github.com/kefu-hotline/kefu/sip/registrar"
+	"github.com/kefu-hotline/kefu/sip/sdp"
 )
 
 // Allowed lists the methods kefu serves (Allow header).
@@ -66,6 +67,10 @@ type Config struct {
 	// empty: no TLS. TLSCert is then the certificate kefu presents.
 	TLSListen string
 	TLSCert   *Cert
+	// SRTP is the policy of calls from sources no trunk's srtp: covers:
+	// optional (the zero value is off) answers SRTP where offered,
+	// required refuses plain offers with 488 (srtp.go).
+	SRTP sdp.SRTPUse
 }
 
 // Agent is a running SIP user agent.

@@ -249,6 +249,9 @@ func (c *call) logAnswered(late bool) {
 	if late {
 		attrs = append(attrs, "late_offer", true)
 	}
+	if c.answer.SRTP.On() {
+		attrs = append(attrs, "srtp", c.answer.SRTP.Suite.String()) // the suite, never the keys
+	}
 	if c.st.active() {
 		attrs = append(attrs, "session_expires", c.st.interval.Seconds(), "kefu_refreshes", c.st.refresher)
 	}

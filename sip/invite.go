@@ -111,6 +111,10 @@ func (a *Agent) newInvite(req *sip.Request, tx sip.ServerTransaction, received t
 		SessionVersion: 1,
 		Username:       "kefu",
 	}
+	if err := withKey(&local, a.inboundSRTP(snap, src)); err != nil {
+		a.releaseRTP(conn)
+		return nil, &statusError{code: 500, err: err}
+	}
 	if late {
 		c = a.newCall(req, tx, snap, adm, conn, sdp.Answer{}, sdp.BuildOffer(local, true, sdp.SendRecv), local, received, true)
 		c.st = st
@@ -119,6 +123,11 @@ func (a *Agent) newInvite(req *sip.Request, tx sip.ServerTransaction, received t
 	ans, body, err := sdp.Negotiate(offer, local)
 	if err != nil {
 		a.releaseRTP(conn)
+		if errors.Is(err, sdp.ErrSRTPRequired) {
+			se := refuse(488, srtpRefused)
+			se.err = err
+			return nil, se
+		}
 		if errors.Is(err, sdp.ErrNoCommonCodec) {
 			se := refuse(488, "kefu speaks PCMU and PCMA only")
 			se.err = err // the formats offered
@@ -126,6 +135,7 @@ func (a *Agent) newInvite(req *sip.Request, tx sip.ServerTransaction, received t
 		}
 		return nil, &statusError{code: 500, err: err}
 	}
+	settle(&local, ans)
 	c = a.newCall(req, tx, snap, adm, conn, ans, body, local, received, false)
 	c.st = st
 	return c, nil

@@ -67,6 +67,9 @@ func (c *call) lateAnswer(ack *sip.Request) {
 		return
 	}
 	ans, err := sdp.ParseAnswer(body)
+	if err == nil {
+		ans, err = c.local.Accept(ans)
+	}
 	if err != nil {
 		c.log.Warn("SDP answer in the ACK not usable; hanging up", "error", err)
 		if errors.Is(err, sdp.ErrNoCommonCodec) {

@@ -16,6 +16,7 @@ import (
 	"github.com/kefu-hotline/kefu/media"
 	"github.com/kefu-hotline/kefu/media/g711"
 	"github.com/kefu-hotline/kefu/media/rtp"
+	"github.com/kefu-hotline/kefu/media/srtp"
 	"github.com/kefu-hotline/kefu/sip/sdp"
 )
 
@@ -36,6 +37,10 @@ type mediaLeg struct {
 	// ended receives rtp.ErrMediaTimeout when the far end sent nothing
 	// for the media timeout while media was expected.
 	ended chan error
+	// srtp is the leg's SRTP (nil: plain RTP); remoteKey the peer's key
+	// in use.
+	srtp      *srtp.Session
+	remoteKey srtp.Key
 
 	ctx      context.Context
 	cancel   context.CancelFunc
@@ -49,9 +54,18 @@ type mediaLeg struct {
 // disables it); log is the RTP session's.
 func (a *Agent) newMediaLeg(conn net.PacketConn, ans sdp.Answer, timeout time.Duration, log *slog.Logger) *mediaLeg {
 	m := &mediaLeg{a: a, conn: conn, ended: make(chan error, 1)}
+	var crypto rtp.Crypto
+	if ans.SRTP.On() {
+		s, err := srtp.NewSession(ans.SRTP.Suite, ans.SRTP.Local, ans.SRTP.Remote)
+		if err != nil {
+			log.Error("SRTP not keyed: the leg sends and takes nothing", "error", err.Error())
+			s, _ = srtp.NewSession(srtp.AESCM128SHA1_80, ans.SRTP.Local, ans.SRTP.Local) // the peer cannot read it
+		}
+		m.srtp, m.remoteKey, crypto = s, ans.SRTP.Remote, srtpCrypto{s}
+	}
 	m.sess = rtp.NewSession(rtp.Config{
 		Conn: conn, Remote: ans.Remote, Codec: ans.Codec, PT: ans.PT, DTMFPT: ans.DTMFPT, CNPT: ans.CNPT,
-		SSRC: rand.Uint32(), Timeout: timeout, Ptime: ans.Ptime, Logger: log,
+		SSRC: rand.Uint32(), Timeout: timeout, Ptime: ans.Ptime, Logger: log, Crypto: crypto,
 	})
 	m.player = media.NewPlayer(m.sess, ans.Codec, g711.Silence(ans.Codec), media.WithPacer(a.pacer))
 	m.ctx, m.cancel = context.WithCancel(context.Background())
@@ -79,6 +93,11 @@ func (m *mediaLeg) start(h rtp.Handler) {
 // to send, whether we may send (muted on hold), and whether media is
 // expected (the media timeout waits on hold).
 func (m *mediaLeg) update(ans sdp.Answer) {
+	if m.srtp != nil && ans.SRTP.On() && ans.SRTP.Remote != m.remoteKey {
+		if err := m.srtp.SetRemote(ans.SRTP.Remote); err == nil { // the peer's new key (a re-INVITE)
+			m.remoteKey = ans.SRTP.Remote
+		}
+	}
 	m.sess.SetRemote(ans.Remote)
 	m.player.SetMuted(!ans.Direction.Sends() || ans.Hold && !ans.Remote.Addr().IsValid())
 	m.sess.SetSuspended(!ans.Direction.Receives() || ans.Hold)
@@ -95,6 +114,8 @@ func (m *mediaLeg) stop() {
 		m.a.met.RTPSent.Add(float64(st.Sent.Load()))
 		m.a.met.RTPRecv.Add(float64(st.Received.Load()))
 		m.a.met.RTPLost.Add(float64(st.Lost.Load()))
+		m.a.met.SRTPDropped.WithLabelValues("auth").Add(float64(st.AuthFailed.Load()))
+		m.a.met.SRTPDropped.WithLabelValues("replay").Add(float64(st.Refused.Load()))
 	})
 }
 
@@ -193,6 +214,9 @@ func (l *leg) dial(ctx context.Context, target sip.Uri, codec media.Codec, timeo
 	now := time.Now()
 	l.local = sdp.Local{Addr: a.adv, Port: l.conn.LocalAddr().(*net.UDPAddr).Port, Codecs: []media.Codec{codec, other},
 		SessionID: uint64(now.UnixNano() & 0x7fffffffffff), SessionVersion: 1, Username: "kefu"}
+	if err := withKey(&l.local, l.trunk.SRTP); err != nil {
+		return sdp.Answer{}, 0, err
+	}
 	inv := sip.NewRequest(sip.INVITE, target)
 	if tr, ok := target.UriParams.Get("transport"); ok {
 		inv.SetTransport(strings.ToUpper(tr))
@@ -251,6 +275,10 @@ func (l *leg) dial(ctx context.Context, target sip.Uri, codec media.Codec, timeo
 		return sdp.Answer{}, 0, fmt.Errorf("ACK: %w", err)
 	}
 	ans, err := sdp.ParseAnswer(res.Body())
+	if err == nil {
+		ans, err = l.local.Accept(ans)
+		settle(&l.local, ans)
+	}
 	if err == nil && ans.Codec != codec && ans.Codec != other {
 		err = fmt.Errorf("answer chose %v, which was not offered", ans.Codec)
 	}

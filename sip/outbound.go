@@ -298,6 +298,9 @@ func (o *Outbound) dialTrunk(ctx context.Context, log *slog.Logger, d callback.D
 	target := t.uri
 	target.User = d.Number
 	auth := trunkAuth{Host: t.uri.Host, User: t.def.Username, Password: t.def.Password, FromUser: t.def.Username}
+	if t.def.SRTP != "" {
+		auth.SRTP, _ = sdp.ParseSRTPUse(t.def.SRTP) // checked at load
+	}
 	log = log.With("trunk", d.Trunk, "customer", o.a.user(d.Number))
 	l, err := o.a.newLeg(legOptions{Log: log, Peer: "customer", Kind: "outbound_customer", From: &identity{Number: t.def.CallerID}, Trunk: auth})
 	if err != nil {

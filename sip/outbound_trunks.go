@@ -11,6 +11,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 	"github.com/kefu-hotline/kefu/flows"
+	"github.com/kefu-hotline/kefu/sip/sdp"
 	"github.com/kefu-hotline/kefu/sip/trunk"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -24,6 +25,8 @@ type trunkAuth struct {
 	// FromUser, when set, is the From's user (the trunk's account),
 	// the caller ID then going in P-Asserted-Identity alone.
 	FromUser string
+	// SRTP is the trunk's srtp: policy for the call (srtp.go).
+	SRTP sdp.SRTPUse
 }
 
 // fromHost is the host of the leg's From: the trunk's, or def.
@@ -142,7 +145,7 @@ func (o *Outbound) Configure(defs []flows.TrunkDef) error {
 func equalTrunk(a, b flows.TrunkDef) bool {
 	return a.URI == b.URI && a.Transport == b.Transport && a.Username == b.Username && a.Password == b.Password &&
 		a.Register == b.Register && a.ExpiresOr() == b.ExpiresOr() && a.CallerID == b.CallerID && a.Prefix == b.Prefix &&
-		a.Calls() == b.Calls() && a.Ring() == b.Ring()
+		a.Calls() == b.Calls() && a.Ring() == b.Ring() && strings.EqualFold(a.SRTP, b.SRTP)
 }
 
 // startReg starts t's registration, if it registers; o.mu is held.

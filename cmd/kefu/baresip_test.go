@@ -68,7 +68,9 @@ func writeBaresipConfig(t *testing.T, dir string, port int, source string, extra
 	t.Helper()
 	var b strings.Builder
 	fmt.Fprintf(&b, "poll_method epoll\nsip_listen 127.0.0.1:%d\naudio_player aufile,%s/heard.wav\naudio_source aufile,%s\naudio_alert aufile,%[2]s/alert.wav\nmodule_path /usr/lib/baresip/modules\n", port, dir, source)
-	for _, m := range append([]string{"g711", "aufile", "menu", "account"}, extra...) {
+	// account reads the accounts when it loads: the modules an account
+	// names (srtp for mediaenc=) must be there before it.
+	for _, m := range append(append([]string{"g711", "aufile", "menu"}, extra...), "account") {
 		fmt.Fprintf(&b, "module %s.so\n", m)
 	}
 	if slices.Contains(extra, "sndfile") {

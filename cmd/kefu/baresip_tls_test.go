@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,6 +31,51 @@ func TestIntegrationBaresipTLS(t *testing.T) {
 	checkGreeting(t, dir, out)
 	if !a.waitLog(`"call answered"`, 5*time.Second) {
 		t.Errorf("kefu did not log the answered call")
+	}
+}
+
+// TestIntegrationBaresipSRTP: baresip calls over TLS with mediaenc srtp
+// (best-effort SDES on RTP/AVP) and srtp-mand (RTP/SAVP) to a kefu that
+// requires SRTP, and hears the greeting: the audio it decoded went
+// through kefu's SRTP. What went over the wire is no plain PCMU: baresip
+// would not have played it.
+func TestIntegrationBaresipSRTP(t *testing.T) {
+	integration(t)
+	t.Parallel()
+	baresip := needTool(t, "baresip")
+	dir := t.TempDir()
+	certFile, keyFile := testCert(t, dir, "kefu")
+	tlsAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	a := startAgent(t, "-tls-listen", tlsAddr, "-tls-cert", certFile, "-tls-key", keyFile, "-srtp", "required")
+	for _, enc := range []string{"srtp", "srtp-mand"} {
+		bdir := filepath.Join(dir, enc)
+		if err := os.Mkdir(bdir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		out := baresipCall(t, baresip, bdir, "sip:hotline@"+tlsAddr+";transport=tls", ";mediaenc="+enc, "sip_cafile "+certFile)
+		checkGreeting(t, bdir, out)
+	}
+	if n := strings.Count(a.log.String(), `"srtp":"AES_CM_128_HMAC_SHA1_`); n != 2 {
+		t.Errorf("%d of 2 calls answered with SRTP", n)
+	}
+	if got := metric(a.metrics(), `kefu_srtp_dropped_total{reason="auth"}`); got > 0 {
+		t.Errorf("%v packets failed authentication", got)
+	}
+}
+
+// TestIntegrationSRTPRequired488: where SRTP is required, a plain RTP offer
+// (over TLS, as a trunk would send it) gets 488 with a Warning.
+func TestIntegrationSRTPRequired488(t *testing.T) {
+	integration(t)
+	t.Parallel()
+	dir := t.TempDir()
+	certFile, keyFile := testCert(t, dir, "kefu")
+	tlsAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	startAgent(t, "-tls-listen", tlsAddr, "-tls-cert", certFile, "-tls-key", keyFile, "-srtp", "required")
+	sdpBody := "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\n"
+	res := tlsRequest(t, tlsAddr, "INVITE", sdpBody, "SIP/2.0 4")
+	if !strings.HasPrefix(res, "SIP/2.0 488 ") || !strings.Contains(res, "SRTP is required") {
+		t.Errorf("a plain offer where SRTP is required: %q", res)
 	}
 }
 
@@ -73,5 +121,41 @@ func checkGreeting(t *testing.T, dir, out string) {
 	}
 	if lvl := prompts.SpeechLevel(pcm[4000:28000]); lvl < -24 || lvl > -12 {
 		t.Errorf("greeting heard by baresip at %.1f dBFS, want about -18 dBFS speech\n%s", lvl, out)
+	}
+}
+
+// tlsRequest sends a request with an SDP body over a new TLS connection to
+// addr and returns the first response that starts with want.
+func tlsRequest(t *testing.T, addr, method, body, want string) string {
+	t.Helper()
+	c, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", addr, &tls.Config{InsecureSkipVerify: true}) //nolint:gosec // the test's self-signed certificate
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	port := c.LocalAddr().(*net.TCPAddr).Port
+	msg := fmt.Sprintf("%s sip:hotline@%s;transport=tls SIP/2.0\r\n", method, addr) +
+		fmt.Sprintf("Via: SIP/2.0/TLS 127.0.0.1:%d;branch=z9hG4bK-r%d\r\n", port, port) +
+		"From: <sip:13900002222@127.0.0.1>;tag=r1\r\nTo: <sip:hotline@127.0.0.1>\r\n" +
+		fmt.Sprintf("Call-ID: req-%d\r\nCSeq: 1 %s\r\nMax-Forwards: 70\r\n", port, method) +
+		fmt.Sprintf("Contact: <sip:13900002222@127.0.0.1:%d;transport=tls>\r\n", port) +
+		fmt.Sprintf("Content-Type: application/sdp\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+	if _, err := io.WriteString(c, msg); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	var got []byte
+	buf := make([]byte, 4096)
+	for {
+		if i := strings.Index(string(got), want); i >= 0 {
+			if j := strings.Index(string(got[i:]), "\r\n\r\n"); j >= 0 {
+				return string(got[i : i+j])
+			}
+		}
+		n, err := c.Read(buf)
+		got = append(got, buf[:n]...)
+		if err != nil {
+			t.Fatalf("read %q, then %v; want %q", got, err, want)
+		}
 	}
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/kefu-hotline/kefu/ops/console"
 	"github.com/kefu-hotline/kefu/sip"
 	"github.com/kefu-hotline/kefu/sip/flood"
+	"github.com/kefu-hotline/kefu/sip/sdp"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -34,7 +35,7 @@ import (
 type runFlags struct {
 	listen, rtpPorts, httpAddr, dataDir, config, advertise, logLevel string
 	store                                                            string
-	tlsListen, tlsCert, tlsKey                                       string
+	tlsListen, tlsCert, tlsKey, srtp                                 string
 	now, trusted, allow, allowAgents                                 string
 	noFlood                                                          bool
 	grace                                                            time.Duration
@@ -50,6 +51,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	fs.StringVar(&f.tlsListen, "tls-listen", env("KEFU_TLS_LISTEN", ""), "SIP over TLS address (a host alone takes port 5061); empty: no TLS (KEFU_TLS_LISTEN)")
 	fs.StringVar(&f.tlsCert, "tls-cert", env("KEFU_TLS_CERT", ""), "TLS certificate (chain), PEM; read again on SIGHUP (KEFU_TLS_CERT)")
 	fs.StringVar(&f.tlsKey, "tls-key", env("KEFU_TLS_KEY", ""), "the TLS certificate's private key, PEM; read again on SIGHUP (KEFU_TLS_KEY)")
+	fs.StringVar(&f.srtp, "srtp", env("KEFU_SRTP", "optional"), "SRTP for calls from sources no trunk's srtp: covers: optional (answer SRTP where offered) or required (a plain offer gets 488) (KEFU_SRTP)")
 	fs.StringVar(&f.rtpPorts, "rtp-ports", env("KEFU_RTP_PORTS", "10000-20000"), "RTP port range LO-HI (KEFU_RTP_PORTS)")
 	fs.StringVar(&f.httpAddr, "http", env("KEFU_HTTP", "127.0.0.1:8080"), "ops HTTP address: /healthz /readyz /metrics (KEFU_HTTP)")
 	fs.StringVar(&f.dataDir, "data", env("KEFU_DATA", "./kefu-data"), "data directory (KEFU_DATA)")
@@ -205,11 +207,15 @@ func serve(sigctx context.Context, ctl controls, f *runFlags, log *slog.Logger, 
 	if err != nil {
 		return err
 	}
+	srtpUse, err := sdp.ParseSRTPUse(f.srtp)
+	if err != nil || srtpUse == sdp.SRTPOff {
+		return fmt.Errorf("-srtp %q: want optional or required (a trunk's srtp: off turns it off for that trunk)", f.srtp)
+	}
 	agent, err := sip.New(sip.Config{
 		Listen: f.listen, Advertise: adv, RTPLow: lo, RTPHigh: hi, Logger: log,
 		Current: current.Load, ShowNumbers: f.showNumbers, Metrics: sip.NewMetrics(reg), Clock: clock,
 		DataDir: f.dataDir, Flood: guard, Registrar: agentsReg, ACL: acl,
-		TLSListen: f.tlsListen, TLSCert: cert,
+		TLSListen: f.tlsListen, TLSCert: cert, SRTP: srtpUse,
 	})
 	if err != nil {
 		return err
