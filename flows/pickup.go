@@ -170,14 +170,15 @@ func (r *Runner) whisper(ctx context.Context, leg AgentLeg, queueName string, wa
 		ids = append(ids, "whisper.just")
 	} else {
 		ids = append(ids, "whisper.waited")
-		ps, err := r.cat.Count(queue.SpokenMinutes(waited), "unit.minute")
+		n := queue.SpokenMinutes(waited)
+		ps, err := r.cat.Count(n, "unit.minute")
 		if err != nil {
 			return err
 		}
 		for _, p := range ps {
 			ids = append(ids, p.ID)
 		}
-		ids = append(ids, "unit.minute")
+		ids = append(ids, r.cat.Unit(n, "unit.minute"))
 	}
 	for _, id := range ids {
 		p, ok := r.cat.Get(id)

@@ -267,6 +267,6 @@ func (r *Runner) sayCount(ctx context.Context, lead string, n int, unit string) 
 			return err
 		}
 	}
-	_, err = r.play(ctx, unit)
+	_, err = r.play(ctx, r.cat.Unit(n, unit))
 	return err
 }

@@ -31,7 +31,7 @@ var wantIDs = func() []string {
 		"callback.ask", "callback.keys", "callback.saved", "complaint.ask", "complaint.more", "survey.ask", "survey.thanks",
 		"queue.position", "queue.wait", "queue.callback",
 		"close.ask", "close.bye", "close.hangup", "complaint.close", "notours",
-		"escalate", "dialect", "nuisance", "ack", "digit.yao", "num.ten", "num.hundred", "num.liang", "unit.minute", "unit.position", "menu.main", "menu.invalid",
+		"escalate", "dialect", "nuisance", "ack", "digit.yao", "num.ten", "num.hundred", "num.liang", "unit.minute", "unit.minute.one", "unit.position", "unit.position.one", "menu.main", "menu.invalid",
 		"queue.connecting", "noagent.offer", "help.other", "message.ask", "message.close", "down.callback",
 		"louder.max", "weak.handsfree", "dialect.mandarin", "dialect.bye", "escalate.sorry",
 		"num.yi2", "num.yi4",

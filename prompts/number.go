@@ -218,6 +218,18 @@ func (c *Catalog) Count(n int, unit string) ([]*Prompt, error) {
 	return ps, nil
 }
 
+// Unit returns the ID of unit's prompt for a count of n: unit.one when n
+// is 1 and the set has it (English: one minute, two minutes), else unit.
+// Sets without singular forms (a Chinese unit has none) leave it out.
+func (c *Catalog) Unit(n int, unit string) string {
+	if n == 1 {
+		if _, ok := c.prompts[unit+".one"]; ok {
+			return unit + ".one"
+		}
+	}
+	return unit
+}
+
 // firstTone returns the tone of the first syllable of p's text, '1' to
 // '5', or 0 if it has none.
 func (c *Catalog) firstTone(p *Prompt) byte {

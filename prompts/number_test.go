@@ -172,3 +172,30 @@ func TestCount(t *testing.T) {
 		t.Errorf("Count(1000): %v, want ErrNumber", err)
 	}
 }
+
+// TestUnit: English says one minute and two minutes; a set without the
+// singular (Chinese) keeps its one unit.
+func TestUnit(t *testing.T) {
+	en, err := LoadEmbedded("en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		n    int
+		unit string
+		want string
+	}{
+		{1, "unit.minute", "unit.minute.one"},
+		{2, "unit.minute", "unit.minute"},
+		{1, "unit.position", "unit.position.one"},
+		{0, "unit.position", "unit.position"},
+		{1, "unit.fen", "unit.fen"}, // no singular recorded
+	} {
+		if got := en.Unit(tc.n, tc.unit); got != tc.want {
+			t.Errorf("Unit(%d, %s) = %s, want %s", tc.n, tc.unit, got, tc.want)
+		}
+	}
+	if p, _ := en.Get("unit.minute.one"); p == nil || p.Text != "minute" {
+		t.Errorf("en unit.minute.one: %v", p)
+	}
+}
