@@ -295,11 +295,14 @@ func (c *Config) ServiceDown() bool {
 
 // CallbackQueue is the queue a callback of kind queue waits in for an
 // agent: its own, or for one left outside any queue (CS-SYSTEM-DOWN's,
-// after hours, the menu's) the first queue that does not yield; "" when
-// there is none.
+// after hours, the menu's) the one callbacks.queue names, by default the
+// first queue that does not yield; "" when there is none.
 func (c *Config) CallbackQueue(queue string) string {
 	if queue != "" {
 		return queue
+	}
+	if c.Callbacks != nil && c.Callbacks.Queue != "" {
+		return c.Callbacks.Queue
 	}
 	for _, q := range c.QueueDefs {
 		if !q.Yields {

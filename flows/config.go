@@ -104,7 +104,10 @@ type Config struct {
 	// AnsweringMachine is how kefu tells a person from an answering
 	// machine on the calls it places (amddef.go).
 	AnsweringMachine *AnsweringMachine `yaml:"answering_machine"`
-	Flows            map[string]*Flow  `yaml:"flows"`
+	// Callbacks and FollowUps are settings of the calls kefu places that
+	// belong to no queue (outbounddef.go).
+	Callbacks *Callbacks       `yaml:"callbacks"`
+	Flows     map[string]*Flow `yaml:"flows"`
 
 	loc   *time.Location
 	cal   *calendar.Calendar

@@ -21,7 +21,10 @@
 // distributes in the same step). The others wait in the scheduler, in
 // serve order per queue; when something changes (a callback done, a
 // trunk, a reload: Poke), the first of them in serve order across queues
-// whose trunk has a line goes, those of queues an agent serves first.
+// whose trunk has a line goes, those of queues an agent serves first. A
+// callback waiting in its queue when it may no longer be made (Settings
+// says no: the service went down or closed; its trunk went down) is
+// taken out of it again and waits, open, until it may.
 //
 // # An attempt
 //

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -55,6 +56,7 @@ type world struct {
 	phone *fakePhone
 	s     *callback.Scheduler
 	set   callback.Settings
+	down  atomic.Bool // the service is down: no callback may be made
 
 	cancel context.CancelFunc
 	done   chan error
@@ -93,6 +95,9 @@ func newWorldWrap(t *testing.T, as []agents.Agent, set callback.Settings, wrap t
 	w.s, err = callback.New(callback.Config{
 		Queues: qm, Board: b, Phone: w.phone, Book: w.book,
 		Settings: func(kind string) (callback.Settings, bool) {
+			if w.down.Load() {
+				return callback.Settings{}, false
+			}
 			s := w.set
 			if kind != "" {
 				s.Queue = kind

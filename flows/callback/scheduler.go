@@ -104,8 +104,9 @@ type Scheduler struct {
 	lines    map[string]*line // ready callbacks by kind
 	kinds    []string         // keys of lines, in first-seen order
 	sleeping sleepers
-	inQueue  map[string]int // kind → its callbacks waiting in a queue
-	slots    map[string]int // trunk → its callbacks in queues or being made
+	inQueue  map[string]int      // kind → its callbacks waiting in a queue
+	queued   map[*entry]struct{} // the callbacks waiting in a queue
+	slots    map[string]int      // trunk → its callbacks in queues or being made
 	draining bool
 	nQueued  int // callbacks waiting in queues
 	nCalling int // callbacks being made
@@ -185,6 +186,7 @@ func New(cfg Config) (*Scheduler, error) {
 	return &Scheduler{
 		cfg: cfg, log: cfg.Logger, events: make(chan event), quit: make(chan struct{}),
 		entries: map[int64]*entry{}, lines: map[string]*line{}, inQueue: map[string]int{}, slots: map[string]int{},
+		queued: map[*entry]struct{}{},
 	}, nil
 }
 
@@ -299,6 +301,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	for {
 		now := time.Now()
 		s.wakeSleepers(now)
+		s.withdraw()
 		s.admit(ctx)
 		s.publish()
 		if s.draining && s.nQueued == 0 {
@@ -364,6 +367,7 @@ func (s *Scheduler) handle(ev event, now time.Time) {
 	case ev.calling != nil:
 		e := ev.calling
 		e.calling = true
+		delete(s.queued, e)
 		s.inQueue[e.kind]--
 		s.nQueued--
 		s.nCalling++
@@ -471,6 +475,7 @@ func (s *Scheduler) start(ctx context.Context, e *entry, set Settings) {
 	}
 	e.state, e.trunk, e.stop, e.stopped, e.calling, e.cancelled = running, set.Trunk, make(chan struct{}), false, false, false
 	s.inQueue[e.kind]++
+	s.queued[e] = struct{}{}
 	s.slots[e.trunk]++
 	s.nQueued++
 	s.log.Debug("callback waits in its queue", "callback", e.p.ID, "queue", set.Queue, "position", t.Position(), "attempt", e.p.Attempts+1)
@@ -494,6 +499,7 @@ func (s *Scheduler) finished(d *doneEvent, now time.Time) {
 	if e.calling {
 		s.nCalling--
 	} else {
+		delete(s.queued, e)
 		s.inQueue[e.kind]--
 		s.nQueued--
 	}
@@ -506,6 +512,35 @@ func (s *Scheduler) finished(d *doneEvent, now time.Time) {
 	}
 	e.p = d.next
 	s.schedule(e, now)
+}
+
+// withdraw takes the callbacks waiting in their queues out of them when
+// they may no longer be made now (the service went down or closed, the
+// queue's callbacks were turned off, the trunk changed or went down):
+// they wait in the schedule, open, and go back to their place in line
+// once they may go again. It costs O(callbacks in queues), which the
+// trunks' lines bound.
+func (s *Scheduler) withdraw() {
+	if len(s.queued) == 0 {
+		return
+	}
+	may := map[string]bool{}
+	for e := range s.queued {
+		if e.stopped {
+			continue
+		}
+		ok, seen := may[e.kind]
+		if !seen {
+			set, on := s.cfg.Settings(e.kind)
+			ok = on && set.Attempts > 0 && set.Trunk == e.trunk && s.cfg.Phone.Up(set.Trunk)
+			may[e.kind] = ok
+		}
+		if !ok {
+			s.log.Info("callback withdrawn from its queue: it may not be made now (service down or closed, trunk down); it keeps its place",
+				"callback", e.p.ID, "queue", e.kind)
+			s.stopOne(e)
+		}
+	}
 }
 
 // stopOne takes a callback that waits in its queue out of it.
