@@ -161,7 +161,9 @@ PIDS+=($!)
 
 log "sipp: $N calls of ${HOLD}s at most, $RATE calls/s, for ${DURATION}s"
 (cd "$OUT" && exec sipp -sf "$OUT/uac_soak.xml" -i 127.0.0.1 -p "$SIPP_PORT" -key rtp_port "$SINK_PORT" \
-	-r "$RATE" -l "$N" -trace_stat -fd 10 -trace_err -nostdin "127.0.0.1:$SIP_PORT" >"$OUT/sipp.out" 2>&1) &
+	-r "$RATE" -l "$N" -trace_stat -fd 10 -trace_err -nostdin \
+	-watchdog_minor_maxtriggers 1000000 -watchdog_major_maxtriggers 1000000 \
+	"127.0.0.1:$SIP_PORT" >"$OUT/sipp.out" 2>&1) &
 SIPP=$!
 PIDS+=("$SIPP")
 
@@ -179,6 +181,13 @@ while :; do
 	kill -0 "$KEFU" 2>/dev/null || {
 		log "kefu died"
 		tail "$OUT/kefu.log" >&2
+		exit 1
+	}
+	# sipp's own watchdog ends its run when the machine starves it of CPU
+	# (off above); whatever ends it early, a soak without calls is no soak.
+	kill -0 "$SIPP" 2>/dev/null || {
+		log "sipp ended before the soak did; see $OUT/sipp.out"
+		tail -c 2000 "$OUT/sipp.out" >&2
 		exit 1
 	}
 	[ $(($(date +%s) - START)) -ge "$DURATION" ] && break
