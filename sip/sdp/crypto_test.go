@@ -164,3 +164,80 @@ func TestParseSRTPUse(t *testing.T) {
 		t.Error("yes taken")
 	}
 }
+
+// An offer that gives its audio twice, as RTP/SAVP with a key and as plain
+// RTP/AVP (a best-effort SRTP offer in the RFC 3264 style), is answered on
+// the secure line wherever kefu's policy allows SRTP, the other line with
+// port 0, in the offer's order.
+func TestNegotiateSRTPTwin(t *testing.T) {
+	const (
+		savp = "m=audio 30000 RTP/SAVP 8 101\r\na=rtpmap:101 telephone-event/8000\r\n" +
+			"a=crypto:3 AES_CM_128_HMAC_SHA1_80 inline:MDEyMzQ1Njc4OWFiY2RlZmdoaWprbG1ub3BxcnN0\r\n"
+		avp      = "m=audio 30002 RTP/AVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\n"
+		unusable = "m=audio 30000 RTP/SAVP 8\r\n" +
+			"a=crypto:3 AEAD_AES_256_GCM inline:MDEyMzQ1Njc4OWFiY2RlZmdoaWprbG1ub3BxcnN0MDEyMzQ1Njc4OWFi\r\n"
+		head = "v=0\r\no=- 1 2 IN IP4 192.0.2.9\r\ns=-\r\nc=IN IP4 192.0.2.9\r\nt=0 0\r\n"
+	)
+	for _, tc := range []struct {
+		name  string
+		offer string
+		use   SRTPUse
+		want  error    // nil: answered
+		lines []string // the answer's m= lines, in order
+		port  uint16   // where kefu sends
+	}{
+		{"SAVP first, optional", head + savp + avp, SRTPOptional, nil,
+			[]string{"m=audio 20000 RTP/SAVP 8 101", "m=audio 0 RTP/AVP 0"}, 30000},
+		{"SAVP first, required", head + savp + avp, SRTPRequired, nil,
+			[]string{"m=audio 20000 RTP/SAVP 8 101", "m=audio 0 RTP/AVP 0"}, 30000},
+		{"SAVP first, off", head + savp + avp, SRTPOff, nil,
+			[]string{"m=audio 0 RTP/SAVP 8", "m=audio 20000 RTP/AVP 0 101"}, 30002},
+		{"AVP first, optional", head + avp + savp, SRTPOptional, nil,
+			[]string{"m=audio 0 RTP/AVP 0", "m=audio 20000 RTP/SAVP 8 101"}, 30000},
+		{"AVP first, required", head + avp + savp, SRTPRequired, nil,
+			[]string{"m=audio 0 RTP/AVP 0", "m=audio 20000 RTP/SAVP 8 101"}, 30000},
+		{"AVP first, off", head + avp + savp, SRTPOff, nil,
+			[]string{"m=audio 20000 RTP/AVP 0 101", "m=audio 0 RTP/SAVP 8"}, 30002},
+		{"no key kefu can use, optional", head + unusable + avp, SRTPOptional, nil,
+			[]string{"m=audio 0 RTP/SAVP 8", "m=audio 20000 RTP/AVP 0 101"}, 30002},
+		{"no key kefu can use, required", head + unusable + avp, SRTPRequired, ErrSRTPRequired, nil, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			offer, err := ParseOffer([]byte(tc.offer))
+			if err != nil {
+				t.Fatal(err)
+			}
+			local := srtpLocal(t, tc.use)
+			a, body, err := Negotiate(offer, local)
+			if tc.want != nil {
+				if !errors.Is(err, tc.want) {
+					t.Fatalf("error %v, want %v", err, tc.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var lines []string
+			for l := range strings.SplitSeq(string(body), "\r\n") {
+				if strings.HasPrefix(l, "m=") {
+					lines = append(lines, l)
+				}
+			}
+			if strings.Join(lines, "|") != strings.Join(tc.lines, "|") {
+				t.Errorf("m= lines %q, want %q", lines, tc.lines)
+			}
+			secure := tc.port == 30000
+			if a.SRTP.On() != secure || a.Remote.Port() != tc.port {
+				t.Errorf("SRTP %v to port %d, want %v to %d", a.SRTP.On(), a.Remote.Port(), secure, tc.port)
+			}
+			if secure && (!strings.Contains(string(body), "a=crypto:3 AES_CM_128_HMAC_SHA1_80 inline:"+local.Key.Inline()) ||
+				a.SRTP.Remote == (srtp.Key{})) {
+				t.Errorf("the secure line is not keyed:\n%s", body)
+			}
+			if !secure && strings.Contains(string(body), "a=crypto") {
+				t.Errorf("a plain answer with a crypto line:\n%s", body)
+			}
+		})
+	}
+}

@@ -34,6 +34,10 @@ const (
 // Ptime is the offer's ptime if it is a multiple of 10 ms from 10 to 60 ms,
 // else DefaultPtime, lowered to fit the offer's maxptime if that is smaller.
 //
+// Where local allows SRTP and the offer gives its audio twice, plain and on
+// RTP/SAVP with a usable a=crypto, the secure stream is answered and the
+// plain one rejected.
+//
 // Errors wrap ErrNoCommonCodec, except for an invalid local, which is the
 // caller's own fault.
 func Negotiate(offer *Offer, local Local) (Answer, []byte, error) {
@@ -42,6 +46,9 @@ func Negotiate(offer *Offer, local Local) (Answer, []byte, error) {
 	}
 	if err := local.check(); err != nil {
 		return Answer{}, nil, err
+	}
+	if offer.secure != nil && local.SRTP != SRTPOff && len(offer.Crypto) == 0 {
+		offer = offer.secure // RFC 3264: the plain twin is answered with port 0
 	}
 	if offer.Audio < 0 || offer.Audio >= len(offer.Streams) {
 		return Answer{}, nil, fmt.Errorf("%w: offer has no enabled RTP audio stream", ErrNoCommonCodec)

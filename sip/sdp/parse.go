@@ -349,17 +349,20 @@ func (m *mediaDesc) codecs() (codecs []CodecChoice, dtmf, cn uint8) {
 
 // ParseOffer reads a remote SDP offer. It picks the first enabled RTP audio
 // stream that lists PCMU or PCMA (else the first enabled RTP audio stream),
-// plain RTP before SRTP, and
-// fills the Offer from it; other streams are kept in Streams so Negotiate can
-// reject them. An offer with no usable audio parses without error and has
-// Audio -1; Negotiate refuses it. Errors wrap ErrMalformed.
+// plain RTP before SRTP, and fills the Offer from it; other streams are kept
+// in Streams so Negotiate can reject them. When the offer also has an
+// RTP/SAVP(F) stream with PCMU or PCMA and an a=crypto kefu can use (a
+// best-effort SRTP offer: the same audio twice, secure and plain), it is
+// kept too, and Negotiate takes it wherever kefu's policy allows SRTP. An
+// offer with no usable audio parses without error and has Audio -1;
+// Negotiate refuses it. Errors wrap ErrMalformed.
 func ParseOffer(body []byte) (*Offer, error) {
 	d, err := parse(body)
 	if err != nil {
 		return nil, err
 	}
 	o := &Offer{Origin: d.origin, Audio: -1, Streams: make([]Stream, len(d.media))}
-	best := -1
+	best, twin := -1, -1
 	for i := range d.media {
 		o.Streams[i] = d.media[i].Stream
 		if !d.media[i].rtpAudio() {
@@ -369,11 +372,14 @@ func ParseOffer(body []byte) (*Offer, error) {
 		// plain one beats an SRTP one (the RTP/AVP twin of an RTP/SAVP
 		// stream in an offer that gives both).
 		score := 0
-		if c, _, _ := d.media[i].codecs(); len(c) > 0 {
+		c, _, _ := d.media[i].codecs()
+		if len(c) > 0 {
 			score += 2
 		}
 		if !secure(d.media[i].Proto) {
 			score++
+		} else if twin < 0 && len(c) > 0 && len(d.media[i].cryptos) > 0 {
+			twin = i
 		}
 		if score > best {
 			o.Audio, best = i, score
@@ -382,17 +388,33 @@ func ParseOffer(body []byte) (*Offer, error) {
 	if o.Audio < 0 {
 		return o, nil
 	}
-	m := &d.media[o.Audio]
+	if err := o.fill(d, o.Audio); err != nil {
+		return nil, err
+	}
+	if twin >= 0 && twin != o.Audio {
+		s := &Offer{Origin: o.Origin, Streams: o.Streams}
+		if err := s.fill(d, twin); err != nil {
+			return nil, err
+		}
+		o.secure = s
+	}
+	return o, nil
+}
+
+// fill describes the audio stream at index i of d in o.
+func (o *Offer) fill(d *description, i int) error {
+	m := &d.media[i]
+	o.Audio = i
 	o.Codecs, o.DTMFPT, o.CNPT = m.codecs()
 	o.Port, o.Proto, o.Crypto = m.Port, m.Proto, m.cryptos
 	o.Addr = pick(m.conn, d.conn, m.conn.IsValid())
 	if !o.Addr.IsValid() {
-		return nil, fmt.Errorf("%w: audio stream %d has no c= line", ErrMalformed, o.Audio)
+		return fmt.Errorf("%w: audio stream %d has no c= line", ErrMalformed, i)
 	}
 	o.Direction = pick(m.dir, pick(d.dir, SendRecv, d.hasDir), m.hasDir)
 	o.Ptime = pick(m.ptime, d.ptime, m.ptime != 0)
 	o.MaxPtime = pick(m.maxptime, d.maxptime, m.maxptime != 0)
-	return o, nil
+	return nil
 }
 
 // pick returns a if ok, else b.

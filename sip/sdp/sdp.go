@@ -156,6 +156,8 @@ type Offer struct {
 	Ptime     time.Duration // a=ptime, 0 if unspecified
 	MaxPtime  time.Duration // a=maxptime, 0 if unspecified
 	Direction Direction     // media level, else session level, else sendrecv
+
+	secure *Offer // the RTP/SAVP twin of a plain audio stream, nil if none
 }
 
 // Hold reports whether the offer puts the call on hold: the offerer will
