@@ -80,7 +80,7 @@ func (c *call) ringOne(ctx context.Context, t flows.RingTarget, id *identity, co
 		log.Warn("agent contact unusable", "error", err.Error())
 		return nil, sdp.Answer{}, flows.RingFailed
 	}
-	l, err := c.a.newLeg(legOptions{Log: log, Peer: "agent " + t.ID, Kind: "agent", From: id})
+	l, err := c.a.newLeg(legOptions{Log: log, Peer: "agent " + t.ID, Kind: "agent", From: id, Route: c.a.agentRoute(t)})
 	if err != nil {
 		log.Warn("no RTP port to ring the agent", "error", err.Error())
 		return nil, sdp.Answer{}, flows.RingFailed
@@ -285,3 +285,23 @@ func (h *holdSwitch) Next(c media.Codec) ([]byte, bool) {
 
 // String implements media.Source.
 func (h *holdSwitch) String() string { return "HoldSwitch(" + h.live.String() + ")" }
+
+// agentRoute is the route set to ring an agent at t.Contact through: the
+// Path its phone registered with (a proxy in front of kefu's nodes added
+// it, RFC 3327), looked up in the registrar — whichever node the phone
+// registered through, when the registrar's store is shared; nil for a
+// phone kefu reaches directly.
+func (a *Agent) agentRoute(t flows.RingTarget) []string {
+	reg := a.cfg.Registrar
+	if reg == nil {
+		return nil
+	}
+	b, ok := reg.Contact(t.ID)
+	if !ok || len(b.Path) == 0 {
+		return nil
+	}
+	if target := b.Target(); target.String() != t.Contact {
+		return nil
+	}
+	return b.Path
+}

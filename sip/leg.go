@@ -178,6 +178,7 @@ type leg struct {
 	held  bool      // the far end holds the call (its last re-INVITE); the owner's
 	trunk trunkAuth // a call through a trunk: its From host and digest credentials
 	timer *legTimer // RFC 4028 session timer, from connect (timer_leg.go)
+	route []string  // the INVITE's Route set: an agent's Path (RFC 3327); nil: straight to the target
 }
 
 // legOptions describe a leg to place.
@@ -191,6 +192,10 @@ type legOptions struct {
 	From *identity
 	// Trunk: a call kefu places through a trunk (outbound.go).
 	Trunk trunkAuth
+	// Route is the route set of the INVITE, name-addrs nearest first:
+	// the Path an agent's phone registered through (RFC 3327). The
+	// INVITE goes to the first.
+	Route []string
 }
 
 // newLeg prepares a leg with an RTP port of its own; close frees it.
@@ -199,7 +204,7 @@ func (a *Agent) newLeg(o legOptions) (*leg, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &leg{a: a, log: o.Log, peer: o.Peer, kind: o.Kind, conn: conn, reqs: make(chan inReq), done: make(chan struct{}), id: o.From, trunk: o.Trunk}, nil
+	return &leg{a: a, log: o.Log, peer: o.Peer, kind: o.Kind, conn: conn, reqs: make(chan inReq), done: make(chan struct{}), id: o.From, trunk: o.Trunk, route: o.Route}, nil
 }
 
 // dial INVITEs target from kefu's own address, offering codec first, waits
@@ -220,6 +225,17 @@ func (l *leg) dial(ctx context.Context, target sip.Uri, codec media.Codec, timeo
 	inv := sip.NewRequest(sip.INVITE, target)
 	if tr, ok := target.UriParams.Get("transport"); ok {
 		inv.SetTransport(strings.ToUpper(tr))
+	}
+	for i, r := range l.route {
+		h := &sip.RouteHeader{}
+		var params sip.HeaderParams // a route's header parameters (rare) are not kept
+		if _, err := sip.ParseAddressValue(r, &h.Address, &params); err != nil {
+			return sdp.Answer{}, 0, fmt.Errorf("route %q: %w", r, err)
+		}
+		if tr, ok := h.Address.UriParams.Get("transport"); ok && i == 0 {
+			inv.SetTransport(strings.ToUpper(tr))
+		}
+		inv.AppendHeader(h)
 	}
 	from := &sip.FromHeader{DisplayName: "kefu", Address: sip.Uri{Scheme: "sip", User: "kefu", Host: a.adv.String()}, Params: sip.NewParams()}
 	from.Params.Add("tag", sip.GenerateTagN(16))

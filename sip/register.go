@@ -1,6 +1,7 @@
 package sip
 
 import (
+	"fmt"
 	"net/http"
 	"net/netip"
 	"strconv"
@@ -23,12 +24,9 @@ func (a *Agent) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 	if !a.admit(req, tx) {
 		return
 	}
-	if h := req.GetHeaders("Require"); len(h) > 0 {
-		// kefu's registrar has no extensions (path, outbound, gruu).
-		var names []string
-		for _, v := range h {
-			names = append(names, v.Value())
-		}
+	if names := unsupportedRequire(req); len(names) > 0 {
+		// Of the extensions, kefu's registrar has path (RFC 3327) only:
+		// not outbound, not gruu.
 		res := sip.NewResponseFromRequest(req, 420, "Bad Extension", nil)
 		res.AppendHeader(sip.NewHeader("Unsupported", strings.Join(names, ", ")))
 		_ = tx.Respond(res)
@@ -85,7 +83,58 @@ func registerInput(req *sip.Request) (registrar.Request, string) {
 	if h := req.GetHeader("User-Agent"); h != nil {
 		in.UserAgent = h.Value()
 	}
+	for _, h := range req.GetHeaders("Path") {
+		for _, v := range splitList(h.Value()) {
+			var u sip.Uri
+			var p sip.HeaderParams
+			if _, err := sip.ParseAddressValue(v, &u, &p); err != nil {
+				return registrar.Request{}, "malformed Path"
+			}
+			in.Path = append(in.Path, v)
+		}
+	}
 	return in, ""
+}
+
+// unsupportedRequire lists the option tags of req's Require headers that
+// kefu's registrar does not have (all but path).
+func unsupportedRequire(req *sip.Request) []string {
+	var names []string
+	for _, h := range req.GetHeaders("Require") {
+		for _, tag := range strings.Split(h.Value(), ",") {
+			if tag = strings.TrimSpace(tag); tag != "" && !strings.EqualFold(tag, "path") {
+				names = append(names, tag)
+			}
+		}
+	}
+	return names
+}
+
+// splitList splits a header's comma-separated values, leaving the commas
+// inside <...> and quotes alone.
+func splitList(v string) []string {
+	var out []string
+	depth, quoted, start := 0, false, 0
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c == '"' && (i == 0 || v[i-1] != '\\'):
+			quoted = !quoted
+		case quoted:
+		case c == '<':
+			depth++
+		case c == '>' && depth > 0:
+			depth--
+		case c == ',' && depth == 0:
+			if s := strings.TrimSpace(v[start:i]); s != "" {
+				out = append(out, s)
+			}
+			start = i + 1
+		}
+	}
+	if s := strings.TrimSpace(v[start:]); s != "" {
+		out = append(out, s)
+	}
+	return out
 }
 
 // registerResponse builds the SIP response for the registrar's answer.
@@ -107,6 +156,14 @@ func registerResponse(req *sip.Request, out registrar.Response) *sip.Response {
 			res.AppendHeader(&sip.ContactHeader{Address: b.URI, Params: params})
 		}
 		res.AppendHeader(sip.NewHeader("Date", out.Date.UTC().Format(http.TimeFormat)))
+		if len(out.Path) > 0 {
+			// RFC 3327 section 5.3: the path stored, and that kefu
+			// stored it.
+			for _, p := range out.Path {
+				res.AppendHeader(sip.NewHeader("Path", p))
+			}
+			res.AppendHeader(sip.NewHeader("Supported", "path"))
+		}
 	}
 	return res
 }
@@ -129,6 +186,8 @@ func (a *Agent) logRegister(in registrar.Request, out registrar.Response) {
 		a.log.Info("agent unregistered", append(attrs, "agent", out.ID)...)
 	case registrar.BadPassword:
 		a.log.Info("agent registration refused", append(attrs, "agent", in.User)...)
+	case registrar.Failed:
+		a.log.Warn("agent registration not stored", append(attrs, "agent", out.ID, "error", fmt.Sprint(out.Err))...)
 	default:
 		a.log.Debug("REGISTER", append(attrs, "user", a.user(in.User))...)
 	}

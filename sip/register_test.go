@@ -284,8 +284,9 @@ func TestIntegrationRegisterWithoutRegistrar(t *testing.T) {
 	}
 }
 
-// Requests the registrar never sees: 420 for a required extension, 400
-// when the CSeq names another method.
+// Requests the registrar never sees: 420 for a required extension other
+// than path, 400 when the CSeq names another method or the Path is
+// malformed.
 func TestRegisterRefusedBeforeRegistrar(t *testing.T) {
 	reg, err := registrar.New(registrar.Config{Lookup: func(string) (registrar.Secret, bool) { return registrar.Secret{}, false }})
 	if err != nil {
@@ -296,7 +297,10 @@ func TestRegisterRefusedBeforeRegistrar(t *testing.T) {
 		edit func(*sip.Request)
 		code int
 	}{
-		{func(r *sip.Request) { r.AppendHeader(sip.NewHeader("Require", "path")) }, 420},
+		{func(r *sip.Request) { r.AppendHeader(sip.NewHeader("Require", "outbound")) }, 420},
+		{func(r *sip.Request) { r.AppendHeader(sip.NewHeader("Require", "path, gruu")) }, 420},
+		{func(r *sip.Request) { r.AppendHeader(sip.NewHeader("Require", "path")) }, 401},
+		{func(r *sip.Request) { r.AppendHeader(sip.NewHeader("Path", "<sip:10.0.0.1;lr")) }, 400},
 		{func(r *sip.Request) { r.CSeq().MethodName = sip.INVITE }, 400},
 		{func(r *sip.Request) { r.RemoveHeader("Call-ID") }, 400},
 		{func(*sip.Request) {}, 401},
@@ -314,4 +318,39 @@ func TestRegisterRefusedBeforeRegistrar(t *testing.T) {
 			t.Errorf("want %d, got %v", tc.code, got)
 		}
 	}
+}
+
+// TestIntegrationRegisterPath: a REGISTER through a proxy that adds Path
+// (RFC 3327; Kamailio's add_path_received) and requires it is taken; the
+// 200 echoes the Path with Supported: path, and the binding keeps it,
+// with the phone's own contact as the target and the proxy as where
+// requests go.
+func TestIntegrationRegisterPath(t *testing.T) {
+	s := newRegServer(t, true)
+	req := s.register("8001", "reg-path", 1, "<sip:8001@10.9.8.7:5060>", 600)
+	req.AppendHeader(sip.NewHeader("Require", "path"))
+	req.AppendHeader(sip.NewHeader("Path", `<sip:127.0.0.1:5070;lr;received="sip:10.9.8.7:41234">, <sip:edge.example;lr>`))
+	res := s.login(req, "kefu-8001-secret")
+	if res.StatusCode != 200 {
+		t.Fatalf("REGISTER through the proxy: %d %s", res.StatusCode, res.Reason)
+	}
+	var paths []string
+	for _, h := range res.GetHeaders("Path") {
+		paths = append(paths, h.Value())
+	}
+	want := []string{`<sip:127.0.0.1:5070;lr;received="sip:10.9.8.7:41234">`, "<sip:edge.example;lr>"}
+	if strings.Join(paths, "|") != strings.Join(want, "|") {
+		t.Errorf("200 Path %q, want %q", paths, want)
+	}
+	if h := res.GetHeader("Supported"); h == nil || h.Value() != "path" {
+		t.Errorf("200 Supported %v, want path", h)
+	}
+	b, ok := s.reg.Contact("8001")
+	if !ok || strings.Join(b.Path, "|") != strings.Join(want, "|") {
+		t.Fatalf("binding %+v", b)
+	}
+	if tg := b.Target(); tg.String() != "sip:8001@10.9.8.7:5060" || b.Destination() != "127.0.0.1:5070" {
+		t.Errorf("target %s, destination %s: want the phone's contact, through the proxy", tg.String(), b.Destination())
+	}
+	s.change("in 8001 sip:8001@10.9.8.7:5060")
 }

@@ -130,14 +130,27 @@ func reconfigureAgents(old, snap *flows.Bundle, b *board) error {
 	return nil
 }
 
+// registrarStore is where the registrar keeps the phones' bindings: in
+// memory for one node; in the shared store's database with -store
+// postgres://…, so that every node can ring an agent whose phone
+// registered through any of them, and a REGISTER challenged by one node
+// may bring its credentials to another.
+func registrarStore(st dataStore) registrar.Store {
+	if s, ok := st.(sharedStore); ok {
+		return registrar.Shared(s.Store)
+	}
+	return registrar.NewMemory()
+}
+
 // newRegistrar makes kefu the registrar of the agents' phones: the
 // passwords come from the running configuration (a reload takes effect at
 // once), a registration signs the agent in at its contact and its end
 // (un-register, expiry) out, and a source that keeps failing the digest is
 // banned by the flood guard.
-func newRegistrar(current func() *flows.Bundle, b *board, guard *flood.Guard, log *slog.Logger) (*registrar.Registrar, error) {
+func newRegistrar(current func() *flows.Bundle, st dataStore, b *board, guard *flood.Guard, log *slog.Logger) (*registrar.Registrar, error) {
 	reg, err := registrar.New(registrar.Config{
 		Realm: registrar.DefaultRealm,
+		Store: registrarStore(st),
 		Lookup: func(id string) (registrar.Secret, bool) {
 			for _, a := range current().Config.Agents {
 				if a.ID == id && a.Contact == "" {

@@ -199,7 +199,7 @@ func serve(sigctx context.Context, ctl controls, f *runFlags, log *slog.Logger, 
 	if board.close != nil {
 		defer board.close()
 	}
-	agentsReg, err := newRegistrar(current.Load, board, guard, log)
+	agentsReg, err := newRegistrar(current.Load, st, board, guard, log)
 	if err != nil {
 		return fmt.Errorf("registrar: %w", err)
 	}

@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/kefu-hotline/kefu/flows/store/pg"
 	"github.com/kefu-hotline/kefu/flows/store/pg/pgtest"
 )
 
@@ -54,5 +57,45 @@ func TestIntegrationSharedList(t *testing.T) {
 	evs, code, out = dial(t, ctx, a, "-from", "sip:"+number+"@127.0.0.1", "-for", "300ms", "-max", "10s")
 	if _, answered := find(evs, "answered"); !answered || code != 0 {
 		t.Errorf("node A, a number taken off the list on B: not answered\n%s", out)
+	}
+}
+
+// TestIntegrationSharedRegistration: an agent whose phone (kefu agent)
+// registered through node A is rung for a caller node B answered, and
+// takes the call; the registration is in the shared database, where
+// every node's registrar finds it.
+func TestIntegrationSharedRegistration(t *testing.T) {
+	integration(t)
+	t.Parallel()
+	srv := pgtest.Need(t, pgtest.Options{})
+	dsn, err := srv.NewSchema(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := configFile(t, clusterConfig)
+	a := startAgent(t, "-config", cfg, "-store", dsn)
+	b := startAgent(t, "-config", cfg, "-store", dsn)
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	ph := startPhone(t, a, "-id", "8001", "-password", "secret-8001", "-answer-after", "500ms", "-hangup-after", "2s", "-for", "60s")
+	ph.wait(t, "registered", 10*time.Second)
+	st, err := pg.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if doc, err := st.BindingsDoc(ctx, "8001"); err != nil || doc == nil {
+		t.Fatalf("8001's bindings in the database: %s %v", doc, err)
+	}
+	evs, code, out := dial(t, ctx, b, "-from", "sip:13800000001@127.0.0.1", "-for", "8s", "-max", "30s")
+	if _, answered := find(evs, "answered"); !answered || code != 0 {
+		t.Fatalf("the caller on B not answered\n%s", out)
+	}
+	offered := ph.wait(t, "offered", 15*time.Second)
+	if !strings.Contains(fmt.Sprint(offered["from"]), "13800000001") {
+		t.Errorf("the agent was offered %v; want B's caller", offered)
+	}
+	if !b.waitLog(`"agent answered"`, 10*time.Second) {
+		t.Errorf("node B did not ring 8001 (registered through A)\n%s", grepLines(b.log.String(), "agent"))
 	}
 }

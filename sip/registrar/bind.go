@@ -1,6 +1,8 @@
 package registrar
 
 import (
+	"context"
+	"errors"
 	"net/netip"
 	"slices"
 	"strings"
@@ -34,52 +36,68 @@ func (r *Registrar) bind(req Request, now time.Time) Response {
 		}
 	}
 
+	var before, after *Binding
+	var bs []Binding
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	// r.mu is held across the update so that the sign-in and sign-out
+	// events of this node go out in the order of its updates.
 	r.mu.Lock()
-	before := newest(r.bindings[id])
-	bs := slices.Clone(r.bindings[id])
-	// A refresh must be newer than what it changes: same Call-ID, higher
-	// CSeq (RFC 3261 section 10.3 step 7).
-	outOfOrder := func(b Binding) bool { return b.CallID == req.CallID && req.CSeq <= b.CSeq }
-	if wildcard {
-		if slices.ContainsFunc(bs, outOfOrder) {
-			r.mu.Unlock()
-			return outOfOrderResponse(id)
+	err := r.st.Update(ctx, id, func(stored []Binding) ([]Binding, error) {
+		before = newest(stored)
+		bs = stored
+		// A refresh must be newer than what it changes: same Call-ID,
+		// higher CSeq (RFC 3261 section 10.3 step 7).
+		outOfOrder := func(b Binding) bool { return b.CallID == req.CallID && req.CSeq <= b.CSeq }
+		if wildcard {
+			if slices.ContainsFunc(bs, outOfOrder) {
+				return nil, errOutOfOrder
+			}
+			bs = nil
 		}
-		bs = nil
-	}
-	touched := map[string]bool{}
-	for _, ch := range changes {
-		i := slices.IndexFunc(bs, func(b Binding) bool { return uriKey(b.URI) == ch.key })
-		if i >= 0 && !touched[ch.key] && outOfOrder(bs[i]) {
-			r.mu.Unlock()
-			return outOfOrderResponse(id)
-		}
-		touched[ch.key] = true
-		switch {
-		case ch.exp == 0 && i >= 0:
-			bs = slices.Delete(bs, i, i+1)
-		case ch.exp == 0:
-		case i >= 0:
-			bs[i] = r.binding(req, ch.c, bs[i].Since, now.Add(ch.exp))
-		default:
-			bs = slices.Insert(bs, 0, r.binding(req, ch.c, now, now.Add(ch.exp)))
-		}
-	}
-	bs = slices.DeleteFunc(bs, func(b Binding) bool { return !now.Before(b.Expires) })
-	for len(bs) > r.cfg.MaxBindings {
-		// The contact closest to expiry goes: usually a phone that
-		// restarted with a new address and left its old binding behind.
-		i := 0
-		for j, b := range bs {
-			if b.Expires.Before(bs[i].Expires) {
-				i = j
+		touched := map[string]bool{}
+		for _, ch := range changes {
+			i := slices.IndexFunc(bs, func(b Binding) bool { return uriKey(b.URI) == ch.key })
+			if i >= 0 && !touched[ch.key] && outOfOrder(bs[i]) {
+				return nil, errOutOfOrder
+			}
+			touched[ch.key] = true
+			switch {
+			case ch.exp == 0 && i >= 0:
+				bs = slices.Delete(bs, i, i+1)
+			case ch.exp == 0:
+			case i >= 0:
+				bs[i] = r.binding(req, ch.c, bs[i].Since, now.Add(ch.exp))
+			default:
+				bs = slices.Insert(bs, 0, r.binding(req, ch.c, now, now.Add(ch.exp)))
 			}
 		}
-		bs = slices.Delete(bs, i, i+1)
+		bs = slices.DeleteFunc(bs, func(b Binding) bool { return !now.Before(b.Expires) })
+		for len(bs) > r.cfg.MaxBindings {
+			// The contact closest to expiry goes: usually a phone that
+			// restarted with a new address and left its old binding
+			// behind.
+			i := 0
+			for j, b := range bs {
+				if b.Expires.Before(bs[i].Expires) {
+					i = j
+				}
+			}
+			bs = slices.Delete(bs, i, i+1)
+		}
+		after = newest(bs)
+		return bs, nil
+	})
+	switch {
+	case errors.Is(err, errOutOfOrder):
+		r.mu.Unlock()
+		return outOfOrderResponse(id)
+	case err != nil:
+		r.mu.Unlock()
+		return Response{Code: 500, Reason: "Server Internal Error", Outcome: Failed, ID: id, Err: err}
 	}
-	r.store(id, bs)
-	evs := appendEvent(nil, id, before, newest(bs))
-	res := Response{Code: 200, Reason: "OK", Date: now, ID: id, Bindings: live(bs, now), Outcome: Refreshed}
+	evs := appendEvent(nil, id, before, after)
+	res := Response{Code: 200, Reason: "OK", Date: now, ID: id, Bindings: live(bs, now), Outcome: Refreshed, Path: req.Path}
 	switch {
 	case len(req.Contacts) == 0:
 		res.Outcome = Queried
@@ -92,6 +110,9 @@ func (r *Registrar) bind(req Request, now time.Time) Response {
 	return res
 }
 
+// errOutOfOrder refuses an update: a REGISTER older than a binding.
+var errOutOfOrder = errors.New("registrar: CSeq not above the binding's")
+
 func outOfOrderResponse(id string) Response {
 	return Response{Code: 400, Reason: "Bad Request", Warning: "CSeq not above the last REGISTER's for this Call-ID",
 		Outcome: OutOfOrder, ID: id}
@@ -100,24 +121,10 @@ func outOfOrderResponse(id string) Response {
 // binding builds the binding a contact of req asks for.
 func (r *Registrar) binding(req Request, c Contact, since, expires time.Time) Binding {
 	return Binding{
-		ID: req.User, URI: *c.URI.Clone(), Params: withoutParam(c.Params, "expires"),
+		ID: req.User, URI: *c.URI.Clone(), Params: withoutParam(c.Params, "expires"), Path: slices.Clone(req.Path),
 		Source: req.Source, Transport: strings.ToUpper(req.Transport),
 		CallID: strings.Clone(req.CallID), CSeq: req.CSeq, UserAgent: strings.Clone(req.UserAgent),
 		Since: since, Expires: expires,
-	}
-}
-
-// store sets an agent's bindings (none: deletes them); r.mu is held.
-func (r *Registrar) store(id string, bs []Binding) {
-	if len(bs) == 0 {
-		delete(r.bindings, id)
-		return
-	}
-	r.bindings[strings.Clone(id)] = bs
-	for _, b := range bs {
-		if r.next.IsZero() || b.Expires.Before(r.next) {
-			r.next = b.Expires
-		}
 	}
 }
 

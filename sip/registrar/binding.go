@@ -2,6 +2,7 @@ package registrar
 
 import (
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,9 +19,15 @@ type Binding struct {
 	// echoes both, since phones look for their own Contact in it.
 	URI    sip.Uri
 	Params sip.HeaderParams
+	// Path is the REGISTER's Path (RFC 3327): the proxies between kefu
+	// and the phone, each a name-addr ("<sip:10.0.0.1;lr>"), nearest to
+	// kefu first. Requests to the agent carry them as their route set,
+	// so they reach the phone from any node, through the proxy that
+	// holds its connection or NAT binding.
+	Path []string
 	// Source and Transport are where the REGISTER came from: the phone's
-	// address as seen by kefu (after any NAT), and the transport in upper
-	// case ("UDP", "TCP", "TLS", "WS").
+	// address as seen by kefu (after any NAT), or the proxy's, and the
+	// transport in upper case ("UDP", "TCP", "TLS", "WS").
 	Source    netip.AddrPort
 	Transport string
 	// CallID and CSeq order refreshes (RFC 3261 section 10.3 step 7).
@@ -36,9 +43,10 @@ type Binding struct {
 // NATed reports whether the phone's Contact names another address, port
 // or transport than the one its REGISTER came from: the phone is behind
 // NAT (or lists an address kefu cannot reach), and requests to it must go
-// to Source instead.
+// to Source instead. A phone registered through proxies (Path) is not:
+// reaching it is the proxies' business.
 func (b Binding) NATed() bool {
-	if !b.Source.IsValid() {
+	if !b.Source.IsValid() || len(b.Path) > 0 {
 		return false
 	}
 	host := strings.Trim(b.URI.Host, "[]")
@@ -72,10 +80,17 @@ func (b Binding) Target() sip.Uri {
 }
 
 // Destination is the host:port requests to the agent are sent to: the
-// REGISTER's source (over a connection-oriented transport, the
-// connection the phone opened), or the Contact's own address when there
-// is no source.
+// first proxy of the Path, else the REGISTER's source (over a
+// connection-oriented transport, the connection the phone opened), or the
+// Contact's own address when there is no source.
 func (b Binding) Destination() string {
+	if len(b.Path) > 0 {
+		var u sip.Uri
+		var p sip.HeaderParams
+		if _, err := sip.ParseAddressValue(b.Path[0], &u, &p); err == nil {
+			return u.Host + ":" + strconv.Itoa(int(uriPort(u)))
+		}
+	}
 	if b.Source.IsValid() {
 		return netip.AddrPortFrom(b.Source.Addr().Unmap(), b.Source.Port()).String()
 	}
@@ -86,6 +101,7 @@ func (b Binding) Destination() string {
 func (b Binding) clone() Binding {
 	b.URI = *b.URI.Clone()
 	b.Params = b.Params.Clone()
+	b.Path = slices.Clone(b.Path)
 	return b
 }
 

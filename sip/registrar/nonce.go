@@ -7,16 +7,21 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"sync"
+	"time"
 )
 
 // A nonce is self-validating: base64url(issued || random || mac), where
 // issued is the Unix time in nanoseconds (8 bytes, big-endian), random is
 // 8 bytes, and mac is the first 16 bytes of HMAC-SHA-256 over both under
-// a key drawn when the process starts (and again whenever the table of
-// used nonces overflows). Challenging a request stores
-// nothing; nonces of an earlier process fail the MAC (a correct response
-// with one gets stale=true, so phones re-authenticate on their own after
-// a restart).
+// the Store's key (drawn when the process starts for the memory store;
+// drawn once and shared by every node for a shared one, so a REGISTER
+// challenged by one node may answer to another) and drawn anew, for this
+// process, whenever the table of used nonces overflows. Challenging a
+// request stores nothing; nonces of an earlier process on a memory store
+// fail the MAC (a correct response with one gets stale=true, so phones
+// re-authenticate on their own after a restart). The used nonces are
+// remembered per process: a shared store's bindings refuse a replayed
+// REGISTER anyway (its CSeq is not above the binding's).
 const (
 	nonceRaw = 8 + 8 + 16
 	nonceLen = (nonceRaw*8 + 5) / 6 // base64 without padding
@@ -40,14 +45,16 @@ type nonceUse struct {
 	expires int64
 }
 
+// maxSkew is how far ahead of this process's clock a nonce may have been
+// issued: by another goroutine, or by another node.
+const maxSkew = 2 * time.Second
+
 // noQOP marks a nonce used by a response without qop (no nc): such a
 // nonce is good for one request.
 const noQOP = ^uint32(0)
 
-func newNonces(ttl int64, max int) *nonces {
-	n := &nonces{ttl: ttl, max: max, used: map[string]nonceUse{}}
-	_, _ = rand.Read(n.key[:])
-	return n
+func newNonces(ttl int64, max int, key [32]byte) *nonces {
+	return &nonces{ttl: ttl, max: max, used: map[string]nonceUse{}, key: key}
 }
 
 // issue returns a fresh nonce stamped with now.
@@ -96,7 +103,7 @@ func (n *nonces) check(nonce string, nc uint32, now int64) nonceState {
 		return nonceInvalid
 	}
 	issued := int64(binary.BigEndian.Uint64(b[:8]))
-	if issued > now+int64(1e9) { // a second of skew between goroutines' clocks
+	if issued > now+int64(maxSkew) { // goroutines' clocks, or nodes'
 		return nonceInvalid
 	}
 	exp := issued + n.ttl

@@ -17,6 +17,7 @@ package registrar
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -99,6 +100,9 @@ type Config struct {
 	// lock, so OnChange may call the Registrar; a call may come from
 	// another goroutine's Handle, just after the Handle that caused it.
 	OnChange func(id, contact string, signedIn bool)
+	// Store keeps the bindings and the nonce key; nil is NewMemory(). A
+	// store several nodes share makes them one registrar.
+	Store Store
 	// OnFailure is called when a source address reaches FailureLimit
 	// failed authentications, for the flood guard to ban it. Same calling
 	// rules as OnChange.
@@ -124,9 +128,8 @@ type Registrar struct {
 	nonces   *nonces
 	failures *failures
 
+	st       Store
 	mu       sync.Mutex
-	bindings map[string][]Binding // by agent id, newest first
-	next     time.Time            // no binding expires before; zero: none
 	lastMain time.Time
 	// Events wait in pending; one goroutine at a time (delivering)
 	// delivers them in order, without the lock.
@@ -177,12 +180,21 @@ func New(cfg Config) (*Registrar, error) {
 		return nil, errors.New("registrar: MaxExpires is below MinExpires")
 	}
 	cfg.DefaultExpires = min(max(cfg.DefaultExpires, cfg.MinExpires), cfg.MaxExpires)
+	if cfg.Store == nil {
+		cfg.Store = NewMemory()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	key, err := cfg.Store.NonceKey(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("registrar: nonce key: %w", err)
+	}
 	r := &Registrar{
 		cfg:      cfg,
 		now:      cfg.Now,
-		nonces:   newNonces(int64(cfg.NonceTTL), cfg.MaxNonces),
+		nonces:   newNonces(int64(cfg.NonceTTL), cfg.MaxNonces, key),
 		failures: newFailures(cfg.FailureLimit, int64(cfg.FailureWindow), cfg.MaxSources),
-		bindings: map[string][]Binding{},
+		st:       cfg.Store,
 	}
 	if r.now == nil {
 		r.now = time.Now
@@ -225,6 +237,9 @@ type Request struct {
 	Source    netip.AddrPort
 	Transport string
 	UserAgent string
+	// Path are the Path header values (RFC 3327), one entry each,
+	// nearest proxy first: stored with the bindings.
+	Path []string
 }
 
 // Contact is one Contact header value.
@@ -251,6 +266,7 @@ const (
 	Unregistered Outcome = "unregistered" // 200 with no binding left
 	Queried      Outcome = "queried"      // 200 to a REGISTER without Contact
 	Unsupported  Outcome = "unsupported"  // 400: a contact kefu cannot call (not sip/sips)
+	Failed       Outcome = "failed"       // 500: the store failed (Response.Err)
 )
 
 // Response is the registrar's answer.
@@ -268,9 +284,14 @@ type Response struct {
 	Date time.Time
 	// Warning explains a 400 (a Warning header); empty otherwise.
 	Warning string
-	// Outcome, ID (the agent id when authenticated) are for logs.
+	// Path is, in a 200, the REGISTER's Path, echoed (RFC 3327
+	// section 5.3) with Supported: path.
+	Path []string
+	// Outcome, ID (the agent id when authenticated) and Err (what failed,
+	// for a 500) are for logs.
 	Outcome Outcome
 	ID      string
+	Err     error
 }
 
 // ExpiresIn is the seconds a binding of a 200 has left.
@@ -417,7 +438,9 @@ func (r *Registrar) Run(ctx context.Context) {
 }
 
 // Sweep removes the bindings expired by now (signing out agents left
-// without one) and forgets expired nonces and failure counts.
+// without one) and forgets expired nonces and failure counts. With a
+// shared store each agent's bindings are read again under its lock, so a
+// binding another node refreshed meanwhile stays.
 func (r *Registrar) Sweep() {
 	now := r.now()
 	r.mu.Lock()
@@ -426,17 +449,26 @@ func (r *Registrar) Sweep() {
 		r.nonces.sweep(now.UnixNano())
 		r.failures.sweep(now.UnixNano())
 	}
-	if r.next.IsZero() || now.Before(r.next) {
-		r.mu.Unlock()
+	r.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	ids, err := r.st.Due(ctx, now)
+	if err != nil || len(ids) == 0 {
 		return
 	}
 	var evs []event
-	r.next = time.Time{}
-	for id, bs := range r.bindings {
-		before := newest(bs)
-		kept := slices.DeleteFunc(bs, func(b Binding) bool { return !now.Before(b.Expires) })
-		r.store(id, kept)
-		evs = appendEvent(evs, id, before, newest(kept))
+	r.mu.Lock()
+	for _, id := range ids {
+		var before, after *Binding
+		err := r.st.Update(ctx, id, func(bs []Binding) ([]Binding, error) {
+			before = newest(bs)
+			bs = slices.DeleteFunc(bs, func(b Binding) bool { return !now.Before(b.Expires) })
+			after = newest(bs)
+			return bs, nil
+		})
+		if err == nil {
+			evs = appendEvent(evs, id, before, after)
+		}
 	}
 	r.deliver(evs)
 }
@@ -444,41 +476,55 @@ func (r *Registrar) Sweep() {
 // Remove drops every binding of an agent (an agent taken out of the
 // configuration); the agent signs out.
 func (r *Registrar) Remove(id string) {
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	var before *Binding
 	r.mu.Lock()
-	before := newest(r.bindings[id])
-	r.store(id, nil)
+	err := r.st.Update(ctx, id, func(bs []Binding) ([]Binding, error) {
+		before = newest(bs)
+		return nil, nil
+	})
+	if err != nil {
+		before = nil
+	}
 	r.deliver(appendEvent(nil, id, before, nil))
 }
 
 // Contact returns the agent's newest binding: where to call it (Target,
-// Destination). ok is false when the agent has none.
+// Destination, and the Path as the route set). ok is false when the agent
+// has none, or the store failed.
 func (r *Registrar) Contact(id string) (Binding, bool) {
-	now := r.now()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, b := range r.bindings[id] {
-		if now.Before(b.Expires) {
-			return b.clone(), true
-		}
+	for _, b := range r.Bindings(id) {
+		return b, true
 	}
 	return Binding{}, false
 }
 
-// Bindings returns the agent's current bindings, newest first.
+// Bindings returns the agent's current bindings, newest first (none when
+// the store failed).
 func (r *Registrar) Bindings(id string) []Binding {
 	now := r.now()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return live(r.bindings[id], now)
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	bs, err := r.st.Bindings(ctx, id)
+	if err != nil {
+		return nil
+	}
+	return live(bs, now)
 }
 
-// All returns every agent's current bindings, by agent id.
+// All returns every agent's current bindings, by agent id (none when the
+// store failed).
 func (r *Registrar) All() map[string][]Binding {
 	now := r.now()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := make(map[string][]Binding, len(r.bindings))
-	for id, bs := range r.bindings {
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	all, err := r.st.All(ctx)
+	if err != nil {
+		return nil
+	}
+	out := make(map[string][]Binding, len(all))
+	for id, bs := range all {
 		if l := live(bs, now); len(l) > 0 {
 			out[id] = l
 		}

@@ -250,6 +250,24 @@ CREATE TRIGGER callbacks_cache_change AFTER UPDATE ON callbacks
 CREATE TRIGGER callbacks_cache_gone AFTER DELETE ON callbacks
 	FOR EACH ROW WHEN (OLD.done_at IS NULL) EXECUTE FUNCTION kefu_cache_notify();
 `,
+	// 9: the agents' registrations (the location service: any node can
+	// call an agent registered through another), one document of bindings
+	// per agent with its first expiry for the sweeps; and the secrets
+	// every node shares (the registrar's nonce key). No SQLite
+	// counterpart: one node keeps its registrations in memory.
+	`
+CREATE TABLE agent_bindings (
+	agent       text        PRIMARY KEY,
+	bindings    jsonb       NOT NULL,
+	next_expiry timestamptz NOT NULL
+);
+CREATE INDEX agent_bindings_next_expiry ON agent_bindings (next_expiry);
+
+CREATE TABLE kefu_secrets (
+	name  text  PRIMARY KEY,
+	value bytea NOT NULL
+);
+`,
 }
 
 // SchemaVersion is the schema version this binary brings a database to.
