@@ -7,7 +7,8 @@
 //
 // A Manager holds named queues, built once from []Config. A call joins a
 // queue with a priority and gets a Ticket. Callers are served highest
-// priority first and, within a priority, in the order they joined (FIFO).
+// priority first and, within a priority, in the order they joined (FIFO);
+// two who joined at the same instant are in the order of their call ids.
 // A ticket's Position is 1-based among the callers of its own queue that
 // would be served before it, and it changes as callers ahead leave or a
 // caller of higher priority joins; Changed signals each such change, so a
@@ -46,6 +47,11 @@
 // Abandoned and timed-out waits do not enter s: they only say that the
 // caller would have waited at least that long. SpokenMinutes turns an
 // estimate into whole minutes for speech, rounding up.
+//
+// Several nodes of one hotline share the samples: each answered caller's
+// (Ticket.Sample) goes to every node, which puts the recent ones back
+// into its queue with Manager.SetRecent, so a caller at position P hears
+// the same estimate whichever node holds its call.
 //
 // # The nuisance queue
 //

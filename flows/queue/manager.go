@@ -3,6 +3,7 @@ package queue
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -89,11 +90,12 @@ func (m *Manager) OnLeave(f func(*Ticket)) {
 
 // Join puts a call in the queue called name at now. Higher priority is
 // served first; callers of equal priority are served in the order they
-// joined. A call waits in at most one queue at a time: to route it on,
-// leave the first queue (TimedOut), then join the next one. A now in the
-// past keeps an earlier place: a callback (issue 13) joins with the time
-// its caller joined, ahead of everyone who joined later, behind everyone
-// who joined earlier, and its wait counts from then.
+// joined (at the same instant: by call id). A call waits in at most one
+// queue at a time: to route it on, leave the first queue (TimedOut), then
+// join the next one. A now in the past keeps an earlier place: a
+// callback (issue 13) joins with the time its caller joined, ahead of
+// everyone who joined later, behind everyone who joined earlier, and its
+// wait counts from then.
 func (m *Manager) Join(name, callID string, priority int, now time.Time) (*Ticket, error) {
 	return m.join(name, callID, priority, now, false)
 }
@@ -182,7 +184,9 @@ func (m *Manager) leave(t *Ticket, now time.Time, o Outcome) {
 	case t.uncounted: // a callback: its caller was counted when they left
 	case o == Answered:
 		q.answered.add(t.wait)
-		q.recent.add(t.wait, t.joinPos)
+		if !q.shared {
+			q.recent.add(t.wait, t.joinPos)
+		}
 	case o == Abandoned:
 		q.abandoned.add(t.wait)
 	case o == TimedOut:
@@ -206,11 +210,12 @@ type queue struct {
 	waiting  int
 	watchers map[*Ticket]struct{} // tickets whose Changed channel is open
 	recent   window               // the last answered waits, for the estimate
+	shared   bool                 // recent is fed by SetRecent only
 
 	answered, abandoned, timedOut waitStats
 }
 
-// line is the callers of one priority in join order (joined, then seq).
+// line is the callers of one priority in join order (joined, call id, seq).
 type line struct {
 	prio    int
 	tickets []*Ticket
@@ -222,10 +227,15 @@ func ahead(a, b *Ticket) bool {
 }
 
 // order compares two tickets of one priority: the one that joined first
-// comes first (JoinAt may place a callback among earlier joins), then the
-// one that reached the Manager first.
+// comes first (JoinCallback may place a callback among earlier joins);
+// of two that joined at the same instant, the smaller call id (bytewise),
+// an order every node of a hotline and its database agree on
+// (flows/cluster/pgline), whichever reached the Manager first.
 func order(a, b *Ticket) int {
 	if c := a.joined.Compare(b.joined); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.callID, b.callID); c != 0 {
 		return c
 	}
 	switch {
