@@ -88,3 +88,47 @@ func BenchmarkDecide1000(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSharedEstimate is what sharing the estimate costs: one
+// node's read of a queue's newest window of answered waits into its
+// Manager (after every answered caller, on every node), the heartbeat's
+// read of all three queues, and what an announcement reads (the
+// estimate at a position, from memory as before); against a SELECT 1
+// through the same pool (the machine's round trip).
+func BenchmarkSharedEstimate(b *testing.B) {
+	ns := nodes(b, 2, nil, nil)
+	for i := range 2 * queue.DefaultWindow {
+		for _, q := range []string{"sales", "support"} {
+			ns[i%2].answered(b, q, fmt.Sprintf("%s-%d", q, i), time.Duration(i)*time.Second)
+		}
+	}
+	tk, _ := ns[1].join(b, "sales", "listener", 0)
+	b.Run("baseline-select-1", func(b *testing.B) {
+		for range b.N {
+			if err := ns[1].line.Ping(b.Context()); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("read-one-queue", func(b *testing.B) {
+		for range b.N {
+			if err := ns[1].line.LoadSamples(b.Context(), "sales"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("read-all-queues", func(b *testing.B) {
+		for range b.N {
+			if err := ns[1].line.LoadSamples(b.Context()); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("announcement", func(b *testing.B) {
+		for range b.N {
+			if _, real := tk.Estimate(); !real {
+				b.Fatal("no figure")
+			}
+		}
+	})
+}

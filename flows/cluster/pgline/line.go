@@ -14,6 +14,18 @@
 // LISTEN/NOTIFY (within milliseconds) and re-reads the whole line every
 // heartbeat as the fallback. The owner renews its rows' lease every
 // Heartbeat; a dead node's rows expire after TTL and leave every mirror.
+// Callers who joined at the same nanosecond are in the order of their
+// call ids, compared bytewise, in the database (call_id COLLATE "C") as
+// in every node's queues, so no two of them hear the same position.
+//
+// # Estimates
+//
+// The wait quoted with a position (CS-QUEUE) is the position times the
+// per-place time of the queue's recent answered callers. Each owner
+// writes its answered callers' samples to kefu_line_waits and every node
+// reads the queue's newest window back into its Manager
+// (queue.Manager.SetRecent), so a caller at position P hears the same
+// estimate on every node (waits.go).
 //
 // # Reservation exactly once
 //
@@ -98,6 +110,7 @@ type Line struct {
 	qm      *queue.Manager
 	plan    agents.Plan
 	cfg     map[string]agents.Agent // configured agents by id
+	queues  []string                // the Manager's queues
 	yields  map[string]bool         // queues that yield (the nuisance queue)
 	waiters map[*queue.Ticket]*waiter
 	byCall  map[string]*waiter         // local callers by call id
@@ -106,6 +119,8 @@ type Line struct {
 	subs    map[chan struct{}]struct{} // Subscribe
 	timers  map[*time.Timer]struct{}   // wrap-up ends to decide at
 	closing bool
+
+	samplesMu sync.Mutex // loadSamples
 
 	poke   chan struct{} // a decision is wanted
 	resync chan struct{} // a full re-read is wanted
@@ -236,8 +251,10 @@ VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (id) DO NOTHING`, a.ID, int16(st), n
 		}
 	}
 	yields := map[string]bool{}
+	var queues []string
 	for _, f := range qm.Figures(now) {
 		yields[f.Queue] = f.Yields
+		queues = append(queues, f.Queue)
 	}
 	cfg := make(map[string]agents.Agent, len(plan.Agents))
 	for _, a := range plan.Agents {
@@ -248,9 +265,12 @@ VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (id) DO NOTHING`, a.ID, int16(st), n
 		l.qm = qm
 		qm.OnLeave(l.left)
 	}
-	l.plan, l.cfg, l.yields = plan, cfg, yields
+	l.plan, l.cfg, l.yields, l.queues = plan, cfg, yields, queues
 	l.mu.Unlock()
 	if err := l.refreshAgents(ctx); err != nil {
+		return err
+	}
+	if err := l.loadSamples(ctx); err != nil {
 		return err
 	}
 	l.wake()

@@ -13,9 +13,9 @@ import (
 // note is a notification on the line's channel, sent in the transaction
 // of the change it tells of.
 type note struct {
-	K  string   `json:"k"`            // j: joined, l: left, o: offer, a: agents changed
+	K  string   `json:"k"`            // j: joined, l: left, o: offer, a: agents changed, w: an answered wait
 	ID string   `json:"id,omitempty"` // the caller's call id (j, l, o)
-	Q  string   `json:"q,omitempty"`  // queue (j, o)
+	Q  string   `json:"q,omitempty"`  // queue (j, o, w)
 	P  int      `json:"p,omitempty"`  // priority (j)
 	J  int64    `json:"j,omitempty"`  // joined, unix ns (j)
 	N  string   `json:"n,omitempty"`  // owner (j, o)
@@ -118,6 +118,12 @@ func (l *Line) apply(n note) {
 		if err := l.refreshAgents(ctx); err != nil {
 			l.log.Warn("line: agents", "error", err.Error())
 		}
+	case "w":
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := l.loadSamples(ctx, n.Q); err != nil {
+			l.log.Warn("line: answered waits", "error", err.Error())
+		}
 	}
 }
 
@@ -166,10 +172,14 @@ func (l *Line) signal() {
 // sync re-reads the whole line: mirrors the callers of other nodes not
 // yet mirrored and drops those gone, hands this node's callers the
 // reservations they have not had, puts back a caller of this node whose
-// row is missing (the lease was lost in an outage), and re-reads the
-// agents.
+// row is missing (the lease was lost in an outage), deletes a row of this
+// node whose caller has left, and re-reads the agents and the answered
+// waits.
 func (l *Line) sync(ctx context.Context) error {
 	if err := l.refreshAgents(ctx); err != nil {
+		return err
+	}
+	if err := l.loadSamples(ctx); err != nil {
 		return err
 	}
 	rows, err := l.pool.Query(ctx, `SELECT call_id, queue, priority, joined, owner, offered, resv FROM kefu_line`)
@@ -201,6 +211,16 @@ func (l *Line) sync(ctx context.Context) error {
 			l.mirrorJoin(e.id, e.q, e.prio, e.joined)
 			continue
 		}
+		l.mu.Lock()
+		w := l.byCall[e.id]
+		l.mu.Unlock()
+		if w == nil || w.closed {
+			// Its caller left but the delete failed (or an earlier
+			// process of this node's name left it): the heartbeat
+			// would renew it for ever.
+			l.dropStale(ctx, e.id)
+			continue
+		}
 		if len(e.offered) > 0 {
 			l.mu.Lock()
 			cs := make([]string, len(e.offered))
@@ -220,7 +240,7 @@ func (l *Line) sync(ctx context.Context) error {
 	l.mu.Lock()
 	var lost []*waiter
 	for _, w := range l.waiters {
-		if !w.closed && !seen[w.t.CallID()] {
+		if w.placed && !w.closed && !seen[w.t.CallID()] {
 			lost = append(lost, w)
 		}
 	}
@@ -228,6 +248,9 @@ func (l *Line) sync(ctx context.Context) error {
 	for _, w := range lost {
 		l.log.Warn("line: caller's row was gone: put back", "call_id", w.t.CallID())
 		l.insert(ctx, w)
+		if w.t.Outcome() != queue.Waiting { // left meanwhile: its delete may have come first
+			l.remove(ctx, w.t, nil, false)
+		}
 	}
 	return nil
 }
@@ -272,4 +295,21 @@ func (l *Line) deliver(id string, resv int64, ids, contacts []string) {
 	}
 	w.ch <- o
 	l.changed()
+}
+
+// dropStale deletes a row of this node whose caller is no longer
+// waiting here.
+func (l *Line) dropStale(ctx context.Context, id string) {
+	err := l.tx(ctx, func(q querier) error {
+		tag, err := q.Exec(ctx, `DELETE FROM kefu_line WHERE call_id = $1 AND owner = $2`, id, l.node)
+		if err != nil || tag.RowsAffected() == 0 {
+			return err
+		}
+		return notify(ctx, q, note{K: "l", ID: id})
+	})
+	if err != nil {
+		l.log.Warn("line: a caller who left still on the line", "call_id", id, "error", err.Error())
+		return
+	}
+	l.log.Info("line: a caller who left was still on the line: deleted", "call_id", id)
 }

@@ -19,6 +19,7 @@ type waiter struct {
 	t      *queue.Ticket
 	ch     chan agents.Offer // buffer of one
 	closed bool              // the ticket left: ch is closed
+	placed bool              // its row was written once: a missing row was lost
 	resv   int64             // the last reservation handed over
 	offer  *localOffer       // the offer out, if any
 }
@@ -49,8 +50,11 @@ func (l *Line) Wait(t *queue.Ticket) <-chan agents.Offer {
 	ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
 	defer cancel()
 	l.insert(ctx, w)
+	l.mu.Lock()
+	w.placed = true
+	l.mu.Unlock()
 	if t.Outcome() != queue.Waiting { // left meanwhile: its row may have outlived the delete
-		l.remove(ctx, t.CallID(), nil)
+		l.remove(ctx, t, nil, false)
 	}
 	l.wake()
 	return w.ch
@@ -75,11 +79,18 @@ VALUES ($1, $2, $3, $4, $5, now() + $6 * interval '1 second') ON CONFLICT (call_
 }
 
 // remove deletes a caller's row and frees the agents still ringing for
-// it but those in keep, in one transaction.
-func (l *Line) remove(ctx context.Context, callID string, keep []string) {
+// it but those in keep, in one transaction; with sample, an answered
+// caller's wait goes to the shared estimate in it too.
+func (l *Line) remove(ctx context.Context, t *queue.Ticket, keep []string, sample bool) {
+	callID := t.CallID()
 	err := l.tx(ctx, func(q querier) error {
 		if err := l.freeAgents(ctx, q, callID, keep); err != nil {
 			return err
+		}
+		if s, ok := t.Sample(); ok && sample {
+			if err := l.writeSample(ctx, q, t.Queue(), s, l.qmWindow(t.Queue())); err != nil {
+				return err
+			}
 		}
 		tag, err := q.Exec(ctx, `DELETE FROM kefu_line WHERE call_id = $1 AND owner = $2`, callID, l.node)
 		if err != nil || tag.RowsAffected() == 0 {
@@ -163,7 +174,7 @@ func (l *Line) left(t *queue.Ticket) {
 	l.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
 	defer cancel()
-	l.remove(ctx, t.CallID(), keep)
+	l.remove(ctx, t, keep, true)
 	l.wake() // a customer gone may let an agent take a nuisance caller
 }
 

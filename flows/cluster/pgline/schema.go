@@ -21,6 +21,8 @@ import (
 //     the registered contact, the node ringing or bridging them.
 //   - kefu_line_nodes: the nodes alive (their heartbeat).
 //   - kefu_line_rr: round robin's cursor per queue and level.
+//   - kefu_line_waits: the answered callers' waits and join positions,
+//     the newest of each queue (see waits.go).
 var migrations = []string{
 	`CREATE TABLE kefu_line (
 	call_id  text PRIMARY KEY,
@@ -66,6 +68,19 @@ CREATE TABLE kefu_line_rr (
 	last  text NOT NULL,
 	PRIMARY KEY (queue, level)
 )`,
+	// Step 2: call ids compare bytewise, as Go compares them, whatever
+	// the database's collation (the order of callers who joined at the
+	// same nanosecond); the answered callers' waits every node's
+	// estimate rests on.
+	`ALTER TABLE kefu_line ALTER COLUMN call_id TYPE text COLLATE "C";
+CREATE TABLE kefu_line_waits (
+	id    bigserial PRIMARY KEY,
+	queue text NOT NULL,
+	wait  bigint NOT NULL, -- nanoseconds
+	place integer NOT NULL,
+	at    timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX kefu_line_waits_recent ON kefu_line_waits (queue, id DESC)`,
 }
 
 // SchemaVersion is the version of the line's tables this binary brings a
