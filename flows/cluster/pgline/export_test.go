@@ -41,3 +41,11 @@ func (l *Line) Ping(ctx context.Context) error {
 	_, err := l.pool.Exec(ctx, `SELECT 1`)
 	return err
 }
+
+// CallIDCollation is the collation of kefu_line.call_id.
+func (l *Line) CallIDCollation(ctx context.Context) (string, error) {
+	var c string
+	err := l.pool.QueryRow(ctx, `SELECT coalesce(collation_name, '') FROM information_schema.columns
+WHERE table_schema = current_schema() AND table_name = 'kefu_line' AND column_name = 'call_id'`).Scan(&c)
+	return c, err
+}
