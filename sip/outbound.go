@@ -228,6 +228,7 @@ type outAgent struct {
 
 func (o *Outbound) newOutAgent(log *slog.Logger, l *leg, ans sdp.Answer, id string) *outAgent {
 	g := &outAgent{o: o, log: log.With("agent", id), id: id, from: newRelay("agent")}
+	g.from.keys = make(chan rune, 8) // the agent's keys: passed to the customer once bridged
 	g.leg = startOutLeg(l, ans, o.a.cfg.Current().Config.MediaTimeout.D(), g.from, nil)
 	return g
 }
@@ -281,6 +282,7 @@ func (g *outAgent) Dial(ctx context.Context, d callback.Dial) (callback.Customer
 		return nil, res, err
 	}
 	c := &outCustomer{g: g, trunk: d.Trunk, log: l.log, from: newRelay("customer")}
+	c.from.keys = make(chan rune, 8) // the customer's keys: passed to the agent once bridged
 	c.tap = newAMDTap(c.from)
 	c.leg = startOutLeg(l, ans, g.o.a.cfg.Current().Config.MediaTimeout.D(), c.tap, nil)
 	return c, callback.Answered, nil
@@ -368,6 +370,8 @@ func (c *outCustomer) Bridge(ctx context.Context) (callback.Party, error) {
 	// it would delay that direction for the whole call.
 	c.from.reset()
 	c.g.from.reset()
+	drainKeys(c.from.keys) // keys pressed before it are not the other's business
+	drainKeys(c.g.from.keys)
 	agentPlayer, customerPlayer := c.g.leg.l.audio.player, c.leg.l.audio.player
 	pctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -384,6 +388,12 @@ func (c *outCustomer) Bridge(ctx context.Context) (callback.Party, error) {
 			align(agentPlayer, c.from)
 			align(customerPlayer, c.g.from)
 			realign.Reset(alignEvery)
+			continue
+		case k := <-c.from.keys: // keys pass between the two as on a bridged inbound call (SIP INFO)
+			c.g.leg.l.sendKey(k)
+			continue
+		case k := <-c.g.from.keys:
+			c.leg.l.sendKey(k)
 			continue
 		case <-c.g.leg.gone:
 			by = callback.PartyAgent
@@ -403,6 +413,17 @@ func (c *outCustomer) Bridge(ctx context.Context) (callback.Party, error) {
 		return "", context.Cause(ctx)
 	}
 	return by, nil
+}
+
+// drainKeys empties keys.
+func drainKeys(keys chan rune) {
+	for {
+		select {
+		case <-keys:
+		default:
+			return
+		}
+	}
 }
 
 // Hangup implements callback.Customer.

@@ -87,8 +87,9 @@ func agentState(t *testing.T, a *agent, id string) agents.State {
 func TestIntegrationCallbackMachine(t *testing.T) {
 	integration(t)
 	t.Parallel()
-	trunk := startSippUAS(t, "uas_customer_greeting.xml", 120*time.Second, "-m", "2")
-	greeting := writeGreeting(t, trunk.dir, "m-zh-carrier", true)
+	dir := t.TempDir()
+	greeting := writeGreeting(t, dir, "m-zh-carrier", true)
+	trunk := startSippUASIn(t, dir, "uas_customer_greeting.xml", 120*time.Second, "-m", "2")
 	data := t.TempDir()
 	cb := storeCallback(t, data, "13800000005")
 	a := startAgent(t, "-config", configFile(t, amdConfig(trunk.port)), "-data", data)
@@ -100,6 +101,7 @@ func TestIntegrationCallbackMachine(t *testing.T) {
 		t.Fatalf("first attempt %v; want machine, retried", first)
 	}
 	det := a.waitEntry(t, "answering-machine detection", time.Second)
+	t.Logf("detection: %s (%s) %.1f s after the answer", det.str("verdict"), det.str("reason"), det.num("after_s"))
 	if det.str("verdict") != "machine" || det.num("after_s") > 3.5 || det.num("after_s") >= greeting.Seconds() {
 		t.Errorf("detection %v; want a machine within 3.5 s, before the %v greeting is over", det, greeting)
 	}
@@ -140,18 +142,21 @@ func TestIntegrationCallbackMachine(t *testing.T) {
 // TestIntegrationCallbackPerson (issue 13): the customer picks up and says
 // 「喂,你好,哪位?」 (about 1.6 s), then waits: kefu takes them for a person
 // within a second of the end of their greeting, greets them and puts them
-// through to the agent; the callback is done.
+// through to the agent; the callback is done. A key the agent presses
+// while they talk reaches the customer, as on a bridged inbound call.
 func TestIntegrationCallbackPerson(t *testing.T) {
 	integration(t)
 	t.Parallel()
-	trunk := startSippUAS(t, "uas_customer_greeting.xml", 120*time.Second, "-m", "1")
-	greeting := writeGreeting(t, trunk.dir, "h-zh-wei-nihao-nawei", false)
+	dir := t.TempDir()
+	greeting := writeGreeting(t, dir, "h-zh-wei-nihao-nawei", false)
+	trunk := startSippUASIn(t, dir, "uas_customer_greeting.xml", 120*time.Second, "-m", "1")
 	data := t.TempDir()
 	storeCallback(t, data, "13800000006")
 	a := startAgent(t, "-config", configFile(t, amdConfig(trunk.port)), "-data", data)
-	ph := startPhone(t, a, "-id", "8001", "-password", "secret-8001", "-answer-after", "500ms", "-hangup-after", "20s", "-for", "2m")
+	ph := startPhone(t, a, "-id", "8001", "-password", "secret-8001", "-answer-after", "500ms", "-keys", "5@19s", "-hangup-after", "22s", "-for", "2m")
 	ph.wait(t, "registered", 10*time.Second)
 	det := a.waitEntry(t, "answering-machine detection", 40*time.Second)
+	t.Logf("detection: %s (%s) %.1f s after the answer, the greeting %.1f s", det.str("verdict"), det.str("reason"), det.num("after_s"), greeting.Seconds())
 	// The greeting starts 0.3 s after the answer; RTP's first packet
 	// and the end of an utterance (0.8 s) follow.
 	if end := 0.3 + greeting.Seconds(); det.str("verdict") != "human" || det.str("reason") != "short_greeting" ||
@@ -165,6 +170,9 @@ func TestIntegrationCallbackPerson(t *testing.T) {
 	res := trunk.wait()
 	if res.code != 0 || !strings.Contains(res.logs, "BYE from kefu") {
 		t.Errorf("sipp exit %d:\n%s\n%s", res.code, res.logs, res.errs)
+	}
+	if !strings.Contains(res.logs, "key 5 from kefu") {
+		t.Errorf("the agent's key 5 did not reach the customer (SIP INFO):\n%s", res.logs)
 	}
 	a.stop()
 }

@@ -51,7 +51,6 @@ type sippUAS struct {
 	t    *testing.T
 	port int
 	name string
-	dir  string // sipp's working directory: files a scenario plays go here
 	done chan sippUASExit
 	gone chan struct{} // closed when sipp has exited
 }
@@ -65,14 +64,20 @@ type sippUASExit struct {
 // sipp's own timeout and extra arguments.
 func startSippUAS(t *testing.T, scenario string, timeout time.Duration, extra ...string) *sippUAS {
 	t.Helper()
+	return startSippUASIn(t, t.TempDir(), scenario, timeout, extra...)
+}
+
+// startSippUASIn is startSippUAS with sipp working in dir, where the files
+// a scenario plays (rtp_stream, read when sipp starts) are written first.
+func startSippUASIn(t *testing.T, dir, scenario string, timeout time.Duration, extra ...string) *sippUAS {
+	t.Helper()
 	bin := needTool(t, "sipp")
 	sf, err := filepath.Abs(filepath.Join("..", "..", "testdata", "sipp", scenario))
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
 	base := filepath.Join(dir, strings.TrimSuffix(scenario, ".xml"))
-	u := &sippUAS{t: t, port: freePort(t), name: scenario, dir: dir, done: make(chan sippUASExit, 1), gone: make(chan struct{})}
+	u := &sippUAS{t: t, port: freePort(t), name: scenario, done: make(chan sippUASExit, 1), gone: make(chan struct{})}
 	args := append([]string{"-sf", sf, "-m", "1", "-i", "127.0.0.1", "-mi", "127.0.0.1",
 		"-p", fmt.Sprint(u.port), "-mp", fmt.Sprint(freeBlock(t, 4)), "-cp", fmt.Sprint(freePort(t)),
 		"-nostdin", "-timeout", fmt.Sprintf("%ds", int(timeout.Seconds())), "-timeout_error",
