@@ -178,6 +178,30 @@ func (a *agentRow) settle(now time.Time, pause string, configured bool) {
 	a.Then, a.ThenReason = "", ""
 }
 
+// endCall ends the agent's bridged call at now, as Board.Ended: wrap-up
+// for wrap (until WrapUntil, ended by the next decision after it), then
+// Available; Offline or Paused at once when asked for during the call,
+// when no longer configured, or with no wrap-up. It returns the wrap-up
+// begun, 0 for none.
+func (a *agentRow) endCall(now time.Time, wrap time.Duration, configured bool) time.Duration {
+	a.LastEnded = now
+	if !configured || a.Then != "" || wrap <= 0 {
+		a.settle(now, "", configured)
+		return 0
+	}
+	a.set(agents.WrapUp, now)
+	a.WrapUntil = now.Add(wrap)
+	return wrap
+}
+
+// wrapUp is the wrap-up after a call of the named queue.
+func wrapUp(rules map[string]agents.Rules, queueName string) time.Duration {
+	if r, ok := rules[queueName]; ok {
+		return r.WrapUp
+	}
+	return agents.DefaultWrapUp
+}
+
 // status is the agent as the ops API shows them.
 func (a *agentRow) status(cfg agents.Agent, now time.Time) agents.Status {
 	s := agents.Status{

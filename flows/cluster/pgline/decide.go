@@ -157,14 +157,23 @@ func (l *Line) housekeep(ctx context.Context, tx pgx.Tx, cfg map[string]agents.A
 	changed := false
 	for _, a := range as {
 		_, configured := cfg[a.ID]
-		busy := a.State == agents.Ringing || a.State == agents.OnCall
 		ringFor := plan.Rules[a.CallQueue].RingTimeout + offerGrace
 		switch {
 		case a.State == agents.WrapUp && !a.WrapUntil.After(now):
 			a.set(agents.Available, now)
-		case busy && a.Node != "" && !alive[a.Node]:
-			l.log.Info("line: agent freed: the node ringing or bridging them is gone", "agent", a.ID, "node", a.Node)
-			a.settle(now, "", configured)
+		case a.State == agents.Ringing && a.Node != "" && !alive[a.Node]:
+			l.log.Info("line: agent freed: the node ringing them is gone", "agent", a.ID, "node", a.Node)
+			a.settle(now, "", configured) // not a miss: the agent did nothing wrong
+		case a.State == agents.OnCall && a.Node != "" && !alive[a.Node]:
+			// The call died with the node (its media was there): it ended
+			// now as far as the line can tell. The phone got no BYE (see
+			// the package doc): the wrap-up gives the agent time to hang
+			// up before the next offer rings them.
+			l.log.Warn("line: agent's call ended: the node bridging it is gone; their phone may still show the call",
+				"agent", a.ID, "node", a.Node, "call_id", a.CallID)
+			if wrap := a.endCall(now, wrapUp(plan.Rules, a.CallQueue), configured); wrap > 0 {
+				l.after(wrap)
+			}
 		case a.State == agents.Ringing && (gone[a.CallID] || now.Sub(a.Since) > ringFor):
 			a.settle(now, "", configured)
 		default:

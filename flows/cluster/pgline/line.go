@@ -52,8 +52,25 @@
 // end of a call and wrap-up (until a time in the row, ended by whichever
 // node decides next), misses in a row pausing — is applied to the
 // agent's row on the node where it happens, so /api/agents, the feature
-// codes and the strategies see the same agents on every node. An agent
-// rung or bridged by a node that died is freed when its lease runs out.
+// codes and the strategies see the same agents on every node.
+//
+// # A node that dies
+//
+// Its callers' media died with it; their rows expire after TTL and leave
+// every node's line. An agent it was ringing is free again then, with no
+// miss counted. An agent it had bridged has, as far as the line can
+// tell, ended the call when the node's lease ran out: LastEnded is then,
+// the queue's wrap-up follows, then Available (or the pause or sign-out
+// asked for during the call), as after any call. Their phone gets no BYE
+// and shows the call until they hang up; the wrap-up is their time to.
+// Another node could send that BYE only with the dialog (Call-ID, tags,
+// CSeq, remote target, route set) kept where it can read it: written to
+// the database at every answer and every in-dialog request, by the SIP
+// layer, for the rare crash, on the call path of every call. The line
+// does not do it: the media is lost anyway, so the BYE would only spare
+// the agent one button; and the proxy in front, which record-routes every
+// dialog, already holds them all — ending a dead node's dialogs belongs
+// there (Kamailio's dialog module can send BYE to both ends of a dialog).
 package pgline
 
 import (

@@ -347,19 +347,7 @@ func (l *Line) Ended(agentID string) {
 			if a.State != agents.OnCall {
 				return false
 			}
-			now := l.opt.Now()
-			a.LastEnded = now
-			wrap = agents.DefaultWrapUp
-			if r, ok := rules[a.CallQueue]; ok {
-				wrap = r.WrapUp
-			}
-			if !l.configured(agentID) || a.Then != "" || wrap <= 0 {
-				a.settle(now, "", l.configured(agentID))
-				wrap = 0
-				return true
-			}
-			a.set(agents.WrapUp, now)
-			a.WrapUntil = now.Add(wrap)
+			wrap = a.endCall(l.opt.Now(), wrapUp(rules, a.CallQueue), l.configured(agentID))
 			return true
 		})
 		if err != nil {
