@@ -1,7 +1,11 @@
 package flows
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/pem"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -28,8 +32,18 @@ type TrunkDef struct {
 	// URI is where kefu's INVITEs go, sip:HOST[:PORT]; the number
 	// dialled becomes the user part of the request URI.
 	URI string `yaml:"uri"`
-	// Transport is udp (default) or tcp.
+	// Transport is udp (default), tcp or tls. Over TLS kefu checks the
+	// trunk's certificate against the system's roots, or CAFile's, for
+	// the URI's host, unless Pin names the certificate itself.
 	Transport string `yaml:"transport"`
+	// CAFile is a PEM file of the certificates that may vouch for the
+	// trunk's (its CA, or its self-signed certificate); relative to
+	// kefu's working directory. Default: the system's roots.
+	CAFile string `yaml:"ca_file"`
+	// Pin is the SHA-256 fingerprint of the trunk's certificate (64 hex
+	// digits, colons allowed: openssl x509 -noout -fingerprint -sha256):
+	// only that certificate is taken, whoever signed it.
+	Pin string `yaml:"pin"`
 	// Username and Password answer the trunk's digest challenges, to
 	// INVITEs and REGISTERs; both or neither.
 	Username string `yaml:"username"`
@@ -157,9 +171,10 @@ func (c *Config) validateTrunks(p *problems) {
 		if v := strings.ToLower(t.SRTP); v != "" && v != "required" && v != "optional" && v != "off" {
 			p.at(path+".srtp", "trunk %s: srtp %q: use required, optional or off", t.Name, t.SRTP)
 		}
-		if tr := strings.ToLower(t.Transport); tr != "" && tr != "udp" && tr != "tcp" {
-			p.at(path+".transport", "trunk %s: transport %q: use udp or tcp", t.Name, t.Transport)
+		if tr := strings.ToLower(t.Transport); tr != "" && tr != "udp" && tr != "tcp" && tr != "tls" {
+			p.at(path+".transport", "trunk %s: transport %q: use udp, tcp or tls", t.Name, t.Transport)
 		}
+		t.validateTLS(path, p)
 		switch {
 		case t.Username != "" && t.Password == "":
 			p.at(path+".username", "trunk %s: a username without a password: give both, or neither for a trunk that trusts kefu's address", t.Name)
@@ -211,6 +226,56 @@ func (c *Config) validateTrunks(p *problems) {
 	}
 }
 
+// validateTLS checks a trunk's ca_file and pin: only over TLS, a file of
+// PEM certificates, a SHA-256 fingerprint.
+func (t TrunkDef) validateTLS(path string, p *problems) {
+	tls := strings.EqualFold(t.Transport, "tls")
+	if t.CAFile != "" {
+		switch data, err := os.ReadFile(t.CAFile); {
+		case !tls:
+			p.at(path+".ca_file", "trunk %s: ca_file without transport: tls does nothing", t.Name)
+		case err != nil:
+			p.at(path+".ca_file", "trunk %s: ca_file: %v", t.Name, err)
+		case !hasPEMCert(data):
+			p.at(path+".ca_file", "trunk %s: ca_file %s holds no PEM certificate", t.Name, t.CAFile)
+		}
+	}
+	if t.Pin != "" {
+		switch _, ok := ParsePin(t.Pin); {
+		case !tls:
+			p.at(path+".pin", "trunk %s: pin without transport: tls does nothing", t.Name)
+		case !ok:
+			p.at(path+".pin", "trunk %s: pin %q: the certificate's SHA-256 fingerprint, 64 hex digits (colons allowed)", t.Name, t.Pin)
+		}
+	}
+}
+
+// hasPEMCert reports whether data holds a PEM CERTIFICATE block.
+func hasPEMCert(data []byte) bool {
+	for len(data) > 0 {
+		var b *pem.Block
+		if b, data = pem.Decode(data); b == nil {
+			return false
+		}
+		if b.Type == "CERTIFICATE" {
+			return true
+		}
+	}
+	return false
+}
+
+// ParsePin reads a trunk's pin: a SHA-256 fingerprint as 64 hex digits,
+// in pairs separated by colons or not.
+func ParsePin(s string) ([sha256.Size]byte, bool) {
+	var pin [sha256.Size]byte
+	b, err := hex.DecodeString(strings.ReplaceAll(strings.TrimSpace(s), ":", ""))
+	if err != nil || len(b) != len(pin) {
+		return pin, false
+	}
+	copy(pin[:], b)
+	return pin, true
+}
+
 func (c *Config) trunkNames() []string {
 	out := make([]string, 0, len(c.Trunks))
 	for _, t := range c.Trunks {
@@ -229,7 +294,7 @@ func checkTrunkURI(u string) error {
 	case strings.Contains(rest, "@"):
 		return fmt.Errorf("no user part: the number dialled goes there; write sip:HOST[:PORT]")
 	case strings.ContainsAny(rest, ";?<> \t"):
-		return fmt.Errorf("no parameters: give the transport as transport: tcp")
+		return fmt.Errorf("no parameters: give the transport as transport: tcp (or tls)")
 	}
 	host, port := rest, ""
 	if strings.HasPrefix(rest, "[") { // an IPv6 literal
