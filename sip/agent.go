@@ -89,6 +89,8 @@ type Agent struct {
 	tls     net.Listener // nil without TLS (tls.go)
 	tlsPort int
 	filter  *conformer // under all three
+	// tlsTrunks are the trunks kefu reaches over TLS (trunktls.go).
+	tlsTrunks atomic.Pointer[tlsTrunkSet]
 
 	// fakePorts, when set, hands out RTP sockets in place of ports: tests
 	// give calls fake packet conns (listenRTP).
@@ -155,6 +157,7 @@ func New(cfg Config) (*Agent, error) {
 	sipLog := slog.New(levelFilter{newSafeHandler(log.Handler(), cfg.ShowNumbers), slog.LevelWarn}) // siplog.go
 	port := udp.LocalAddr().(*net.UDPAddr).Port
 	a.ua, err = sipgo.NewUA(sipgo.WithUserAgent(cfg.UserAgent), sipgo.WithUserAgentHostname(a.adv.String()),
+		sipgo.WithUserAgenTLSConfig(a.clientTLS()),
 		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(sipLog)),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(sipLog)))
 	if err != nil {

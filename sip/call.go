@@ -189,8 +189,10 @@ func (a *Agent) contact(req *sip.Request) *sip.ContactHeader {
 	port := a.udp.LocalAddr().(*net.UDPAddr).Port
 	uri := sip.Uri{Scheme: "sip", User: "kefu", Host: a.adv.String(), Port: port}
 	switch t := req.Transport(); {
-	case overTLS(req) && a.tls != nil:
-		uri.Port = a.tlsPort
+	case overTLS(req):
+		if a.tls != nil {
+			uri.Port = a.tlsPort
+		}
 		if strings.EqualFold(req.Recipient.Scheme, "sips") {
 			uri.Scheme = "sips"
 			break

@@ -253,6 +253,12 @@ func (l *leg) dial(ctx context.Context, target sip.Uri, codec media.Codec, timeo
 	inv.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	inv.SetBody(sdp.BuildOffer(l.local, true, sdp.SendRecv)) // with telephone-event: keys pass both ways
 
+	if overTLS(inv) {
+		if err := a.addVia(a.client, inv); err != nil { // sent-by: the TLS port
+			return sdp.Answer{}, 0, err
+		}
+	}
+
 	dctx, cancel := context.WithTimeoutCause(ctx, timeout, errNoAnswer)
 	defer cancel()
 	ua := &sipgo.DialogUA{Client: a.client, ContactHDR: *contact}

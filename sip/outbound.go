@@ -318,7 +318,11 @@ func (o *Outbound) dialTrunk(ctx context.Context, log *slog.Logger, d callback.D
 		log.Info("customer not reached", "result", res.String(), "code", code, "ring_s", round1(time.Since(start).Seconds()), "error", err.Error())
 		return nil, sdp.Answer{}, res, err
 	}
-	log.Info("customer answered", "ring_s", round1(time.Since(start).Seconds()), "codec", ans.Codec.String())
+	attrs := []any{"ring_s", round1(time.Since(start).Seconds()), "codec", ans.Codec.String()}
+	if ans.SRTP.On() {
+		attrs = append(attrs, "srtp", ans.SRTP.Suite.String()) // the suite, never the keys
+	}
+	log.Info("customer answered", attrs...)
 	return l, ans, callback.Answered, nil
 }
 

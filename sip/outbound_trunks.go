@@ -107,17 +107,29 @@ func (o *Outbound) Run(ctx context.Context) {
 // calls in progress go on).
 func (o *Outbound) Configure(defs []flows.TrunkDef) error {
 	next := map[string]*outTrunk{}
+	secure := &tlsTrunkSet{}
 	for _, d := range defs {
 		var u sip.Uri
 		if err := sip.ParseUri(d.URI, &u); err != nil {
 			return fmt.Errorf("trunk %s: %w", d.Name, err)
 		}
-		if d.TransportOr() == "TCP" {
+		if tr := d.TransportOr(); tr != "UDP" {
 			u.UriParams = sip.NewParams()
-			u.UriParams.Add("transport", "tcp")
+			u.UriParams.Add("transport", strings.ToLower(tr))
+		}
+		if d.TransportOr() == "TLS" {
+			t, err := newTrunkTLS(d, u.Host)
+			if err != nil {
+				return fmt.Errorf("trunk %s: %w", d.Name, err)
+			}
+			secure.list = append(secure.list, t)
+			if o.a.tls == nil {
+				o.log.Warn("trunk over TLS, but kefu has no -tls-listen: the trunk's own requests (its BYE) reach kefu only over the connection kefu opened", "trunk", d.Name)
+			}
 		}
 		next[d.Name] = &outTrunk{def: d, uri: u}
 	}
+	o.a.tlsTrunks.Store(secure)
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	for name, old := range o.trunks {
@@ -143,7 +155,7 @@ func (o *Outbound) Configure(defs []flows.TrunkDef) error {
 }
 
 func equalTrunk(a, b flows.TrunkDef) bool {
-	return a.URI == b.URI && a.Transport == b.Transport && a.Username == b.Username && a.Password == b.Password &&
+	return a.URI == b.URI && a.Transport == b.Transport && a.CAFile == b.CAFile && a.Pin == b.Pin && a.Username == b.Username && a.Password == b.Password &&
 		a.Register == b.Register && a.ExpiresOr() == b.ExpiresOr() && a.CallerID == b.CallerID && a.Prefix == b.Prefix &&
 		a.Calls() == b.Calls() && a.Ring() == b.Ring() && strings.EqualFold(a.SRTP, b.SRTP)
 }
@@ -154,15 +166,23 @@ func (o *Outbound) startReg(t *outTrunk) {
 		return
 	}
 	port := o.a.udp.LocalAddr().(*net.UDPAddr).Port
+	if t.def.TransportOr() == "TLS" && o.a.tls != nil {
+		port = o.a.tlsPort
+	}
 	contact := sip.Uri{Scheme: "sip", User: orDefault(t.def.Username, "kefu"), Host: o.a.adv.String(), Port: port}
-	if t.def.TransportOr() == "TCP" {
+	if tr := t.def.TransportOr(); tr != "UDP" {
 		contact.UriParams = sip.NewParams()
-		contact.UriParams.Add("transport", "tcp")
+		contact.UriParams.Add("transport", strings.ToLower(tr))
 	}
 	reg, err := trunk.New(trunk.Config{
 		Name: t.def.Name, Registrar: sip.Uri{Scheme: "sip", Host: t.uri.Host, Port: t.uri.Port}, Transport: t.def.TransportOr(),
 		User: t.def.Username, Password: t.def.Password, Contact: contact, Expires: t.def.ExpiresOr(), UserAgent: o.a.cfg.UserAgent,
 		Send: func(ctx context.Context, req *sip.Request) (*sip.Response, error) {
+			if req.Via() == nil && overTLS(req) {
+				if err := o.a.addVia(o.a.client, req); err != nil { // sent-by: the TLS port
+					return nil, err
+				}
+			}
 			return o.a.client.Do(ctx, req)
 		},
 		Logger:   o.log,
