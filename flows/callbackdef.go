@@ -329,7 +329,7 @@ func isDialable(n string) bool {
 // customer and news to the agent that the customer was not reached; a
 // follow-up's news, survey question, thanks and goodbye (CS-FOLLOWUP).
 var CallbackPrompts = []string{"callback.whisper", "callback.greet", "callback.unreached", "callback.machine",
-	"followup.greet", "followup.bye", "survey.ask", "survey.thanks"}
+	"followup.greet", "followup.bye", "survey.ask", "survey.thanks", "followup.whisper", "queue.connecting"}
 
 // checkCallbackPrompts: with a trunk configured kefu makes callbacks, and
 // needs their prompts and the digits of the whisper.

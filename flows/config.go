@@ -107,6 +107,7 @@ type Config struct {
 	// Callbacks and FollowUps are settings of the calls kefu places that
 	// belong to no queue (outbounddef.go).
 	Callbacks *Callbacks       `yaml:"callbacks"`
+	FollowUps *FollowUps       `yaml:"followups"`
 	Flows     map[string]*Flow `yaml:"flows"`
 
 	loc   *time.Location

@@ -91,6 +91,7 @@ func (c *Config) validate(file string, data []byte) error {
 	c.validateTrunks(p)
 	c.validateAnsweringMachine(p)
 	c.validateCallbacks(p)
+	c.validateFollowUps(p)
 	for _, name := range slices.Sorted(maps.Keys(c.Destinations)) {
 		if u := c.Destinations[name]; !strings.HasPrefix(u, "sip:") || !strings.Contains(u, "@") {
 			p.at("$.destinations."+name, "destination %q: want a SIP URI such as sip:8001@pbx.example.com", u)

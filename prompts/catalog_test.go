@@ -40,7 +40,7 @@ var wantIDs = func() []string {
 		"afterhours.notice", "afterhours.serve", "afterhours.offer", "day.today", "day.tomorrow", "day.1", "day.2", "day.3", "day.4", "day.5", "day.6", "day.7",
 		"time.night", "time.morning", "time.noon", "time.afternoon", "time.evening", "unit.oclock", "unit.half", "unit.fen",
 		"callback.whisper", "callback.greet", "callback.unreached", "callback.machine",
-		"followup.greet", "followup.bye",
+		"followup.greet", "followup.bye", "followup.whisper",
 	}
 	for d := range 10 {
 		ids = append(ids, fmt.Sprintf("digit.%d", d))

@@ -38,7 +38,11 @@ func (o *Outbound) Ring(ctx context.Context, r callback.Ring) (callback.Agent, [
 	}
 	results := make(chan rang, len(r.Agents))
 	log := o.log.With("callback", r.CallbackID, "queue", r.Queue)
-	id := &identity{Number: r.Number, Display: "回电 " + r.Queue, Queue: r.Queue}
+	display := r.Display
+	if display == "" {
+		display = "回电 " + r.Queue
+	}
+	id := &identity{Number: r.Number, Display: display, Queue: r.Queue}
 	for i, t := range r.Agents {
 		go func() {
 			l, ans, res := o.ringAgent(rctx, log, t, id, r.Timeout)
@@ -332,8 +336,9 @@ type outCustomer struct {
 	trunk string
 	log   *slog.Logger
 	leg   *outLeg
-	from  *relay  // what the customer says: to the agent once bridged
-	tap   *amdTap // the customer's audio on its way to from: the answering-machine detector
+	from  *relay   // what the customer says: to the agent once bridged
+	tap   *amdTap  // the customer's audio on its way to from: the answering-machine detector
+	line  *outLine // a follow-up's line put through (Put): its Hangup
 	once  sync.Once
 }
 
@@ -432,6 +437,10 @@ func drainKeys(keys chan rune) {
 
 // Hangup implements callback.Customer.
 func (c *outCustomer) Hangup() {
+	if c.line != nil {
+		c.line.Hangup()
+		return
+	}
 	c.once.Do(func() {
 		c.leg.hangup()
 		c.g.o.release(c.trunk)
@@ -452,7 +461,7 @@ func (o *Outbound) Call(ctx context.Context, d callback.Dial) (callback.Line, ca
 	keys := make(chan rune, 16)
 	in := newRelay("customer") // what the customer says: nobody listens; their RFC 4733 keys go to keys
 	in.keys = keys
-	ln := &outLine{o: o, trunk: d.Trunk, tap: newAMDTap(in)}
+	ln := &outLine{o: o, trunk: d.Trunk, in: in, tap: newAMDTap(in)}
 	ln.leg = startOutLeg(l, ans, o.a.cfg.Current().Config.MediaTimeout.D(), ln.tap, keys)
 	return ln, callback.Answered, nil
 }
@@ -462,8 +471,20 @@ type outLine struct {
 	o     *Outbound
 	trunk string
 	leg   *outLeg
+	in    *relay  // what the customer says: to an agent once put through
 	tap   *amdTap // the answering-machine detector on the customer's audio
 	once  sync.Once
+}
+
+// Put implements callback.Line: the customer's call as a callback's,
+// put through to the agent by its Bridge; hanging it up hangs up the
+// line.
+func (ln *outLine) Put(a callback.Agent) callback.Customer {
+	g, ok := a.(*outAgent)
+	if !ok {
+		return nil
+	}
+	return &outCustomer{g: g, trunk: ln.trunk, log: ln.leg.l.log, leg: ln.leg, from: ln.in, tap: ln.tap, line: ln}
 }
 
 // Say implements callback.Line.

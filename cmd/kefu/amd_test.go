@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -173,6 +174,69 @@ func TestIntegrationCallbackPerson(t *testing.T) {
 	}
 	if !strings.Contains(res.logs, "key 5 from kefu") {
 		t.Errorf("the agent's key 5 did not reach the customer (SIP INFO):\n%s", res.logs)
+	}
+	a.stop()
+}
+
+// TestIntegrationFollowUpAgent (issue 13, CS-FOLLOWUP with
+// followups.queue): the customer of a resolved complaint answers the
+// follow-up's survey with 3 (不满意, SIP INFO); the answer is stored, the
+// customer is told they are being put through and the queue's agent is
+// rung like a callback's (the phone shows 回访): the agent hears the
+// whisper, then the agent and the customer talk (the customer's phone
+// echoes the agent's voice back) until the agent hangs up.
+func TestIntegrationFollowUpAgent(t *testing.T) {
+	integration(t)
+	t.Parallel()
+	trunk := startSippUAS(t, "uas_followup_agent.xml", 150*time.Second, "-rtp_echo")
+	data := t.TempDir()
+	st, err := store.Open(t.Context(), data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := st.AddComplaint(t.Context(), records.Complaint{CallID: "unhappy", Caller: "13800000007", Class: "general", At: time.Now().Add(-time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	cfg := amdConfig(trunk.port) + "followups: {queue: customers, agent_keys: \"3\", max_wait: 1m}\n"
+	a := startAgent(t, "-config", configFile(t, cfg), "-data", data)
+	dir := t.TempDir()
+	tone := filepath.Join(dir, "agent.wav")
+	writeSineWAV(t, tone, agentHz, 60*time.Second)
+	ph := startPhone(t, a, "-id", "8001", "-password", "secret-8001", "-play", tone, "-answer-after", "500ms", "-hangup-after", "15s", "-for", "2m")
+	ph.wait(t, "registered", 10*time.Second)
+	res, err := http.Post(fmt.Sprintf("http://%s/api/complaints/%d/resolved", a.http, c.ID), "application/json", strings.NewReader(`{"by":"王经理"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	offered := ph.wait(t, "offered", 40*time.Second)
+	if !strings.Contains(fmt.Sprint(offered["display"]), "回访") || !strings.Contains(fmt.Sprint(offered["from"]), "13800000007") {
+		t.Errorf("the agent's phone was offered %v; want a follow-up (回访) of 13800000007", offered)
+	}
+	talked := a.waitEntry(t, "follow-up: the customer and the agent talked", 40*time.Second)
+	if talked.str("agent") != "8001" || talked.str("by") != "agent" || talked.num("talk_s") < 5 {
+		t.Errorf("the talk: %v", talked)
+	}
+	if ended := a.waitEntry(t, "callback call ended", time.Second); ended.num("relayed_to_agent") < 100 || ended.num("relayed_to_customer") < 100 {
+		t.Errorf("the bridge relayed little: %v", ended)
+	}
+	var page struct {
+		Items []struct {
+			Score int    `json:"score"`
+			Key   string `json:"key"`
+		} `json:"items"`
+	}
+	getJSON(t, a, "/api/surveys", &page)
+	if len(page.Items) != 1 || page.Items[0].Key != "3" {
+		t.Errorf("survey answers: %+v", page.Items)
+	}
+	r := trunk.wait()
+	if r.code != 0 {
+		t.Errorf("sipp exit %d:\n%s\n%s", r.code, r.logs, r.errs)
 	}
 	a.stop()
 }

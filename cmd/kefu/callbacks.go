@@ -104,6 +104,7 @@ func (c *callbacks) start(agent *sip.Agent, b *board, reg prometheus.Registerer)
 			Prompts: func() *prompts.Catalog { return c.current().Catalog },
 			Logger:  c.log,
 			OnCall:  func(result string) { followUpCalls.WithLabelValues(result).Inc() },
+			Queues:  snap.Queues, Board: b, Phone: c.out,
 		})
 		if err != nil {
 			cancel()
@@ -184,7 +185,9 @@ func amdOf(cfg *flows.Config) *amd.Options {
 
 // followUpSettings says how follow-up calls are made now: through the
 // first trunk, with the attempts and delay of callbacks left outside any
-// queue; none without a trunk, or while the service is down or closed.
+// queue, the answering-machine detection, and the queue whose agents take
+// the customers still not satisfied (followups:); none without a trunk,
+// or while the service is down or closed.
 func (c *callbacks) followUpSettings() (callback.FollowUpSettings, bool) {
 	cfg := c.current().Config
 	if len(cfg.Trunks) == 0 || cfg.ServiceDown() || !cfg.InService(time.Now()) {
@@ -192,8 +195,9 @@ func (c *callbacks) followUpSettings() (callback.FollowUpSettings, bool) {
 	}
 	t := cfg.Trunks[0]
 	rules, _ := cfg.CallbackRulesFor("")
+	q, keys, wait := cfg.FollowUpHandOff()
 	return callback.FollowUpSettings{Trunk: t.Name, Ring: t.Ring(), Prefix: t.Prefix, Attempts: rules.Attempts, Retry: rules.Retry.D(),
-		AMD: amdOf(cfg)}, true
+		AMD: amdOf(cfg), Queue: q, AgentKeys: keys, MaxWait: wait}, true
 }
 
 // reloaded applies a reloaded configuration: its trunks, and a fresh

@@ -282,9 +282,14 @@ func (s *Scheduler) screen(ctx context.Context, p records.Pending, agent Agent, 
 
 // whisper is 「回电客户,尾号」 and the last digits of number.
 func (s *Scheduler) whisper(cat *prompts.Catalog, number string) ([]*prompts.Prompt, error) {
-	lead, ok := cat.Get(PromptWhisper)
+	return whisperOf(cat, PromptWhisper, number)
+}
+
+// whisperOf is the prompt lead and the last digits of number.
+func whisperOf(cat *prompts.Catalog, leadID, number string) ([]*prompts.Prompt, error) {
+	lead, ok := cat.Get(leadID)
 	if !ok {
-		return nil, fmt.Errorf("no prompt %s", PromptWhisper)
+		return nil, fmt.Errorf("no prompt %s", leadID)
 	}
 	digits, err := cat.Number(number[max(len(number)-maskedDigits, 0):])
 	if err != nil {

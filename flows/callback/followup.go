@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/kefu-hotline/kefu/flows/queue"
 	"github.com/kefu-hotline/kefu/flows/records"
 	"github.com/kefu-hotline/kefu/media/amd"
 	"github.com/kefu-hotline/kefu/prompts"
@@ -23,11 +25,17 @@ const (
 	// The survey's question and thanks (CS-SURVEY).
 	PromptSurveyAsk    = "survey.ask"
 	PromptSurveyThanks = "survey.thanks"
+	// PromptFollowUpWhisper is what the agent a follow-up's customer is
+	// handed to hears first: 「回访客户,尾号」, then the last four digits.
+	PromptFollowUpWhisper = "followup.whisper"
+	// PromptConnecting tells that customer they are being put through:
+	// 「正在为您转接,请您稍等,不要挂机」 (CS-PROMISE).
+	PromptConnecting = "queue.connecting"
 )
 
 // FollowUpPrompts lists the prompts follow-up calls need, for kefu check.
 func FollowUpPrompts() []string {
-	return []string{PromptFollowUp, PromptFollowUpBye, PromptSurveyAsk, PromptSurveyThanks}
+	return []string{PromptFollowUp, PromptFollowUpBye, PromptSurveyAsk, PromptSurveyThanks, PromptFollowUpWhisper, PromptConnecting}
 }
 
 // DefaultScores are the scores of the keys the default survey question
@@ -56,6 +64,10 @@ type Line interface {
 	// Keys delivers the keys the customer presses (RFC 4733 or SIP
 	// INFO), from the answer on.
 	Keys() <-chan rune
+	// Put puts the customer through to the agent who took them (a
+	// follow-up handed to an agent): the Customer's Bridge relays the
+	// two; its Hangup, like the line's, ends the customer's call.
+	Put(a Agent) Customer
 	// Gone is closed when the customer hangs up.
 	Gone() <-chan struct{}
 	// Hangup ends the call, once.
@@ -75,6 +87,12 @@ type FollowUpSettings struct {
 	// answer: a machine is hung up on, and the call counts as one that
 	// did not reach the customer.
 	AMD *amd.Options
+	// Queue, when set, is the queue whose agents take the customers who
+	// answer the survey with one of AgentKeys, waiting up to MaxWait
+	// (handoff.go).
+	Queue     string
+	AgentKeys string
+	MaxWait   time.Duration
 }
 
 // FollowUpConfig wires FollowUps.
@@ -98,6 +116,11 @@ type FollowUpConfig struct {
 	KeyWait time.Duration
 	// OnCall, if set, is told each call's result (metrics).
 	OnCall func(result string)
+	// Queues, Board and Phone hand customers to agents (Settings'
+	// Queue): required for it.
+	Queues *queue.Manager
+	Board  Board
+	Phone  Phone
 }
 
 // FollowUps makes the follow-up calls of resolved complaints (CS-FOLLOWUP):
@@ -305,6 +328,10 @@ func (f *FollowUps) talk(ctx context.Context, log *slog.Logger, p records.Follow
 		if score, ok := f.cfg.Scores[key]; ok && ctx.Err() == nil {
 			f.finish(ctx, p, records.FollowUpAnswered, string(key), score)
 			log.Info("follow-up answered", "key", string(key), "score", score)
+			if set.Queue != "" && strings.ContainsRune(set.AgentKeys, key) && f.cfg.Board != nil {
+				f.handOff(ctx, log, p, line, set, cat)
+				return records.AttemptAnswered
+			}
 			_ = say(PromptSurveyThanks, PromptFollowUpBye)
 			return records.AttemptAnswered
 		}

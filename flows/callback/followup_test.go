@@ -21,6 +21,7 @@ type fakeDialer struct {
 	mu      sync.Mutex
 	scripts []dialScript
 	calls   []time.Time
+	lines   []*fakeLine
 }
 
 type dialScript struct {
@@ -44,10 +45,15 @@ func (d *fakeDialer) Call(ctx context.Context, dl callback.Dial) (callback.Line,
 	if sc.res != callback.Answered {
 		return nil, sc.res, nil
 	}
-	return &fakeLine{sc: sc, keys: make(chan rune, 4), gone: make(chan struct{})}, callback.Answered, nil
+	l := &fakeLine{sc: sc, keys: make(chan rune, 4), gone: make(chan struct{})}
+	d.mu.Lock()
+	d.lines = append(d.lines, l)
+	d.mu.Unlock()
+	return l, callback.Answered, nil
 }
 
 type fakeLine struct {
+	mu   sync.Mutex
 	sc   dialScript
 	keys chan rune
 	gone chan struct{}
@@ -56,15 +62,42 @@ type fakeLine struct {
 
 func (l *fakeLine) Say(ctx context.Context, ps ...*prompts.Prompt) error {
 	for _, p := range ps {
+		l.mu.Lock()
 		l.said = append(l.said, p.ID)
+		l.mu.Unlock()
 		if p.ID == callback.PromptSurveyAsk && l.sc.key != 0 {
 			k, after := l.sc.key, l.sc.after
 			time.AfterFunc(after, func() { l.keys <- k })
 		}
-		time.Sleep(p.Duration())
+		if !sleep(ctx, p.Duration()) {
+			return ctx.Err()
+		}
 	}
 	return nil
 }
+
+// Put puts the line through to the agent: they talk for a minute, then
+// the agent hangs up.
+func (l *fakeLine) Put(a callback.Agent) callback.Customer {
+	l.mu.Lock()
+	l.said = append(l.said, "put through to "+a.ID())
+	l.mu.Unlock()
+	return lineCustomer{}
+}
+
+type lineCustomer struct{}
+
+func (lineCustomer) Listen(context.Context, amd.Options) (amd.Decision, error) {
+	return amd.Decision{Verdict: amd.Human}, nil
+}
+func (lineCustomer) Say(context.Context, ...*prompts.Prompt) error { return nil }
+func (lineCustomer) Bridge(ctx context.Context) (callback.Party, error) {
+	if !sleep(ctx, time.Minute) {
+		return "", ctx.Err()
+	}
+	return callback.PartyAgent, nil
+}
+func (lineCustomer) Hangup() {}
 
 func (l *fakeLine) Listen(ctx context.Context, o amd.Options) (amd.Decision, error) {
 	if l.sc.machine {

@@ -32,7 +32,7 @@ var catalog = sync.OnceValues(func() (*prompts.Catalog, error) {
 	var lines []string
 	for l := range strings.SplitSeq(string(text), "\n") {
 		id, _, _ := strings.Cut(l, "\t")
-		if !strings.HasPrefix(id, "callback.") && !strings.HasPrefix(id, "digit.") && !strings.HasPrefix(id, "followup.") && !strings.HasPrefix(id, "survey.") {
+		if !strings.HasPrefix(id, "callback.") && !strings.HasPrefix(id, "digit.") && !strings.HasPrefix(id, "followup.") && !strings.HasPrefix(id, "survey.") && id != "queue.connecting" {
 			continue
 		}
 		b, err := os.ReadFile(src + id + ".mp3")

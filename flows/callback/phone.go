@@ -50,6 +50,8 @@ type Ring struct {
 	Number  string
 	Agents  []agents.Target
 	Timeout time.Duration
+	// Display is what the phones show; default 回电 and the queue.
+	Display string
 }
 
 // Rang is how one agent's phone answered a Ring.
