@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,6 +31,7 @@ type callbacks struct {
 	st      dataStore
 	current func() *flows.Bundle
 	log     *slog.Logger
+	node    string // this process among the nodes of a shared store (claims)
 
 	sched     atomic.Pointer[callback.Scheduler] // once started
 	followUps atomic.Pointer[callback.FollowUps]
@@ -40,7 +44,25 @@ type callbacks struct {
 // newCallbacks makes the records side: callbacks stored go to the
 // scheduler once it runs.
 func newCallbacks(st dataStore, current func() *flows.Bundle, log *slog.Logger) *callbacks {
-	return &callbacks{st: st, current: current, log: log}
+	return &callbacks{st: st, current: current, log: log, node: nodeName()}
+}
+
+// claims has each callback and follow-up made by one node at a time on a
+// store several nodes share; nil on the embedded one.
+func (c *callbacks) claims() callback.Claims {
+	if s, ok := c.st.(sharedStore); ok {
+		return s.Store
+	}
+	return nil
+}
+
+// nodeName names this process among the nodes sharing a store: the host,
+// the process id and a random part, so a node started again is another.
+func nodeName() string {
+	host, _ := os.Hostname()
+	b := make([]byte, 3)
+	_, _ = rand.Read(b)
+	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
 }
 
 // records is the store a configuration's flows keep their records in:
@@ -87,6 +109,7 @@ func (c *callbacks) start(agent *sip.Agent, b *board, reg prometheus.Registerer)
 		Prompts:   func() *prompts.Catalog { return c.current().Catalog },
 		Logger:    c.log,
 		OnAttempt: func(_, result string) { attempts.WithLabelValues(result).Inc() },
+		Claims:    c.claims(), Node: c.node,
 	})
 	if err != nil {
 		return err
@@ -105,6 +128,7 @@ func (c *callbacks) start(agent *sip.Agent, b *board, reg prometheus.Registerer)
 			Logger:  c.log,
 			OnCall:  func(result string) { followUpCalls.WithLabelValues(result).Inc() },
 			Queues:  snap.Queues, Board: b, Phone: c.out,
+			Claims: c.claims(), Node: c.node,
 		})
 		if err != nil {
 			cancel()

@@ -121,6 +121,13 @@ type FollowUpConfig struct {
 	Queues *queue.Manager
 	Board  Board
 	Phone  Phone
+	// Claims, when several nodes share the book, has each follow-up
+	// called by one node at a time (claims.go); Node names this one,
+	// Lease is a claim's lease (default DefaultLease). nil: this node
+	// makes them all.
+	Claims Claims
+	Node   string
+	Lease  time.Duration
 }
 
 // FollowUps makes the follow-up calls of resolved complaints (CS-FOLLOWUP):
@@ -131,9 +138,10 @@ type FollowUpConfig struct {
 // customer is tried again after Retry, up to Attempts, and never after the
 // follow-up is due.
 type FollowUps struct {
-	cfg  FollowUpConfig
-	log  *slog.Logger
-	poke chan struct{}
+	cfg    FollowUpConfig
+	log    *slog.Logger
+	poke   chan struct{}
+	claims *claimer // nil: no other node
 
 	mu      sync.Mutex
 	running map[int64]bool
@@ -160,7 +168,14 @@ func NewFollowUps(cfg FollowUpConfig) (*FollowUps, error) {
 	if cfg.KeyWait <= 0 {
 		cfg.KeyWait = 5 * time.Second
 	}
-	return &FollowUps{cfg: cfg, log: cfg.Logger, poke: make(chan struct{}, 1), running: map[int64]bool{}}, nil
+	f := &FollowUps{cfg: cfg, log: cfg.Logger, poke: make(chan struct{}, 1), running: map[int64]bool{}}
+	if cfg.Claims != nil {
+		if cfg.Lease <= 0 {
+			cfg.Lease = DefaultLease
+		}
+		f.claims = &claimer{c: cfg.Claims, kind: ClaimFollowUp, owner: cfg.Node, lease: cfg.Lease}
+	}
+	return f, nil
 }
 
 // Poke makes FollowUps read the book now (a complaint was resolved).
@@ -210,6 +225,7 @@ func (f *FollowUps) round(ctx context.Context) {
 			f.finish(ctx, p, records.FollowUpNoAnswer, "", 0)
 			f.log.Info("follow-up not made within its day", "followup", p.ID, "complaint", p.ComplaintID, "attempts", p.Attempts)
 		case !on || p.NotBefore.After(now) || n >= f.cfg.MaxCalls || !f.cfg.Dialer.Up(set.Trunk):
+		case f.claims != nil && !f.claims.claim(ctx, p.ID): // another node calls it
 		default:
 			f.mu.Lock()
 			f.running[p.ID] = true
@@ -221,7 +237,15 @@ func (f *FollowUps) round(ctx context.Context) {
 					f.mu.Unlock()
 					f.Poke()
 				}()
+				held := make(chan struct{})
+				if f.claims != nil {
+					go f.claims.hold(ctx, p.ID, held)
+				}
 				f.call(ctx, p, set)
+				close(held)
+				if f.claims != nil {
+					f.claims.release(ctx, p.ID)
+				}
 			})
 		}
 	}

@@ -72,6 +72,15 @@ type Config struct {
 	MaxQueued int
 	// OnAttempt, if set, is told every attempt's result (metrics).
 	OnAttempt func(trunk, result string)
+	// Claims, when several nodes share the book, has each callback made
+	// by one node at a time (claims.go); Node names this one, Lease is a
+	// claim's lease (default DefaultLease), and the book is read again
+	// every Refresh (default 5 s) for the callbacks other nodes took in.
+	// nil: this node makes them all.
+	Claims  Claims
+	Node    string
+	Lease   time.Duration
+	Refresh time.Duration
 }
 
 // Scheduler makes kefu's callbacks (issue 13). A callback waits in its
@@ -92,8 +101,9 @@ type Config struct {
 // One goroutine (Run) owns the schedule; each callback in a queue has a
 // goroutine of its own that waits for its offers and makes its attempt.
 type Scheduler struct {
-	cfg Config
-	log *slog.Logger
+	cfg    Config
+	log    *slog.Logger
+	claims *claimer // nil: no other node
 
 	events chan event
 	quit   chan struct{}  // closed when Run has returned
@@ -183,11 +193,21 @@ func New(cfg Config) (*Scheduler, error) {
 	if cfg.MaxQueued <= 0 {
 		cfg.MaxQueued = DefaultMaxQueued
 	}
-	return &Scheduler{
+	s := &Scheduler{
 		cfg: cfg, log: cfg.Logger, events: make(chan event), quit: make(chan struct{}),
 		entries: map[int64]*entry{}, lines: map[string]*line{}, inQueue: map[string]int{}, slots: map[string]int{},
 		queued: map[*entry]struct{}{},
-	}, nil
+	}
+	if cfg.Claims != nil {
+		if s.cfg.Lease <= 0 {
+			s.cfg.Lease = DefaultLease
+		}
+		if s.cfg.Refresh <= 0 {
+			s.cfg.Refresh = 5 * time.Second
+		}
+		s.claims = &claimer{c: cfg.Claims, kind: ClaimCallback, owner: cfg.Node, lease: s.cfg.Lease}
+	}
+	return s, nil
 }
 
 // Add schedules a callback just left (flows' collect verb stored it).
@@ -295,6 +315,12 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	}
 	changed, unsubscribe := s.cfg.Board.Subscribe()
 	defer unsubscribe()
+	var refresh <-chan time.Time // the other nodes' callbacks (claims.go)
+	if s.claims != nil {
+		t := time.NewTicker(s.cfg.Refresh)
+		defer t.Stop()
+		refresh = t.C
+	}
 	wake := time.NewTimer(time.Hour)
 	defer wake.Stop()
 	var drained, idle []chan struct{}
@@ -327,6 +353,8 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			return nil
 		case <-changed:
 		case <-wake.C:
+		case <-refresh:
+			s.refresh(ctx, time.Now())
 		case ev := <-s.events:
 			if ev.idle != nil {
 				idle = append(idle, ev.idle)
@@ -466,8 +494,14 @@ func (s *Scheduler) admit(ctx context.Context) {
 
 // start puts e in its queue at its place and runs its goroutine.
 func (s *Scheduler) start(ctx context.Context, e *entry, set Settings) {
+	if s.claims != nil && !s.claimed(ctx, e) {
+		return
+	}
 	t, err := s.cfg.Queues.JoinCallback(set.Queue, "callback-"+strconv.FormatInt(e.p.ID, 10), e.p.Priority, e.place)
 	if err != nil {
+		if s.claims != nil {
+			s.claims.release(ctx, e.p.ID)
+		}
 		s.log.Warn("callback cannot join its queue: tried again later", "callback", e.p.ID, "queue", set.Queue, "error", err.Error())
 		e.p.NotBefore = time.Now().Add(s.cfg.Pause)
 		s.schedule(e, time.Now())
@@ -485,7 +519,15 @@ func (s *Scheduler) start(ctx context.Context, e *entry, set Settings) {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
+		held := make(chan struct{})
+		if s.claims != nil {
+			go s.claims.hold(ctx, e.p.ID, held)
+		}
 		d := s.serve(ctx, e, t, offers, set)
+		close(held)
+		if s.claims != nil {
+			s.claims.release(ctx, e.p.ID) // the book has the attempt's end
+		}
 		select {
 		case s.events <- event{done: d}:
 		case <-ctx.Done():

@@ -202,6 +202,9 @@ CREATE INDEX followups_open_due ON followups (due) WHERE outcome = '';
 	// 9: nothing here either: flows/store/pg's agents' registrations
 	// and shared secrets, for several nodes.
 	`SELECT 1;`,
+	// 10: nothing here: flows/store/pg's claims of callbacks and
+	// follow-ups by one node of several.
+	`SELECT 1;`,
 }
 
 // SchemaVersion is the schema version this binary brings a database to.

@@ -124,7 +124,10 @@ WHERE id = $3`, outcome, t, id))
 func (s *Store) InterruptAttempts(ctx context.Context, t time.Time) (int, error) {
 	var n int64
 	err := s.writeDurably(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE callback_attempts SET ended = greatest($1, started), result = $2, counts = false WHERE ended IS NULL`,
+		// Not the attempts another node is making: their callbacks are
+		// claimed (claims.go) past t.
+		tag, err := tx.Exec(ctx, `UPDATE callback_attempts SET ended = greatest($1, started), result = $2, counts = false
+WHERE ended IS NULL AND callback_id NOT IN (SELECT id FROM callbacks WHERE lease_until > $1)`,
 			at(t), records.AttemptInterrupted)
 		n = tag.RowsAffected()
 		return err

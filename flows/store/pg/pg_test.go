@@ -354,3 +354,7 @@ func TestPipeline(t *testing.T) {
 		t.Errorf("synchronous_commit %q in the batch, %q after; want off, then on", in, after)
 	}
 }
+
+func TestFollowUps(t *testing.T) {
+	recordstest.RunFollowUps(t, func(t *testing.T) recordstest.FollowUpBackend { return open(t) })
+}
