@@ -67,12 +67,14 @@ type Sample struct {
 }
 
 // TakeSample reads the CPU time of pids, of the running process (named
-// self) and of the machine, and the host's UDP error counters.
+// self) and of the machine, and the host's UDP error counters. Processes
+// listed under one name are summed: a program that forks workers
+// (Kamailio, PostgreSQL) is measured as all of them.
 func TakeSample(pids PIDs, self string) Sample {
 	s := Sample{At: time.Now(), CPU: map[string]float64{}}
 	for _, p := range pids {
 		if v, err := ProcCPU(p.PID); err == nil {
-			s.CPU[p.Name] = v
+			s.CPU[p.Name] += v
 		}
 	}
 	if v, err := ProcCPU(os.Getpid()); err == nil {
