@@ -241,7 +241,7 @@ kill -0 "$KAM" 2>/dev/null || {
 kamcmd -s "unix:$OUT/kamailio.ctl" dispatcher.list >"$OUT/dispatcher.txt" 2>&1 || true
 
 "${rt[@]}" "$OUT/rtppeer" -caller "127.0.0.1:$CALLER_MEDIA" -agent "127.0.0.1:$AGENT_MEDIA" -pidfile "$OUT/pids" \
-	-status "$OUT/peer.status" -json "$OUT/peer.json" -timeline "$OUT/timeline.txt" -windows "$N-calls" >"$OUT/peer.txt" 2>"$OUT/peer.log" &
+	-status "$OUT/peer.status" -json "$OUT/peer.json" -timeline "$OUT/timeline.txt" -windows "ramp,$N-calls" >"$OUT/peer.txt" 2>"$OUT/peer.log" &
 PEER=$!
 PIDS+=("$PEER")
 sleep 0.3
@@ -258,17 +258,6 @@ log "sipp: $N calls at $R/s through the proxy, each ${HOLD}s (ramp ${RAMP}s)"
 SIPP=$!
 PIDS+=("$SIPP")
 
-active=0
-deadline=$((SECONDS + RAMP + 30))
-while [ $SECONDS -lt $deadline ]; do
-	active=$(status caller_active)
-	[ "${active:-0}" -ge "$N" ] && break
-	kill -0 "$SIPP" 2>/dev/null || break
-	sleep 0.5
-done
-log "ramp done: ${active:-0} of $N calls carry media"
-sleep 2
-
 # The measured processes, for rtppeer's CPU samples: every Kamailio and
 # PostgreSQL process under one name each (rtpmeter sums them).
 {
@@ -278,10 +267,27 @@ sleep 2
 	family "$KAM" | sed 's/^/kamailio=/'
 	family "$PGPID" | sed 's/^/postgres=/'
 } >"$OUT/pids"
+# Window 1, the ramp: what setting up the calls costs (SIP, screening in
+# PostgreSQL, the proxy) on top of the media of the calls already up.
+kill -USR1 "$PEER"
+
+active=0
+deadline=$((SECONDS + RAMP + 30))
+while [ $SECONDS -lt $deadline ]; do
+	active=$(status caller_active)
+	[ "${active:-0}" -ge "$N" ] && break
+	kill -0 "$SIPP" 2>/dev/null || break
+	sleep 0.5
+done
+log "ramp done: ${active:-0} of $N calls carry media"
+kill -USR2 "$PEER"
+sleep 2
+
 metrics() {
 	local i
 	for i in 1 2; do curl -fs "http://127.0.0.1:$((HTTP_PORT + i - 1))/metrics" >"$OUT/metrics$i-$1.txt" || true; done
 }
+# Window 2: all N calls up, media both ways, no SIP.
 kill -USR1 "$PEER"
 log "window: ${STEADY}s"
 sleep "$STEADY"
@@ -304,7 +310,14 @@ counter() { awk -v n="$2" '$1 == n || index($1, n "{") == 1 {s += $2} END {print
 	echo "machine before the run: $BEFORE of $(nproc) cores busy, load average $LOADAVG (others' work; see the window's line too)"
 	echo "calls carrying media at window start/end: ${active:-0} / ${active_end:-0}"
 	rtt=$(ls "$OUT"/uac_load_*_rtt.csv 2>/dev/null | head -1)
-	[ -n "$rtt" ] && echo "call setup INVITE→200 through the proxy (sipp, ms): $(awk -F';' 'NR > 1 && $3 == 1 {print $2}' "$rtt" | pct)"
+	if [ -n "$rtt" ]; then
+		echo "call setup INVITE→200 through the proxy (sipp, ms): $(awk -F';' 'NR > 1 && $3 == 1 {print $2}' "$rtt" | pct)"
+		# By quarter of the ramp: how setup grows with the calls already up.
+		for q in 0 1 2 3; do
+			echo "  calls $((q * N / 4 + 1))-$(((q + 1) * N / 4)): $(awk -F';' -v a=$((q * N / 4)) -v b=$(((q + 1) * N / 4)) \
+				'NR > 1 && $3 == 1 && ++n > a && n <= b {print $2}' "$rtt" | pct)"
+		done
+	fi
 	stat=$(ls "$OUT"/uac_load_*_.csv 2>/dev/null | head -1)
 	if [ -n "$stat" ]; then
 		awk -F';' 'NR == 1 {for (i = 1; i <= NF; i++) h[i] = $i} END {
@@ -336,14 +349,15 @@ counter() { awk -v n="$2" '$1 == n || index($1, n "{") == 1 {s += $2} END {print
 			}' "$m"
 	done
 	grep -h 'level=ERROR\|"level":"ERROR"' "$OUT"/node?.log 2>/dev/null | head -3 | sed 's/^/  kefu error: /' || true
-	cat "$OUT/peer.txt"
+	# rtppeer's report without the agent side and the relay (no agents here).
+	awk '/^rtppeer agent side/ {skip = 1; next} /^[^ ]/ {skip = 0} skip || /relay|per leg|agent  side|^bridges/ {next} {print}' "$OUT/peer.txt"
 	echo "results in $OUT"
 } | tee "$OUT/summary.txt"
 
 # The targets of issue 17 (at N=2000, R=50).
 if command -v jq >/dev/null && [ -s "$OUT/peer.json" ]; then
 	jq -r --arg rtt "$(awk -F';' 'NR > 1 && $3 == 1 {print $2}' "$OUT"/uac_load_*_rtt.csv 2>/dev/null | pct)" '
-		(.sides[] | select(.side == "caller")) as $c | .windows[0] as $w |
+		(.sides[] | select(.side == "caller")) as $c | .windows[-1] as $w |
 		"targets (issue 17): setup \($rtt) ms (p99 ≤ 20); kefu → callers lost \($c.lost) (0); " +
 		"cpu kefu1 \($w.cpu_seconds.kefu1 / $w.seconds * 100 | round)% kefu2 \($w.cpu_seconds.kefu2 / $w.seconds * 100 | round)% " +
 		"kamailio \($w.cpu_seconds.kamailio / $w.seconds * 100 | round)% postgres \($w.cpu_seconds.postgres / $w.seconds * 100 | round)% " +
