@@ -350,7 +350,7 @@ counter() { awk -v n="$2" '$1 == n || index($1, n "{") == 1 {s += $2} END {print
 	done
 	grep -h 'level=ERROR\|"level":"ERROR"' "$OUT"/node?.log 2>/dev/null | head -3 | sed 's/^/  kefu error: /' || true
 	# rtppeer's report without the agent side and the relay (no agents here).
-	awk '/^rtppeer agent side/ {skip = 1; next} /^[^ ]/ {skip = 0} skip || /relay|per leg|agent  side|^bridges/ {next} {print}' "$OUT/peer.txt"
+	awk '/^rtppeer agent side/ {skip = 1; next} /^[^ ]/ {skip = 0} skip || /^  (relay|per leg|agent  side)|^bridges/ {next} {print}' "$OUT/peer.txt"
 	echo "results in $OUT"
 } | tee "$OUT/summary.txt"
 
