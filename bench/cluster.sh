@@ -23,11 +23,13 @@
 # /tmp/kefu-cluster.*), KEFU_BIN (a kefu binary instead of building the
 # working tree), REV (the revision the summary names), LOG_LEVEL (kefu's,
 # default info), FSYNC (PostgreSQL's fsync, default on). Ports, all on
-# 127.0.0.1: PUBLIC_PORT (45060, the proxy's side for callers), NODES_PORT
-# (45070, its side for the nodes), NODE_PORT (45061: the nodes' SIP ports
-# are NODE_PORT and NODE_PORT+1), HTTP_PORT (45081 and 45082), PG_PORT
-# (45432), SIPP_PORT (45090), CALLER_MEDIA (46000) and AGENT_MEDIA (46002,
-# unused) for rtppeer, RTP_LO (47000: kefu's RTP ports, 2N+200 a node).
+# 127.0.0.1 and below the kernel's ephemeral range (32768 up), where no
+# outgoing connection takes them: PUBLIC_PORT (14060, the proxy's side for
+# callers), NODES_PORT (14070, its side for the nodes), NODE_PORT (14061:
+# the nodes' SIP ports are NODE_PORT and NODE_PORT+1), HTTP_PORT (14081 and
+# 14082), PG_PORT (14432), SIPP_PORT (14090), CALLER_MEDIA (14100) and
+# AGENT_MEDIA (14102, unused) for rtppeer, RTP_LO (16000: kefu's RTP ports,
+# 2N+200 a node, the second node's from RTP_LO+2N+400).
 # Needs sipp, curl, awk, kamailio and postgresql; jq for the verdict line.
 set -euo pipefail
 
@@ -46,15 +48,15 @@ while getopts "n:r:s:h" opt; do
 	esac
 done
 
-PUBLIC_PORT=${PUBLIC_PORT:-45060}
-NODES_PORT=${NODES_PORT:-45070}
-NODE_PORT=${NODE_PORT:-45061}
-HTTP_PORT=${HTTP_PORT:-45081}
-PG_PORT=${PG_PORT:-45432}
-SIPP_PORT=${SIPP_PORT:-45090}
-CALLER_MEDIA=${CALLER_MEDIA:-46000}
-AGENT_MEDIA=${AGENT_MEDIA:-46002}
-RTP_LO=${RTP_LO:-47000}
+PUBLIC_PORT=${PUBLIC_PORT:-14060}
+NODES_PORT=${NODES_PORT:-14070}
+NODE_PORT=${NODE_PORT:-14061}
+HTTP_PORT=${HTTP_PORT:-14081}
+PG_PORT=${PG_PORT:-14432}
+SIPP_PORT=${SIPP_PORT:-14090}
+CALLER_MEDIA=${CALLER_MEDIA:-14100}
+AGENT_MEDIA=${AGENT_MEDIA:-14102}
+RTP_LO=${RTP_LO:-16000}
 SPAN=$((2 * N + 200)) # RTP ports a node may use: every call on one node, plus slack
 LOG_LEVEL=${LOG_LEVEL:-info}
 FSYNC=${FSYNC:-on}
