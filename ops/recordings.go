@@ -10,7 +10,9 @@ import (
 	"net/http"
 	"os"
 	"path"
+	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/kefu-hotline/kefu/flows/records"
 )
@@ -76,14 +78,20 @@ func MountRecordings(mux *http.ServeMux, g ComplaintGetter, dataDir string, log 
 
 // openRecording opens c's recording inside dataDir (never outside it,
 // whatever the row says): the part file while it is being recorded, else
-// the file, else a part file kefu's stopping left.
+// the file, else a part file kefu's stopping left. A recording under
+// recordings/ is opened inside that folder, which may be a link to a
+// folder the nodes share (issue 17).
 func openRecording(dataDir string, c records.Complaint) (*os.File, fs.FileInfo, error) {
-	root, err := os.OpenRoot(dataDir)
+	dir, rel := dataDir, c.Recording
+	if r, ok := strings.CutPrefix(rel, records.RecordingsDir+"/"); ok {
+		dir, rel = filepath.Join(dataDir, records.RecordingsDir), r
+	}
+	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer root.Close()
-	names := []string{c.Recording, c.Recording + records.PartSuffix}
+	names := []string{rel, rel + records.PartSuffix}
 	if c.State == records.Recording {
 		names[0], names[1] = names[1], names[0]
 	}

@@ -97,6 +97,10 @@ func newRecorder(path, rel string) (*recorder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("recording file: %w", err)
 	}
+	// Held while the file is written: on a recordings folder several
+	// nodes share, another node starting leaves it alone (records.Recover).
+	// A file system without locks records all the same.
+	_ = records.LockPart(f)
 	// 4 KiB: a quarter of a second of audio, four writes a second.
 	buf := bufio.NewWriterSize(f, 4<<10)
 	w, err := audio.NewWriter(bufferedFile{buf, f}, audio.Format{Rate: media.SampleRate, Channels: 1})

@@ -24,6 +24,9 @@ func TestRecorderFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if !records.PartInUse(path + records.PartSuffix) {
+		t.Error("the part file is not locked while it is written: another node's start would finish it")
+	}
 	var data []byte
 	for _, frame := range [][]int16{ramp(160, 0), nil, ramp(80, -500)} {
 		r.frame(frame)
@@ -37,6 +40,9 @@ func TestRecorderFile(t *testing.T) {
 	info, err := r.Stop()
 	if err != nil {
 		t.Fatal(err)
+	}
+	if records.PartInUse(path) {
+		t.Error("the finished file is still locked")
 	}
 	if info.Path != "recordings/complaint.wav" || info.Duration != 50*time.Millisecond {
 		t.Errorf("Stop() = %+v, want 50 ms at recordings/complaint.wav", info)

@@ -1,13 +1,18 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/kefu-hotline/kefu/flows/records"
 	"github.com/kefu-hotline/kefu/flows/store/pg"
 	"github.com/kefu-hotline/kefu/flows/store/pg/pgtest"
 )
@@ -97,5 +102,70 @@ func TestIntegrationSharedRegistration(t *testing.T) {
 	}
 	if !b.waitLog(`"agent answered"`, 10*time.Second) {
 		t.Errorf("node B did not ring 8001 (registered through A)\n%s", grepLines(b.log.String(), "agent"))
+	}
+}
+
+// TestIntegrationSharedRecordings: with one folder mounted as recordings/
+// in both nodes' data directories (here a symbolic link), a complaint
+// recorded on node A is served by node B's API, byte for byte.
+func TestIntegrationSharedRecordings(t *testing.T) {
+	integration(t)
+	t.Parallel()
+	srv := pgtest.Need(t, pgtest.Options{})
+	dsn, err := srv.NewSchema(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	shared := t.TempDir()
+	dataA, dataB := t.TempDir(), t.TempDir()
+	for _, d := range []string{dataA, dataB} {
+		if err := os.Symlink(shared, filepath.Join(d, records.RecordingsDir)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := configFile(t, crashConfig)
+	a := startAgent(t, "-config", cfg, "-store", dsn, "-data", dataA)
+	b := startAgent(t, "-config", cfg, "-store", dsn, "-data", dataB)
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	speech := filepath.Join("..", "..", "testdata", "audio", "zh-speech-20.wav")
+	if _, code, out := dial(t, ctx, a, "-from", "sip:13812345678@127.0.0.1", "-play", speech, "-for", "6s", "-max", "30s"); code != 0 {
+		t.Fatalf("kefu dial exit %d\n%s", code, out)
+	}
+	var page struct {
+		Items []struct {
+			ID        int64  `json:"id"`
+			Recording string `json:"recording"`
+			State     string `json:"state"`
+		} `json:"items"`
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(page.Items) == 0 || page.Items[0].State == string(records.Recording) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no recorded complaint on B's API: %+v", page)
+		}
+		if code := b.api("GET", "/api/complaints", "", &page); code != http.StatusOK {
+			t.Fatalf("GET /api/complaints on B: %d", code)
+		}
+		if len(page.Items) == 0 || page.Items[0].State == string(records.Recording) {
+			select {
+			case <-ctx.Done():
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+	}
+	c := page.Items[0]
+	want, err := os.ReadFile(filepath.Join(dataA, filepath.FromSlash(c.Recording)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := httpGet(ctx, fmt.Sprintf("http://%s/api/complaints/%d/recording", b.http, c.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	got, err := io.ReadAll(res.Body)
+	if err != nil || res.StatusCode != http.StatusOK || !bytes.Equal(got, want) || len(want) < 44+8000 {
+		t.Errorf("node B serves complaint %d's recording (made on A): %d, %d bytes of %d, %v", c.ID, res.StatusCode, len(got), len(want), err)
 	}
 }

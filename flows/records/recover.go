@@ -36,7 +36,9 @@ type Recovered struct {
 // to its final name; a file without a sample of audio is removed. Each
 // complaint is marked Interrupted with the recording and duration found,
 // and a part file no complaint names is added as an Interrupted complaint,
-// so that no complaint is silently gone: all are on the ops API. Run it at
+// so that no complaint is silently gone: all are on the ops API. A part
+// file a recorder holds the lock of (LockPart: another node's recording,
+// on a recordings folder the nodes share) is left alone. Run it at
 // start-up, before calls are taken. A file it cannot finish is logged,
 // counted and left for a person; an error is returned when the store
 // fails.
@@ -53,6 +55,9 @@ func Recover(ctx context.Context, dataDir string, b Backend, log *slog.Logger) (
 	seen := map[string]bool{}
 	for _, c := range open {
 		seen[c.Recording] = true
+		if c.Recording != "" && PartInUse(filepath.Join(dataDir, filepath.FromSlash(c.Recording+PartSuffix))) {
+			continue // being recorded: by another node, on a shared folder
+		}
 		rec, d, err := finishFile(dataDir, c.Recording)
 		if err != nil {
 			out.Failed++
@@ -75,8 +80,8 @@ func Recover(ctx context.Context, dataDir string, b Backend, log *slog.Logger) (
 		errs = append(errs, err)
 	}
 	for _, rel := range parts {
-		if seen[rel] {
-			continue // its complaint's, failed above
+		if seen[rel] || PartInUse(filepath.Join(dataDir, filepath.FromSlash(rel+PartSuffix))) {
+			continue // its complaint's, failed above; or being recorded
 		}
 		c, failed, err := orphan(ctx, dataDir, rel, b, log)
 		if failed {
@@ -178,7 +183,9 @@ func finishFile(dataDir, rel string) (string, time.Duration, error) {
 // partFiles lists the recordings under dataDir that have a part file, as
 // their final paths relative to dataDir.
 func partFiles(dataDir string) ([]string, error) {
-	root := filepath.Join(dataDir, RecordingsDir)
+	// With a separator at the end the walk goes into the folder when it
+	// is a link (to a folder the nodes share, issue 17).
+	root := filepath.Join(dataDir, RecordingsDir) + string(filepath.Separator)
 	var out []string
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
