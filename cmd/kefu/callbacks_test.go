@@ -326,7 +326,7 @@ func TestIntegrationCallbackAfterSystemDown(t *testing.T) {
 	if !a.waitLog(`"msg":"trunk registered"`, 20*time.Second) {
 		t.Fatalf("kefu did not register at the trunk")
 	}
-	ph := startPhone(t, a, "-id", "8001", "-password", "secret-8001", "-answer-after", "500ms", "-hangup-after", "20s", "-for", "3m")
+	ph := startPhone(t, a, "-id", "8001", "-password", "secret-8001", "-answer-after", "500ms", "-hangup-after", "25s", "-for", "3m")
 	ph.wait(t, "registered", 10*time.Second)
 
 	var keys []string
@@ -478,7 +478,10 @@ func TestIntegrationCallbackKilled(t *testing.T) {
 	<-first.exited
 
 	second := startAgent(t, "-config", cfg, "-data", data)
-	ph2 := startPhone(t, second, "-id", "8001", "-password", "secret-8001", "-answer-after", "500ms", "-hangup-after", "15s", "-for", "2m")
+	// The agent talks past the whisper, the 3.5 s in which kefu listens
+	// for an answering machine (the echoing customer sends nothing: a
+	// person waiting) and the greeting.
+	ph2 := startPhone(t, second, "-id", "8001", "-password", "secret-8001", "-answer-after", "500ms", "-hangup-after", "25s", "-for", "2m")
 	ph2.wait(t, "registered", 10*time.Second)
 	ph2.wait(t, "bye_sent", 60*time.Second)
 	if !second.waitLog(`"outcome":"done"`, 10*time.Second) {
