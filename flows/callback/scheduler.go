@@ -315,11 +315,12 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	}
 	changed, unsubscribe := s.cfg.Board.Subscribe()
 	defer unsubscribe()
-	var refresh <-chan time.Time // the other nodes' callbacks (claims.go)
+	var refresh, renew <-chan time.Time // the other nodes' callbacks, and this one's claims (claims.go)
 	if s.claims != nil {
-		t := time.NewTicker(s.cfg.Refresh)
+		t, r := time.NewTicker(s.cfg.Refresh), time.NewTicker(s.claims.lease/3)
 		defer t.Stop()
-		refresh = t.C
+		defer r.Stop()
+		refresh, renew = t.C, r.C
 	}
 	wake := time.NewTimer(time.Hour)
 	defer wake.Stop()
@@ -355,6 +356,8 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		case <-wake.C:
 		case <-refresh:
 			s.refresh(ctx, time.Now())
+		case <-renew:
+			s.renew(ctx)
 		case ev := <-s.events:
 			if ev.idle != nil {
 				idle = append(idle, ev.idle)
@@ -519,12 +522,7 @@ func (s *Scheduler) start(ctx context.Context, e *entry, set Settings) {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		held := make(chan struct{})
-		if s.claims != nil {
-			go s.claims.hold(ctx, e.p.ID, held)
-		}
 		d := s.serve(ctx, e, t, offers, set)
-		close(held)
 		if s.claims != nil {
 			s.claims.release(ctx, e.p.ID) // the book has the attempt's end
 		}
