@@ -58,6 +58,16 @@
 // callback (Cancel: out of its queue; a call in progress goes on) or
 // re-queue a closed one for a new round of attempts (Requeue).
 //
+// # Follow-ups
+//
+// FollowUps makes the follow-up calls of resolved complaints
+// (CS-FOLLOWUP) straight to the customer: the news, the survey question,
+// the key stored. With FollowUpSettings.Queue set, a customer who answers
+// with one of its AgentKeys (by default 3, not satisfied) is put through
+// to an agent of the queue (handoff.go): they wait at their place among
+// its callers with the hold music, the agent is rung like a callback's
+// and hears PromptFollowUpWhisper, then the two talk (Line.Put).
+//
 // # Durability
 //
 // The book is the truth: Run loads the open callbacks from it at start.
