@@ -23,6 +23,11 @@ const relayDepth = 8
 // rest of the call.
 const trimPeriod = 50
 
+// lateWindow is how many ticks after one that found the relay empty (100
+// ms) a tick finding two frames or more takes the older as late: a stall
+// that held back several packets delivers them after more than one tick.
+const lateWindow = 5
+
 // lateCutEvery bounds how often, in ticks (1 s), a relay drops a late
 // frame: a far end that sends in bursts must not lose more than that.
 const lateCutEvery = 50
@@ -53,7 +58,7 @@ type relay struct {
 
 	ticks    int  // reading ticks in this trim period
 	low      int  // fewest frames left after a tick in this period
-	underran bool // the last tick found the relay empty
+	late     int  // ticks left in which frames past the newest count as late
 	sinceCut int  // ticks since the last late frame was dropped
 
 	arrivals [arrivalRing]int64 // UnixNano when each of the last frames was complete
@@ -105,7 +110,7 @@ func (r *relay) reset() {
 	r.mu.Lock()
 	r.head, r.n, r.accN = 0, 0, 0
 	r.ticks, r.low = 0, relayDepth
-	r.underran, r.sinceCut = false, lateCutEvery
+	r.late, r.sinceCut = 0, lateCutEvery
 	r.dropped.Store(0)
 	r.mu.Unlock()
 }
@@ -190,7 +195,7 @@ func (r *relay) Silence(time.Duration) {}
 func (r *relay) Next(c media.Codec) ([]byte, bool) {
 	r.mu.Lock()
 	if r.n == 0 {
-		r.underran = true
+		r.late = lateWindow
 		r.tick()
 		r.mu.Unlock()
 		s := g711.Silence(c)
@@ -199,7 +204,7 @@ func (r *relay) Next(c media.Codec) ([]byte, bool) {
 		}
 		return r.out[:], true
 	}
-	if r.underran && r.n >= 2 && r.sinceCut >= lateCutEvery {
+	if r.late > 0 && r.n >= 2 && r.sinceCut >= lateCutEvery {
 		// The frames older than the newest came late: silence went
 		// out in their place. Heard now, they would add their 20 ms
 		// to every frame after them; they are dropped like a packet
@@ -208,9 +213,9 @@ func (r *relay) Next(c media.Codec) ([]byte, bool) {
 		r.head = (r.head + cut) % relayDepth
 		r.n = 1
 		r.trimmed.Add(uint64(cut))
-		r.sinceCut = 0
+		r.sinceCut, r.late = 0, 0
 	}
-	r.underran = false
+	r.late = max(r.late-1, 0)
 	f := &r.q[r.head]
 	_ = g711.Encode(c, r.out[:], f[:])
 	r.head = (r.head + 1) % relayDepth

@@ -70,6 +70,33 @@ func TestRelayLateFrame(t *testing.T) {
 	if r.trimmed.Load() != 1 || r.n != 1 {
 		t.Fatalf("trimmed %d, waiting %d; want 1, 1", r.trimmed.Load(), r.n)
 	}
+
+	// A stall that held back several packets: after the underrun the
+	// late frame comes alone and is played; the next two come together a
+	// tick later, and the older of them goes.
+	r = newRelay("caller")
+	r.Next(media.CodecPCMU)
+	r.push(late)
+	if p, _ := r.Next(media.CodecPCMU); !bytes.Equal(p, encoded(media.CodecPCMU, 1000)) {
+		t.Fatal("the late frame alone was not played")
+	}
+	r.push(next)
+	r.push(frameOf(3000, media.FrameSamples))
+	if p, _ := r.Next(media.CodecPCMU); !bytes.Equal(p, encoded(media.CodecPCMU, 3000)) || r.n != 0 || r.trimmed.Load() != 1 {
+		t.Fatalf("two frames a tick after the late one: newest not played (waiting %d, trimmed %d)", r.n, r.trimmed.Load())
+	}
+	// Past the window, two frames waiting are a cushion, not lateness.
+	r = newRelay("caller")
+	r.Next(media.CodecPCMU)
+	for range lateWindow {
+		r.push(late)
+		r.Next(media.CodecPCMU)
+	}
+	r.push(late)
+	r.push(next)
+	if p, _ := r.Next(media.CodecPCMU); !bytes.Equal(p, encoded(media.CodecPCMU, 1000)) || r.trimmed.Load() != 0 {
+		t.Fatalf("two frames after the late window: a frame was dropped (trimmed %d)", r.trimmed.Load())
+	}
 }
 
 // TestRelayArrivalPhase: the relay tells the phase of the far end's 20 ms
