@@ -56,10 +56,10 @@ type relay struct {
 
 	out [media.FrameBytes]byte // Next's payload; the player's goroutine only
 
-	ticks    int  // reading ticks in this trim period
-	low      int  // fewest frames left after a tick in this period
-	late     int  // ticks left in which frames past the newest count as late
-	sinceCut int  // ticks since the last late frame was dropped
+	ticks    int // reading ticks in this trim period
+	low      int // fewest frames left after a tick in this period
+	late     int // ticks left in which frames past the newest count as late
+	sinceCut int // ticks since the last late frame was dropped
 
 	arrivals [arrivalRing]int64 // UnixNano when each of the last frames was complete
 	nArr     int                // arrivals recorded, in all
