@@ -123,6 +123,7 @@ func (r *Registrar) binding(req Request, c Contact, since, expires time.Time) Bi
 	return Binding{
 		ID: req.User, URI: *c.URI.Clone(), Params: withoutParam(c.Params, "expires"), Path: slices.Clone(req.Path),
 		Source: req.Source, Transport: strings.ToUpper(req.Transport),
+		Origin: req.origin(), OriginTransport: strings.ToUpper(orDefault(req.OriginTransport, req.Transport)),
 		CallID: strings.Clone(req.CallID), CSeq: req.CSeq, UserAgent: strings.Clone(req.UserAgent),
 		Since: since, Expires: expires,
 	}
@@ -192,4 +193,11 @@ func (r *Registrar) deliver(evs []event) {
 	}
 	r.delivering = false
 	r.mu.Unlock()
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }

@@ -30,6 +30,13 @@ type Binding struct {
 	// transport in upper case ("UDP", "TCP", "TLS", "WS").
 	Source    netip.AddrPort
 	Transport string
+	// Origin and OriginTransport are where the phone itself sent the
+	// REGISTER from (Request.Origin): the same as Source for a phone that
+	// registers directly, the phone's own address behind a proxy. A call
+	// from the agent's phone (its feature codes) must come from there.
+	// Zero in bindings stored before kefu kept it.
+	Origin          netip.AddrPort
+	OriginTransport string
 	// CallID and CSeq order refreshes (RFC 3261 section 10.3 step 7).
 	CallID string
 	CSeq   uint32
@@ -95,6 +102,23 @@ func (b Binding) Destination() string {
 		return netip.AddrPortFrom(b.Source.Addr().Unmap(), b.Source.Port()).String()
 	}
 	return b.URI.Host + ":" + strconv.Itoa(int(uriPort(b.URI)))
+}
+
+// From reports whether a request from src over transport (where it
+// really came from, as Request.Origin) comes from this binding's phone:
+// the address, port and transport its REGISTER came from. A binding
+// stored without its origin matches on Source unless it came through a
+// proxy (Path), whose address is every caller's.
+func (b Binding) From(src netip.AddrPort, transport string) bool {
+	at, tr := b.Origin, b.OriginTransport
+	if !at.IsValid() {
+		if len(b.Path) > 0 {
+			return false
+		}
+		at, tr = b.Source, b.Transport
+	}
+	return at.IsValid() && src.IsValid() && at.Addr().Unmap() == src.Addr().Unmap() && at.Port() == src.Port() &&
+		strings.EqualFold(tr, transport)
 }
 
 // clone returns b with its own copies of the URI's and params' slices.

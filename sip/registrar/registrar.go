@@ -232,14 +232,29 @@ type Request struct {
 	// Contacts are the Contact headers; a lone URI with Wildcard set is
 	// "Contact: *". None: a query for the bindings.
 	Contacts []Contact
-	// Source is the request's real source address, Transport its
-	// transport ("UDP", "TCP", ...).
+	// Source is the address the request came from, Transport its
+	// transport ("UDP", "TCP", ...): the phone's, or the proxy's when it
+	// came through one.
 	Source    netip.AddrPort
 	Transport string
-	UserAgent string
+	// Origin and OriginTransport are where the phone really sent the
+	// request from: a trusted proxy's word for it (the sip package's
+	// SourceHeader), else Source and Transport. Zero: as Source. Digest
+	// failures count against Origin.
+	Origin          netip.AddrPort
+	OriginTransport string
+	UserAgent       string
 	// Path are the Path header values (RFC 3327), one entry each,
 	// nearest proxy first: stored with the bindings.
 	Path []string
+}
+
+// origin is where the request really came from: Origin, else Source.
+func (req Request) origin() netip.AddrPort {
+	if req.Origin.IsValid() {
+		return req.Origin
+	}
+	return req.Source
 }
 
 // Contact is one Contact header value.
@@ -313,7 +328,7 @@ func (r *Registrar) Handle(req Request) Response {
 			continue
 		}
 		if err != nil {
-			r.fail(req.Source, t)
+			r.fail(req.origin(), t)
 			return Response{Code: 400, Reason: "Bad Request", Warning: err.Error(), Outcome: Malformed}
 		}
 		if p["realm"] != r.cfg.Realm {
@@ -321,7 +336,7 @@ func (r *Registrar) Handle(req Request) Response {
 		}
 		c, err := parseCredentials(p)
 		if err != nil {
-			r.fail(req.Source, t)
+			r.fail(req.origin(), t)
 			return Response{Code: 400, Reason: "Bad Request", Warning: err.Error(), Outcome: Malformed}
 		}
 		creds = &c
@@ -341,7 +356,7 @@ func (r *Registrar) Handle(req Request) Response {
 	}
 	want, usable := expected(*creds, r.cfg.Realm, secret, req.Method)
 	if !equalHex(want, creds.response) || !usable || !known {
-		r.fail(req.Source, t)
+		r.fail(req.origin(), t)
 		out := BadPassword
 		if !known {
 			out = Unknown

@@ -226,6 +226,8 @@ type storedBinding struct {
 	Path      []string  `json:"path,omitempty"`
 	Source    string    `json:"source,omitempty"`
 	Transport string    `json:"transport"`
+	Origin    string    `json:"origin,omitempty"`
+	OriginTr  string    `json:"origin_transport,omitempty"`
 	CallID    string    `json:"call_id"`
 	CSeq      uint32    `json:"cseq"`
 	UserAgent string    `json:"user_agent,omitempty"`
@@ -243,6 +245,9 @@ func encodeBindings(bs []Binding) ([]byte, error) {
 		}
 		if b.Source.IsValid() {
 			s.Source = b.Source.String()
+		}
+		if b.Origin.IsValid() {
+			s.Origin, s.OriginTr = b.Origin.String(), b.OriginTransport
 		}
 		out[i] = s
 	}
@@ -276,6 +281,13 @@ func decodeBindings(doc []byte) ([]Binding, error) {
 				return nil, fmt.Errorf("registrar: stored source %q: %w", s.Source, err)
 			}
 			b.Source = src
+		}
+		if s.Origin != "" {
+			src, err := netip.ParseAddrPort(s.Origin)
+			if err != nil {
+				return nil, fmt.Errorf("registrar: stored origin %q: %w", s.Origin, err)
+			}
+			b.Origin, b.OriginTransport = src, s.OriginTr
 		}
 		out[i] = b
 	}
