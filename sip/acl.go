@@ -161,11 +161,12 @@ func (a *Agent) permit(req *sip.Request, tx sip.ServerTransaction) bool {
 	if l == nil {
 		return true
 	}
-	src, _ := netip.ParseAddrPort(req.Source())
+	o := a.origin(req) // behind a trusted proxy, the caller's own address
+	src := o.addr
 	var why string
 	switch req.Method {
 	case sip.INVITE:
-		if l.CallsFrom(src.Addr()) || (req.From() != nil && a.agentPhone(req, src) != "") {
+		if l.CallsFrom(src.Addr()) || (req.From() != nil && a.agentPhone(req, o) != "") {
 			return true
 		}
 		why = "this source may not place calls"
@@ -189,6 +190,6 @@ func (a *Agent) permit(req *sip.Request, tx sip.ServerTransaction) bool {
 	if req.IsInvite() {
 		a.met.Rejected.WithLabelValues("403").Inc()
 	}
-	a.log.Debug("source not in the ACL", "method", string(req.Method), "src", req.Source(), "from", a.user(a.fromUser(req)))
+	a.log.Debug("source not in the ACL", "method", string(req.Method), "src", o.String(), "from", a.user(a.fromUser(req)))
 	return false
 }

@@ -174,17 +174,19 @@ func New(cfg Config) (*Agent, error) {
 	var pctx context.Context
 	pctx, a.stopPacer = context.WithCancel(context.Background())
 	a.pacer = media.NewPacer(pctx, runtime.GOMAXPROCS(0))
-	a.srv.OnInvite(a.onInvite)
-	a.srv.OnAck(a.onAck)
-	a.srv.OnBye(a.inDialog)
-	a.srv.OnInfo(a.inDialog)
-	a.srv.OnUpdate(a.inDialog)
-	a.srv.OnNotify(a.onReferOrNotify)
-	a.srv.OnRefer(a.onReferOrNotify)
-	a.srv.OnCancel(a.onCancel)
-	a.srv.OnOptions(a.onOptions)
-	a.srv.OnRegister(a.onRegister)
-	a.srv.OnNoRoute(a.onNoRoute)
+	// A SourceHeader from a source kefu does not trust is dropped before
+	// any handler sees it (origin.go).
+	a.srv.OnInvite(a.untrusted(a.onInvite))
+	a.srv.OnAck(a.untrusted(a.onAck))
+	a.srv.OnBye(a.untrusted(a.inDialog))
+	a.srv.OnInfo(a.untrusted(a.inDialog))
+	a.srv.OnUpdate(a.untrusted(a.inDialog))
+	a.srv.OnNotify(a.untrusted(a.onReferOrNotify))
+	a.srv.OnRefer(a.untrusted(a.onReferOrNotify))
+	a.srv.OnCancel(a.untrusted(a.onCancel))
+	a.srv.OnOptions(a.untrusted(a.onOptions))
+	a.srv.OnRegister(a.untrusted(a.onRegister))
+	a.srv.OnNoRoute(a.untrusted(a.onNoRoute))
 	return a, nil
 }
 

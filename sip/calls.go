@@ -98,7 +98,7 @@ func (a *Agent) Calls() []CallInfo {
 func (c *call) snapshot(now time.Time) CallInfo {
 	ci := CallInfo{
 		CallID: callID(c.invite), Caller: flows.MaskNumber(c.a.fromUser(c.invite)), Called: c.invite.Recipient.User,
-		Source: c.invite.Source(), Flow: c.adm.Flow.Name(), Version: c.snap.Version, State: "ringing",
+		Source: c.a.origin(c.invite).String(), Flow: c.adm.Flow.Name(), Version: c.snap.Version, State: "ringing",
 		Started: c.received, Seconds: now.Sub(c.received).Round(time.Millisecond).Seconds(),
 		Held: c.m.held.Load(),
 	}

@@ -2,7 +2,6 @@ package sip
 
 import (
 	"fmt"
-	"net/netip"
 	"strconv"
 	"time"
 
@@ -21,7 +20,7 @@ func (a *Agent) admit(req *sip.Request, tx sip.ServerTransaction) bool {
 	if a.cfg.Flood == nil {
 		return a.permit(req, tx) // the source ACL (acl.go)
 	}
-	src, _ := netip.ParseAddrPort(req.Source())
+	src := a.origin(req).addr
 	ua := ""
 	if h := req.GetHeader("User-Agent"); h != nil {
 		ua = h.Value()
@@ -32,7 +31,7 @@ func (a *Agent) admit(req *sip.Request, tx sip.ServerTransaction) bool {
 	}
 	a.met.Flood.WithLabelValues(string(req.Method), v.Action.String(), string(v.Reason)).Inc()
 	a.log.Debug("flood guard", "method", string(req.Method), "action", v.Action.String(), "reason", string(v.Reason),
-		"code", v.Code, "from", a.user(a.fromUser(req)), "src", req.Source())
+		"code", v.Code, "from", a.user(a.fromUser(req)), "src", src.String())
 	if v.Action == flood.Drop {
 		return false
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/netip"
 	"strings"
 	"time"
 
@@ -65,9 +64,10 @@ func (a *Agent) newInvite(req *sip.Request, tx sip.ServerTransaction, received t
 		return nil, se
 	}
 	snap := a.cfg.Current()
-	src, _ := netip.ParseAddrPort(req.Source())
+	o := a.origin(req) // behind a trusted proxy, the caller's own address
+	src := o.addr
 	adm, ref, err := snap.Admit(context.Background(), flows.Invite{From: a.callerUser(req), To: req.Recipient.User,
-		Anonymous: a.anonymous(req), CallID: callID(req), Source: src, At: a.now(), Agent: a.agentPhone(req, src)})
+		Anonymous: a.anonymous(req), CallID: callID(req), Source: src, At: a.now(), Agent: a.agentPhone(req, o)})
 	a.screened(adm)
 	defer func() {
 		if c == nil {
@@ -234,7 +234,7 @@ func (a *Agent) reject(req *sip.Request, tx sip.ServerTransaction, err error) {
 // what more there is to say about it.
 func (a *Agent) logRefusal(req *sip.Request, code int, cause string, more ...any) {
 	args := append([]any{"call", callID(req), "code", code, "reason", reasonPhrase(code), "cause", cause,
-		"from", a.user(a.fromUser(req)), "src", req.Source()}, more...)
+		"from", a.user(a.fromUser(req)), "src", a.origin(req).String()}, more...)
 	a.log.Info("call refused", args...)
 }
 

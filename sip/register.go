@@ -33,6 +33,9 @@ func (a *Agent) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	in, warn := registerInput(req)
+	if o := a.origin(req); o.relayed {
+		in.Origin, in.OriginTransport = o.addr, o.transport // the phone behind the proxy
+	}
 	var out registrar.Response
 	if warn != "" {
 		out = registrar.Response{Code: 400, Reason: "Bad Request", Warning: warn, Outcome: registrar.Malformed}
@@ -174,6 +177,11 @@ func registerResponse(req *sip.Request, out registrar.Response) *sip.Response {
 // masked like numbers: a scanner's guesses may be anyone's.
 func (a *Agent) logRegister(in registrar.Request, out registrar.Response) {
 	attrs := []any{"outcome", string(out.Outcome), "code", out.Code, "src", in.Source.String(), "user_agent", in.UserAgent}
+	if in.Origin.IsValid() {
+		// Through a trusted proxy: the phone's own address, and the proxy's.
+		attrs = append(attrs, "via", in.Source.String())
+		attrs[5] = in.Origin.String()
+	}
 	switch out.Outcome {
 	case registrar.Registered:
 		b := out.Bindings[0]
@@ -194,16 +202,17 @@ func (a *Agent) logRegister(in registrar.Request, out registrar.Response) {
 }
 
 // agentPhone returns the agent id whose registered phone sent req (the From
-// user is an agent with a binding from that very address and transport),
-// or "": such a call may dial only feature codes.
-func (a *Agent) agentPhone(req *sip.Request, src netip.AddrPort) string {
+// user is an agent with a binding made from the very address and
+// transport req comes from: o, behind a trusted proxy the phone's own), or
+// "": such a call may dial only feature codes.
+func (a *Agent) agentPhone(req *sip.Request, o origin) string {
 	reg := a.cfg.Registrar
-	if reg == nil || !src.IsValid() {
+	if reg == nil || !o.addr.IsValid() {
 		return ""
 	}
 	id := req.From().Address.User
 	for _, b := range reg.Bindings(id) {
-		if b.Source.Addr().Unmap() == src.Addr().Unmap() && b.Source.Port() == src.Port() && strings.EqualFold(b.Transport, req.Transport()) {
+		if b.From(o.addr, o.transport) {
 			return id
 		}
 	}
