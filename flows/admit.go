@@ -202,6 +202,9 @@ func (b *Bundle) admit(ctx context.Context, inv Invite) (Admission, *Refusal, er
 		return b.admitAgent(inv, info)
 	}
 	adm := Admission{Info: info}
+	if ref := b.refuseFeature(inv); ref != nil {
+		return adm, ref, nil
+	}
 	routeFrom := info.Caller
 	if info.Anonymous {
 		routeFrom = "anonymous"

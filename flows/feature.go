@@ -56,6 +56,22 @@ func (c *Config) addBuiltinFeatures() {
 	}
 }
 
+// featureCode reports whether a call to the dialled number to is a
+// feature code ("*2", or "%2A2" as some phones escape it).
+func featureCode(to string) bool {
+	return strings.HasPrefix(to, "*") || strings.HasPrefix(strings.ToUpper(to), "%2A")
+}
+
+// refuseFeature refuses a feature code dialled from anything but an
+// agent's registered phone (whatever its From says: anyone can write
+// that), when the configuration has agents whose state it would change.
+func (b *Bundle) refuseFeature(inv Invite) *Refusal {
+	if len(b.Config.Agents) == 0 || !featureCode(inv.To) {
+		return nil
+	}
+	return &Refusal{Code: 403, By: RefusedByAgents, Reason: "feature codes are dialled from an agent's registered phone only"}
+}
+
 // admitAgent admits a call from agent id's own phone (the sip layer has
 // checked it comes from the phone's registration): a feature code changes
 // the agent's state and runs its confirmation; any other number is

@@ -66,6 +66,18 @@ func TestFeatureCodes(t *testing.T) {
 	if err != nil || ref == nil || ref.Code != 403 || ref.By != RefusedByAgents {
 		t.Errorf("an agent's outside call: refusal %+v, %v; want 403", ref, err)
 	}
+	// A feature code from anything but the agent's phone (a caller who
+	// writes the agent's id in From) is refused, and changes nothing.
+	before := len(desk.did)
+	for _, code := range []string{"*2", "*0", "%2a1"} {
+		_, ref, err = b.Admit(t.Context(), Invite{From: "8001", To: code, At: at})
+		if err != nil || ref == nil || ref.Code != 403 || ref.By != RefusedByAgents {
+			t.Errorf("%s not from the agent's phone: refusal %+v, %v; want 403", code, ref, err)
+		}
+	}
+	if len(desk.did) != before {
+		t.Errorf("the desk changed: %q", desk.did[before:])
+	}
 	// The same number from a trunk (not the agent's phone) is a caller.
 	adm, ref, err := b.Admit(t.Context(), Invite{From: "8001", To: "hotline", At: at})
 	if err != nil || ref != nil || adm.Flow.Name() != "hotline" {
