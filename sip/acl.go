@@ -44,7 +44,8 @@ type ACLConfig struct {
 	// Trusted are the flood guard's trusted sources. When Calls is not
 	// empty they may call too. They are kefu's trust domain (RFC 3325):
 	// the caller's number in their P-Asserted-Identity is believed
-	// (Agent.callerUser); from any other source it is ignored.
+	// (Agent.callerUser), and so is a request's real source in their
+	// SourceHeader (origin.go); from any other source both are ignored.
 	Trusted []netip.Prefix
 	// Agents are the networks agents' phones may register from. Empty:
 	// any (the digest authenticates them).

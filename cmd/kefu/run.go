@@ -65,7 +65,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	}
 	fs.DurationVar(&f.grace, "grace", grace, "on SIGTERM, how long active calls may finish before they get BYE (KEFU_GRACE)")
 	fs.StringVar(&f.now, "now", env("KEFU_NOW", ""), "pin the flows' clock to this RFC 3339 time at start, for tests of greetings and holidays (KEFU_NOW)")
-	fs.StringVar(&f.trusted, "trusted", env("KEFU_TRUSTED", ""), "PBX trunk and proxy addresses or CIDRs, comma-separated: exempt from the per-source flood limits, never banned; their P-Asserted-Identity names the caller (KEFU_TRUSTED)")
+	fs.StringVar(&f.trusted, "trusted", env("KEFU_TRUSTED", ""), "PBX trunk and proxy addresses or CIDRs, comma-separated: exempt from the per-source flood limits, never banned; their P-Asserted-Identity names the caller, their X-Kefu-Source a request's real source (KEFU_TRUSTED)")
 	fs.StringVar(&f.allow, "allow", env("KEFU_ALLOW", ""), "addresses or CIDRs, comma-separated, that may place calls (the trunks); INVITEs from elsewhere get 403; -trusted ones may too; empty: any source (KEFU_ALLOW)")
 	fs.StringVar(&f.allowAgents, "allow-agents", env("KEFU_ALLOW_AGENTS", ""), "addresses or CIDRs, comma-separated, agents' phones may register from; empty: any (the digest authenticates them) (KEFU_ALLOW_AGENTS)")
 	fs.BoolVar(&f.noFlood, "no-flood-guard", env("KEFU_NO_FLOOD_GUARD", "") == "true", "turn the SIP flood guard off, e.g. behind a proxy that limits rates itself (KEFU_NO_FLOOD_GUARD=true)")
