@@ -18,6 +18,11 @@ import (
 const (
 	budgetGoroutinesPerCall = 6
 	budgetFDsPerCall        = 1
+	// fdSlack is what the measuring itself may hold open in kefu besides
+	// the calls: the ops API's side of the test's HTTP connections, which
+	// the client may open anew between two reads of /metrics. A call
+	// leaking one FD more shows as 8 over the 8 calls.
+	fdSlack = 2
 )
 
 // TestIntegrationCallBudget: calls up at once cost no more goroutines and
@@ -66,8 +71,8 @@ func TestIntegrationCallBudget(t *testing.T) {
 	}
 	m := a.metrics()
 	g, fd := metric(m, "go_goroutines"), metric(m, "process_open_fds")
-	perG, perFD := (g-idleG)/n, (fd-idleFD)/n
-	t.Logf("idle: %v goroutines, %v FDs; %d calls: %v goroutines, %v FDs; per call %.2f goroutines, %.2f FDs", idleG, idleFD, n, g, fd, perG, perFD)
+	perG, perFD := (g-idleG)/n, max(fd-idleFD-fdSlack, 0)/n
+	t.Logf("idle: %v goroutines, %v FDs; %d calls: %v goroutines, %v FDs; per call %.2f goroutines, %.2f FDs (less %d for the HTTP connections)", idleG, idleFD, n, g, fd, perG, perFD, fdSlack)
 	if perG > budgetGoroutinesPerCall {
 		t.Errorf("%.2f goroutines per call, over the budget of %d", perG, budgetGoroutinesPerCall)
 	}
@@ -79,8 +84,8 @@ func TestIntegrationCallBudget(t *testing.T) {
 	if !a.waitMetric("kefu_calls_active", func(v float64) bool { return v == 0 }, 20*time.Second) {
 		t.Fatal("the calls did not end")
 	}
-	afterG, afterFD := settled(a, func(g, fd float64) bool { return g <= idleG+1 && fd <= idleFD })
-	if afterG > idleG+1 || afterFD > idleFD {
+	afterG, afterFD := settled(a, func(g, fd float64) bool { return g <= idleG+1 && fd <= idleFD+fdSlack })
+	if afterG > idleG+1 || afterFD > idleFD+fdSlack {
 		t.Errorf("after the calls: %v goroutines, %v FDs; idle before them: %v, %v", afterG, afterFD, idleG, idleFD)
 	}
 }
