@@ -77,6 +77,23 @@ func agentState(t *testing.T, a *agent, id string) agents.State {
 	return 0
 }
 
+// waitAgentState polls /api/agents (every 100 ms, like waitMetric) until
+// the agent is in state st; false if not within the time or kefu exited.
+func waitAgentState(t *testing.T, a *agent, id string, st agents.State, within time.Duration) bool {
+	t.Helper()
+	deadline := time.After(within)
+	for agentState(t, a, id) != st {
+		select {
+		case <-deadline:
+			return false
+		case <-a.exited:
+			return false
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return true
+}
+
 // TestIntegrationCallbackMachine (issue 13): a callback's customer does
 // not pick up; their voicemail does (sipp plays a 6.5 s espeak-ng
 // greeting and a 1 kHz beep). kefu hangs up on it once it is sure (within
@@ -106,14 +123,7 @@ func TestIntegrationCallbackMachine(t *testing.T) {
 	if det.str("verdict") != "machine" || det.num("after_s") > 3.5 || det.num("after_s") >= greeting.Seconds() {
 		t.Errorf("detection %v; want a machine within 3.5 s, before the %v greeting is over", det, greeting)
 	}
-	free := false
-	for end := time.Now().Add(3 * time.Second); time.Now().Before(end) && !free; {
-		free = agentState(t, a, "8001") == agents.Available
-		if !free {
-			time.Sleep(100 * time.Millisecond) // polling the ops API
-		}
-	}
-	if !free {
+	if !waitAgentState(t, a, "8001", agents.Available, 3*time.Second) {
 		t.Errorf("the agent is %s after the machine; want available, no wrap-up", agentState(t, a, "8001"))
 	}
 	if !a.waitLog(`"outcome":"no_answer"`, 40*time.Second) {
