@@ -29,6 +29,8 @@
 # profile of kefu in the bridged window, $OUT/perf.data and perf.txt).
 # Needs sipp, curl, awk; jq for the verdict lines.
 set -euo pipefail
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
 
 N=${N:-500}
 R=${R:-100}
@@ -38,10 +40,7 @@ while getopts "n:r:s:h" opt; do
 	n) N=$OPTARG ;;
 	r) R=$OPTARG ;;
 	s) STEADY=$OPTARG ;;
-	*)
-		awk 'NR > 1 && /^#/ {sub(/^# ?/, ""); print; next} NR > 1 {exit}' "$0"
-		exit 2
-		;;
+	*) usage ;;
 	esac
 done
 
@@ -68,33 +67,15 @@ command -v sipp >/dev/null || {
 	exit 1
 }
 
-PIDS=()
 cleanup() {
-	local pid
-	for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
-		kill -TERM "${PIDS[i]}" 2>/dev/null || true
-	done
-	for pid in "${PIDS[@]}"; do
-		for _ in $(seq 50); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$pid" 2>/dev/null || true
-	done
+	stop_all
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((2 * N + 256)) ]; then
-	echo "bridge.sh: ulimit -n $(ulimit -n) is too low for $N bridged calls" >&2
-	exit 1
-fi
+need_fds $((2 * N + 256)) "$N bridged calls"
 
-log() { printf '%s %s\n' "$(date +%T)" "$*" >&2; }
 
-# status KEY: a number from rtppeer's status file.
-status() { awk -v k="$1" '$1 == k {print $2}' "$OUT/peer.status" 2>/dev/null || true; }
 
 # waitfor KEY MIN SECONDS: until rtppeer's KEY reaches MIN (or time is up);
 # prints the last value.

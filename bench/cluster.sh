@@ -32,6 +32,8 @@
 # 2N+200 a node, the second node's from RTP_LO+2N+400).
 # Needs sipp, curl, awk, kamailio and postgresql; jq for the verdict line.
 set -euo pipefail
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
 
 N=${N:-2000}
 R=${R:-50}
@@ -41,10 +43,7 @@ while getopts "n:r:s:h" opt; do
 	n) N=$OPTARG ;;
 	r) R=$OPTARG ;;
 	s) STEADY=$OPTARG ;;
-	*)
-		awk 'NR > 1 && /^#/ {sub(/^# ?/, ""); print; next} NR > 1 {exit}' "$0"
-		exit 2
-		;;
+	*) usage ;;
 	esac
 done
 
@@ -85,20 +84,9 @@ pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 # Every process this script starts, stopped on any exit, last started
 # first: sipp and rtppeer, the kefu nodes (SIGTERM: they drain), Kamailio,
 # PostgreSQL (SIGINT: a fast shutdown).
-PIDS=()
 PGPID=
 cleanup() {
-	local pid i
-	for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
-		kill -TERM "${PIDS[i]}" 2>/dev/null || true
-	done
-	for pid in "${PIDS[@]}"; do
-		for _ in $(seq 50); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$pid" 2>/dev/null || true
-	done
+	stop_all
 	if [ -n "$PGPID" ]; then
 		kill -INT "$PGPID" 2>/dev/null || true
 		for _ in $(seq 100); do
@@ -112,16 +100,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((N + 512)) ]; then
-	echo "cluster.sh: ulimit -n $(ulimit -n) is too low for $N calls" >&2
-	exit 1
-fi
+need_fds $((N + 512)) "$N calls"
 
-log() { printf '%s %s\n' "$(date +%T)" "$*" >&2; }
 
-# status KEY: a number from rtppeer's status file.
-status() { awk -v k="$1" '$1 == k {print $2}' "$OUT/peer.status" 2>/dev/null || true; }
 
 # busy: how many cores the machine keeps busy over 3 s (/proc/stat: all
 # but idle and iowait).

@@ -28,6 +28,8 @@
 # $OUT/perf.txt; it costs the sender a little CPU). Needs sipp, curl, awk;
 # tshark/dumpcap and jq are optional.
 set -euo pipefail
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
 
 N=${N:-1000}
 R=${R:-50}
@@ -41,10 +43,7 @@ while getopts "n:r:s:eb:h" opt; do
 	s) STEADY=$OPTARG ;;
 	e) ECHO=1 ;;
 	b) BASELINE=$OPTARG ;;
-	*)
-		awk 'NR > 1 && /^#/ {sub(/^# ?/, ""); print; next} NR > 1 {exit}' "$0"
-		exit 2
-		;;
+	*) usage ;;
 	esac
 done
 
@@ -75,30 +74,14 @@ if [ "$CAPTURE" = 1 ] && ! command -v dumpcap >/dev/null; then
 fi
 
 # Every process this script starts, stopped on any exit.
-PIDS=()
 cleanup() {
-	local pid
-	for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
-		pid=${PIDS[i]}
-		kill -TERM "$pid" 2>/dev/null || true
-	done
-	for pid in "${PIDS[@]}"; do
-		for _ in $(seq 50); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$pid" 2>/dev/null || true
-	done
+	stop_all
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # Each call holds a socket in kefu; sipp and rtpsink need a few more.
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((N + 256)) ]; then
-	echo "load.sh: ulimit -n $(ulimit -n) is too low for $N calls" >&2
-	exit 1
-fi
+need_fds $((N + 256)) "$N calls"
 
 # pct: reads numbers, one a line, and prints their count, p50, p99 and max
 # (nearest rank).
@@ -111,7 +94,6 @@ pct() {
 	}'
 }
 
-log() { printf '%s %s\n' "$(date +%T)" "$*" >&2; }
 
 log "building into $OUT"
 (cd "$REPO" && go build -o "$OUT/rtpsink" ./bench/rtpsink)
