@@ -194,15 +194,13 @@ func (g *agentLeg) Bridge(ctx context.Context, music *prompts.Prompt) (string, e
 	c.m.tap.Store(fromCaller)
 	go func() { defer wg.Done(); _ = c.m.audio.player.Play(pctx, toCaller) }()
 	start := time.Now()
-	realign := time.NewTimer(alignFirst)
-	defer realign.Stop()
+	phases := newPhases(l.audio.player, fromCaller, c.m.audio.player, g.toCaller)
+	defer phases.Stop()
 	by, referTo := "", ""
 	for by == "" {
 		select {
-		case <-realign.C:
-			align(l.audio.player, fromCaller)
-			align(c.m.audio.player, g.toCaller)
-			realign.Reset(alignEvery)
+		case <-phases.C():
+			phases.Align()
 		case r := <-l.reqs:
 			if r.req.Method == sip.REFER {
 				if referTo = g.agentRefer(r); referTo != "" {

@@ -91,15 +91,13 @@ func (b *bridgeCall) run(ctx context.Context, ans sdp.Answer) string {
 	c.m.tap.Store(b.fromCaller)
 	go func() { defer wg.Done(); _ = c.m.audio.player.Play(pctx, b.toCaller) }()
 
-	realign := time.NewTimer(alignFirst)
-	defer realign.Stop()
+	phases := newPhases(l.audio.player, b.fromCaller, c.m.audio.player, b.toCaller)
+	defer phases.Stop()
 	by := ""
 	for by == "" {
 		select {
-		case <-realign.C:
-			align(l.audio.player, b.fromCaller)
-			align(c.m.audio.player, b.toCaller)
-			realign.Reset(alignEvery)
+		case <-phases.C():
+			phases.Align()
 		case r := <-l.reqs:
 			if l.serve(r) {
 				by = "destination"

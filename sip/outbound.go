@@ -388,15 +388,13 @@ func (c *outCustomer) Bridge(ctx context.Context) (callback.Party, error) {
 	go func() { defer wg.Done(); _ = agentPlayer.Play(pctx, c.from) }()
 	go func() { defer wg.Done(); _ = customerPlayer.Play(pctx, c.g.from) }()
 	start := time.Now()
-	realign := time.NewTimer(alignFirst)
-	defer realign.Stop()
+	phases := newPhases(agentPlayer, c.from, customerPlayer, c.g.from)
+	defer phases.Stop()
 	var by callback.Party
 	for done := false; !done; {
 		select {
-		case <-realign.C:
-			align(agentPlayer, c.from)
-			align(customerPlayer, c.g.from)
-			realign.Reset(alignEvery)
+		case <-phases.C():
+			phases.Align()
 			continue
 		case k := <-c.from.keys: // keys pass between the two as on a bridged inbound call (SIP INFO)
 			c.g.leg.l.sendKey(k)

@@ -50,3 +50,31 @@ func align(p *media.Player, r *relay) bool {
 	p.Rephase(want)
 	return true
 }
+
+// phases keeps a bridge's two players aligned: each to the relay it
+// reads. The bridge's loop selects on C and calls Align; Stop when the
+// bridge ends.
+type phases struct {
+	timer *time.Timer
+	a, b  *media.Player
+	ra    *relay // what a plays
+	rb    *relay // what b plays
+}
+
+// newPhases aligns a to ra and b to rb, first after alignFirst.
+func newPhases(a *media.Player, ra *relay, b *media.Player, rb *relay) *phases {
+	return &phases{timer: time.NewTimer(alignFirst), a: a, b: b, ra: ra, rb: rb}
+}
+
+// C fires when the players are due to be aligned again.
+func (ph *phases) C() <-chan time.Time { return ph.timer.C }
+
+// Align aligns both players and sets the next time, alignEvery later.
+func (ph *phases) Align() {
+	align(ph.a, ph.ra)
+	align(ph.b, ph.rb)
+	ph.timer.Reset(alignEvery)
+}
+
+// Stop stops the timer.
+func (ph *phases) Stop() { ph.timer.Stop() }
