@@ -146,9 +146,11 @@ func TestNoEnumeration(t *testing.T) {
 			t.Errorf("%s: %+v differs from %+v", name, res, *first)
 		}
 	}
-	// The same work: as many allocations (hashes, hex strings) either way.
+	// The same work: as many allocations (hashes, hex strings) either way
+	// (counted without the race detector, which makes sync.Pool drop
+	// buffers at random).
 	allocs := func(req Request) float64 { return testing.AllocsPerRun(50, func() { h.r.Handle(req) }) }
-	if a, b := allocs(cases["wrong password"]), allocs(cases["unknown user"]); a != b {
+	if a, b := allocs(cases["wrong password"]), allocs(cases["unknown user"]); !raceOn && a != b {
 		t.Errorf("a wrong password costs %.0f allocations, an unknown user %.0f", a, b)
 	}
 	// Without credentials the challenge does not depend on the user.
